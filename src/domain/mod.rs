@@ -1,0 +1,5 @@
+//! The domain decides and emits events. It knows no HTTP and no SQL: only the services it is
+//! handed (see `reservation::services`).
+
+pub mod period;
+pub mod reservation;

@@ -1,0 +1,362 @@
+//! The rules of a booking period (a school year of one restaurant): which days exist, and until
+//! when each can be booked. Deadlines are stated in Europe/Paris time, as parents read them, and
+//! compared in UTC.
+
+use chrono::{
+    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
+};
+use chrono_tz::Europe::Paris;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A weekday as the contract spells it (`"mon"` … `"sun"`).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Weekday {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+impl Weekday {
+    pub fn to_chrono(self) -> chrono::Weekday {
+        match self {
+            Weekday::Mon => chrono::Weekday::Mon,
+            Weekday::Tue => chrono::Weekday::Tue,
+            Weekday::Wed => chrono::Weekday::Wed,
+            Weekday::Thu => chrono::Weekday::Thu,
+            Weekday::Fri => chrono::Weekday::Fri,
+            Weekday::Sat => chrono::Weekday::Sat,
+            Weekday::Sun => chrono::Weekday::Sun,
+        }
+    }
+
+    pub fn french_name(self) -> &'static str {
+        match self {
+            Weekday::Mon => "lundi",
+            Weekday::Tue => "mardi",
+            Weekday::Wed => "mercredi",
+            Weekday::Thu => "jeudi",
+            Weekday::Fri => "vendredi",
+            Weekday::Sat => "samedi",
+            Weekday::Sun => "dimanche",
+        }
+    }
+}
+
+/// A local wall-clock time written `HH:MM`, as in the contract and the guides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LocalTime(pub NaiveTime);
+
+impl LocalTime {
+    pub fn parse(text: &str) -> Option<Self> {
+        NaiveTime::parse_from_str(text, "%H:%M").ok().map(LocalTime)
+    }
+}
+
+impl std::fmt::Display for LocalTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.format("%H:%M"))
+    }
+}
+
+impl Serialize for LocalTime {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for LocalTime {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        LocalTime::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!("invalid time {text:?}, expected HH:MM"))
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ServiceHours {
+    pub label: String,
+    pub start: LocalTime,
+    pub end: LocalTime,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Closure {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    #[serde(default)]
+    pub label: String,
+}
+
+/// Until when a meal day can be booked.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BookingCutoff {
+    /// "Book before the Tuesday of the week before the wanted date, 09:30" (first guide).
+    WeekdayOfPreviousWeek { weekday: Weekday, time: LocalTime },
+    /// N calendar days before the meal, at a local time.
+    DaysBefore { days: u32, time: LocalTime },
+}
+
+impl BookingCutoff {
+    /// The last instant (exclusive) at which `day` can still be booked.
+    pub fn deadline_for(&self, day: NaiveDate) -> DateTime<Utc> {
+        let (date, time) = match self {
+            BookingCutoff::WeekdayOfPreviousWeek { weekday, time } => {
+                let monday_of_week =
+                    day - Duration::days(day.weekday().num_days_from_monday() as i64);
+                let monday_before = monday_of_week - Duration::days(7);
+                let offset = weekday.to_chrono().num_days_from_monday() as i64;
+                (monday_before + Duration::days(offset), time.0)
+            }
+            BookingCutoff::DaysBefore { days, time } => {
+                (day - Duration::days(*days as i64), time.0)
+            }
+        };
+        paris_to_utc(date.and_time(time))
+    }
+
+    /// The sentence parents read next to the calendar.
+    pub fn sentence(&self) -> String {
+        match self {
+            BookingCutoff::WeekdayOfPreviousWeek { weekday, time } => format!(
+                "Vous devez réserver avant le {} de la semaine précédente, {}",
+                weekday.french_name(),
+                time
+            ),
+            BookingCutoff::DaysBefore { days, time } => format!(
+                "Vous devez réserver au plus tard {} jour{} avant le repas, avant {}",
+                days,
+                if *days > 1 { "s" } else { "" },
+                time
+            ),
+        }
+    }
+}
+
+/// A wall-clock instant in Paris, in UTC. A time skipped by the spring change (02:30 on the last
+/// Sunday of March) is read as the first instant after the gap; an ambiguous autumn time as its
+/// earlier occurrence, which is the stricter deadline.
+pub fn paris_to_utc(local: NaiveDateTime) -> DateTime<Utc> {
+    match Paris.from_local_datetime(&local) {
+        LocalResult::Single(t) => t.with_timezone(&Utc),
+        LocalResult::Ambiguous(earlier, _) => earlier.with_timezone(&Utc),
+        LocalResult::None => paris_to_utc(local + Duration::hours(1)),
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum PaymentMode {
+    /// Places are held `hold_minutes` after confirmation, then released unless paid.
+    Prepaid {
+        #[serde(default = "default_hold_minutes")]
+        hold_minutes: u32,
+    },
+    /// Booked at confirmation, invoiced monthly.
+    Postpaid,
+}
+
+fn default_hold_minutes() -> u32 {
+    60
+}
+
+/// Why one day cannot be booked.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DayRefusal {
+    OutsidePeriod,
+    ClosedDay,
+    PastCutoff,
+}
+
+impl DayRefusal {
+    pub fn code(self) -> &'static str {
+        match self {
+            DayRefusal::OutsidePeriod => "outside_period",
+            DayRefusal::ClosedDay => "closed_day",
+            DayRefusal::PastCutoff => "past_cutoff",
+        }
+    }
+}
+
+/// What decides whether a day can be booked in a period.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct PeriodRules {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub opening_days: Vec<Weekday>,
+    #[serde(default)]
+    pub closures: Vec<Closure>,
+    pub booking_cutoff: BookingCutoff,
+}
+
+impl PeriodRules {
+    /// Whether the canteen serves on `day` at all, regardless of time.
+    pub fn serves_on(&self, day: NaiveDate) -> Result<(), DayRefusal> {
+        if day < self.from || day > self.to {
+            return Err(DayRefusal::OutsidePeriod);
+        }
+        let weekday = day.weekday();
+        if !self.opening_days.iter().any(|d| d.to_chrono() == weekday) {
+            return Err(DayRefusal::ClosedDay);
+        }
+        if self.closures.iter().any(|c| c.from <= day && day <= c.to) {
+            return Err(DayRefusal::ClosedDay);
+        }
+        Ok(())
+    }
+
+    /// Whether `day` can be booked at `now`.
+    pub fn check_bookable(&self, day: NaiveDate, now: DateTime<Utc>) -> Result<(), DayRefusal> {
+        self.serves_on(day)?;
+        if now >= self.booking_cutoff.deadline_for(day) {
+            return Err(DayRefusal::PastCutoff);
+        }
+        Ok(())
+    }
+
+    /// Every day the canteen serves, in order.
+    pub fn service_days(&self) -> impl Iterator<Item = NaiveDate> + '_ {
+        self.from
+            .iter_days()
+            .take_while(|d| *d <= self.to)
+            .filter(|d| self.serves_on(*d).is_ok())
+    }
+}
+
+/// What a reservation remembers of its child at request time.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ChildRef {
+    pub id: Uuid,
+    pub first_name: String,
+    pub last_name: String,
+    pub meal_option: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct RestaurantRef {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// What a reservation remembers of its period at request time, so that no projection has to
+/// read reference tables to rebuild.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct PeriodRef {
+    pub id: Uuid,
+    pub activity: String,
+    pub label: String,
+    pub service: ServiceHours,
+    pub payment: PaymentMode,
+    pub booking_cutoff: BookingCutoff,
+}
+
+/// Everything the domain needs to decide a booking request, as the services hand it over.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BookingContext {
+    pub organisation_id: Uuid,
+    pub family_id: Uuid,
+    pub child: ChildRef,
+    pub restaurant: RestaurantRef,
+    pub period: PeriodRef,
+    pub rules: PeriodRules,
+    pub unit_price: Decimal,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn tuesday_rule() -> BookingCutoff {
+        BookingCutoff::WeekdayOfPreviousWeek {
+            weekday: Weekday::Tue,
+            time: LocalTime::parse("09:30").unwrap(),
+        }
+    }
+
+    #[test]
+    fn tuesday_of_previous_week_in_winter_time() {
+        // Monday 23 January 2017 → Tuesday 17 January 09:30 Paris = 08:30 UTC.
+        let deadline = tuesday_rule().deadline_for(d("2017-01-23"));
+        assert_eq!(
+            deadline,
+            "2017-01-17T08:30:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        // Tuesday 31 January belongs to the next week: Tuesday 24 January.
+        let deadline = tuesday_rule().deadline_for(d("2017-01-31"));
+        assert_eq!(
+            deadline,
+            "2017-01-24T08:30:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+    }
+
+    #[test]
+    fn days_before_in_summer_time() {
+        let rule = BookingCutoff::DaysBefore {
+            days: 2,
+            time: LocalTime::parse("10:00").unwrap(),
+        };
+        // 15 May 2025 → 13 May 10:00 Paris = 08:00 UTC (summer time).
+        assert_eq!(
+            rule.deadline_for(d("2025-05-15")),
+            "2025-05-13T08:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+    }
+
+    #[test]
+    fn skipped_spring_time_reads_as_first_instant_after_the_gap() {
+        let local = d("2017-03-26").and_hms_opt(2, 30, 0).unwrap();
+        assert_eq!(
+            paris_to_utc(local),
+            "2017-03-26T01:30:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+    }
+
+    #[test]
+    fn sentence_matches_the_guide() {
+        assert_eq!(
+            tuesday_rule().sentence(),
+            "Vous devez réserver avant le mardi de la semaine précédente, 09:30"
+        );
+    }
+
+    #[test]
+    fn opening_days_and_closures() {
+        let rules = PeriodRules {
+            from: d("2016-09-01"),
+            to: d("2017-07-07"),
+            opening_days: vec![Weekday::Mon, Weekday::Tue, Weekday::Thu, Weekday::Fri],
+            closures: vec![Closure {
+                from: d("2016-12-17"),
+                to: d("2017-01-02"),
+                label: "Noël".into(),
+            }],
+            booking_cutoff: tuesday_rule(),
+        };
+        assert_eq!(rules.serves_on(d("2017-01-23")), Ok(()));
+        assert_eq!(rules.serves_on(d("2017-01-25")), Err(DayRefusal::ClosedDay)); // Wednesday
+        assert_eq!(rules.serves_on(d("2016-12-20")), Err(DayRefusal::ClosedDay)); // Noël
+        assert_eq!(
+            rules.serves_on(d("2017-07-10")),
+            Err(DayRefusal::OutsidePeriod)
+        );
+        let now = "2017-01-17T08:30:00Z".parse().unwrap();
+        assert_eq!(
+            rules.check_bookable(d("2017-01-23"), now),
+            Err(DayRefusal::PastCutoff)
+        );
+        assert_eq!(rules.check_bookable(d("2017-01-31"), now), Ok(()));
+    }
+}

@@ -1,0 +1,384 @@
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::Aggregate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::commands::{Actor, ReservationCommand};
+use super::errors::ReservationError;
+use super::events::*;
+use super::services::Services;
+use crate::domain::period::{BookingCutoff, DayRefusal, PaymentMode};
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ReservationStatus {
+    #[default]
+    Requested,
+    AwaitingPayment,
+    Paid,
+    Confirmed,
+    Expired,
+    Cancelled,
+}
+
+impl ReservationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReservationStatus::Requested => "requested",
+            ReservationStatus::AwaitingPayment => "awaiting_payment",
+            ReservationStatus::Paid => "paid",
+            ReservationStatus::Confirmed => "confirmed",
+            ReservationStatus::Expired => "expired",
+            ReservationStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct DayState {
+    pub date: NaiveDate,
+    pub unit_price: Decimal,
+    pub cancelled: bool,
+}
+
+/// The decision state of one reservation, rebuilt from its events.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct Reservation {
+    pub requested: Option<ReservationRequested>,
+    pub status: ReservationStatus,
+    pub days: Vec<DayState>,
+    pub total: Decimal,
+    pub pay_before: Option<DateTime<Utc>>,
+}
+
+impl Reservation {
+    pub fn exists(&self) -> bool {
+        self.requested.is_some()
+    }
+
+    pub fn family_id(&self) -> Option<Uuid> {
+        self.requested.as_ref().map(|r| r.family_id)
+    }
+
+    pub fn active_days(&self) -> impl Iterator<Item = &DayState> {
+        self.days.iter().filter(|d| !d.cancelled)
+    }
+
+    /// A family sees only its own reservations; anything else is "not found", never "forbidden",
+    /// so that ids of other families cannot be probed.
+    fn visible_to(&self, actor: Actor) -> Result<&ReservationRequested, ReservationError> {
+        let requested = self.requested.as_ref().ok_or(ReservationError::NotFound)?;
+        match actor {
+            Actor::Family(family) if family != requested.family_id => {
+                Err(ReservationError::NotFound)
+            }
+            _ => Ok(requested),
+        }
+    }
+
+    fn refuse_if_ended(&self) -> Result<(), ReservationError> {
+        match self.status {
+            ReservationStatus::Expired => Err(ReservationError::AlreadyExpired),
+            ReservationStatus::Cancelled => Err(ReservationError::AlreadyCancelled),
+            _ => Ok(()),
+        }
+    }
+
+    fn cutoff(&self) -> Option<&BookingCutoff> {
+        self.requested.as_ref().map(|r| &r.period.booking_cutoff)
+    }
+
+    fn days_past_cutoff<'a>(
+        &self,
+        days: impl Iterator<Item = &'a NaiveDate>,
+        now: DateTime<Utc>,
+    ) -> Vec<NaiveDate> {
+        match self.cutoff() {
+            Some(cutoff) => days
+                .filter(|d| now >= cutoff.deadline_for(**d))
+                .copied()
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    async fn request(
+        &self,
+        family_id: Uuid,
+        child_id: Uuid,
+        period_id: Uuid,
+        days: Vec<NaiveDate>,
+        reservation_id: Uuid,
+        services: &Services,
+    ) -> Result<ReservationEvent, ReservationError> {
+        if self.exists() {
+            return Err(ReservationError::AlreadyRequested);
+        }
+        if days.is_empty() {
+            return Err(ReservationError::NoDays);
+        }
+        let mut seen = BTreeSet::new();
+        let duplicates: BTreeSet<NaiveDate> =
+            days.iter().filter(|d| !seen.insert(**d)).copied().collect();
+        if !duplicates.is_empty() {
+            return Err(ReservationError::DuplicateDays {
+                days: duplicates.into_iter().collect(),
+            });
+        }
+        let context = services
+            .booking_context(family_id, child_id, period_id)
+            .await?;
+        let now = services.now();
+        let mut sorted: Vec<NaiveDate> = seen.into_iter().collect();
+        sorted.sort();
+        let (mut outside, mut closed, mut past) = (Vec::new(), Vec::new(), Vec::new());
+        for day in &sorted {
+            match context.rules.check_bookable(*day, now) {
+                Ok(()) => {}
+                Err(DayRefusal::OutsidePeriod) => outside.push(*day),
+                Err(DayRefusal::ClosedDay) => closed.push(*day),
+                Err(DayRefusal::PastCutoff) => past.push(*day),
+            }
+        }
+        if !outside.is_empty() {
+            return Err(ReservationError::OutsidePeriod { days: outside });
+        }
+        if !closed.is_empty() {
+            return Err(ReservationError::ClosedDay { days: closed });
+        }
+        if !past.is_empty() {
+            return Err(ReservationError::PastCutoff { days: past });
+        }
+        let number = services
+            .next_reservation_number(context.organisation_id)
+            .await?;
+        let booked: Vec<BookedDay> = sorted
+            .into_iter()
+            .map(|date| BookedDay {
+                date,
+                service: context.period.service.label.clone(),
+                meal_option: context.child.meal_option.clone(),
+                unit_price: context.unit_price,
+            })
+            .collect();
+        let total = booked.iter().map(|d| d.unit_price).sum();
+        Ok(ReservationEvent::ReservationRequested(
+            ReservationRequested {
+                reservation_id,
+                number,
+                organisation_id: context.organisation_id,
+                family_id: context.family_id,
+                child: context.child,
+                restaurant: context.restaurant,
+                period: context.period,
+                days: booked,
+                total,
+                requested_at: now,
+            },
+        ))
+    }
+
+    fn confirm(
+        &self,
+        actor: Actor,
+        now: DateTime<Utc>,
+    ) -> Result<ReservationEvent, ReservationError> {
+        let requested = self.visible_to(actor)?;
+        self.refuse_if_ended()?;
+        if self.status != ReservationStatus::Requested {
+            return Err(ReservationError::AlreadyConfirmed);
+        }
+        let past = self.days_past_cutoff(self.active_days().map(|d| &d.date), now);
+        if !past.is_empty() {
+            return Err(ReservationError::PastCutoff { days: past });
+        }
+        let pay_before = match requested.period.payment {
+            PaymentMode::Prepaid { hold_minutes } => {
+                Some(now + Duration::minutes(hold_minutes as i64))
+            }
+            PaymentMode::Postpaid => None,
+        };
+        Ok(ReservationEvent::ReservationConfirmed(
+            ReservationConfirmed {
+                confirmed_at: now,
+                total: self.total,
+                pay_before,
+            },
+        ))
+    }
+
+    fn pay(
+        &self,
+        actor: Actor,
+        payment_id: Uuid,
+        amount: Decimal,
+        now: DateTime<Utc>,
+    ) -> Result<ReservationEvent, ReservationError> {
+        self.visible_to(actor)?;
+        self.refuse_if_ended()?;
+        match self.status {
+            ReservationStatus::Requested => return Err(ReservationError::NotConfirmed),
+            ReservationStatus::Paid => return Err(ReservationError::AlreadyPaid),
+            ReservationStatus::Confirmed => return Err(ReservationError::NotPrepaid),
+            _ => {}
+        }
+        if self.pay_before.is_some_and(|deadline| now >= deadline) {
+            return Err(ReservationError::PaymentDeadlinePassed);
+        }
+        if amount != self.total {
+            return Err(ReservationError::AmountMismatch {
+                paid: amount,
+                total: self.total,
+            });
+        }
+        Ok(ReservationEvent::ReservationPaid(ReservationPaid {
+            paid_at: now,
+            payment_id,
+            amount,
+        }))
+    }
+
+    fn expire(&self, now: DateTime<Utc>) -> Result<ReservationEvent, ReservationError> {
+        self.visible_to(Actor::System)?;
+        self.refuse_if_ended()?;
+        match self.status {
+            ReservationStatus::Paid => return Err(ReservationError::AlreadyPaid),
+            ReservationStatus::Requested => return Err(ReservationError::NotConfirmed),
+            ReservationStatus::Confirmed => return Err(ReservationError::NotPrepaid),
+            _ => {}
+        }
+        match self.pay_before {
+            Some(deadline) if now >= deadline => {}
+            _ => return Err(ReservationError::DeadlineNotReached),
+        }
+        Ok(ReservationEvent::ReservationExpired(ReservationExpired {
+            expired_at: now,
+            released_days: self.active_days().map(|d| d.date).collect(),
+        }))
+    }
+
+    fn cancel(
+        &self,
+        actor: Actor,
+        days: Option<Vec<NaiveDate>>,
+        now: DateTime<Utc>,
+    ) -> Result<ReservationEvent, ReservationError> {
+        self.visible_to(actor)?;
+        self.refuse_if_ended()?;
+        let active: BTreeSet<NaiveDate> = self.active_days().map(|d| d.date).collect();
+        let wanted: BTreeSet<NaiveDate> = match days {
+            None => active.clone(),
+            Some(days) if days.is_empty() => return Err(ReservationError::NoDays),
+            Some(days) => days.into_iter().collect(),
+        };
+        let unknown: Vec<NaiveDate> = wanted.difference(&active).copied().collect();
+        if !unknown.is_empty() {
+            return Err(ReservationError::UnknownDays { days: unknown });
+        }
+        let past = self.days_past_cutoff(wanted.iter(), now);
+        if !past.is_empty() {
+            return Err(ReservationError::PastCutoff { days: past });
+        }
+        let amount: Decimal = self
+            .active_days()
+            .filter(|d| wanted.contains(&d.date))
+            .map(|d| d.unit_price)
+            .sum();
+        Ok(ReservationEvent::DaysCancelled(DaysCancelled {
+            cancelled_at: now,
+            days: wanted.iter().copied().collect(),
+            amount,
+            remaining_total: self.total - amount,
+            reservation_cancelled: wanted.len() == active.len(),
+        }))
+    }
+}
+
+impl Aggregate for Reservation {
+    const TYPE: &'static str = "Reservation";
+    type Command = ReservationCommand;
+    type Event = ReservationEvent;
+    type Error = ReservationError;
+    type Services = Services;
+
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        services: &Self::Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), Self::Error> {
+        let event = match command {
+            ReservationCommand::Request {
+                reservation_id,
+                family_id,
+                child_id,
+                period_id,
+                days,
+            } => {
+                self.request(
+                    family_id,
+                    child_id,
+                    period_id,
+                    days,
+                    reservation_id,
+                    services,
+                )
+                .await?
+            }
+            ReservationCommand::Confirm { actor } => self.confirm(actor, services.now())?,
+            ReservationCommand::Pay {
+                actor,
+                payment_id,
+                amount,
+            } => self.pay(actor, payment_id, amount, services.now())?,
+            ReservationCommand::Expire => self.expire(services.now())?,
+            ReservationCommand::Cancel { actor, days } => {
+                self.cancel(actor, days, services.now())?
+            }
+        };
+        sink.write(event, self).await;
+        Ok(())
+    }
+
+    fn apply(&mut self, event: Self::Event) {
+        match event {
+            ReservationEvent::ReservationRequested(e) => {
+                self.days = e
+                    .days
+                    .iter()
+                    .map(|d| DayState {
+                        date: d.date,
+                        unit_price: d.unit_price,
+                        cancelled: false,
+                    })
+                    .collect();
+                self.total = e.total;
+                self.status = ReservationStatus::Requested;
+                self.requested = Some(e);
+            }
+            ReservationEvent::ReservationConfirmed(e) => {
+                self.pay_before = e.pay_before;
+                self.status = if e.pay_before.is_some() {
+                    ReservationStatus::AwaitingPayment
+                } else {
+                    ReservationStatus::Confirmed
+                };
+            }
+            ReservationEvent::ReservationPaid(_) => self.status = ReservationStatus::Paid,
+            ReservationEvent::ReservationExpired(_) => self.status = ReservationStatus::Expired,
+            ReservationEvent::DaysCancelled(e) => {
+                for day in self.days.iter_mut().filter(|d| e.days.contains(&d.date)) {
+                    day.cancelled = true;
+                }
+                self.total = e.remaining_total;
+                if e.reservation_cancelled {
+                    self.status = ReservationStatus::Cancelled;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+/// Who asks. A family may only act on its own reservations; the domain checks it so that no
+/// route can forget to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actor {
+    Family(Uuid),
+    Staff,
+    System,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReservationCommand {
+    Request {
+        reservation_id: Uuid,
+        family_id: Uuid,
+        child_id: Uuid,
+        period_id: Uuid,
+        days: Vec<NaiveDate>,
+    },
+    Confirm {
+        actor: Actor,
+    },
+    Pay {
+        actor: Actor,
+        payment_id: Uuid,
+        amount: Decimal,
+    },
+    Expire,
+    /// `days: None` cancels every day still booked.
+    Cancel {
+        actor: Actor,
+        days: Option<Vec<NaiveDate>>,
+    },
+}

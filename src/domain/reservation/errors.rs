@@ -1,0 +1,117 @@
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::services::LookupError;
+
+/// How a refusal should be understood by whoever relays it (the HTTP layer maps it to a status).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The request itself is unusable.
+    BadRequest,
+    /// A business rule refuses it.
+    Rule,
+    /// The reservation is not in a state that allows it.
+    Conflict,
+    NotFound,
+    Internal,
+}
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum ReservationError {
+    #[error("no day was requested")]
+    NoDays,
+    #[error("a day was requested twice")]
+    DuplicateDays { days: Vec<NaiveDate> },
+    #[error("some days are outside the period")]
+    OutsidePeriod { days: Vec<NaiveDate> },
+    #[error("the restaurant is closed on some days")]
+    ClosedDay { days: Vec<NaiveDate> },
+    #[error("the booking deadline has passed for some days")]
+    PastCutoff { days: Vec<NaiveDate> },
+    #[error("some days are not part of this reservation, or already cancelled")]
+    UnknownDays { days: Vec<NaiveDate> },
+    #[error("the reservation already exists")]
+    AlreadyRequested,
+    #[error("the reservation was already confirmed")]
+    AlreadyConfirmed,
+    #[error("the reservation is not confirmed yet")]
+    NotConfirmed,
+    #[error("the reservation is already paid")]
+    AlreadyPaid,
+    #[error("the reservation has expired")]
+    AlreadyExpired,
+    #[error("the reservation is cancelled")]
+    AlreadyCancelled,
+    #[error("this reservation is billed later and is not paid online")]
+    NotPrepaid,
+    #[error("the payment deadline has passed")]
+    PaymentDeadlinePassed,
+    #[error("the payment deadline has not passed yet")]
+    DeadlineNotReached,
+    #[error("the amount {paid} differs from the total {total}")]
+    AmountMismatch { paid: Decimal, total: Decimal },
+    #[error("reservation not found")]
+    NotFound,
+    #[error("{0}")]
+    Lookup(#[from] LookupError),
+}
+
+impl ReservationError {
+    /// The stable machine code of the HTTP contract.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ReservationError::NoDays => "no_days",
+            ReservationError::DuplicateDays { .. } => "duplicate_days",
+            ReservationError::OutsidePeriod { .. } => "outside_period",
+            ReservationError::ClosedDay { .. } => "closed_day",
+            ReservationError::PastCutoff { .. } => "past_cutoff",
+            ReservationError::UnknownDays { .. } => "unknown_days",
+            ReservationError::AlreadyRequested => "already_requested",
+            ReservationError::AlreadyConfirmed => "already_confirmed",
+            ReservationError::NotConfirmed => "not_confirmed",
+            ReservationError::AlreadyPaid => "already_paid",
+            ReservationError::AlreadyExpired => "already_expired",
+            ReservationError::AlreadyCancelled => "already_cancelled",
+            ReservationError::NotPrepaid => "not_prepaid",
+            ReservationError::PaymentDeadlinePassed => "payment_deadline_passed",
+            ReservationError::DeadlineNotReached => "deadline_not_reached",
+            ReservationError::AmountMismatch { .. } => "amount_mismatch",
+            ReservationError::NotFound => "not_found",
+            ReservationError::Lookup(e) => e.code(),
+        }
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ReservationError::NoDays | ReservationError::DuplicateDays { .. } => ErrorKind::Rule,
+            ReservationError::OutsidePeriod { .. }
+            | ReservationError::ClosedDay { .. }
+            | ReservationError::PastCutoff { .. }
+            | ReservationError::UnknownDays { .. }
+            | ReservationError::AmountMismatch { .. }
+            | ReservationError::PaymentDeadlinePassed => ErrorKind::Rule,
+            ReservationError::AlreadyRequested
+            | ReservationError::AlreadyConfirmed
+            | ReservationError::NotConfirmed
+            | ReservationError::AlreadyPaid
+            | ReservationError::AlreadyExpired
+            | ReservationError::AlreadyCancelled
+            | ReservationError::NotPrepaid
+            | ReservationError::DeadlineNotReached => ErrorKind::Conflict,
+            ReservationError::NotFound => ErrorKind::NotFound,
+            ReservationError::Lookup(e) => e.kind(),
+        }
+    }
+
+    /// The days a refusal is about, for the problem's `days` member.
+    pub fn days(&self) -> Option<&[NaiveDate]> {
+        match self {
+            ReservationError::DuplicateDays { days }
+            | ReservationError::OutsidePeriod { days }
+            | ReservationError::ClosedDay { days }
+            | ReservationError::PastCutoff { days }
+            | ReservationError::UnknownDays { days } => Some(days),
+            _ => None,
+        }
+    }
+}

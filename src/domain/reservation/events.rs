@@ -1,0 +1,94 @@
+//! Reservation events. They are stored forever and never edited: a change of shape is a new
+//! version, read through an upcaster. Each carries what every projection needs, so that no
+//! projection reads reference tables to rebuild.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use cqrs_es::DomainEvent;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::period::{ChildRef, PeriodRef, RestaurantRef};
+
+/// One meal day as captured at request time.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct BookedDay {
+    pub date: NaiveDate,
+    pub service: String,
+    pub meal_option: String,
+    pub unit_price: Decimal,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ReservationRequested {
+    pub reservation_id: Uuid,
+    pub number: u64,
+    pub organisation_id: Uuid,
+    pub family_id: Uuid,
+    pub child: ChildRef,
+    pub restaurant: RestaurantRef,
+    pub period: PeriodRef,
+    pub days: Vec<BookedDay>,
+    pub total: Decimal,
+    pub requested_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ReservationConfirmed {
+    pub confirmed_at: DateTime<Utc>,
+    pub total: Decimal,
+    /// Prepaid only: unpaid at this instant, the reservation expires.
+    pub pay_before: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ReservationPaid {
+    pub paid_at: DateTime<Utc>,
+    pub payment_id: Uuid,
+    pub amount: Decimal,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ReservationExpired {
+    pub expired_at: DateTime<Utc>,
+    /// The days whose places go back.
+    pub released_days: Vec<NaiveDate>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct DaysCancelled {
+    pub cancelled_at: DateTime<Utc>,
+    pub days: Vec<NaiveDate>,
+    /// The price of the cancelled days.
+    pub amount: Decimal,
+    /// The total of the days still booked.
+    pub remaining_total: Decimal,
+    /// True when no day is left: the whole reservation is cancelled.
+    pub reservation_cancelled: bool,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub enum ReservationEvent {
+    ReservationRequested(ReservationRequested),
+    ReservationConfirmed(ReservationConfirmed),
+    ReservationPaid(ReservationPaid),
+    ReservationExpired(ReservationExpired),
+    DaysCancelled(DaysCancelled),
+}
+
+impl DomainEvent for ReservationEvent {
+    fn event_type(&self) -> String {
+        match self {
+            ReservationEvent::ReservationRequested(_) => "ReservationRequested",
+            ReservationEvent::ReservationConfirmed(_) => "ReservationConfirmed",
+            ReservationEvent::ReservationPaid(_) => "ReservationPaid",
+            ReservationEvent::ReservationExpired(_) => "ReservationExpired",
+            ReservationEvent::DaysCancelled(_) => "DaysCancelled",
+        }
+        .to_string()
+    }
+
+    fn event_version(&self) -> String {
+        "1.0".to_string()
+    }
+}

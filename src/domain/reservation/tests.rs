@@ -1,0 +1,680 @@
+//! Every rule and refusal of the Reservation aggregate, through the cqrs-es TestFramework.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use cqrs_es::test::TestFramework;
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+use uuid::Uuid;
+
+use super::*;
+use crate::domain::period::*;
+
+const FAMILY: Uuid = Uuid::from_u128(1);
+const OTHER_FAMILY: Uuid = Uuid::from_u128(2);
+const CHILD: Uuid = Uuid::from_u128(3);
+const PERIOD: Uuid = Uuid::from_u128(4);
+const ORG: Uuid = Uuid::from_u128(5);
+const RESERVATION: Uuid = Uuid::from_u128(6);
+const PAYMENT: Uuid = Uuid::from_u128(7);
+
+struct FakeServices {
+    now: DateTime<Utc>,
+    payment: PaymentMode,
+    numbers: AtomicU64,
+}
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+/// 11 January 2017, 14:38 in Paris: the first guide's moment.
+fn guide_now() -> DateTime<Utc> {
+    "2017-01-11T13:38:00Z".parse().unwrap()
+}
+
+fn period_ref(payment: PaymentMode) -> PeriodRef {
+    PeriodRef {
+        id: PERIOD,
+        activity: "CANTINE SCOLAIRE".into(),
+        label: "Restauration Le Repausset 2016-2017".into(),
+        service: ServiceHours {
+            label: "REPAS".into(),
+            start: LocalTime::parse("12:00").unwrap(),
+            end: LocalTime::parse("13:00").unwrap(),
+        },
+        payment,
+        booking_cutoff: BookingCutoff::WeekdayOfPreviousWeek {
+            weekday: Weekday::Tue,
+            time: LocalTime::parse("09:30").unwrap(),
+        },
+    }
+}
+
+fn child() -> ChildRef {
+    ChildRef {
+        id: CHILD,
+        first_name: "Hervé".into(),
+        last_name: "DUPONT".into(),
+        meal_option: "standard".into(),
+    }
+}
+
+#[async_trait]
+impl ReservationServices for FakeServices {
+    fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    async fn booking_context(
+        &self,
+        family_id: Uuid,
+        child_id: Uuid,
+        period_id: Uuid,
+    ) -> Result<BookingContext, LookupError> {
+        if family_id != FAMILY || child_id != CHILD {
+            return Err(LookupError::UnknownChild);
+        }
+        if period_id != PERIOD {
+            return Err(LookupError::UnknownPeriod);
+        }
+        let period = period_ref(self.payment.clone());
+        Ok(BookingContext {
+            organisation_id: ORG,
+            family_id,
+            child: child(),
+            restaurant: RestaurantRef {
+                id: Uuid::from_u128(8),
+                name: "Restaurant Scolaire Le Repausset".into(),
+            },
+            rules: PeriodRules {
+                from: d("2016-09-01"),
+                to: d("2017-07-07"),
+                opening_days: vec![Weekday::Mon, Weekday::Tue, Weekday::Thu, Weekday::Fri],
+                closures: vec![Closure {
+                    from: d("2017-02-18"),
+                    to: d("2017-03-05"),
+                    label: "Hiver".into(),
+                }],
+                booking_cutoff: period.booking_cutoff.clone(),
+            },
+            period,
+            unit_price: dec!(4.15),
+        })
+    }
+
+    async fn next_reservation_number(&self, organisation_id: Uuid) -> Result<u64, LookupError> {
+        assert_eq!(organisation_id, ORG);
+        Ok(self.numbers.fetch_add(1, Ordering::SeqCst))
+    }
+}
+
+fn services_at(now: DateTime<Utc>, payment: PaymentMode) -> Services {
+    Arc::new(FakeServices {
+        now,
+        payment,
+        numbers: AtomicU64::new(14),
+    })
+}
+
+fn prepaid() -> PaymentMode {
+    PaymentMode::Prepaid { hold_minutes: 60 }
+}
+
+fn framework_at(now: DateTime<Utc>) -> TestFramework<Reservation> {
+    TestFramework::with(services_at(now, prepaid()))
+}
+
+fn guide_days() -> Vec<NaiveDate> {
+    ["2017-01-23", "2017-01-24", "2017-01-27", "2017-01-31"]
+        .map(d)
+        .to_vec()
+}
+
+fn request(days: Vec<NaiveDate>) -> ReservationCommand {
+    ReservationCommand::Request {
+        reservation_id: RESERVATION,
+        family_id: FAMILY,
+        child_id: CHILD,
+        period_id: PERIOD,
+        days,
+    }
+}
+
+fn requested_event(payment: PaymentMode) -> ReservationEvent {
+    let days: Vec<BookedDay> = guide_days()
+        .into_iter()
+        .map(|date| BookedDay {
+            date,
+            service: "REPAS".into(),
+            meal_option: "standard".into(),
+            unit_price: dec!(4.15),
+        })
+        .collect();
+    ReservationEvent::ReservationRequested(ReservationRequested {
+        reservation_id: RESERVATION,
+        number: 14,
+        organisation_id: ORG,
+        family_id: FAMILY,
+        child: child(),
+        restaurant: RestaurantRef {
+            id: Uuid::from_u128(8),
+            name: "Restaurant Scolaire Le Repausset".into(),
+        },
+        period: period_ref(payment),
+        days,
+        total: dec!(16.60),
+        requested_at: guide_now(),
+    })
+}
+
+fn confirmed_event() -> ReservationEvent {
+    ReservationEvent::ReservationConfirmed(ReservationConfirmed {
+        confirmed_at: guide_now(),
+        total: dec!(16.60),
+        pay_before: Some(guide_now() + Duration::minutes(60)),
+    })
+}
+
+fn paid_event() -> ReservationEvent {
+    ReservationEvent::ReservationPaid(ReservationPaid {
+        paid_at: guide_now() + Duration::minutes(5),
+        payment_id: PAYMENT,
+        amount: dec!(16.60),
+    })
+}
+
+fn expired_event() -> ReservationEvent {
+    ReservationEvent::ReservationExpired(ReservationExpired {
+        expired_at: guide_now() + Duration::minutes(60),
+        released_days: guide_days(),
+    })
+}
+
+fn family() -> Actor {
+    Actor::Family(FAMILY)
+}
+
+fn pay(amount: Decimal) -> ReservationCommand {
+    ReservationCommand::Pay {
+        actor: family(),
+        payment_id: PAYMENT,
+        amount,
+    }
+}
+
+fn expect_refusal(result: cqrs_es::test::AggregateResultValidator<Reservation>, code: &str) {
+    let error = result
+        .inspect_result()
+        .expect_err("the command should be refused");
+    assert_eq!(error.code(), code, "{error:?}");
+}
+
+#[tokio::test]
+async fn the_first_guide_request_captures_four_days_at_4_15() {
+    framework_at(guide_now())
+        .given_no_previous_events()
+        .when_async(request(guide_days()))
+        .await
+        .then_expect_events(vec![requested_event(prepaid())]);
+}
+
+#[tokio::test]
+async fn days_are_stored_in_calendar_order() {
+    let mut shuffled = guide_days();
+    shuffled.reverse();
+    framework_at(guide_now())
+        .given_no_previous_events()
+        .when_async(request(shuffled))
+        .await
+        .then_expect_events(vec![requested_event(prepaid())]);
+}
+
+#[tokio::test]
+async fn seventeen_meals_cost_exactly_70_55() {
+    let days: Vec<NaiveDate> = (0..60)
+        .map(|i| d("2017-03-06") + Duration::days(i))
+        .filter(|day| {
+            !matches!(
+                chrono::Datelike::weekday(day),
+                chrono::Weekday::Wed | chrono::Weekday::Sat | chrono::Weekday::Sun
+            )
+        })
+        .take(17)
+        .collect();
+    let events = framework_at(guide_now())
+        .given_no_previous_events()
+        .when_async(request(days))
+        .await
+        .inspect_result()
+        .unwrap();
+    match &events[0] {
+        ReservationEvent::ReservationRequested(e) => assert_eq!(e.total, dec!(70.55)),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn refuses_an_empty_request() {
+    expect_refusal(
+        framework_at(guide_now())
+            .given_no_previous_events()
+            .when_async(request(vec![]))
+            .await,
+        "no_days",
+    );
+}
+
+#[tokio::test]
+async fn refuses_duplicate_days() {
+    let days = vec![d("2017-01-23"), d("2017-01-23")];
+    let result = framework_at(guide_now())
+        .given_no_previous_events()
+        .when_async(request(days))
+        .await;
+    let error = result.inspect_result().unwrap_err();
+    assert_eq!(error.code(), "duplicate_days");
+    assert_eq!(error.days(), Some(&[d("2017-01-23")][..]));
+}
+
+#[tokio::test]
+async fn refuses_days_outside_the_period() {
+    let result = framework_at(guide_now())
+        .given_no_previous_events()
+        .when_async(request(vec![d("2017-01-23"), d("2017-07-10")]))
+        .await;
+    let error = result.inspect_result().unwrap_err();
+    assert_eq!(error.code(), "outside_period");
+    assert_eq!(error.days(), Some(&[d("2017-07-10")][..]));
+}
+
+#[tokio::test]
+async fn refuses_a_day_that_is_not_an_opening_day() {
+    // Wednesday 25 January 2017.
+    expect_refusal(
+        framework_at(guide_now())
+            .given_no_previous_events()
+            .when_async(request(vec![d("2017-01-25")]))
+            .await,
+        "closed_day",
+    );
+}
+
+#[tokio::test]
+async fn refuses_a_closed_day() {
+    // The winter holidays.
+    expect_refusal(
+        framework_at(guide_now())
+            .given_no_previous_events()
+            .when_async(request(vec![d("2017-02-20")]))
+            .await,
+        "closed_day",
+    );
+}
+
+#[tokio::test]
+async fn refuses_a_day_past_the_cutoff() {
+    // Friday 20 January's deadline was Tuesday 10 January, 09:30.
+    let result = framework_at(guide_now())
+        .given_no_previous_events()
+        .when_async(request(vec![d("2017-01-20"), d("2017-01-23")]))
+        .await;
+    let error = result.inspect_result().unwrap_err();
+    assert_eq!(error.code(), "past_cutoff");
+    assert_eq!(error.days(), Some(&[d("2017-01-20")][..]));
+}
+
+#[tokio::test]
+async fn the_cutoff_is_read_in_paris_time() {
+    // Monday 23 January's deadline is Tuesday 17 January 09:30 Paris = 08:30 UTC.
+    let just_before: DateTime<Utc> = "2017-01-17T08:29:59Z".parse().unwrap();
+    framework_at(just_before)
+        .given_no_previous_events()
+        .when_async(request(vec![d("2017-01-23")]))
+        .await
+        .inspect_result()
+        .expect("bookable one second before the deadline");
+    expect_refusal(
+        framework_at(just_before + Duration::seconds(1))
+            .given_no_previous_events()
+            .when_async(request(vec![d("2017-01-23")]))
+            .await,
+        "past_cutoff",
+    );
+}
+
+#[tokio::test]
+async fn refuses_another_familys_child() {
+    let command = ReservationCommand::Request {
+        reservation_id: RESERVATION,
+        family_id: OTHER_FAMILY,
+        child_id: CHILD,
+        period_id: PERIOD,
+        days: guide_days(),
+    };
+    expect_refusal(
+        framework_at(guide_now())
+            .given_no_previous_events()
+            .when_async(command)
+            .await,
+        "unknown_child",
+    );
+}
+
+#[tokio::test]
+async fn refuses_to_request_twice() {
+    expect_refusal(
+        framework_at(guide_now())
+            .given(vec![requested_event(prepaid())])
+            .when_async(request(guide_days()))
+            .await,
+        "already_requested",
+    );
+}
+
+#[tokio::test]
+async fn prepaid_confirmation_holds_for_one_hour() {
+    framework_at(guide_now())
+        .given(vec![requested_event(prepaid())])
+        .when_async(ReservationCommand::Confirm { actor: family() })
+        .await
+        .then_expect_events(vec![confirmed_event()]);
+}
+
+#[tokio::test]
+async fn postpaid_confirmation_books_at_once() {
+    TestFramework::<Reservation>::with(services_at(guide_now(), PaymentMode::Postpaid))
+        .given(vec![requested_event(PaymentMode::Postpaid)])
+        .when_async(ReservationCommand::Confirm { actor: family() })
+        .await
+        .then_expect_events(vec![ReservationEvent::ReservationConfirmed(
+            ReservationConfirmed {
+                confirmed_at: guide_now(),
+                total: dec!(16.60),
+                pay_before: None,
+            },
+        )]);
+}
+
+#[tokio::test]
+async fn refuses_to_confirm_twice() {
+    expect_refusal(
+        framework_at(guide_now())
+            .given(vec![requested_event(prepaid()), confirmed_event()])
+            .when_async(ReservationCommand::Confirm { actor: family() })
+            .await,
+        "already_confirmed",
+    );
+}
+
+#[tokio::test]
+async fn refuses_to_confirm_once_a_day_is_past_its_cutoff() {
+    let later: DateTime<Utc> = "2017-01-17T09:00:00Z".parse().unwrap();
+    expect_refusal(
+        framework_at(later)
+            .given(vec![requested_event(prepaid())])
+            .when_async(ReservationCommand::Confirm { actor: family() })
+            .await,
+        "past_cutoff",
+    );
+}
+
+#[tokio::test]
+async fn another_family_cannot_even_see_it() {
+    expect_refusal(
+        framework_at(guide_now())
+            .given(vec![requested_event(prepaid())])
+            .when_async(ReservationCommand::Confirm {
+                actor: Actor::Family(OTHER_FAMILY),
+            })
+            .await,
+        "not_found",
+    );
+}
+
+#[tokio::test]
+async fn commands_on_a_missing_reservation_are_not_found() {
+    expect_refusal(
+        framework_at(guide_now())
+            .given_no_previous_events()
+            .when_async(ReservationCommand::Confirm {
+                actor: Actor::Staff,
+            })
+            .await,
+        "not_found",
+    );
+}
+
+#[tokio::test]
+async fn pays_the_exact_total_before_the_deadline() {
+    framework_at(guide_now() + Duration::minutes(5))
+        .given(vec![requested_event(prepaid()), confirmed_event()])
+        .when_async(pay(dec!(16.60)))
+        .await
+        .then_expect_events(vec![paid_event()]);
+}
+
+#[tokio::test]
+async fn refuses_another_amount() {
+    let result = framework_at(guide_now() + Duration::minutes(5))
+        .given(vec![requested_event(prepaid()), confirmed_event()])
+        .when_async(pay(dec!(16.59)))
+        .await;
+    expect_refusal(result, "amount_mismatch");
+}
+
+#[tokio::test]
+async fn refuses_payment_after_the_deadline() {
+    expect_refusal(
+        framework_at(guide_now() + Duration::minutes(60))
+            .given(vec![requested_event(prepaid()), confirmed_event()])
+            .when_async(pay(dec!(16.60)))
+            .await,
+        "payment_deadline_passed",
+    );
+}
+
+#[tokio::test]
+async fn refuses_to_pay_twice() {
+    expect_refusal(
+        framework_at(guide_now() + Duration::minutes(6))
+            .given(vec![
+                requested_event(prepaid()),
+                confirmed_event(),
+                paid_event(),
+            ])
+            .when_async(pay(dec!(16.60)))
+            .await,
+        "already_paid",
+    );
+}
+
+#[tokio::test]
+async fn refuses_to_pay_before_confirmation() {
+    expect_refusal(
+        framework_at(guide_now())
+            .given(vec![requested_event(prepaid())])
+            .when_async(pay(dec!(16.60)))
+            .await,
+        "not_confirmed",
+    );
+}
+
+#[tokio::test]
+async fn refuses_to_pay_an_expired_reservation() {
+    expect_refusal(
+        framework_at(guide_now() + Duration::minutes(61))
+            .given(vec![
+                requested_event(prepaid()),
+                confirmed_event(),
+                expired_event(),
+            ])
+            .when_async(pay(dec!(16.60)))
+            .await,
+        "already_expired",
+    );
+}
+
+#[tokio::test]
+async fn expires_at_the_deadline_releasing_every_day() {
+    framework_at(guide_now() + Duration::minutes(60))
+        .given(vec![requested_event(prepaid()), confirmed_event()])
+        .when_async(ReservationCommand::Expire)
+        .await
+        .then_expect_events(vec![expired_event()]);
+}
+
+#[tokio::test]
+async fn refuses_to_expire_before_the_deadline() {
+    expect_refusal(
+        framework_at(guide_now() + Duration::minutes(59))
+            .given(vec![requested_event(prepaid()), confirmed_event()])
+            .when_async(ReservationCommand::Expire)
+            .await,
+        "deadline_not_reached",
+    );
+}
+
+#[tokio::test]
+async fn refuses_to_expire_after_payment() {
+    expect_refusal(
+        framework_at(guide_now() + Duration::minutes(90))
+            .given(vec![
+                requested_event(prepaid()),
+                confirmed_event(),
+                paid_event(),
+            ])
+            .when_async(ReservationCommand::Expire)
+            .await,
+        "already_paid",
+    );
+}
+
+#[tokio::test]
+async fn expiring_twice_expires_nothing_twice() {
+    expect_refusal(
+        framework_at(guide_now() + Duration::minutes(90))
+            .given(vec![
+                requested_event(prepaid()),
+                confirmed_event(),
+                expired_event(),
+            ])
+            .when_async(ReservationCommand::Expire)
+            .await,
+        "already_expired",
+    );
+}
+
+#[tokio::test]
+async fn cancels_some_days() {
+    framework_at(guide_now())
+        .given(vec![requested_event(prepaid()), confirmed_event()])
+        .when_async(ReservationCommand::Cancel {
+            actor: family(),
+            days: Some(vec![d("2017-01-31")]),
+        })
+        .await
+        .then_expect_events(vec![ReservationEvent::DaysCancelled(DaysCancelled {
+            cancelled_at: guide_now(),
+            days: vec![d("2017-01-31")],
+            amount: dec!(4.15),
+            remaining_total: dec!(12.45),
+            reservation_cancelled: false,
+        })]);
+}
+
+#[tokio::test]
+async fn cancelling_every_day_cancels_the_reservation() {
+    framework_at(guide_now())
+        .given(vec![requested_event(prepaid()), confirmed_event()])
+        .when_async(ReservationCommand::Cancel {
+            actor: family(),
+            days: None,
+        })
+        .await
+        .then_expect_events(vec![ReservationEvent::DaysCancelled(DaysCancelled {
+            cancelled_at: guide_now(),
+            days: guide_days(),
+            amount: dec!(16.60),
+            remaining_total: dec!(0),
+            reservation_cancelled: true,
+        })]);
+}
+
+#[tokio::test]
+async fn refuses_to_cancel_what_is_already_cancelled() {
+    let cancelled = ReservationEvent::DaysCancelled(DaysCancelled {
+        cancelled_at: guide_now(),
+        days: guide_days(),
+        amount: dec!(16.60),
+        remaining_total: dec!(0),
+        reservation_cancelled: true,
+    });
+    expect_refusal(
+        framework_at(guide_now())
+            .given(vec![requested_event(prepaid()), cancelled])
+            .when_async(ReservationCommand::Cancel {
+                actor: family(),
+                days: None,
+            })
+            .await,
+        "already_cancelled",
+    );
+}
+
+#[tokio::test]
+async fn refuses_to_cancel_a_day_twice() {
+    let one_cancelled = ReservationEvent::DaysCancelled(DaysCancelled {
+        cancelled_at: guide_now(),
+        days: vec![d("2017-01-31")],
+        amount: dec!(4.15),
+        remaining_total: dec!(12.45),
+        reservation_cancelled: false,
+    });
+    expect_refusal(
+        framework_at(guide_now())
+            .given(vec![requested_event(prepaid()), one_cancelled])
+            .when_async(ReservationCommand::Cancel {
+                actor: family(),
+                days: Some(vec![d("2017-01-31")]),
+            })
+            .await,
+        "unknown_days",
+    );
+}
+
+#[tokio::test]
+async fn refuses_to_cancel_an_expired_reservation() {
+    expect_refusal(
+        framework_at(guide_now() + Duration::minutes(90))
+            .given(vec![
+                requested_event(prepaid()),
+                confirmed_event(),
+                expired_event(),
+            ])
+            .when_async(ReservationCommand::Cancel {
+                actor: family(),
+                days: None,
+            })
+            .await,
+        "already_expired",
+    );
+}
+
+#[tokio::test]
+async fn refuses_to_cancel_a_day_past_its_cutoff() {
+    let later: DateTime<Utc> = "2017-01-17T09:00:00Z".parse().unwrap();
+    expect_refusal(
+        framework_at(later)
+            .given(vec![requested_event(prepaid()), confirmed_event()])
+            .when_async(ReservationCommand::Cancel {
+                actor: family(),
+                days: Some(vec![d("2017-01-23")]),
+            })
+            .await,
+        "past_cutoff",
+    );
+}

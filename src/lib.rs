@@ -1,0 +1,4 @@
+//! Cantine: the school-canteen booking service ("portail famille"), event-sourced on PostgreSQL.
+
+pub mod clock;
+pub mod domain;
