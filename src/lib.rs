@@ -1,4 +1,19 @@
 //! Cantine: the school-canteen booking service ("portail famille"), event-sourced on PostgreSQL.
+//!
+//! Data flows one way: HTTP handlers (`api`) turn requests into commands; the domain decides and
+//! emits events; the event store appends them; the projector reads the log in commit-safe order
+//! and writes the projections; read routes read projections.
 
+pub mod accounts;
+pub mod api;
+pub mod app;
 pub mod clock;
+pub mod commands;
+pub mod database;
+pub mod db;
+pub mod demo;
 pub mod domain;
+pub mod expiry;
+pub mod pg_embedded;
+pub mod projections;
+pub mod telemetry;

@@ -1,5 +1,6 @@
 //! The domain decides and emits events. It knows no HTTP and no SQL: only the services it is
 //! handed (see `reservation::services`).
 
+pub mod holidays;
 pub mod period;
 pub mod reservation;

@@ -50,7 +50,7 @@ impl Weekday {
 }
 
 /// A local wall-clock time written `HH:MM`, as in the contract and the guides.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct LocalTime(pub NaiveTime);
 
 impl LocalTime {

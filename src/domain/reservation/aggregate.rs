@@ -166,7 +166,7 @@ impl Reservation {
             })
             .collect();
         let total = booked.iter().map(|d| d.unit_price).sum();
-        Ok(ReservationEvent::ReservationRequested(
+        Ok(ReservationEvent::ReservationRequested(Box::new(
             ReservationRequested {
                 reservation_id,
                 number,
@@ -179,7 +179,7 @@ impl Reservation {
                 total,
                 requested_at: now,
             },
-        ))
+        )))
     }
 
     fn confirm(
@@ -358,7 +358,7 @@ impl Aggregate for Reservation {
                     .collect();
                 self.total = e.total;
                 self.status = ReservationStatus::Requested;
-                self.requested = Some(e);
+                self.requested = Some(*e);
             }
             ReservationEvent::ReservationConfirmed(e) => {
                 self.pay_before = e.pay_before;

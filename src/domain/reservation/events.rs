@@ -69,7 +69,7 @@ pub struct DaysCancelled {
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub enum ReservationEvent {
-    ReservationRequested(ReservationRequested),
+    ReservationRequested(Box<ReservationRequested>),
     ReservationConfirmed(ReservationConfirmed),
     ReservationPaid(ReservationPaid),
     ReservationExpired(ReservationExpired),

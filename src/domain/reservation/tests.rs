@@ -154,7 +154,7 @@ fn requested_event(payment: PaymentMode) -> ReservationEvent {
             unit_price: dec!(4.15),
         })
         .collect();
-    ReservationEvent::ReservationRequested(ReservationRequested {
+    ReservationEvent::ReservationRequested(Box::new(ReservationRequested {
         reservation_id: RESERVATION,
         number: 14,
         organisation_id: ORG,
@@ -168,7 +168,7 @@ fn requested_event(payment: PaymentMode) -> ReservationEvent {
         days,
         total: dec!(16.60),
         requested_at: guide_now(),
-    })
+    }))
 }
 
 fn confirmed_event() -> ReservationEvent {

@@ -1,0 +1,317 @@
+//! Town staff set up restaurants, periods, families and children.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, ApiPath, Caller};
+use crate::accounts::{hash_password, Role};
+use crate::app::AppState;
+use crate::db;
+use crate::domain::period::{
+    BookingCutoff, Closure, PaymentMode, PeriodRules, ServiceHours, Weekday,
+};
+
+#[derive(Serialize, ToSchema)]
+pub struct Created {
+    pub id: Uuid,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRestaurant {
+    pub name: String,
+    pub capacity: i32,
+}
+
+#[utoipa::path(post, path = "/api/v1/admin/restaurants", tag = "admin", request_body = NewRestaurant,
+    responses((status = 201, body = Created), (status = 422, body = super::error::Problem)))]
+pub async fn create_restaurant(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<NewRestaurant>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    caller.require(&[Role::Admin])?;
+    let name = non_empty("name", &body.name)?;
+    if body.capacity < 0 {
+        return Err(ApiError::rule(
+            "invalid_capacity",
+            "capacity must be zero or more",
+        ));
+    }
+    let id =
+        db::reference::insert_restaurant(&state.pool, state.organisation.id, name, body.capacity)
+            .await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPeriod {
+    pub restaurant_id: Uuid,
+    pub activity: String,
+    pub label: String,
+    #[schema(value_type = Object)]
+    pub service: ServiceHours,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    #[schema(value_type = Vec<String>)]
+    pub opening_days: Vec<Weekday>,
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub closures: Vec<Closure>,
+    #[schema(value_type = Object)]
+    pub booking_cutoff: BookingCutoff,
+    #[schema(value_type = Object)]
+    pub payment: PaymentMode,
+    #[schema(value_type = String, example = "4.15")]
+    pub unit_price: Decimal,
+    pub capacity: Option<i32>,
+}
+
+#[utoipa::path(post, path = "/api/v1/admin/periods", tag = "admin", request_body = NewPeriod,
+    responses((status = 201, body = Created), (status = 404, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+pub async fn create_period(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<NewPeriod>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    caller.require(&[Role::Admin])?;
+    validate_period(&body)?;
+    let restaurant_capacity =
+        db::reference::restaurant_capacity(&state.pool, state.organisation.id, body.restaurant_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("restaurant"))?;
+    let id = db::reference::insert_period(
+        &state.pool,
+        db::reference::NewPeriod {
+            restaurant_id: body.restaurant_id,
+            activity: body.activity.trim().to_string(),
+            label: body.label.trim().to_string(),
+            service: body.service,
+            rules: PeriodRules {
+                from: body.from,
+                to: body.to,
+                opening_days: body.opening_days,
+                closures: body.closures,
+                booking_cutoff: body.booking_cutoff,
+            },
+            payment: body.payment,
+            unit_price: body.unit_price,
+            capacity: body.capacity.unwrap_or(restaurant_capacity),
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+fn invalid(detail: impl Into<String>) -> ApiError {
+    ApiError::rule("invalid_period", detail)
+}
+
+fn validate_period(body: &NewPeriod) -> ApiResult<()> {
+    non_empty("activity", &body.activity)?;
+    non_empty("label", &body.label)?;
+    non_empty("service.label", &body.service.label)?;
+    if body.service.start >= body.service.end {
+        return Err(invalid("the service must end after it starts"));
+    }
+    if body.from > body.to {
+        return Err(invalid("`from` must not be after `to`"));
+    }
+    if body.opening_days.is_empty() {
+        return Err(invalid("at least one opening day is needed"));
+    }
+    if let Some(closure) = body.closures.iter().find(|c| c.from > c.to) {
+        return Err(invalid(format!(
+            "closure {} ends before it starts",
+            closure.label
+        )));
+    }
+    if body.unit_price < Decimal::ZERO || body.unit_price.normalize().scale() > 2 {
+        return Err(invalid(
+            "unit_price must be a non-negative amount with at most two decimals",
+        ));
+    }
+    if body.capacity.is_some_and(|c| c < 0) {
+        return Err(invalid("capacity must be zero or more"));
+    }
+    if let BookingCutoff::DaysBefore { days, .. } = body.booking_cutoff {
+        if days > 365 {
+            return Err(invalid(
+                "a cut-off more than a year before the meal is not a cut-off",
+            ));
+        }
+    }
+    if let PaymentMode::Prepaid { hold_minutes } = body.payment {
+        if !(1..=7 * 24 * 60).contains(&hold_minutes) {
+            return Err(invalid("hold_minutes must be between 1 and 10080"));
+        }
+    }
+    Ok(())
+}
+
+fn non_empty<'a>(field: &str, value: &'a str) -> ApiResult<&'a str> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(ApiError::rule(
+            "empty_field",
+            format!("`{field}` must not be empty"),
+        ));
+    }
+    Ok(trimmed)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewFamily {
+    pub name: String,
+    pub login: String,
+    pub password: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/admin/families", tag = "admin", request_body = NewFamily,
+    responses((status = 201, body = Created), (status = 409, body = super::error::Problem)))]
+pub async fn create_family(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<NewFamily>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    caller.require(&[Role::Admin])?;
+    let name = non_empty("name", &body.name)?;
+    let login = non_empty("login", &body.login)?;
+    if db::accounts::user_by_login(&state.pool, login)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::conflict(
+            "login_taken",
+            "this login is already used",
+        ));
+    }
+    let hash = match body.password.as_deref() {
+        Some(password) if password.chars().count() < 8 => {
+            return Err(ApiError::rule(
+                "weak_password",
+                "a password needs at least 8 characters",
+            ))
+        }
+        Some(password) => {
+            let password = password.to_string();
+            Some(
+                tokio::task::spawn_blocking(move || hash_password(&password))
+                    .await
+                    .map_err(ApiError::internal)??,
+            )
+        }
+        None => None,
+    };
+    let mut tx = state.pool.begin().await?;
+    let family_id = Uuid::now_v7();
+    sqlx::query("INSERT INTO families (id, organisation_id, name) VALUES ($1, $2, $3)")
+        .bind(family_id)
+        .bind(state.organisation.id)
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+    let inserted = sqlx::query(
+        "INSERT INTO users (id, login, password_hash, role, family_id) VALUES ($1, $2, $3, 'family', $4)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(Uuid::now_v7())
+    .bind(login)
+    .bind(hash)
+    .bind(family_id)
+    .execute(&mut *tx)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(ApiError::conflict(
+            "login_taken",
+            "this login is already used",
+        ));
+    }
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(Created { id: family_id })))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewChild {
+    pub first_name: String,
+    pub last_name: String,
+    /// `standard`, `vegetarian` or `no_pork`
+    pub meal_option: Option<String>,
+}
+
+pub const MEAL_OPTIONS: [&str; 3] = ["standard", "vegetarian", "no_pork"];
+
+#[utoipa::path(post, path = "/api/v1/admin/families/{id}/children", tag = "admin", request_body = NewChild,
+    params(("id" = Uuid, Path, description = "family id")),
+    responses((status = 201, body = Created), (status = 404, body = super::error::Problem)))]
+pub async fn create_child(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(family_id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<NewChild>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    caller.require(&[Role::Admin])?;
+    let first_name = non_empty("first_name", &body.first_name)?;
+    let last_name = non_empty("last_name", &body.last_name)?;
+    let meal_option = body.meal_option.as_deref().unwrap_or("standard");
+    if !MEAL_OPTIONS.contains(&meal_option) {
+        return Err(ApiError::rule(
+            "invalid_meal_option",
+            "meal_option is one of standard, vegetarian, no_pork",
+        ));
+    }
+    if !db::reference::family_exists(&state.pool, state.organisation.id, family_id).await? {
+        return Err(ApiError::not_found("family"));
+    }
+    let id =
+        db::reference::insert_child(&state.pool, family_id, first_name, last_name, meal_option)
+            .await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdvanceClock {
+    pub advance_minutes: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ClockNow {
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+/// Moves the demo clock forward (only when started with `CANTINE_CLOCK`).
+#[utoipa::path(post, path = "/api/v1/admin/clock", tag = "admin", request_body = AdvanceClock,
+    responses((status = 200, body = ClockNow), (status = 404, body = super::error::Problem)))]
+pub async fn advance_clock(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<AdvanceClock>,
+) -> ApiResult<Json<ClockNow>> {
+    let clock = state
+        .adjustable_clock
+        .as_ref()
+        .ok_or_else(|| ApiError::not_found("route"))?;
+    caller.require(&[Role::Admin])?;
+    if !(0..=366 * 24 * 60).contains(&body.advance_minutes) {
+        return Err(ApiError::rule(
+            "invalid_advance",
+            "advance_minutes must be between 0 and one year",
+        ));
+    }
+    clock.advance(chrono::Duration::minutes(body.advance_minutes));
+    state.expiry_wake.notify_one();
+    Ok(Json(ClockNow {
+        now: state.clock.now(),
+    }))
+}

@@ -1,0 +1,247 @@
+//! What a family reads before booking: its children, the establishments and their periods, and
+//! a child's month calendar.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::Json;
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiPath, ApiQuery, Caller};
+use super::money::money;
+use crate::app::AppState;
+use crate::db;
+use crate::db::reference::{ChildRow, PeriodRow};
+use crate::domain::period::{Closure, DayRefusal, PaymentMode, ServiceHours, Weekday};
+
+#[derive(Serialize, ToSchema)]
+pub struct FamilyView {
+    pub id: Uuid,
+    pub name: String,
+    #[schema(value_type = Vec<Object>)]
+    pub children: Vec<ChildRow>,
+}
+
+#[utoipa::path(get, path = "/api/v1/family", tag = "family", responses((status = 200, body = FamilyView)))]
+pub async fn family(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<FamilyView>> {
+    let family_id = caller.family()?;
+    let (family, children) = db::reference::family(&state.pool, family_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("family"))?;
+    Ok(Json(FamilyView {
+        id: family.id,
+        name: family.name,
+        children,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Establishment {
+    pub id: Uuid,
+    pub name: String,
+    pub periods: Vec<PeriodView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PeriodView {
+    pub id: Uuid,
+    pub activity: String,
+    pub label: String,
+    #[schema(value_type = Object)]
+    pub service: ServiceHours,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    #[schema(value_type = Vec<String>)]
+    pub opening_days: Vec<Weekday>,
+    #[schema(value_type = Vec<Object>)]
+    pub closures: Vec<Closure>,
+    pub unit_price: String,
+    #[schema(value_type = Object)]
+    pub payment: PaymentMode,
+    pub capacity: i32,
+    /// The sentence parents read, e.g. "Vous devez réserver avant le mardi de la semaine précédente, 09:30".
+    pub booking_rule: String,
+}
+
+impl From<PeriodRow> for PeriodView {
+    fn from(p: PeriodRow) -> Self {
+        let rules = p.rules.0;
+        PeriodView {
+            id: p.id,
+            activity: p.activity,
+            label: p.label,
+            service: p.service.0,
+            from: rules.from,
+            to: rules.to,
+            opening_days: rules.opening_days,
+            closures: rules.closures,
+            unit_price: money(p.unit_price),
+            payment: p.payment.0,
+            capacity: p.capacity,
+            booking_rule: rules.booking_cutoff.sentence(),
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/establishments", tag = "family", responses((status = 200, body = Vec<Establishment>)))]
+pub async fn establishments(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<Establishment>>> {
+    caller.family()?;
+    let restaurants = db::reference::restaurants(&state.pool, state.organisation.id).await?;
+    let mut periods: HashMap<Uuid, Vec<PeriodView>> = HashMap::new();
+    for period in db::reference::periods(&state.pool, state.organisation.id).await? {
+        periods
+            .entry(period.restaurant_id)
+            .or_default()
+            .push(period.into());
+    }
+    Ok(Json(
+        restaurants
+            .into_iter()
+            .map(|r| Establishment {
+                periods: periods.remove(&r.id).unwrap_or_default(),
+                id: r.id,
+                name: r.name,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct CalendarQuery {
+    pub period_id: Uuid,
+    /// `YYYY-MM`
+    pub month: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CalendarDay {
+    pub date: NaiveDate,
+    /// `booked`, `awaiting_payment`, `available`, `full`, `closed` or `past_cutoff`
+    pub status: &'static str,
+    /// Why the day cannot be booked, when it cannot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reservation_id: Option<Uuid>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Calendar {
+    pub child_id: Uuid,
+    pub period_id: Uuid,
+    pub month: String,
+    pub unit_price: String,
+    pub booking_rule: String,
+    pub days: Vec<CalendarDay>,
+}
+
+fn month_bounds(month: &str) -> Option<(NaiveDate, NaiveDate)> {
+    let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()?;
+    if month.len() != 7 {
+        return None;
+    }
+    let next = if first.month() == 12 {
+        NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)?
+    } else {
+        NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)?
+    };
+    Some((first, next.pred_opt()?))
+}
+
+#[utoipa::path(get, path = "/api/v1/children/{child_id}/calendar", tag = "family",
+    params(("child_id" = Uuid, Path), CalendarQuery),
+    responses((status = 200, body = Calendar), (status = 404, body = super::error::Problem)))]
+pub async fn calendar(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(child_id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<CalendarQuery>,
+) -> ApiResult<Json<Calendar>> {
+    let family_id = caller.family()?;
+    let (first, last) = month_bounds(&query.month).ok_or_else(|| {
+        ApiError::bad_request("invalid_parameter", "month must be written YYYY-MM")
+    })?;
+    if !db::reference::child_belongs_to(&state.pool, child_id, family_id).await? {
+        return Err(ApiError::not_found("child"));
+    }
+    let period = db::reference::period(&state.pool, state.organisation.id, query.period_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("period"))?;
+    state
+        .progress
+        .wait_for_own_writes(Duration::from_secs(2))
+        .await;
+    let own: Vec<(NaiveDate, String, Uuid)> = sqlx::query_as(
+        "SELECT date, status, reservation_id FROM reservation_day_view
+          WHERE child_id = $1 AND period_id = $2 AND date BETWEEN $3 AND $4
+            AND status IN ('awaiting_payment', 'booked')",
+    )
+    .bind(child_id)
+    .bind(period.id)
+    .bind(first)
+    .bind(last)
+    .fetch_all(&state.pool)
+    .await?;
+    let own: HashMap<NaiveDate, (String, Uuid)> =
+        own.into_iter().map(|(d, s, r)| (d, (s, r))).collect();
+    let taken: Vec<(NaiveDate, i64)> = sqlx::query_as(
+        "SELECT date, count(*) FROM reservation_day_view
+          WHERE period_id = $1 AND date BETWEEN $2 AND $3 AND status IN ('awaiting_payment', 'booked')
+          GROUP BY date",
+    )
+    .bind(period.id)
+    .bind(first)
+    .bind(last)
+    .fetch_all(&state.pool)
+    .await?;
+    let taken: HashMap<NaiveDate, i64> = taken.into_iter().collect();
+    let rules = &period.rules.0;
+    let now = state.clock.now();
+    let days = first
+        .iter_days()
+        .take_while(|d| *d <= last)
+        .map(|date| {
+            let (status, reason, reservation_id) = if let Some((status, reservation)) =
+                own.get(&date)
+            {
+                let status = if status == "booked" {
+                    "booked"
+                } else {
+                    "awaiting_payment"
+                };
+                (status, None, Some(*reservation))
+            } else {
+                match rules.check_bookable(date, now) {
+                    Err(DayRefusal::PastCutoff) => ("past_cutoff", Some("past_cutoff"), None),
+                    Err(refusal) => ("closed", Some(refusal.code()), None),
+                    Ok(()) if taken.get(&date).copied().unwrap_or(0) >= period.capacity as i64 => {
+                        ("full", Some("day_full"), None)
+                    }
+                    Ok(()) => ("available", None, None),
+                }
+            };
+            CalendarDay {
+                date,
+                status,
+                reason,
+                reservation_id,
+            }
+        })
+        .collect();
+    Ok(Json(Calendar {
+        child_id,
+        period_id: period.id,
+        month: query.month,
+        unit_price: money(period.unit_price),
+        booking_rule: rules.booking_cutoff.sentence(),
+        days,
+    }))
+}

@@ -1,0 +1,102 @@
+//! Assembles the service: pool, clock, command side, projector and background tasks.
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+use tokio::sync::Notify;
+
+use crate::clock::{AdjustableClock, Clock, SystemClock};
+use crate::commands::ReservationCommands;
+use crate::db;
+use crate::db::reference::Organisation;
+use crate::db::reservation_services::PgReservationServices;
+use crate::expiry;
+use crate::projections::reservations::ReservationsProjection;
+use crate::projections::{run_projector, ProjectionProgress, ProjectorHandle};
+
+/// The development key of payment notifications, used (and announced) when none is configured.
+pub const DEV_PAYMENT_SECRET: &str = "cantine-development-payment-secret";
+
+pub struct Settings {
+    pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
+    pub payment_secret: Option<String>,
+    pub public_url: String,
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub pool: PgPool,
+    pub clock: Arc<dyn Clock>,
+    /// Present only when started with `CANTINE_CLOCK`: it enables the admin clock route.
+    pub adjustable_clock: Option<Arc<AdjustableClock>>,
+    pub commands: ReservationCommands,
+    pub progress: Arc<ProjectionProgress>,
+    pub expiry_wake: Arc<Notify>,
+    pub payment_secret: Vec<u8>,
+    pub organisation: Organisation,
+    pub public_url: String,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// The running service's background tasks; dropping them stops nothing, `shutdown` does.
+pub struct Background {
+    projector: ProjectorHandle,
+    expiry: tokio::task::JoinHandle<()>,
+}
+
+impl Background {
+    pub fn shutdown(&self) {
+        self.projector.abort();
+        self.expiry.abort();
+    }
+}
+
+pub async fn build(pool: PgPool, settings: Settings) -> anyhow::Result<(AppState, Background)> {
+    let organisation = db::reference::organisation(&pool).await?.ok_or_else(|| {
+        anyhow::anyhow!(
+            "no organisation in the database: run the migrations and load reference data"
+        )
+    })?;
+    let (clock, adjustable_clock): (Arc<dyn Clock>, Option<Arc<AdjustableClock>>) =
+        match settings.clock_start {
+            Some(start) => {
+                let clock = Arc::new(AdjustableClock::starting_at(start));
+                (clock.clone(), Some(clock))
+            }
+            None => (Arc::new(SystemClock), None),
+        };
+    let progress = Arc::new(ProjectionProgress::default());
+    let services = Arc::new(PgReservationServices::new(pool.clone(), clock.clone()));
+    let commands = ReservationCommands::new(pool.clone(), services, progress.clone());
+    let payment_secret = match settings.payment_secret {
+        Some(secret) => secret.into_bytes(),
+        None => {
+            tracing::warn!(
+                "CANTINE_PAYMENT_SECRET is unset: payment notifications use the development key"
+            );
+            DEV_PAYMENT_SECRET.as_bytes().to_vec()
+        }
+    };
+    let state = AppState(Arc::new(Inner {
+        pool: pool.clone(),
+        clock,
+        adjustable_clock,
+        commands,
+        progress: progress.clone(),
+        expiry_wake: Arc::new(Notify::new()),
+        payment_secret,
+        organisation,
+        public_url: settings.public_url,
+    }));
+    let projector = run_projector(pool, Arc::new(ReservationsProjection), progress);
+    let expiry = expiry::spawn(state.clone());
+    Ok((state, Background { projector, expiry }))
+}

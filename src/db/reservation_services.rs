@@ -1,0 +1,130 @@
+//! The domain's `ReservationServices`, answered from PostgreSQL and the injected clock.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sqlx::types::Json;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::clock::Clock;
+use crate::domain::period::{
+    BookingContext, ChildRef, PaymentMode, PeriodRef, PeriodRules, RestaurantRef, ServiceHours,
+};
+use crate::domain::reservation::{LookupError, ReservationServices};
+
+pub struct PgReservationServices {
+    pool: PgPool,
+    clock: Arc<dyn Clock>,
+}
+
+impl PgReservationServices {
+    pub fn new(pool: PgPool, clock: Arc<dyn Clock>) -> Self {
+        Self { pool, clock }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ContextRow {
+    organisation_id: Uuid,
+    family_id: Uuid,
+    child_first_name: String,
+    child_last_name: String,
+    meal_option: String,
+    restaurant_id: Uuid,
+    restaurant_name: String,
+    activity: String,
+    label: String,
+    service: Json<ServiceHours>,
+    rules: Json<PeriodRules>,
+    payment: Json<PaymentMode>,
+    unit_price: Decimal,
+}
+
+fn unavailable(e: sqlx::Error) -> LookupError {
+    tracing::error!(error = %e, "reservation services: database error");
+    LookupError::Unavailable(e.to_string())
+}
+
+#[async_trait]
+impl ReservationServices for PgReservationServices {
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    async fn booking_context(
+        &self,
+        family_id: Uuid,
+        child_id: Uuid,
+        period_id: Uuid,
+    ) -> Result<BookingContext, LookupError> {
+        let child: Option<(String, String, String)> = sqlx::query_as(
+            "SELECT first_name, last_name, meal_option FROM children WHERE id = $1 AND family_id = $2",
+        )
+        .bind(child_id)
+        .bind(family_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        if child.is_none() {
+            return Err(LookupError::UnknownChild);
+        }
+        let row: Option<ContextRow> = sqlx::query_as(
+            "SELECT f.organisation_id, f.id AS family_id,
+                    c.first_name AS child_first_name, c.last_name AS child_last_name, c.meal_option,
+                    r.id AS restaurant_id, r.name AS restaurant_name,
+                    p.activity, p.label, p.service, p.rules, p.payment, p.unit_price
+               FROM children c
+               JOIN families f ON f.id = c.family_id
+               JOIN periods p ON p.id = $3
+               JOIN restaurants r ON r.id = p.restaurant_id AND r.organisation_id = f.organisation_id
+              WHERE c.id = $1 AND f.id = $2",
+        )
+        .bind(child_id)
+        .bind(family_id)
+        .bind(period_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        let row = row.ok_or(LookupError::UnknownPeriod)?;
+        let rules = row.rules.0;
+        Ok(BookingContext {
+            organisation_id: row.organisation_id,
+            family_id: row.family_id,
+            child: ChildRef {
+                id: child_id,
+                first_name: row.child_first_name,
+                last_name: row.child_last_name,
+                meal_option: row.meal_option,
+            },
+            restaurant: RestaurantRef {
+                id: row.restaurant_id,
+                name: row.restaurant_name,
+            },
+            period: PeriodRef {
+                id: period_id,
+                activity: row.activity,
+                label: row.label,
+                service: row.service.0,
+                payment: row.payment.0,
+                booking_cutoff: rules.booking_cutoff.clone(),
+            },
+            rules,
+            unit_price: row.unit_price,
+        })
+    }
+
+    async fn next_reservation_number(&self, organisation_id: Uuid) -> Result<u64, LookupError> {
+        let (number,): (i64,) = sqlx::query_as(
+            "UPDATE organisations SET next_reservation_number = next_reservation_number + 1
+              WHERE id = $1 RETURNING next_reservation_number - 1",
+        )
+        .bind(organisation_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(number as u64)
+    }
+}

@@ -1,0 +1,69 @@
+//! Expires prepaid reservations left unpaid past their deadline. It finds them in the database
+//! (the reservations read model), so a restart forgets none, and the aggregate refuses to expire
+//! anything twice, so two runs (or two servers) never do.
+
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::commands::{CommandError, CommandMeta};
+use crate::domain::reservation::{ReservationCommand, ReservationError};
+
+const EVERY: Duration = Duration::from_secs(5);
+
+pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = expire_due(&state).await {
+                tracing::error!(error = %e, "expiry pass failed");
+            }
+            let _ = tokio::time::timeout(EVERY, state.expiry_wake.notified()).await;
+        }
+    })
+}
+
+/// One pass: answers how many reservations it expired.
+pub async fn expire_due(state: &AppState) -> anyhow::Result<usize> {
+    // Projections first, so that a reservation confirmed a moment ago is seen.
+    state
+        .progress
+        .wait_for_own_writes(Duration::from_secs(2))
+        .await;
+    let due: Vec<(Uuid,)> = sqlx::query_as(
+        "SELECT id FROM reservation_view WHERE status = 'awaiting_payment' AND pay_before <= $1
+          ORDER BY pay_before LIMIT 1000",
+    )
+    .bind(state.clock.now())
+    .fetch_all(&state.pool)
+    .await?;
+    let mut expired = 0;
+    for (id,) in due {
+        let meta = CommandMeta::system(format!("expiry-{}", Uuid::now_v7()));
+        match state
+            .commands
+            .execute(id, ReservationCommand::Expire, &meta)
+            .await
+        {
+            Ok(_) => {
+                expired += 1;
+                tracing::info!(reservation = %id, "reservation expired unpaid");
+            }
+            // Paid or expired meanwhile (by another server, or a payment that just landed).
+            Err(CommandError::Refused(
+                ReservationError::AlreadyExpired
+                | ReservationError::AlreadyPaid
+                | ReservationError::AlreadyCancelled
+                | ReservationError::DeadlineNotReached,
+            )) => {}
+            Err(e) => tracing::warn!(reservation = %id, error = %e, "could not expire"),
+        }
+    }
+    if expired > 0 {
+        state
+            .progress
+            .wait_for_own_writes(Duration::from_secs(2))
+            .await;
+    }
+    Ok(expired)
+}

@@ -1,0 +1,433 @@
+//! `spawn_app`: a real server on port 0, over a fresh database of the run's one throwaway
+//! PostgreSQL cluster (or of the server named by `CANTINE_TEST_DATABASE_URL`).
+
+use std::sync::OnceLock;
+
+use cantine::accounts::{hash_password, Role};
+use cantine::app::{self, AppState, Settings};
+use cantine::pg_embedded::{EmbeddedPostgres, StartOptions};
+use cantine::{api, db};
+use chrono::{DateTime, Utc};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection, PgPool};
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+
+pub const PAYMENT_SECRET: &str = "test-payment-secret";
+const TEMPLATE: &str = "cantine_template";
+
+static CLUSTER: OnceLock<EmbeddedPostgres> = OnceLock::new();
+static TEMPLATE_READY: OnceCell<()> = OnceCell::const_new();
+
+/// A connection URL to the server's maintenance database.
+fn admin_url() -> String {
+    if let Ok(url) = std::env::var("CANTINE_TEST_DATABASE_URL") {
+        return url;
+    }
+    CLUSTER
+        .get_or_init(|| {
+            remove_clusters_of_finished_runs();
+            let dir = std::env::temp_dir().join(format!("cantine-test-{}", std::process::id()));
+            EmbeddedPostgres::start(
+                &dir,
+                StartOptions {
+                    fast_unsafe: true,
+                    max_connections: Some(400),
+                },
+            )
+            .expect("start the test PostgreSQL cluster")
+        })
+        .url("postgres")
+}
+
+/// Each run leaves its cluster's folder behind (the cluster is held in a static, never
+/// dropped; it stops with the process). The next run clears those of runs that have ended.
+fn remove_clusters_of_finished_runs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let Some(pid) = name
+            .strip_prefix("cantine-test-")
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// The same server's URL with another database name (query string kept).
+fn url_for(database: &str) -> String {
+    let admin = admin_url();
+    let (base, query) = match admin.split_once('?') {
+        Some((base, query)) => (base.to_string(), format!("?{query}")),
+        None => (admin.clone(), String::new()),
+    };
+    let server = base
+        .rsplit_once('/')
+        .map(|(server, _)| server)
+        .unwrap_or(&base);
+    format!("{server}/{database}{query}")
+}
+
+async fn admin_connection() -> sqlx::PgConnection {
+    let options: PgConnectOptions = admin_url().parse().expect("admin url");
+    options.connect().await.expect("connect to the test server")
+}
+
+async fn ensure_template() {
+    TEMPLATE_READY
+        .get_or_init(|| async {
+            let mut conn = admin_connection().await;
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {TEMPLATE}"))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            sqlx::query(&format!("CREATE DATABASE {TEMPLATE}"))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            conn.close().await.unwrap();
+            let pool = db::connect(&url_for(TEMPLATE), 1)
+                .await
+                .expect("template pool");
+            db::migrate(&pool).await.expect("migrate the template");
+            pool.close().await;
+        })
+        .await;
+}
+
+/// A new database with every migration applied.
+pub async fn fresh_database() -> String {
+    ensure_template().await;
+    let name = format!("test_{}", Uuid::new_v4().simple());
+    let mut conn = admin_connection().await;
+    sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
+        .execute(&mut conn)
+        .await
+        .expect("create the test database");
+    conn.close().await.unwrap();
+    url_for(&name)
+}
+
+/// 11 January 2017, 14:38 in Paris: the first guide's moment.
+pub fn guide_now() -> DateTime<Utc> {
+    "2017-01-11T13:38:00Z".parse().unwrap()
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub pool: PgPool,
+    pub state: AppState,
+    pub database_url: String,
+    client: reqwest::Client,
+    background: app::Background,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.background.shutdown();
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_at(guide_now()).await
+}
+
+pub async fn spawn_app_at(now: DateTime<Utc>) -> TestApp {
+    let url = fresh_database().await;
+    let pool = db::connect(&url, 10).await.expect("test pool");
+    db::reference::ensure_organisation(
+        &pool,
+        "Communauté de communes Terre de Camargue",
+        "26 Quai des Croisades, 30220 AIGUES-MORTES",
+    )
+    .await
+    .unwrap();
+    spawn_app_on(url, now).await
+}
+
+/// Another server process on an existing database (a restart, or a second server).
+pub async fn spawn_app_on(url: String, now: DateTime<Utc>) -> TestApp {
+    spawn(url, Some(now)).await
+}
+
+/// A server on the wall clock, as without `CANTINE_CLOCK`.
+pub async fn spawn_app_on_wall_clock(url: String) -> TestApp {
+    spawn(url, None).await
+}
+
+async fn spawn(url: String, now: Option<DateTime<Utc>>) -> TestApp {
+    let pool = db::connect(&url, 10).await.expect("test pool");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let (state, background) = app::build(
+        pool.clone(),
+        Settings {
+            clock_start: now,
+            payment_secret: Some(PAYMENT_SECRET.into()),
+            public_url: address.clone(),
+        },
+    )
+    .await
+    .expect("build the app");
+    let router = api::router(state.clone());
+    tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    TestApp {
+        address,
+        pool,
+        state,
+        database_url: url,
+        client: reqwest::Client::new(),
+        background,
+    }
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub body: Value,
+}
+
+impl Reply {
+    /// Asserts a problem+json refusal with this status and code.
+    pub fn assert_problem(&self, status: u16, code: &str) {
+        assert_eq!(self.status.as_u16(), status, "{}", self.body);
+        assert_eq!(
+            self.content_type, "application/problem+json",
+            "{}",
+            self.body
+        );
+        assert_eq!(self.body["code"], code, "{}", self.body);
+        assert_eq!(self.body["status"], status);
+    }
+
+    pub fn assert_status(&self, status: u16) -> &Value {
+        assert_eq!(self.status.as_u16(), status, "{}", self.body);
+        &self.body
+    }
+}
+
+impl TestApp {
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = self
+            .client
+            .request(method, format!("{}{}", self.address, path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        Self::reply(response).await
+    }
+
+    pub async fn reply(response: reqwest::Response) -> Reply {
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Reply {
+            status,
+            content_type,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.request(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.request(Method::POST, path, Some(token), Some(body))
+            .await
+    }
+
+    pub async fn post_empty(&self, path: &str, token: &str) -> Reply {
+        self.request(Method::POST, path, Some(token), None).await
+    }
+
+    pub async fn raw(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> Reply {
+        self.request(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"login": login, "password": password})),
+        )
+        .await
+    }
+
+    pub async fn token(&self, login: &str, password: &str) -> String {
+        let reply = self.login(login, password).await;
+        reply.assert_status(200)["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// A staff user created as `cantine staff add` does, logged in.
+    pub async fn staff_token(&self, role: Role) -> String {
+        let login = format!("{}-{}", role.as_str(), Uuid::new_v4().simple());
+        let password = "staff-password";
+        db::accounts::insert_user(
+            &self.pool,
+            &login,
+            Some(&hash_password(password).unwrap()),
+            role,
+            None,
+        )
+        .await
+        .unwrap();
+        self.token(&login, password).await
+    }
+
+    pub async fn event_count(&self) -> i64 {
+        let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM events")
+            .fetch_one(&self.pool)
+            .await
+            .unwrap();
+        n
+    }
+
+    /// Moves the clock (admin route) and lets the expiry task run.
+    pub async fn advance_clock(&self, admin: &str, minutes: i64) {
+        self.post(
+            "/api/v1/admin/clock",
+            admin,
+            json!({"advance_minutes": minutes}),
+        )
+        .await
+        .assert_status(200);
+    }
+}
+
+/// The first guide's canteen: Le Repausset, 2016-2017, prepaid with a one-hour hold.
+pub struct Canteen {
+    pub admin: String,
+    pub period_id: String,
+}
+
+pub fn repausset_period(restaurant_id: &str) -> Value {
+    json!({
+        "restaurant_id": restaurant_id,
+        "activity": "CANTINE SCOLAIRE",
+        "label": "Restauration Le Repausset 2016-2017",
+        "service": {"label": "REPAS", "start": "12:00", "end": "13:00"},
+        "from": "2016-09-01", "to": "2017-07-07",
+        "opening_days": ["mon", "tue", "thu", "fri"],
+        "closures": [
+            {"from": "2016-12-17", "to": "2017-01-02", "label": "Noël"},
+            {"from": "2017-02-18", "to": "2017-03-05", "label": "Hiver"}
+        ],
+        "booking_cutoff": {"kind": "weekday_of_previous_week", "weekday": "tue", "time": "09:30"},
+        "payment": {"mode": "prepaid", "hold_minutes": 60},
+        "unit_price": "4.15",
+        "capacity": 120
+    })
+}
+
+pub async fn setup_repausset(app: &TestApp) -> Canteen {
+    let admin = app.staff_token(Role::Admin).await;
+    let restaurant = app
+        .post(
+            "/api/v1/admin/restaurants",
+            &admin,
+            json!({"name": "Restaurant Scolaire Le Repausset", "capacity": 120}),
+        )
+        .await;
+    let restaurant_id = restaurant.assert_status(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let period = app
+        .post(
+            "/api/v1/admin/periods",
+            &admin,
+            repausset_period(&restaurant_id),
+        )
+        .await;
+    let period_id = period.assert_status(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    Canteen { admin, period_id }
+}
+
+pub struct Family {
+    pub id: String,
+    pub token: String,
+    pub child_id: String,
+}
+
+/// A family with one child, logged in.
+pub async fn family_with_child(app: &TestApp, admin: &str, name: &str, child: &str) -> Family {
+    let login = format!(
+        "{}-{}@example.fr",
+        name.to_lowercase(),
+        Uuid::new_v4().simple()
+    );
+    let family = app
+        .post(
+            "/api/v1/admin/families",
+            admin,
+            json!({"name": name, "login": login, "password": "mot-de-passe"}),
+        )
+        .await;
+    let id = family.assert_status(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let child = app
+        .post(
+            &format!("/api/v1/admin/families/{id}/children"),
+            admin,
+            json!({"first_name": child, "last_name": name, "meal_option": "standard"}),
+        )
+        .await;
+    let child_id = child.assert_status(201)["id"].as_str().unwrap().to_string();
+    let token = app.token(&login, "mot-de-passe").await;
+    Family {
+        id,
+        token,
+        child_id,
+    }
+}
+
+/// Polls until `check` holds (background tasks run on their own), failing after 10 s.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
