@@ -76,6 +76,15 @@ async fn two_days_at_4_97_are_booked_at_once_and_billed_later() {
     assert!(confirmed.get("pay_before").is_none(), "{confirmed}");
 
     // Nothing to pay online; the calendar shows both days booked.
+    let events = app.event_count().await;
+    app.post(
+        "/api/v1/payments",
+        &family.token,
+        json!({"reservation_ids": [id]}),
+    )
+    .await
+    .assert_problem(409, "not_prepaid");
+    assert_eq!(app.event_count().await, events);
     let cart = app.get("/api/v1/cart", &family.token).await;
     assert_eq!(
         cart.assert_status(200)["reservations"]
