@@ -10,9 +10,8 @@ use crate::commands::ReservationCommands;
 use crate::db;
 use crate::db::reference::Organisation;
 use crate::db::reservation_services::PgReservationServices;
-use crate::expiry;
-use crate::projections::reservations::ReservationsProjection;
-use crate::projections::{run_projector, ProjectionProgress, ProjectorHandle};
+use crate::projections::{self, run_projector, ProjectionProgress, ProjectorHandle};
+use crate::{expiry, invoicing};
 
 /// The development key of payment notifications, used (and announced) when none is configured.
 pub const DEV_PAYMENT_SECRET: &str = "cantine-development-payment-secret";
@@ -48,14 +47,23 @@ impl std::ops::Deref for AppState {
 
 /// The running service's background tasks; dropping them stops nothing, `shutdown` does.
 pub struct Background {
-    projector: ProjectorHandle,
-    expiry: tokio::task::JoinHandle<()>,
+    projectors: Vec<ProjectorHandle>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Background {
     pub fn shutdown(&self) {
-        self.projector.abort();
-        self.expiry.abort();
+        self.projectors.iter().for_each(ProjectorHandle::abort);
+        self.tasks.iter().for_each(tokio::task::JoinHandle::abort);
+    }
+}
+
+impl AppState {
+    /// Waits (briefly) until the projection shows every event committed before this call.
+    pub async fn fresh(&self, projection: &'static str) {
+        self.progress
+            .wait_for(&self.pool, projection, std::time::Duration::from_secs(2))
+            .await
     }
 }
 
@@ -96,7 +104,13 @@ pub async fn build(pool: PgPool, settings: Settings) -> anyhow::Result<(AppState
         organisation,
         public_url: settings.public_url,
     }));
-    let projector = run_projector(pool, Arc::new(ReservationsProjection), progress);
-    let expiry = expiry::spawn(state.clone());
-    Ok((state, Background { projector, expiry }))
+    let projectors = projections::all()
+        .into_iter()
+        .map(|projection| run_projector(pool.clone(), projection, progress.clone()))
+        .collect();
+    let tasks = vec![
+        expiry::spawn(state.clone()),
+        invoicing::spawn_monthly_schedule(state.clone()),
+    ];
+    Ok((state, Background { projectors, tasks }))
 }

@@ -26,10 +26,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
 /// One pass: answers how many reservations it expired.
 pub async fn expire_due(state: &AppState) -> anyhow::Result<usize> {
     // Projections first, so that a reservation confirmed a moment ago is seen.
-    state
-        .progress
-        .wait_for_own_writes(Duration::from_secs(2))
-        .await;
+    state.fresh(crate::projections::reservations::NAME).await;
     let due: Vec<(Uuid,)> = sqlx::query_as(
         "SELECT id FROM reservation_view WHERE status = 'awaiting_payment' AND pay_before <= $1
           ORDER BY pay_before LIMIT 1000",
@@ -60,10 +57,7 @@ pub async fn expire_due(state: &AppState) -> anyhow::Result<usize> {
         }
     }
     if expired > 0 {
-        state
-            .progress
-            .wait_for_own_writes(Duration::from_secs(2))
-            .await;
+        state.fresh(crate::projections::reservations::NAME).await;
     }
     Ok(expired)
 }

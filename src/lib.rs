@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod api;
 pub mod app;
+pub mod audit;
 pub mod clock;
 pub mod commands;
 pub mod database;
@@ -14,6 +15,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod expiry;
+pub mod invoicing;
 pub mod pg_embedded;
 pub mod projections;
 pub mod telemetry;

@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 
 use cantine::accounts::{hash_password, Role};
 use cantine::app::{self, Settings};
-use cantine::{api, database, db, demo, telemetry};
+use cantine::{api, audit, database, db, demo, projections, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -29,6 +29,53 @@ enum Command {
     },
     /// Applies the database migrations and exits.
     Migrate,
+    /// Projections: rebuild from the event log.
+    Projections {
+        #[command(subcommand)]
+        command: ProjectionsCommand,
+    },
+    /// The audit trail: verify it, export it.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Invoices.
+    Invoices {
+        #[command(subcommand)]
+        command: InvoicesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProjectionsCommand {
+    /// Rebuilds one projection (or all) from zero; the service keeps serving the old rows until
+    /// the new ones are complete.
+    Rebuild { name: Option<String> },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Checks the audit chain against the events, then replays the whole log into a scratch
+    /// schema and compares every projection row by row with the live one. Exits 1 on any
+    /// difference.
+    Verify,
+    /// Writes the event log (with each event's chain hash) as JSON Lines.
+    Export {
+        #[arg(long)]
+        output: std::path::PathBuf,
+        /// Only events after this position.
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum InvoicesCommand {
+    /// Issues the billed-later invoices of a month (YYYY-MM); running it again issues none.
+    Issue {
+        #[arg(long)]
+        month: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -55,6 +102,109 @@ async fn main() -> anyhow::Result<()> {
             let pool = db::connect(&database.url, 2).await?;
             db::migrate(&pool).await?;
             println!("migrations applied");
+            Ok(())
+        }
+        Command::Projections {
+            command: ProjectionsCommand::Rebuild { name },
+        } => {
+            let (pool, _database) = open().await?;
+            let selected = match name {
+                Some(name) => vec![projections::by_name(&name).ok_or_else(|| {
+                    let names: Vec<_> = projections::all().iter().map(|p| p.name()).collect();
+                    anyhow::anyhow!("no projection named {name:?}; they are {names:?}")
+                })?],
+                None => projections::all(),
+            };
+            for projection in selected {
+                let report = projections::rebuild::rebuild(&pool, projection.as_ref()).await?;
+                let seconds = report.elapsed.as_secs_f64();
+                println!(
+                    "{}: rebuilt from {} events in {:.2} s ({:.0} events/s)",
+                    report.projection,
+                    report.events,
+                    seconds,
+                    report.events as f64 / seconds.max(1e-9)
+                );
+            }
+            Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let (pool, _database) = open().await?;
+            let chain = audit::verify_chain(&pool).await?;
+            println!("audit chain: {} events checked", chain.checked);
+            for (what, positions) in [
+                ("changed", &chain.changed),
+                ("removed", &chain.removed),
+                ("inserted", &chain.inserted),
+            ] {
+                if !positions.is_empty() {
+                    println!("  {what} events at positions {positions:?}");
+                }
+            }
+            let all = projections::all();
+            let refs: Vec<&dyn projections::Projection> = all.iter().map(|p| p.as_ref()).collect();
+            let differences = projections::rebuild::verify(&pool, &refs).await?;
+            let mut total = 0;
+            for difference in &differences {
+                println!(
+                    "  {:<22} {} differing rows",
+                    difference.table, difference.differing_rows
+                );
+                total += difference.differing_rows;
+            }
+            println!("differing rows: {total}");
+            if total != 0 || !chain.intact() {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Export { output, after },
+        } => {
+            let (pool, _database) = open().await?;
+            let mut file = std::io::BufWriter::new(std::fs::File::create(&output)?);
+            let mut position = after;
+            let mut count = 0;
+            loop {
+                let events = audit::events(&pool, position, 5000, None).await?;
+                let Some(last) = events.last() else { break };
+                position = last.position;
+                for event in &events {
+                    serde_json::to_writer(&mut file, event)?;
+                    std::io::Write::write_all(&mut file, b"\n")?;
+                }
+                count += events.len();
+            }
+            std::io::Write::flush(&mut file)?;
+            println!("{count} events written to {}", output.display());
+            Ok(())
+        }
+        Command::Invoices {
+            command: InvoicesCommand::Issue { month },
+        } => {
+            let (pool, _database) = open().await?;
+            let organisation = db::reference::organisation(&pool)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no organisation yet: start the service once"))?;
+            // The billed days come from the reservations projection: bring it up to date first.
+            projections::projector::catch_up(
+                &pool,
+                &projections::reservations::ReservationsProjection,
+            )
+            .await?;
+            let clock = cantine::clock::SystemClock;
+            let issued =
+                cantine::invoicing::issue_month(&pool, &clock, &organisation, &month, "cli")
+                    .await?;
+            for invoice in &issued {
+                println!(
+                    "{}  {}  {} €",
+                    invoice.number, invoice.family_name, invoice.total
+                );
+            }
+            println!("{} invoices issued for {month}", issued.len());
             Ok(())
         }
         Command::Staff {
@@ -90,6 +240,14 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The database of `serve` in the same environment, migrated.
+async fn open() -> anyhow::Result<(sqlx::PgPool, database::Database)> {
+    let database = database::resolve().await?;
+    let pool = db::connect(&database.url, 4).await?;
+    db::migrate(&pool).await?;
+    Ok((pool, database))
 }
 
 async fn serve() -> anyhow::Result<()> {

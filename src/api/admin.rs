@@ -68,6 +68,9 @@ pub struct NewPeriod {
     pub closures: Vec<Closure>,
     #[schema(value_type = Object)]
     pub booking_cutoff: BookingCutoff,
+    /// Until when a booked day can be cancelled (same kinds); the booking cut-off when absent.
+    #[schema(value_type = Option<Object>)]
+    pub cancellation_cutoff: Option<BookingCutoff>,
     #[schema(value_type = Object)]
     pub payment: PaymentMode,
     #[schema(value_type = String, example = "4.15")]
@@ -101,6 +104,7 @@ pub async fn create_period(
                 opening_days: body.opening_days,
                 closures: body.closures,
                 booking_cutoff: body.booking_cutoff,
+                cancellation_cutoff: body.cancellation_cutoff,
             },
             payment: body.payment,
             unit_price: body.unit_price,

@@ -1,13 +1,11 @@
 //! What a family reads before booking: its children, the establishments and their periods, and
 //! a child's month calendar.
 
-use std::collections::HashMap;
-use std::time::Duration;
-
 use axum::extract::State;
 use axum::Json;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -175,10 +173,7 @@ pub async fn calendar(
     let period = db::reference::period(&state.pool, state.organisation.id, query.period_id)
         .await?
         .ok_or_else(|| ApiError::not_found("period"))?;
-    state
-        .progress
-        .wait_for_own_writes(Duration::from_secs(2))
-        .await;
+    state.fresh(crate::projections::reservations::NAME).await;
     let own: Vec<(NaiveDate, String, Uuid)> = sqlx::query_as(
         "SELECT date, status, reservation_id FROM reservation_day_view
           WHERE child_id = $1 AND period_id = $2 AND date BETWEEN $3 AND $4

@@ -1,12 +1,17 @@
 //! The thin HTTP layer: handlers turn requests into commands or read the projections.
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
+pub mod csv_response;
 pub mod error;
 pub mod extract;
 pub mod family;
+pub mod finance;
+pub mod kitchen;
 pub mod money;
 pub mod openapi;
+pub mod operations;
 pub mod payments;
 pub mod reservations;
 
@@ -54,6 +59,10 @@ pub fn router(state: AppState) -> Router {
             get(payments::checkout_page).post(payments::checkout_submit),
         )
         .route("/invoices", get(payments::invoices))
+        .route("/restaurants/{id}/headcounts", get(kitchen::headcounts))
+        .route("/finance/invoices", get(finance::invoices))
+        .route("/audit/events", get(audit::events))
+        .route("/admin/projections", get(operations::projections))
         .route("/openapi.json", get(openapi::document));
     Router::new()
         .route("/health", get(health))

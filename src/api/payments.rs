@@ -1,8 +1,5 @@
 //! The cart, payments with the provider's signed notifications, and invoices.
 
-use std::collections::BTreeSet;
-use std::time::Duration;
-
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -13,6 +10,7 @@ use hmac::{Hmac, Mac};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
+use std::collections::BTreeSet;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -22,10 +20,11 @@ use super::money::money;
 use crate::app::AppState;
 use crate::commands::{CommandError, CommandMeta};
 use crate::db;
-use crate::db::invoices::InvoiceLine;
+use crate::domain::invoice::{self, InvoiceDraft, InvoiceIssued, InvoiceKind};
 use crate::domain::reservation::{
     format_number, ReservationCommand, ReservationError, ReservationStatus,
 };
+use crate::invoicing;
 
 #[derive(Serialize, ToSchema)]
 pub struct CartItem {
@@ -46,10 +45,7 @@ pub struct Cart {
 #[utoipa::path(get, path = "/api/v1/cart", tag = "payments", responses((status = 200, body = Cart)))]
 pub async fn cart(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Cart>> {
     let family_id = caller.family()?;
-    state
-        .progress
-        .wait_for_own_writes(Duration::from_secs(2))
-        .await;
+    state.fresh(crate::projections::reservations::NAME).await;
     let rows: Vec<(Uuid, i64, String, String, Decimal, DateTime<Utc>)> = sqlx::query_as(
         "SELECT id, number, child_first_name || ' ' || child_last_name, restaurant_name, total, pay_before
            FROM reservation_view
@@ -313,46 +309,50 @@ pub async fn settle(
                 Err(e) => return Err(e.into()),
             };
             if let Some(requested) = &paid.requested {
-                let days: Vec<NaiveDate> = paid.active_days().map(|d| d.date).collect();
-                let unit_price = paid
-                    .active_days()
-                    .map(|d| d.unit_price)
-                    .next()
-                    .unwrap_or_default();
-                lines.push(InvoiceLine {
-                    reservation_number: format_number(requested.number),
-                    child: format!(
+                let days: Vec<(NaiveDate, Decimal)> =
+                    paid.active_days().map(|d| (d.date, d.unit_price)).collect();
+                lines.extend(invoice::lines_for(
+                    *reservation_id,
+                    &format_number(requested.number),
+                    &format!(
                         "{} {}",
                         requested.child.first_name, requested.child.last_name
                     ),
-                    restaurant: requested.restaurant.name.clone(),
-                    period: format!("{} {}", requested.period.activity, requested.period.label),
-                    quantity: days.len() as u32,
-                    days,
-                    unit_price,
-                    amount: paid.total,
-                });
+                    &requested.restaurant.name,
+                    &format!("{} {}", requested.period.activity, requested.period.label),
+                    &days,
+                ));
             }
         }
         if !lines.is_empty() {
-            if let Some(number) = db::invoices::issue_for_payment(
+            let draft = InvoiceDraft {
+                invoice_id: Uuid::now_v7(),
+                issuer: invoicing::issuer(&state.organisation),
+                family_id: payment.family_id,
+                family_name: invoicing::family_name(&state.pool, payment.family_id).await?,
+                kind: InvoiceKind::Payment,
+                payment_id: Some(id),
+                month: None,
+                lines,
+            };
+            invoicing::issue_once(
                 &state.pool,
-                state.organisation.id,
-                payment.family_id,
-                id,
-                &lines,
-                now,
+                state.clock.as_ref(),
+                &invoicing::payment_key(id),
+                draft,
+                request_id,
             )
-            .await?
-            {
-                tracing::info!(payment = %id, invoice = %number, "invoice issued");
-            }
+            .await?;
         }
-        let issued: Vec<(String,)> =
-            sqlx::query_as("SELECT number FROM invoices WHERE payment_id = $1")
-                .bind(id)
-                .fetch_all(&state.pool)
-                .await?;
+        let issued: Vec<(String,)> = sqlx::query_as(
+            "SELECT e.payload->>'number' FROM invoice_keys k
+               JOIN events e ON e.aggregate_type = 'Invoice' AND e.aggregate_id = k.invoice_id::text
+              WHERE k.organisation_id = $1 AND k.key = $2",
+        )
+        .bind(state.organisation.id)
+        .bind(invoicing::payment_key(id))
+        .fetch_all(&state.pool)
+        .await?;
         invoice_numbers = issued.into_iter().map(|r| r.0).collect();
     }
     Ok(PaymentState {
@@ -412,8 +412,13 @@ pub async fn checkout_submit(
 pub struct Invoice {
     pub id: Uuid,
     pub number: String,
+    /// `payment` (prepaid, settled) or `monthly` (billed later)
+    pub kind: String,
     pub issued_at: DateTime<Utc>,
+    pub month: Option<String>,
     pub total: String,
+    pub issuer: String,
+    pub issuer_address: String,
     #[schema(value_type = Vec<Object>)]
     pub lines: Vec<InvoiceLineView>,
 }
@@ -430,36 +435,50 @@ pub struct InvoiceLineView {
     pub amount: String,
 }
 
+impl From<InvoiceIssued> for Invoice {
+    fn from(issued: InvoiceIssued) -> Self {
+        Invoice {
+            id: issued.invoice_id,
+            number: issued.number,
+            kind: match issued.kind {
+                InvoiceKind::Payment => "payment".into(),
+                InvoiceKind::Monthly => "monthly".into(),
+            },
+            issued_at: issued.issued_at,
+            month: issued.month,
+            total: money(issued.total),
+            issuer: issued.issuer.name,
+            issuer_address: issued.issuer.address,
+            lines: issued
+                .lines
+                .into_iter()
+                .map(|l| InvoiceLineView {
+                    reservation_number: l.reservation_number,
+                    child: l.child,
+                    restaurant: l.restaurant,
+                    period: l.period,
+                    days: l.days,
+                    quantity: l.quantity,
+                    unit_price: money(l.unit_price),
+                    amount: money(l.amount),
+                })
+                .collect(),
+        }
+    }
+}
+
 #[utoipa::path(get, path = "/api/v1/invoices", tag = "payments", responses((status = 200, body = Vec<Invoice>)))]
 pub async fn invoices(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<Invoice>>> {
     let family_id = caller.family()?;
-    let rows = db::invoices::for_family(&state.pool, family_id).await?;
-    Ok(Json(
-        rows.into_iter()
-            .map(|row| Invoice {
-                id: row.id,
-                number: row.number,
-                issued_at: row.issued_at,
-                total: money(row.total),
-                lines: row
-                    .lines
-                    .0
-                    .into_iter()
-                    .map(|l| InvoiceLineView {
-                        reservation_number: l.reservation_number,
-                        child: l.child,
-                        restaurant: l.restaurant,
-                        period: l.period,
-                        days: l.days,
-                        quantity: l.quantity,
-                        unit_price: money(l.unit_price),
-                        amount: money(l.amount),
-                    })
-                    .collect(),
-            })
-            .collect(),
-    ))
+    state.fresh(crate::projections::invoices::NAME).await;
+    let rows: Vec<(sqlx::types::Json<InvoiceIssued>,)> = sqlx::query_as(
+        "SELECT document FROM invoice_view WHERE family_id = $1 ORDER BY issued_at DESC, number DESC",
+    )
+    .bind(family_id)
+    .fetch_all(&state.pool)
+    .await?;
+    Ok(Json(rows.into_iter().map(|(doc,)| doc.0.into()).collect()))
 }

@@ -1,7 +1,5 @@
 //! A family's reservations: request days, confirm, cancel, and the history.
 
-use std::time::Duration;
-
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -281,10 +279,7 @@ pub async fn list(
                 .replace('_', "\\_")
         )
     });
-    state
-        .progress
-        .wait_for_own_writes(Duration::from_secs(2))
-        .await;
+    state.fresh(crate::projections::reservations::NAME).await;
     let filter = "family_id = $1
         AND ($2::uuid IS NULL OR child_id = $2)
         AND ($3::text IS NULL OR status = $3)
@@ -346,10 +341,7 @@ pub async fn detail(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<ReservationDetail>> {
     let family_id = caller.family()?;
-    state
-        .progress
-        .wait_for_own_writes(Duration::from_secs(2))
-        .await;
+    state.fresh(crate::projections::reservations::NAME).await;
     let item: HistoryItem = sqlx::query_as(&format!(
         "SELECT {ITEM_COLUMNS} FROM reservation_view WHERE id = $1 AND family_id = $2"
     ))

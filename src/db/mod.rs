@@ -2,7 +2,6 @@
 //! reference data. Nothing here decides a business rule.
 
 pub mod accounts;
-pub mod invoices;
 pub mod payments;
 pub mod reference;
 pub mod reservation_services;

@@ -110,6 +110,7 @@ impl ReservationServices for PgReservationServices {
                 service: row.service.0,
                 payment: row.payment.0,
                 booking_cutoff: rules.booking_cutoff.clone(),
+                cancellation_cutoff: rules.effective_cancellation_cutoff().clone(),
             },
             rules,
             unit_price: row.unit_price,

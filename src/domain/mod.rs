@@ -2,5 +2,7 @@
 //! handed (see `reservation::services`).
 
 pub mod holidays;
+pub mod invoice;
 pub mod period;
 pub mod reservation;
+pub mod upcasting;

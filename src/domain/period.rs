@@ -196,9 +196,18 @@ pub struct PeriodRules {
     #[serde(default)]
     pub closures: Vec<Closure>,
     pub booking_cutoff: BookingCutoff,
+    /// Until when a booked day can be cancelled; the booking cut-off when not set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancellation_cutoff: Option<BookingCutoff>,
 }
 
 impl PeriodRules {
+    pub fn effective_cancellation_cutoff(&self) -> &BookingCutoff {
+        self.cancellation_cutoff
+            .as_ref()
+            .unwrap_or(&self.booking_cutoff)
+    }
+
     /// Whether the canteen serves on `day` at all, regardless of time.
     pub fn serves_on(&self, day: NaiveDate) -> Result<(), DayRefusal> {
         if day < self.from || day > self.to {
@@ -257,6 +266,8 @@ pub struct PeriodRef {
     pub service: ServiceHours,
     pub payment: PaymentMode,
     pub booking_cutoff: BookingCutoff,
+    /// Since ReservationRequested 1.1; 1.0 events are upcast with the booking cut-off.
+    pub cancellation_cutoff: BookingCutoff,
 }
 
 /// Everything the domain needs to decide a booking request, as the services hand it over.
@@ -344,6 +355,7 @@ mod tests {
                 label: "Noël".into(),
             }],
             booking_cutoff: tuesday_rule(),
+            cancellation_cutoff: None,
         };
         assert_eq!(rules.serves_on(d("2017-01-23")), Ok(()));
         assert_eq!(rules.serves_on(d("2017-01-25")), Err(DayRefusal::ClosedDay)); // Wednesday

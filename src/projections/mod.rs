@@ -1,9 +1,30 @@
 //! Projections read the event log themselves, in commit-safe order, and save their checkpoint in
 //! the same transaction as their rows: a crash can delay them, never make them skip or repeat.
 
+pub mod audit_chain;
+pub mod headcounts;
+pub mod invoices;
+mod position;
 mod progress;
-mod projector;
+pub mod projector;
+pub mod rebuild;
 pub mod reservations;
 
+use std::sync::Arc;
+
+pub use position::Position;
 pub use progress::ProjectionProgress;
 pub use projector::{run_projector, Projection, ProjectorHandle, StoredEvent};
+
+/// Every projection of the service, in a stable order.
+pub fn all() -> Vec<Arc<dyn Projection>> {
+    vec![
+        Arc::new(reservations::ReservationsProjection),
+        Arc::new(invoices::InvoicesProjection),
+        Arc::new(audit_chain::AuditChainProjection),
+    ]
+}
+
+pub fn by_name(name: &str) -> Option<Arc<dyn Projection>> {
+    all().into_iter().find(|p| p.name() == name)
+}

@@ -1,50 +1,63 @@
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
+use sqlx::PgPool;
 use tokio::sync::{watch, Notify};
 
-/// Read-your-writes inside one server: commands count what they wrote, the projector says how
-/// far it has applied, and a read may wait (briefly) for the writes that preceded it.
-#[derive(Debug)]
+use super::projector::{read_checkpoint, visible_head};
+use super::Position;
+
+/// What this server knows of its projectors, and read-your-writes for the routes: a read first
+/// notes the newest committed event, then waits until the projection it reads has passed it.
+/// That holds across servers, since it compares with the checkpoint stored in the database.
+#[derive(Debug, Default)]
 pub struct ProjectionProgress {
-    written: AtomicU64,
-    applied: watch::Sender<u64>,
-    wake: Notify,
+    nudge: Notify,
+    state: Mutex<HashMap<&'static str, Local>>,
 }
 
-impl Default for ProjectionProgress {
-    fn default() -> Self {
-        Self {
-            written: AtomicU64::new(0),
-            applied: watch::channel(0).0,
-            wake: Notify::new(),
+#[derive(Debug)]
+struct Local {
+    leader: bool,
+    applied: watch::Sender<Position>,
+}
+
+impl Local {
+    fn new() -> Self {
+        Local {
+            leader: false,
+            applied: watch::channel(Position::START).0,
         }
     }
 }
 
 impl ProjectionProgress {
+    /// Commands call this after appending, so that the local projector does not wait for the
+    /// NOTIFY round trip.
     pub fn record_write(&self) {
-        self.written.fetch_add(1, Ordering::SeqCst);
-        self.wake.notify_one();
+        self.nudge.notify_waiters();
     }
 
-    pub fn written(&self) -> u64 {
-        self.written.load(Ordering::SeqCst)
+    pub(crate) async fn nudged(&self) {
+        self.nudge.notified().await
     }
 
-    pub(crate) async fn woken(&self) {
-        self.wake.notified().await
+    pub(crate) fn set_leader(&self, name: &'static str, leader: bool) {
+        self.state
+            .lock()
+            .expect("progress lock")
+            .entry(name)
+            .or_insert_with(Local::new)
+            .leader = leader;
     }
 
-    pub(crate) fn wake(&self) {
-        self.wake.notify_one();
-    }
-
-    /// Everything written up to `written` has been applied.
-    pub(crate) fn mark_applied(&self, written: u64) {
-        self.applied.send_if_modified(|current| {
-            if written > *current {
-                *current = written;
+    pub(crate) fn applied(&self, name: &'static str, position: Position) {
+        let mut state = self.state.lock().expect("progress lock");
+        let local = state.entry(name).or_insert_with(Local::new);
+        local.applied.send_if_modified(|current| {
+            if position > *current {
+                *current = position;
                 true
             } else {
                 false
@@ -52,11 +65,48 @@ impl ProjectionProgress {
         });
     }
 
-    /// Waits until the writes made so far by this server are visible in the projections.
-    /// Gives up after `limit`: a reader then sees slightly older rows, never wrong ones.
-    pub async fn wait_for_own_writes(&self, limit: Duration) {
-        let target = self.written();
-        let mut applied = self.applied.subscribe();
-        let _ = tokio::time::timeout(limit, applied.wait_for(|done| *done >= target)).await;
+    pub fn is_leader(&self, name: &str) -> bool {
+        self.state
+            .lock()
+            .expect("progress lock")
+            .get(name)
+            .is_some_and(|l| l.leader)
+    }
+
+    fn local(&self, name: &'static str) -> (bool, watch::Receiver<Position>) {
+        let mut state = self.state.lock().expect("progress lock");
+        let local = state.entry(name).or_insert_with(Local::new);
+        (local.leader, local.applied.subscribe())
+    }
+
+    /// Waits until projection `name` shows every event committed before this call.
+    /// Gives up after `limit`: the reader then sees slightly older rows, never wrong ones.
+    pub async fn wait_for(&self, pool: &PgPool, name: &'static str, limit: Duration) {
+        let wait = async {
+            let mut conn = pool.acquire().await?;
+            let target = visible_head(&mut conn).await?;
+            let (leader, mut applied) = self.local(name);
+            if *applied.borrow() >= target {
+                return anyhow::Ok(());
+            }
+            self.record_write();
+            if leader {
+                applied.wait_for(|p| *p >= target).await?;
+                return Ok(());
+            }
+            loop {
+                if read_checkpoint(&mut conn, name).await? >= target {
+                    return Ok(());
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        };
+        match tokio::time::timeout(limit, wait).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(projection = name, error = %e, "could not wait for the projection")
+            }
+            Err(_) => tracing::warn!(projection = name, "projection still behind after {limit:?}"),
+        }
     }
 }

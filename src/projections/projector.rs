@@ -1,18 +1,32 @@
+//! Drives a projection from the event log.
+//!
+//! Order: events are read by (transaction_id, global_position), and only from transactions older
+//! than every transaction still running (`pg_snapshot_xmin`). A transaction that took its
+//! global positions early but commits late can therefore never land behind the checkpoint.
+//!
+//! Durability: each batch's rows and the checkpoint are written in one transaction, so a crash
+//! between batches loses nothing and applies nothing twice.
+//!
+//! One writer: the projector of each projection runs only while it holds a session advisory lock;
+//! a second server's projector waits as a standby and takes over if the first one dies. The
+//! checkpoint row is also locked per batch, which keeps rebuilds and audits consistent.
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::postgres::PgListener;
+use sqlx::{Acquire, PgConnection, PgPool};
 use tokio::task::JoinHandle;
 
-use super::ProjectionProgress;
+use super::{Position, ProjectionProgress};
 
-/// One row of the event log, as projections see it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// One row of the event log as stored (the audit chain hashes exactly this); projections read
+/// the payload through `decode`, which upcasts it to the current version first.
+#[derive(Debug, Clone)]
 pub struct StoredEvent {
-    pub global_position: i64,
-    pub transaction_id: String,
+    pub position: Position,
     pub aggregate_type: String,
     pub aggregate_id: String,
     pub sequence: i64,
@@ -23,18 +37,238 @@ pub struct StoredEvent {
     pub recorded_at: DateTime<Utc>,
 }
 
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    transaction_id: String,
+    global_position: i64,
+    aggregate_type: String,
+    aggregate_id: String,
+    sequence: i64,
+    event_type: String,
+    event_version: String,
+    payload: serde_json::Value,
+    metadata: serde_json::Value,
+    recorded_at: DateTime<Utc>,
+}
+
+impl EventRow {
+    fn into_event(self) -> anyhow::Result<StoredEvent> {
+        Ok(StoredEvent {
+            position: Position::parse(&self.transaction_id, self.global_position)?,
+            aggregate_type: self.aggregate_type,
+            aggregate_id: self.aggregate_id,
+            sequence: self.sequence,
+            event_type: self.event_type,
+            event_version: self.event_version,
+            payload: self.payload,
+            metadata: self.metadata,
+            recorded_at: self.recorded_at,
+        })
+    }
+}
+
+impl StoredEvent {
+    /// The payload in the current shape of its event type.
+    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> anyhow::Result<T> {
+        let (_, payload) = crate::domain::upcasting::upcast(
+            &self.event_type,
+            &self.event_version,
+            self.payload.clone(),
+        )?;
+        Ok(serde_json::from_value(payload)?)
+    }
+}
+
 #[async_trait]
 pub trait Projection: Send + Sync {
     fn name(&self) -> &'static str;
-    async fn apply(
-        &self,
-        tx: &mut Transaction<'static, Postgres>,
-        event: &StoredEvent,
-    ) -> anyhow::Result<()>;
+    /// The tables this projection owns (rebuilt, swapped and compared together).
+    fn tables(&self) -> &'static [&'static str];
+    async fn apply(&self, tx: &mut PgConnection, event: &StoredEvent) -> anyhow::Result<()>;
+
+    /// Applies a batch in order; a projection may do it in fewer statements.
+    async fn apply_all(&self, tx: &mut PgConnection, events: &[StoredEvent]) -> anyhow::Result<()> {
+        for event in events {
+            self.apply(tx, event).await?;
+        }
+        Ok(())
+    }
 }
 
-const BATCH: i64 = 500;
+pub const BATCH: i64 = 1000;
 const POLL: Duration = Duration::from_millis(500);
+const STANDBY_RETRY: Duration = Duration::from_secs(2);
+
+const SELECT_EVENTS: &str =
+    "SELECT transaction_id::text AS transaction_id, global_position, aggregate_type,
+        aggregate_id, sequence, event_type, event_version, payload, metadata, recorded_at
+   FROM events
+  WHERE (transaction_id, global_position) > ($1::text::xid8, $2)
+    AND (transaction_id, global_position) <= ($3::text::xid8, $4)
+    AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+  ORDER BY transaction_id, global_position
+  LIMIT $5";
+
+/// Reads up to `limit` safe events after `after`, not beyond `until`.
+pub async fn read_events(
+    conn: &mut PgConnection,
+    after: Position,
+    until: Position,
+    limit: i64,
+) -> anyhow::Result<Vec<StoredEvent>> {
+    let rows: Vec<EventRow> = sqlx::query_as(SELECT_EVENTS)
+        .bind(after.xid_text())
+        .bind(after.global_position)
+        .bind(until.xid_text())
+        .bind(until.global_position)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
+    rows.into_iter().map(EventRow::into_event).collect()
+}
+
+/// The end of the log as far as it is safe to read now.
+pub async fn safe_head(conn: &mut PgConnection) -> anyhow::Result<Position> {
+    let row: Option<(String, i64)> = sqlx::query_as(
+        "SELECT transaction_id::text, global_position FROM events
+          WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          ORDER BY transaction_id DESC, global_position DESC LIMIT 1",
+    )
+    .fetch_optional(conn)
+    .await?;
+    match row {
+        Some((tx, pos)) => Position::parse(&tx, pos),
+        None => Ok(Position::START),
+    }
+}
+
+/// The newest event committed so far, safe to read or not yet.
+pub async fn visible_head(conn: &mut PgConnection) -> anyhow::Result<Position> {
+    let row: Option<(String, i64)> = sqlx::query_as(
+        "SELECT transaction_id::text, global_position FROM events
+          ORDER BY transaction_id DESC, global_position DESC LIMIT 1",
+    )
+    .fetch_optional(conn)
+    .await?;
+    match row {
+        Some((tx, pos)) => Position::parse(&tx, pos),
+        None => Ok(Position::START),
+    }
+}
+
+/// Reads (and row-locks) the checkpoint of `name` in the current schema search path.
+pub async fn lock_checkpoint(conn: &mut PgConnection, name: &str) -> anyhow::Result<Position> {
+    sqlx::query("INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING")
+        .bind(name)
+        .execute(&mut *conn)
+        .await?;
+    let (tx, pos): (String, i64) = sqlx::query_as(
+        "SELECT last_transaction_id::text, last_position FROM projection_checkpoints WHERE name = $1 FOR UPDATE",
+    )
+    .bind(name)
+    .fetch_one(&mut *conn)
+    .await?;
+    Position::parse(&tx, pos)
+}
+
+pub async fn read_checkpoint(conn: &mut PgConnection, name: &str) -> anyhow::Result<Position> {
+    let row: Option<(String, i64)> = sqlx::query_as(
+        "SELECT last_transaction_id::text, last_position FROM projection_checkpoints WHERE name = $1",
+    )
+    .bind(name)
+    .fetch_optional(conn)
+    .await?;
+    match row {
+        Some((tx, pos)) => Position::parse(&tx, pos),
+        None => Ok(Position::START),
+    }
+}
+
+/// Applies, inside the caller's transaction, the next batch of events up to `until`.
+/// Answers the new checkpoint and how many events were applied.
+pub async fn apply_batch_in(
+    tx: &mut PgConnection,
+    projection: &dyn Projection,
+    until: Position,
+    limit: i64,
+) -> anyhow::Result<(Position, usize)> {
+    let checkpoint = lock_checkpoint(tx, projection.name()).await?;
+    let events = read_events(tx, checkpoint, until, limit).await?;
+    let Some(last) = events.last() else {
+        return Ok((checkpoint, 0));
+    };
+    let (position, recorded_at) = (last.position, last.recorded_at);
+    projection.apply_all(tx, &events).await?;
+    sqlx::query(
+        "UPDATE projection_checkpoints
+            SET last_transaction_id = $2::text::xid8, last_position = $3, last_recorded_at = $4
+          WHERE name = $1",
+    )
+    .bind(projection.name())
+    .bind(position.xid_text())
+    .bind(position.global_position)
+    .bind(recorded_at)
+    .execute(&mut *tx)
+    .await?;
+    Ok((position, events.len()))
+}
+
+const UNBOUNDED: Position = Position {
+    transaction_id: i64::MAX as u64,
+    global_position: i64::MAX,
+};
+
+/// Applies everything safe to read, one committed batch at a time. Answers the checkpoint
+/// reached.
+pub async fn catch_up(pool: &PgPool, projection: &dyn Projection) -> anyhow::Result<Position> {
+    loop {
+        let mut tx = pool.begin().await?;
+        let (position, applied) = apply_batch_in(&mut tx, projection, UNBOUNDED, BATCH).await?;
+        tx.commit().await?;
+        if applied < BATCH as usize {
+            return Ok(position);
+        }
+    }
+}
+
+/// Like `catch_up`, into the projection's tables of another schema (rebuild, audit).
+pub async fn catch_up_in_schema(
+    pool: &PgPool,
+    projection: &dyn Projection,
+    schema: &str,
+    until: Option<Position>,
+) -> anyhow::Result<Position> {
+    loop {
+        let mut tx = pool.begin().await?;
+        set_search_path(&mut tx, schema).await?;
+        let (position, applied) =
+            apply_batch_in(&mut tx, projection, until.unwrap_or(UNBOUNDED), BATCH).await?;
+        tx.commit().await?;
+        if applied < BATCH as usize {
+            return Ok(position);
+        }
+    }
+}
+
+pub async fn set_search_path(conn: &mut PgConnection, schema: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        schema
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_'),
+        "invalid schema name {schema}"
+    );
+    sqlx::query(&format!("SET LOCAL search_path TO {schema}, public"))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A stable advisory-lock key per projection name.
+fn lock_key(name: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("cantine-projection:{name}").as_bytes());
+    i64::from_be_bytes(digest[..8].try_into().expect("eight bytes"))
+}
 
 pub struct ProjectorHandle {
     task: JoinHandle<()>,
@@ -46,112 +280,78 @@ impl ProjectorHandle {
     }
 }
 
-/// Starts the projector loop for `projection`.
+/// Starts the projector of `projection`: standby until it holds the projection's lock, then
+/// applies batches whenever the log grows (NOTIFY from the database, a nudge from this process,
+/// or a poll as fallback).
 pub fn run_projector(
     pool: PgPool,
     projection: Arc<dyn Projection>,
     progress: Arc<ProjectionProgress>,
 ) -> ProjectorHandle {
-    progress.wake();
     let task = tokio::spawn(async move {
         loop {
-            // Read the write count first: whatever was written before this instant is
-            // committed, so once the log is drained it is applied.
-            let target = progress.written();
-            match catch_up(&pool, projection.as_ref()).await {
-                Ok(true) => {
-                    progress.mark_applied(target);
-                    let _ = tokio::time::timeout(POLL, progress.woken()).await;
-                }
-                Ok(false) => {
-                    // Committed events wait behind an older transaction still running.
-                    tokio::time::sleep(Duration::from_millis(2)).await;
-                }
-                Err(e) => {
-                    tracing::error!(projection = projection.name(), error = ?e, "projector batch failed");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
+            if let Err(e) = lead(&pool, projection.as_ref(), &progress).await {
+                tracing::warn!(
+                    projection = projection.name(),
+                    error = format!("{e:#}"),
+                    "projector stopped; restarting"
+                );
             }
+            progress.set_leader(projection.name(), false);
+            tokio::time::sleep(STANDBY_RETRY).await;
         }
     });
     ProjectorHandle { task }
 }
 
-/// Applies batches until nothing safe is left. Answers whether the log is fully drained
-/// (false: some committed events are still held back by an older running transaction).
-pub async fn catch_up(pool: &PgPool, projection: &dyn Projection) -> anyhow::Result<bool> {
+async fn lead(
+    pool: &PgPool,
+    projection: &dyn Projection,
+    progress: &ProjectionProgress,
+) -> anyhow::Result<()> {
+    let mut lock_conn = pool.acquire().await?;
     loop {
-        let applied = apply_batch(pool, projection).await?;
-        if applied < BATCH as usize {
-            return unsafe_events_pending(pool, projection.name())
-                .await
-                .map(|p| !p);
+        let (acquired,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_lock($1)")
+            .bind(lock_key(projection.name()))
+            .fetch_one(&mut *lock_conn)
+            .await?;
+        if acquired {
+            break;
+        }
+        tokio::time::sleep(STANDBY_RETRY).await;
+    }
+    // Keep the lock's connection out of the pool for as long as we lead.
+    let lock_conn = lock_conn.detach();
+    tracing::info!(projection = projection.name(), "projector leads");
+    progress.set_leader(projection.name(), true);
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen("cantine_events").await?;
+    let result = drive(pool, projection, progress, &mut listener).await;
+    drop(lock_conn);
+    result
+}
+
+async fn drive(
+    pool: &PgPool,
+    projection: &dyn Projection,
+    progress: &ProjectionProgress,
+    listener: &mut PgListener,
+) -> anyhow::Result<()> {
+    loop {
+        let position = catch_up(pool, projection).await?;
+        progress.applied(projection.name(), position);
+        let mut conn = pool.acquire().await?;
+        let pending = visible_head(conn.acquire().await?).await? > position;
+        drop(conn);
+        if pending {
+            // Committed events wait behind an older transaction still running.
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            continue;
+        }
+        tokio::select! {
+            notification = listener.try_recv() => { notification?; }
+            _ = progress.nudged() => {}
+            _ = tokio::time::sleep(POLL) => {}
         }
     }
-}
-
-async fn apply_batch(pool: &PgPool, projection: &dyn Projection) -> anyhow::Result<usize> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING")
-        .bind(projection.name())
-        .execute(&mut *tx)
-        .await?;
-    // The row lock makes a second server's projector wait instead of applying twice.
-    let (last_tx, last_pos): (String, i64) = sqlx::query_as(
-        "SELECT last_transaction_id::text, last_position FROM projection_checkpoints
-          WHERE name = $1 FOR UPDATE",
-    )
-    .bind(projection.name())
-    .fetch_one(&mut *tx)
-    .await?;
-    // Only transactions older than every running one are read: a transaction that started
-    // earlier but commits later can never land behind the checkpoint.
-    let events: Vec<StoredEvent> = sqlx::query_as(
-        "SELECT global_position, transaction_id::text AS transaction_id, aggregate_type, aggregate_id,
-                sequence, event_type, event_version, payload, metadata, recorded_at
-           FROM events
-          WHERE (transaction_id, global_position) > ($1::text::xid8, $2)
-            AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-          ORDER BY transaction_id, global_position
-          LIMIT $3",
-    )
-    .bind(&last_tx)
-    .bind(last_pos)
-    .bind(BATCH)
-    .fetch_all(&mut *tx)
-    .await?;
-    let Some(last) = events.last().cloned() else {
-        // Committed, not rolled back, so that the checkpoint row exists for the pending check.
-        tx.commit().await?;
-        return Ok(0);
-    };
-    for event in &events {
-        projection.apply(&mut tx, event).await?;
-    }
-    sqlx::query(
-        "UPDATE projection_checkpoints
-            SET last_transaction_id = $2::text::xid8, last_position = $3, last_recorded_at = $4, updated_at = now()
-          WHERE name = $1",
-    )
-    .bind(projection.name())
-    .bind(&last.transaction_id)
-    .bind(last.global_position)
-    .bind(last.recorded_at)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(events.len())
-}
-
-async fn unsafe_events_pending(pool: &PgPool, name: &str) -> anyhow::Result<bool> {
-    let (pending,): (bool,) = sqlx::query_as(
-        "SELECT EXISTS (
-            SELECT 1 FROM events e, projection_checkpoints c
-             WHERE c.name = $1
-               AND (e.transaction_id, e.global_position) > (c.last_transaction_id, c.last_position))",
-    )
-    .bind(name)
-    .fetch_one(pool)
-    .await?;
-    Ok(pending)
 }

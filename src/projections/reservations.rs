@@ -1,11 +1,12 @@
 //! The reservations read model: each reservation (family history, cart, expiry queue) and each
-//! of its days (child calendar, headcounts).
+//! of its days (child calendar), and the daily headcounts they add up to.
 
 use async_trait::async_trait;
-use sqlx::{Postgres, Transaction};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{Projection, StoredEvent};
+use super::{headcounts, Projection, StoredEvent};
+use crate::domain::period::PaymentMode;
 use crate::domain::reservation::{ReservationEvent, ReservationStatus};
 
 pub struct ReservationsProjection;
@@ -27,16 +28,16 @@ impl Projection for ReservationsProjection {
         NAME
     }
 
-    async fn apply(
-        &self,
-        tx: &mut Transaction<'static, Postgres>,
-        event: &StoredEvent,
-    ) -> anyhow::Result<()> {
+    fn tables(&self) -> &'static [&'static str] {
+        &["reservation_view", "reservation_day_view", "headcount_view"]
+    }
+
+    async fn apply(&self, tx: &mut PgConnection, event: &StoredEvent) -> anyhow::Result<()> {
         if event.aggregate_type != "Reservation" {
             return Ok(());
         }
         let id: Uuid = event.aggregate_id.parse()?;
-        let payload: ReservationEvent = serde_json::from_value(event.payload.clone())?;
+        let payload: ReservationEvent = event.decode()?;
         match payload {
             ReservationEvent::ReservationRequested(e) => {
                 let first_day = e.days.iter().map(|d| d.date).min();
@@ -44,8 +45,9 @@ impl Projection for ReservationsProjection {
                 sqlx::query(
                     "INSERT INTO reservation_view (id, number, organisation_id, family_id, child_id,
                         child_first_name, child_last_name, restaurant_id, restaurant_name, period_id,
-                        period_activity, period_label, created_at, first_day, last_day, status, total)
-                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)",
+                        period_activity, period_label, created_at, first_day, last_day, status, total,
+                        payment_mode)
+                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)",
                 )
                 .bind(id)
                 .bind(e.number as i64)
@@ -64,7 +66,11 @@ impl Projection for ReservationsProjection {
                 .bind(last_day)
                 .bind(ReservationStatus::Requested.as_str())
                 .bind(e.total)
-                .execute(&mut **tx)
+                .bind(match e.period.payment {
+                    PaymentMode::Prepaid { .. } => "prepaid",
+                    PaymentMode::Postpaid => "postpaid",
+                })
+                .execute(&mut *tx)
                 .await?;
                 let dates: Vec<_> = e.days.iter().map(|d| d.date).collect();
                 let services: Vec<_> = e.days.iter().map(|d| d.service.clone()).collect();
@@ -86,8 +92,9 @@ impl Projection for ReservationsProjection {
                 .bind(&options)
                 .bind(&prices)
                 .bind(day_status::REQUESTED)
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await?;
+                headcounts::adjust(tx, id, None, 1).await?;
             }
             ReservationEvent::ReservationConfirmed(e) => {
                 let (status, day) = if e.pay_before.is_some() {
@@ -114,6 +121,7 @@ impl Projection for ReservationsProjection {
                 .await?;
             }
             ReservationEvent::DaysCancelled(e) => {
+                headcounts::adjust(tx, id, Some(&e.days), -1).await?;
                 sqlx::query(
                     "UPDATE reservation_day_view SET status = $3
                       WHERE reservation_id = $1 AND date = ANY($2)",
@@ -121,7 +129,7 @@ impl Projection for ReservationsProjection {
                 .bind(id)
                 .bind(&e.days)
                 .bind(day_status::CANCELLED)
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await?;
                 let status = if e.reservation_cancelled {
                     Some(ReservationStatus::Cancelled.as_str())
@@ -136,7 +144,7 @@ impl Projection for ReservationsProjection {
                 .bind(id)
                 .bind(e.remaining_total)
                 .bind(status)
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await?;
             }
         }
@@ -146,17 +154,18 @@ impl Projection for ReservationsProjection {
 
 /// Moves the reservation and its still-active days to a new status. Cancelled days stay so.
 async fn set_status(
-    tx: &mut Transaction<'static, Postgres>,
+    tx: &mut PgConnection,
     id: Uuid,
     status: ReservationStatus,
     day: &str,
     pay_before: Option<chrono::DateTime<chrono::Utc>>,
 ) -> anyhow::Result<()> {
+    headcounts::adjust(tx, id, None, -1).await?;
     sqlx::query("UPDATE reservation_view SET status = $2, pay_before = COALESCE($3, pay_before) WHERE id = $1")
         .bind(id)
         .bind(status.as_str())
         .bind(pay_before)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     sqlx::query(
         "UPDATE reservation_day_view SET status = $2 WHERE reservation_id = $1 AND status <> $3",
@@ -164,7 +173,8 @@ async fn set_status(
     .bind(id)
     .bind(day)
     .bind(day_status::CANCELLED)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
+    headcounts::adjust(tx, id, None, 1).await?;
     Ok(())
 }

@@ -88,16 +88,22 @@ impl Reservation {
         }
     }
 
-    fn cutoff(&self) -> Option<&BookingCutoff> {
+    fn booking_cutoff(&self) -> Option<&BookingCutoff> {
         self.requested.as_ref().map(|r| &r.period.booking_cutoff)
     }
 
-    fn days_past_cutoff<'a>(
-        &self,
+    fn cancellation_cutoff(&self) -> Option<&BookingCutoff> {
+        self.requested
+            .as_ref()
+            .map(|r| &r.period.cancellation_cutoff)
+    }
+
+    fn days_past<'a>(
+        cutoff: Option<&BookingCutoff>,
         days: impl Iterator<Item = &'a NaiveDate>,
         now: DateTime<Utc>,
     ) -> Vec<NaiveDate> {
-        match self.cutoff() {
+        match cutoff {
             Some(cutoff) => days
                 .filter(|d| now >= cutoff.deadline_for(**d))
                 .copied()
@@ -192,7 +198,11 @@ impl Reservation {
         if self.status != ReservationStatus::Requested {
             return Err(ReservationError::AlreadyConfirmed);
         }
-        let past = self.days_past_cutoff(self.active_days().map(|d| &d.date), now);
+        let past = Self::days_past(
+            self.booking_cutoff(),
+            self.active_days().map(|d| &d.date),
+            now,
+        );
         if !past.is_empty() {
             return Err(ReservationError::PastCutoff { days: past });
         }
@@ -279,7 +289,7 @@ impl Reservation {
         if !unknown.is_empty() {
             return Err(ReservationError::UnknownDays { days: unknown });
         }
-        let past = self.days_past_cutoff(wanted.iter(), now);
+        let past = Self::days_past(self.cancellation_cutoff(), wanted.iter(), now);
         if !past.is_empty() {
             return Err(ReservationError::PastCutoff { days: past });
         }

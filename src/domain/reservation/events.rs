@@ -89,6 +89,10 @@ impl DomainEvent for ReservationEvent {
     }
 
     fn event_version(&self) -> String {
-        "1.0".to_string()
+        match self {
+            ReservationEvent::ReservationRequested(_) => "1.1",
+            _ => "1.0",
+        }
+        .to_string()
     }
 }

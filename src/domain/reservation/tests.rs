@@ -51,6 +51,10 @@ fn period_ref(payment: PaymentMode) -> PeriodRef {
             weekday: Weekday::Tue,
             time: LocalTime::parse("09:30").unwrap(),
         },
+        cancellation_cutoff: BookingCutoff::DaysBefore {
+            days: 1,
+            time: LocalTime::parse("10:00").unwrap(),
+        },
     }
 }
 
@@ -100,6 +104,7 @@ impl ReservationServices for FakeServices {
                     label: "Hiver".into(),
                 }],
                 booking_cutoff: period.booking_cutoff.clone(),
+                cancellation_cutoff: Some(period.cancellation_cutoff.clone()),
             },
             period,
             unit_price: dec!(4.15),
@@ -665,10 +670,21 @@ async fn refuses_to_cancel_an_expired_reservation() {
 }
 
 #[tokio::test]
-async fn refuses_to_cancel_a_day_past_its_cutoff() {
-    let later: DateTime<Utc> = "2017-01-17T09:00:00Z".parse().unwrap();
+async fn cancelling_follows_the_cancellation_cutoff_not_the_booking_one() {
+    // Monday 23 January: booking closed on Tuesday 17 at 09:30, cancelling closes on Sunday 22
+    // at 10:00 Paris (09:00 UTC).
+    let after_booking_cutoff: DateTime<Utc> = "2017-01-17T09:00:00Z".parse().unwrap();
+    framework_at(after_booking_cutoff)
+        .given(vec![requested_event(prepaid()), confirmed_event()])
+        .when_async(ReservationCommand::Cancel {
+            actor: family(),
+            days: Some(vec![d("2017-01-23")]),
+        })
+        .await
+        .inspect_result()
+        .expect("still cancellable after the booking cut-off");
     expect_refusal(
-        framework_at(later)
+        framework_at("2017-01-22T09:00:00Z".parse().unwrap())
             .given(vec![requested_event(prepaid()), confirmed_event()])
             .when_async(ReservationCommand::Cancel {
                 actor: family(),

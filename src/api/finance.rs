@@ -1,0 +1,83 @@
+//! What the finance office reads: the invoices issued over a range of days.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono_tz::Europe::Paris;
+
+use super::csv_response::{csv_response, wants_csv};
+use super::error::ApiResult;
+use super::extract::{ApiQuery, Caller};
+use super::kitchen::{range, RangeQuery};
+use super::money::money;
+use super::payments::Invoice;
+use crate::accounts::Role;
+use crate::app::AppState;
+use crate::domain::invoice::InvoiceIssued;
+use crate::domain::period::paris_to_utc;
+
+#[utoipa::path(get, path = "/api/v1/finance/invoices", tag = "finance", params(RangeQuery),
+    responses((status = 200, body = Vec<Invoice>, description = "JSON, or CSV with Accept: text/csv")))]
+pub async fn invoices(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<RangeQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    caller.require(&[Role::Finance])?;
+    let (from, to) = range(&state, &query)?;
+    state.fresh(crate::projections::invoices::NAME).await;
+    let start = paris_to_utc(from.and_hms_opt(0, 0, 0).expect("midnight"));
+    let end = paris_to_utc(
+        (to + chrono::Duration::days(1))
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight"),
+    );
+    let rows: Vec<(sqlx::types::Json<InvoiceIssued>,)> = sqlx::query_as(
+        "SELECT document FROM invoice_view
+          WHERE organisation_id = $1 AND issued_at >= $2 AND issued_at < $3 ORDER BY number",
+    )
+    .bind(state.organisation.id)
+    .bind(start)
+    .bind(end)
+    .fetch_all(&state.pool)
+    .await?;
+    let issued: Vec<InvoiceIssued> = rows.into_iter().map(|r| r.0 .0).collect();
+    if wants_csv(&headers) {
+        let records = issued
+            .iter()
+            .map(|i| {
+                vec![
+                    i.number.clone(),
+                    i.issued_at.with_timezone(&Paris).date_naive().to_string(),
+                    i.family_name.clone(),
+                    i.family_id.to_string(),
+                    match i.kind {
+                        crate::domain::invoice::InvoiceKind::Payment => "payment".into(),
+                        crate::domain::invoice::InvoiceKind::Monthly => "monthly".into(),
+                    },
+                    i.month.clone().unwrap_or_default(),
+                    i.lines.iter().map(|l| l.quantity).sum::<u32>().to_string(),
+                    money(i.total),
+                ]
+            })
+            .collect();
+        let name = format!("factures-{from}-{to}.csv");
+        return csv_response(
+            &name,
+            &[
+                "number",
+                "issued_on",
+                "family",
+                "family_id",
+                "kind",
+                "month",
+                "meals",
+                "total",
+            ],
+            records,
+        );
+    }
+    Ok(Json(issued.into_iter().map(Invoice::from).collect::<Vec<_>>()).into_response())
+}

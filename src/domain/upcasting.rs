@@ -1,0 +1,128 @@
+//! Events are never edited: when an event's shape changes, its version goes up and older
+//! payloads are read through an upcaster that brings them to the current shape. The same
+//! function serves the event store (aggregates) and the projectors.
+
+use serde_json::Value;
+
+type Upcaster = fn(Value) -> anyhow::Result<Value>;
+
+/// (event type, from version, to version, how).
+const UPCASTERS: &[(&str, &str, &str, Upcaster)] =
+    &[("ReservationRequested", "1.0", "1.1", requested_1_0_to_1_1)];
+
+/// ReservationRequested 1.1 carries the period's cancellation cut-off. Before it existed, a day
+/// could be cancelled until its booking cut-off: that is what 1.0 events get.
+fn requested_1_0_to_1_1(mut payload: Value) -> anyhow::Result<Value> {
+    let period = payload
+        .get_mut("ReservationRequested")
+        .and_then(|e| e.get_mut("period"))
+        .and_then(Value::as_object_mut)
+        .ok_or_else(|| anyhow::anyhow!("ReservationRequested 1.0 without a period"))?;
+    let booking = period
+        .get("booking_cutoff")
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("ReservationRequested 1.0 without a booking cut-off"))?;
+    period.entry("cancellation_cutoff").or_insert(booking);
+    Ok(payload)
+}
+
+/// Brings a stored payload to the current version of its event type.
+pub fn upcast(event_type: &str, version: &str, payload: Value) -> anyhow::Result<(String, Value)> {
+    let mut version = version.to_string();
+    let mut payload = payload;
+    while let Some((_, _, to, upcaster)) = UPCASTERS
+        .iter()
+        .find(|(t, from, _, _)| *t == event_type && *from == version)
+    {
+        payload = upcaster(payload)?;
+        version = to.to_string();
+    }
+    Ok((version, payload))
+}
+
+/// The cqrs-es side: aggregates are loaded through the same upcasters.
+pub struct StoreUpcaster;
+
+impl cqrs_es::persist::EventUpcaster for StoreUpcaster {
+    fn can_upcast(&self, event_type: &str, event_version: &str) -> bool {
+        UPCASTERS
+            .iter()
+            .any(|(t, from, _, _)| *t == event_type && *from == event_version)
+    }
+
+    fn upcast(
+        &self,
+        event: cqrs_es::persist::SerializedEvent,
+    ) -> cqrs_es::persist::SerializedEvent {
+        let cqrs_es::persist::SerializedEvent {
+            aggregate_id,
+            sequence,
+            aggregate_type,
+            event_type,
+            event_version,
+            payload,
+            metadata,
+        } = event;
+        // A payload that cannot be upcast is left as it is; deserialising it then fails loudly.
+        let (event_version, payload) = match upcast(&event_type, &event_version, payload.clone()) {
+            Ok(upcast) => upcast,
+            Err(e) => {
+                tracing::error!(%event_type, %event_version, error = %e, "upcasting failed");
+                (event_version, payload)
+            }
+        };
+        cqrs_es::persist::SerializedEvent {
+            aggregate_id,
+            sequence,
+            aggregate_type,
+            event_type,
+            event_version,
+            payload,
+            metadata,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::reservation::ReservationEvent;
+
+    /// A ReservationRequested exactly as version 1.0 stored it.
+    pub const REQUESTED_1_0: &str = r#"{"ReservationRequested":{"reservation_id":"00000000-0000-0000-0000-000000000006","number":14,
+        "organisation_id":"00000000-0000-0000-0000-000000000005","family_id":"00000000-0000-0000-0000-000000000001",
+        "child":{"id":"00000000-0000-0000-0000-000000000003","first_name":"Hervé","last_name":"DUPONT","meal_option":"standard"},
+        "restaurant":{"id":"00000000-0000-0000-0000-000000000008","name":"Restaurant Scolaire Le Repausset"},
+        "period":{"id":"00000000-0000-0000-0000-000000000004","activity":"CANTINE SCOLAIRE","label":"Restauration Le Repausset 2016-2017",
+          "service":{"label":"REPAS","start":"12:00","end":"13:00"},"payment":{"mode":"prepaid","hold_minutes":60},
+          "booking_cutoff":{"kind":"weekday_of_previous_week","weekday":"tue","time":"09:30"}},
+        "days":[{"date":"2017-01-23","service":"REPAS","meal_option":"standard","unit_price":"4.15"}],
+        "total":"4.15","requested_at":"2017-01-11T13:38:00Z"}}"#;
+
+    #[test]
+    fn a_1_0_request_reads_with_the_booking_cutoff_as_cancellation_cutoff() {
+        let stored: Value = serde_json::from_str(REQUESTED_1_0).unwrap();
+        assert!(
+            serde_json::from_value::<ReservationEvent>(stored.clone()).is_err(),
+            "1.0 is not the current shape"
+        );
+        let (version, payload) = upcast("ReservationRequested", "1.0", stored).unwrap();
+        assert_eq!(version, "1.1");
+        match serde_json::from_value::<ReservationEvent>(payload).unwrap() {
+            ReservationEvent::ReservationRequested(e) => {
+                assert_eq!(e.period.cancellation_cutoff, e.period.booking_cutoff);
+                assert_eq!(e.number, 14);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn current_versions_pass_through() {
+        let payload = serde_json::json!({"ReservationPaid": {}});
+        assert_eq!(
+            upcast("ReservationPaid", "1.0", payload.clone()).unwrap(),
+            ("1.0".to_string(), payload)
+        );
+    }
+}
