@@ -70,7 +70,8 @@ impl ReservationCommands {
     pub fn new(pool: PgPool, services: Services, progress: Arc<ProjectionProgress>) -> Self {
         let repo = PostgresEventRepository::new(pool);
         Self {
-            store: PersistedEventStore::new_event_store(repo),
+            store: PersistedEventStore::new_event_store(repo)
+                .with_upcasters(vec![Box::new(crate::domain::upcasting::StoreUpcaster)]),
             services,
             progress,
         }

@@ -13,6 +13,12 @@ impl Position {
         global_position: 0,
     };
 
+    /// Past every event: "no upper bound".
+    pub const END: Position = Position {
+        transaction_id: i64::MAX as u64,
+        global_position: i64::MAX,
+    };
+
     /// From the text form of an `xid8` and a global position.
     pub fn parse(transaction_id: &str, global_position: i64) -> anyhow::Result<Self> {
         Ok(Position {

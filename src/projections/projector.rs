@@ -213,17 +213,12 @@ pub async fn apply_batch_in(
     Ok((position, events.len()))
 }
 
-const UNBOUNDED: Position = Position {
-    transaction_id: i64::MAX as u64,
-    global_position: i64::MAX,
-};
-
 /// Applies everything safe to read, one committed batch at a time. Answers the checkpoint
 /// reached.
 pub async fn catch_up(pool: &PgPool, projection: &dyn Projection) -> anyhow::Result<Position> {
     loop {
         let mut tx = pool.begin().await?;
-        let (position, applied) = apply_batch_in(&mut tx, projection, UNBOUNDED, BATCH).await?;
+        let (position, applied) = apply_batch_in(&mut tx, projection, Position::END, BATCH).await?;
         tx.commit().await?;
         if applied < BATCH as usize {
             return Ok(position);
@@ -242,7 +237,7 @@ pub async fn catch_up_in_schema(
         let mut tx = pool.begin().await?;
         set_search_path(&mut tx, schema).await?;
         let (position, applied) =
-            apply_batch_in(&mut tx, projection, until.unwrap_or(UNBOUNDED), BATCH).await?;
+            apply_batch_in(&mut tx, projection, until.unwrap_or(Position::END), BATCH).await?;
         tx.commit().await?;
         if applied < BATCH as usize {
             return Ok(position);

@@ -328,6 +328,7 @@ impl TestApp {
 /// The first guide's canteen: Le Repausset, 2016-2017, prepaid with a one-hour hold.
 pub struct Canteen {
     pub admin: String,
+    pub restaurant_id: String,
     pub period_id: String,
 }
 
@@ -374,7 +375,11 @@ pub async fn setup_repausset(app: &TestApp) -> Canteen {
         .as_str()
         .unwrap()
         .to_string();
-    Canteen { admin, period_id }
+    Canteen {
+        admin,
+        restaurant_id,
+        period_id,
+    }
 }
 
 pub struct Family {
@@ -415,6 +420,61 @@ pub async fn family_with_child(app: &TestApp, admin: &str, name: &str, child: &s
         token,
         child_id,
     }
+}
+
+/// Books `days` for the family's child and confirms; answers the reservation id.
+pub async fn book_and_confirm(
+    app: &TestApp,
+    canteen: &Canteen,
+    family: &Family,
+    days: &[&str],
+) -> String {
+    let reply = app
+        .post(
+            "/api/v1/reservations",
+            &family.token,
+            json!({"child_id": family.child_id, "period_id": canteen.period_id, "days": days}),
+        )
+        .await;
+    let id = reply.assert_status(201)["id"].as_str().unwrap().to_string();
+    app.post_empty(&format!("/api/v1/reservations/{id}/confirm"), &family.token)
+        .await
+        .assert_status(200);
+    id
+}
+
+/// Pays reservations through the payment route and a signed provider notification.
+pub async fn pay(app: &TestApp, family: &Family, reservation_ids: &[&str]) -> Value {
+    let payment = app
+        .post(
+            "/api/v1/payments",
+            &family.token,
+            json!({"reservation_ids": reservation_ids}),
+        )
+        .await;
+    let payment = payment.assert_status(201).clone();
+    let body = json!({"status": "succeeded", "amount": payment["amount"], "provider_ref": "PSP"});
+    crate::first_guide::notify(app, payment["id"].as_str().unwrap(), body, PAYMENT_SECRET)
+        .await
+        .assert_status(200)
+        .clone()
+}
+
+/// Waits until every projection shows every committed event.
+pub async fn all_fresh(app: &TestApp) {
+    for projection in cantine::projections::all() {
+        app.state.fresh(projection.name()).await;
+    }
+}
+
+/// Logs in again as the only family of a test database (created by `family_with_child`).
+pub async fn family_token_of(app: &TestApp) -> String {
+    let (login,): (String,) =
+        sqlx::query_as("SELECT login FROM users WHERE role = 'family' LIMIT 1")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    app.token(&login, "mot-de-passe").await
 }
 
 /// Polls until `check` holds (background tasks run on their own), failing after 10 s.

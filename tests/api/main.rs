@@ -9,6 +9,8 @@ mod embedded_default;
 mod errors;
 mod expiry;
 mod first_guide;
+mod invoices;
 mod isolation;
 mod operations;
+mod projections;
 mod second_guide;
