@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::db::event_repository::CantineEventRepository;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{Aggregate, AggregateContext, AggregateError, EventStore};
-use postgres_es::PostgresEventRepository;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -58,7 +58,7 @@ pub enum CommandError {
     Store(String),
 }
 
-type Store = PersistedEventStore<PostgresEventRepository, Reservation>;
+type Store = PersistedEventStore<CantineEventRepository, Reservation>;
 
 pub struct ReservationCommands {
     store: Store,
@@ -68,7 +68,7 @@ pub struct ReservationCommands {
 
 impl ReservationCommands {
     pub fn new(pool: PgPool, services: Services, progress: Arc<ProjectionProgress>) -> Self {
-        let repo = PostgresEventRepository::new(pool);
+        let repo = CantineEventRepository::new(pool);
         Self {
             store: PersistedEventStore::new_event_store(repo)
                 .with_upcasters(vec![Box::new(crate::domain::upcasting::StoreUpcaster)]),

@@ -1,4 +1,5 @@
-//! Expires prepaid reservations left unpaid past their deadline. It finds them in the database
+//! Expires what holds places past its deadline: requests left unconfirmed, prepaid
+//! reservations left unpaid. It finds them in the database
 //! (the reservations read model), so a restart forgets none, and the aggregate refuses to expire
 //! anything twice, so two runs (or two servers) never do.
 
@@ -28,8 +29,9 @@ pub async fn expire_due(state: &AppState) -> anyhow::Result<usize> {
     // Projections first, so that a reservation confirmed a moment ago is seen.
     state.fresh(crate::projections::reservations::NAME).await;
     let due: Vec<(Uuid,)> = sqlx::query_as(
-        "SELECT id FROM reservation_view WHERE status = 'awaiting_payment' AND pay_before <= $1
-          ORDER BY pay_before LIMIT 1000",
+        "SELECT id FROM reservation_view
+          WHERE status IN ('requested', 'awaiting_payment') AND expires_at <= $1
+          ORDER BY expires_at LIMIT 1000",
     )
     .bind(state.clock.now())
     .fetch_all(&state.pool)

@@ -71,6 +71,12 @@ pub struct NewPeriod {
     /// Until when a booked day can be cancelled (same kinds); the booking cut-off when absent.
     #[schema(value_type = Option<Object>)]
     pub cancellation_cutoff: Option<BookingCutoff>,
+    /// When bookings open, Paris time (`2025-07-15T08:00:00`); open at once when absent.
+    #[schema(value_type = Option<String>)]
+    pub bookings_open_at: Option<chrono::NaiveDateTime>,
+    /// Adds France's public holidays between `from` and `to` to the closures.
+    #[serde(default)]
+    pub public_holidays: bool,
     #[schema(value_type = Object)]
     pub payment: PaymentMode,
     #[schema(value_type = String, example = "4.15")]
@@ -102,9 +108,15 @@ pub async fn create_period(
                 from: body.from,
                 to: body.to,
                 opening_days: body.opening_days,
-                closures: body.closures,
+                closures: with_public_holidays(
+                    body.closures,
+                    body.public_holidays,
+                    body.from,
+                    body.to,
+                ),
                 booking_cutoff: body.booking_cutoff,
                 cancellation_cutoff: body.cancellation_cutoff,
+                bookings_open_at: body.bookings_open_at,
             },
             payment: body.payment,
             unit_price: body.unit_price,
@@ -113,6 +125,26 @@ pub async fn create_period(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+fn with_public_holidays(
+    mut closures: Vec<Closure>,
+    wanted: bool,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Vec<Closure> {
+    if wanted {
+        closures.extend(
+            crate::domain::holidays::public_holidays_between(from, to)
+                .into_iter()
+                .map(|(day, name)| Closure {
+                    from: day,
+                    to: day,
+                    label: name.to_string(),
+                }),
+        );
+    }
+    closures
 }
 
 fn invalid(detail: impl Into<String>) -> ApiError {
@@ -317,5 +349,92 @@ pub async fn advance_clock(
     state.expiry_wake.notify_one();
     Ok(Json(ClockNow {
         now: state.clock.now(),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CapacityOverride {
+    pub date: NaiveDate,
+    pub capacity: i32,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CapacitySet {
+    pub date: NaiveDate,
+    pub capacity: i32,
+    pub taken: i32,
+}
+
+/// Sets one day's capacity for the period's service (a trip, a staff shortage). It cannot go
+/// below the places already taken.
+#[utoipa::path(put, path = "/api/v1/admin/periods/{id}/capacity", tag = "admin", request_body = CapacityOverride,
+    params(("id" = Uuid, Path, description = "period id")),
+    responses((status = 200, body = CapacitySet), (status = 404, body = super::error::Problem),
+              (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+pub async fn set_capacity(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(period_id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<CapacityOverride>,
+) -> ApiResult<Json<CapacitySet>> {
+    caller.require(&[Role::Admin])?;
+    if body.capacity < 0 {
+        return Err(ApiError::rule(
+            "invalid_capacity",
+            "capacity must be zero or more",
+        ));
+    }
+    let period = db::reference::period(&state.pool, state.organisation.id, period_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("period"))?;
+    if period.rules.0.serves_on(body.date).is_err() {
+        return Err(ApiError::rule(
+            "closed_day",
+            "the canteen does not serve on that day in this period",
+        ));
+    }
+    let mut tx = state.pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO capacity_overrides (period_id, date, capacity) VALUES ($1, $2, $3)
+         ON CONFLICT (period_id, date) DO UPDATE SET capacity = EXCLUDED.capacity",
+    )
+    .bind(period_id)
+    .bind(body.date)
+    .bind(body.capacity)
+    .execute(&mut *tx)
+    .await?;
+    let service = &period.service.0.label;
+    sqlx::query(
+        "INSERT INTO places (restaurant_id, service, date, capacity) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (restaurant_id, service, date) DO NOTHING",
+    )
+    .bind(period.restaurant_id)
+    .bind(service)
+    .bind(body.date)
+    .bind(body.capacity)
+    .execute(&mut *tx)
+    .await?;
+    let row: Option<(i32,)> = sqlx::query_as(
+        "UPDATE places SET capacity = $4 WHERE restaurant_id = $1 AND service = $2 AND date = $3 AND taken <= $4
+         RETURNING taken",
+    )
+    .bind(period.restaurant_id)
+    .bind(service)
+    .bind(body.date)
+    .bind(body.capacity)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((taken,)) = row else {
+        return Err(ApiError::conflict(
+            "capacity_below_taken",
+            "more places are already taken that day than the new capacity",
+        ));
+    };
+    tx.commit().await?;
+    Ok(Json(CapacitySet {
+        date: body.date,
+        capacity: body.capacity,
+        taken,
     }))
 }

@@ -16,6 +16,14 @@ pub struct ApiError {
     pub code: &'static str,
     pub detail: String,
     pub days: Option<Vec<NaiveDate>>,
+    pub outcomes: Option<Vec<Outcome>>,
+}
+
+/// A refused day with its reason, in a refusal about several reasons.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Outcome {
+    pub date: NaiveDate,
+    pub outcome: &'static str,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -28,6 +36,8 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub days: Option<Vec<NaiveDate>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcomes: Option<Vec<Outcome>>,
 }
 
 impl ApiError {
@@ -37,6 +47,7 @@ impl ApiError {
             code,
             detail: detail.into(),
             days: None,
+            outcomes: None,
         }
     }
 
@@ -100,6 +111,7 @@ impl IntoResponse for ApiError {
             code: self.code.to_string(),
             detail: self.detail,
             days: self.days,
+            outcomes: self.outcomes,
         };
         let mut response = (self.status, axum::Json(problem)).into_response();
         response.headers_mut().insert(
@@ -123,7 +135,16 @@ impl From<ReservationError> for ApiError {
             status,
             code: e.code(),
             detail: e.to_string(),
-            days: e.days().map(<[NaiveDate]>::to_vec),
+            days: e.days(),
+            outcomes: e.refused().map(|refused| {
+                refused
+                    .iter()
+                    .map(|r| Outcome {
+                        date: r.date,
+                        outcome: r.reason.outcome(),
+                    })
+                    .collect()
+            }),
         }
     }
 }

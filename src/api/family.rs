@@ -64,11 +64,19 @@ pub struct PeriodView {
     pub capacity: i32,
     /// The sentence parents read, e.g. "Vous devez réserver avant le mardi de la semaine précédente, 09:30".
     pub booking_rule: String,
+    /// The same for cancelling.
+    pub cancellation_rule: String,
+    /// When bookings open, Paris time; open already when absent.
+    #[schema(value_type = Option<String>)]
+    pub bookings_open_at: Option<chrono::NaiveDateTime>,
 }
 
 impl From<PeriodRow> for PeriodView {
     fn from(p: PeriodRow) -> Self {
         let rules = p.rules.0;
+        let cancellation_rule = rules
+            .effective_cancellation_cutoff()
+            .cancellation_sentence();
         PeriodView {
             id: p.id,
             activity: p.activity,
@@ -82,6 +90,8 @@ impl From<PeriodRow> for PeriodView {
             payment: p.payment.0,
             capacity: p.capacity,
             booking_rule: rules.booking_cutoff.sentence(),
+            cancellation_rule,
+            bookings_open_at: rules.bookings_open_at,
         }
     }
 }
@@ -177,7 +187,7 @@ pub async fn calendar(
     let own: Vec<(NaiveDate, String, Uuid)> = sqlx::query_as(
         "SELECT date, status, reservation_id FROM reservation_day_view
           WHERE child_id = $1 AND period_id = $2 AND date BETWEEN $3 AND $4
-            AND status IN ('awaiting_payment', 'booked')",
+            AND status IN ('requested', 'awaiting_payment', 'booked')",
     )
     .bind(child_id)
     .bind(period.id)
@@ -187,42 +197,44 @@ pub async fn calendar(
     .await?;
     let own: HashMap<NaiveDate, (String, Uuid)> =
         own.into_iter().map(|(d, s, r)| (d, (s, r))).collect();
-    let taken: Vec<(NaiveDate, i64)> = sqlx::query_as(
-        "SELECT date, count(*) FROM reservation_day_view
-          WHERE period_id = $1 AND date BETWEEN $2 AND $3 AND status IN ('awaiting_payment', 'booked')
-          GROUP BY date",
+    // Full is what the places say, the same numbers a booking is checked against.
+    let full: Vec<(NaiveDate,)> = sqlx::query_as(
+        "SELECT d.date FROM generate_series($3::date, $4::date, interval '1 day') AS d(date)
+           LEFT JOIN places p ON p.restaurant_id = $1 AND p.service = $2 AND p.date = d.date
+           LEFT JOIN capacity_overrides o ON o.period_id = $5 AND o.date = d.date
+          WHERE COALESCE(p.taken, 0) >= COALESCE(p.capacity, o.capacity, $6)",
     )
-    .bind(period.id)
+    .bind(period.restaurant_id)
+    .bind(&period.service.0.label)
     .bind(first)
     .bind(last)
+    .bind(period.id)
+    .bind(period.capacity)
     .fetch_all(&state.pool)
     .await?;
-    let taken: HashMap<NaiveDate, i64> = taken.into_iter().collect();
+    let full: std::collections::HashSet<NaiveDate> = full.into_iter().map(|r| r.0).collect();
     let rules = &period.rules.0;
     let now = state.clock.now();
     let days = first
         .iter_days()
         .take_while(|d| *d <= last)
         .map(|date| {
-            let (status, reason, reservation_id) = if let Some((status, reservation)) =
-                own.get(&date)
-            {
-                let status = if status == "booked" {
-                    "booked"
+            let (status, reason, reservation_id) =
+                if let Some((status, reservation)) = own.get(&date) {
+                    let status = if status == "booked" {
+                        "booked"
+                    } else {
+                        "awaiting_payment"
+                    };
+                    (status, None, Some(*reservation))
                 } else {
-                    "awaiting_payment"
-                };
-                (status, None, Some(*reservation))
-            } else {
-                match rules.check_bookable(date, now) {
-                    Err(DayRefusal::PastCutoff) => ("past_cutoff", Some("past_cutoff"), None),
-                    Err(refusal) => ("closed", Some(refusal.code()), None),
-                    Ok(()) if taken.get(&date).copied().unwrap_or(0) >= period.capacity as i64 => {
-                        ("full", Some("day_full"), None)
+                    match rules.check_bookable(date, now) {
+                        Err(DayRefusal::PastCutoff) => ("past_cutoff", Some("past_cutoff"), None),
+                        Err(refusal) => ("closed", Some(refusal.outcome()), None),
+                        Ok(()) if full.contains(&date) => ("full", Some("day_full"), None),
+                        Ok(()) => ("available", None, None),
                     }
-                    Ok(()) => ("available", None, None),
-                }
-            };
+                };
             CalendarDay {
                 date,
                 status,

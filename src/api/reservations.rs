@@ -14,14 +14,23 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use super::money::money;
 use crate::app::AppState;
-use crate::domain::reservation::{format_number, Reservation, ReservationCommand};
+use crate::domain::reservation::{format_number, RequestedDays, Reservation, ReservationCommand};
+use crate::domain::selection::DaySelection;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewReservation {
     pub child_id: Uuid,
     pub period_id: Uuid,
-    pub days: Vec<NaiveDate>,
+    /// The days, one by one: all booked or none (unless `partial`).
+    pub days: Option<Vec<NaiveDate>>,
+    /// Or a bulk choice: `{"kind": "weekdays", "weekdays": ["mon","thu"], "from", "to"}`,
+    /// `{"kind": "week", "date"}` or `{"kind": "whole_period"}`. What can be booked is booked,
+    /// the rest is reported day by day.
+    #[schema(value_type = Option<Object>)]
+    pub selection: Option<DaySelection>,
+    /// With `days`: book what can be booked and report the rest (default false).
+    pub partial: Option<bool>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -31,12 +40,33 @@ pub struct PricedDay {
 }
 
 #[derive(Serialize, ToSchema)]
+pub struct DayOutcome {
+    pub date: NaiveDate,
+    /// `booked`, or why not: `full`, `closed`, `past_cutoff`, `already_booked`,
+    /// `outside_period`, `not_open`
+    pub outcome: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Counts {
+    pub booked: usize,
+    pub refused: usize,
+    pub cancelled: usize,
+}
+
+#[derive(Serialize, ToSchema)]
 pub struct RequestedReservation {
     pub id: Uuid,
     pub number: String,
     pub status: &'static str,
     pub days: Vec<PricedDay>,
     pub total: String,
+    pub outcomes: Vec<DayOutcome>,
+    pub counts: Counts,
+    /// The recap parents read, day by day ("Réservation ajoutée : 15/05/2025 - Prix : 4,97 €").
+    pub recap: Vec<String>,
+    /// Until when the places are held unless confirmed.
+    pub confirm_before: Option<DateTime<Utc>>,
 }
 
 fn days_of(reservation: &Reservation) -> Vec<PricedDay> {
@@ -49,6 +79,11 @@ fn days_of(reservation: &Reservation) -> Vec<PricedDay> {
         .collect()
 }
 
+/// A euro amount as French readers write it: `4,97 €`.
+pub fn euros(amount: Decimal) -> String {
+    format!("{} €", money(amount).replace('.', ","))
+}
+
 #[utoipa::path(post, path = "/api/v1/reservations", tag = "reservations", request_body = NewReservation,
     responses((status = 201, body = RequestedReservation), (status = 404, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
 pub async fn create(
@@ -57,28 +92,77 @@ pub async fn create(
     ApiJson(body): ApiJson<NewReservation>,
 ) -> ApiResult<(StatusCode, Json<RequestedReservation>)> {
     let family_id = caller.family()?;
+    let (days, partial) = match (body.days, body.selection) {
+        (Some(days), None) => (RequestedDays::Explicit(days), body.partial.unwrap_or(false)),
+        (None, Some(selection)) => (RequestedDays::Selection(selection), true),
+        _ => {
+            return Err(ApiError::bad_request(
+                "malformed_body",
+                "give either `days` or `selection`",
+            ))
+        }
+    };
     let id = Uuid::new_v4();
     let command = ReservationCommand::Request {
         reservation_id: id,
         family_id,
         child_id: body.child_id,
         period_id: body.period_id,
-        days: body.days,
+        days,
+        partial,
     };
     let reservation = state.commands.execute(id, command, &caller.meta()).await?;
-    let number = reservation
+    let requested = reservation
         .requested
         .as_ref()
-        .map(|r| r.number)
-        .unwrap_or_default();
+        .ok_or_else(|| ApiError::internal("a request without its event"))?;
+    let mut outcomes: Vec<DayOutcome> = requested
+        .days
+        .iter()
+        .map(|d| DayOutcome {
+            date: d.date,
+            outcome: "booked",
+        })
+        .chain(requested.refused.iter().map(|r| DayOutcome {
+            date: r.date,
+            outcome: r.reason.outcome(),
+        }))
+        .collect();
+    outcomes.sort_by_key(|o| o.date);
+    let mut recap: Vec<String> = requested
+        .days
+        .iter()
+        .map(|d| {
+            format!(
+                "Réservation ajoutée : {} - Prix : {}",
+                d.date.format("%d/%m/%Y"),
+                euros(d.unit_price)
+            )
+        })
+        .collect();
+    recap.extend(requested.refused.iter().map(|r| {
+        format!(
+            "Non réservé : {} - {}",
+            r.date.format("%d/%m/%Y"),
+            r.reason.french()
+        )
+    }));
     Ok((
         StatusCode::CREATED,
         Json(RequestedReservation {
             id,
-            number: format_number(number),
+            number: format_number(requested.number),
             status: reservation.status.as_str(),
             days: days_of(&reservation),
             total: money(reservation.total),
+            counts: Counts {
+                booked: requested.days.len(),
+                refused: requested.refused.len(),
+                cancelled: 0,
+            },
+            outcomes,
+            recap,
+            confirm_before: requested.confirm_before,
         }),
     ))
 }

@@ -2,6 +2,7 @@
 //! reference data. Nothing here decides a business rule.
 
 pub mod accounts;
+pub mod event_repository;
 pub mod payments;
 pub mod reference;
 pub mod reservation_services;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sqlx::types::Json;
 use sqlx::PgPool;
@@ -13,7 +13,7 @@ use crate::clock::Clock;
 use crate::domain::period::{
     BookingContext, ChildRef, PaymentMode, PeriodRef, PeriodRules, RestaurantRef, ServiceHours,
 };
-use crate::domain::reservation::{LookupError, ReservationServices};
+use crate::domain::reservation::{Availability, LookupError, ReservationServices};
 
 pub struct PgReservationServices {
     pool: PgPool,
@@ -41,6 +41,7 @@ struct ContextRow {
     rules: Json<PeriodRules>,
     payment: Json<PaymentMode>,
     unit_price: Decimal,
+    capacity: i32,
 }
 
 fn unavailable(e: sqlx::Error) -> LookupError {
@@ -75,7 +76,7 @@ impl ReservationServices for PgReservationServices {
             "SELECT f.organisation_id, f.id AS family_id,
                     c.first_name AS child_first_name, c.last_name AS child_last_name, c.meal_option,
                     r.id AS restaurant_id, r.name AS restaurant_name,
-                    p.activity, p.label, p.service, p.rules, p.payment, p.unit_price
+                    p.activity, p.label, p.service, p.rules, p.payment, p.unit_price, p.capacity
                FROM children c
                JOIN families f ON f.id = c.family_id
                JOIN periods p ON p.id = $3
@@ -114,6 +115,45 @@ impl ReservationServices for PgReservationServices {
             },
             rules,
             unit_price: row.unit_price,
+            capacity: row.capacity,
+        })
+    }
+
+    async fn availability(
+        &self,
+        context: &BookingContext,
+        days: &[NaiveDate],
+    ) -> Result<Availability, LookupError> {
+        if days.is_empty() {
+            return Ok(Availability::default());
+        }
+        let service = &context.period.service.label;
+        let full: Vec<(NaiveDate,)> = sqlx::query_as(
+            "SELECT d.date FROM unnest($3::date[]) AS d(date)
+               LEFT JOIN places p ON p.restaurant_id = $1 AND p.service = $2 AND p.date = d.date
+               LEFT JOIN capacity_overrides o ON o.period_id = $4 AND o.date = d.date
+              WHERE COALESCE(p.taken, 0) >= COALESCE(p.capacity, o.capacity, $5)",
+        )
+        .bind(context.restaurant.id)
+        .bind(service)
+        .bind(days)
+        .bind(context.period.id)
+        .bind(context.capacity)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        let already: Vec<(NaiveDate,)> = sqlx::query_as(
+            "SELECT date FROM held_days WHERE child_id = $1 AND service = $2 AND date = ANY($3)",
+        )
+        .bind(context.child.id)
+        .bind(service)
+        .bind(days)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(Availability {
+            full: full.into_iter().map(|r| r.0).collect(),
+            already_booked: already.into_iter().map(|r| r.0).collect(),
         })
     }
 

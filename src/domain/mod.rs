@@ -5,4 +5,5 @@ pub mod holidays;
 pub mod invoice;
 pub mod period;
 pub mod reservation;
+pub mod selection;
 pub mod upcasting;

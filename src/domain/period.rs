@@ -123,6 +123,23 @@ impl BookingCutoff {
         paris_to_utc(date.and_time(time))
     }
 
+    /// The sentence parents read about cancelling.
+    pub fn cancellation_sentence(&self) -> String {
+        match self {
+            BookingCutoff::WeekdayOfPreviousWeek { weekday, time } => format!(
+                "Vous pouvez annuler jusqu'au {} de la semaine précédente, {}",
+                weekday.french_name(),
+                time
+            ),
+            BookingCutoff::DaysBefore { days, time } => format!(
+                "Vous pouvez annuler jusqu'à {} jour{} avant le repas, {}",
+                days,
+                if *days > 1 { "s" } else { "" },
+                time
+            ),
+        }
+    }
+
     /// The sentence parents read next to the calendar.
     pub fn sentence(&self) -> String {
         match self {
@@ -168,21 +185,52 @@ fn default_hold_minutes() -> u32 {
     60
 }
 
-/// Why one day cannot be booked.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+/// Why one day cannot be booked, in the order a refusal is reported.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum DayRefusal {
     OutsidePeriod,
     ClosedDay,
+    NotOpen,
     PastCutoff,
+    AlreadyBooked,
+    Full,
 }
 
 impl DayRefusal {
+    /// The error code of the HTTP contract.
     pub fn code(self) -> &'static str {
         match self {
             DayRefusal::OutsidePeriod => "outside_period",
             DayRefusal::ClosedDay => "closed_day",
+            DayRefusal::NotOpen => "bookings_not_open",
             DayRefusal::PastCutoff => "past_cutoff",
+            DayRefusal::AlreadyBooked => "already_booked",
+            DayRefusal::Full => "day_full",
+        }
+    }
+
+    /// The outcome of the day in a booking's answer.
+    pub fn outcome(self) -> &'static str {
+        match self {
+            DayRefusal::OutsidePeriod => "outside_period",
+            DayRefusal::ClosedDay => "closed",
+            DayRefusal::NotOpen => "not_open",
+            DayRefusal::PastCutoff => "past_cutoff",
+            DayRefusal::AlreadyBooked => "already_booked",
+            DayRefusal::Full => "full",
+        }
+    }
+
+    /// What parents read in the recap.
+    pub fn french(self) -> &'static str {
+        match self {
+            DayRefusal::OutsidePeriod => "Hors période",
+            DayRefusal::ClosedDay => "Restaurant fermé",
+            DayRefusal::NotOpen => "Réservations pas encore ouvertes",
+            DayRefusal::PastCutoff => "Date limite de réservation dépassée",
+            DayRefusal::AlreadyBooked => "Déjà réservé",
+            DayRefusal::Full => "Complet",
         }
     }
 }
@@ -199,6 +247,9 @@ pub struct PeriodRules {
     /// Until when a booked day can be cancelled; the booking cut-off when not set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancellation_cutoff: Option<BookingCutoff>,
+    /// When bookings open (Paris time): the second guide's year opens on 15 July.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bookings_open_at: Option<NaiveDateTime>,
 }
 
 impl PeriodRules {
@@ -226,6 +277,12 @@ impl PeriodRules {
     /// Whether `day` can be booked at `now`.
     pub fn check_bookable(&self, day: NaiveDate, now: DateTime<Utc>) -> Result<(), DayRefusal> {
         self.serves_on(day)?;
+        if self
+            .bookings_open_at
+            .is_some_and(|open| now < paris_to_utc(open))
+        {
+            return Err(DayRefusal::NotOpen);
+        }
         if now >= self.booking_cutoff.deadline_for(day) {
             return Err(DayRefusal::PastCutoff);
         }
@@ -280,6 +337,8 @@ pub struct BookingContext {
     pub period: PeriodRef,
     pub rules: PeriodRules,
     pub unit_price: Decimal,
+    /// Places per day for the period's service, unless a day says otherwise.
+    pub capacity: i32,
 }
 
 #[cfg(test)]
@@ -356,6 +415,7 @@ mod tests {
             }],
             booking_cutoff: tuesday_rule(),
             cancellation_cutoff: None,
+            bookings_open_at: None,
         };
         assert_eq!(rules.serves_on(d("2017-01-23")), Ok(()));
         assert_eq!(rules.serves_on(d("2017-01-25")), Err(DayRefusal::ClosedDay)); // Wednesday
@@ -370,5 +430,164 @@ mod tests {
             Err(DayRefusal::PastCutoff)
         );
         assert_eq!(rules.check_bookable(d("2017-01-31"), now), Ok(()));
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// The last Sunday of a month, at 01:00 UTC: when the EU changes its clocks.
+        fn change_instant(year: i32, month: u32) -> NaiveDateTime {
+            let mut day = NaiveDate::from_ymd_opt(year, month, 31).unwrap();
+            while day.weekday() != chrono::Weekday::Sun {
+                day = day.pred_opt().unwrap();
+            }
+            day.and_hms_opt(1, 0, 0).unwrap()
+        }
+
+        fn summer_at(utc: NaiveDateTime) -> bool {
+            utc >= change_instant(utc.year(), 3) && utc < change_instant(utc.year(), 10)
+        }
+
+        /// Paris wall time to UTC from the EU rule alone (not chrono-tz): the earlier reading
+        /// when ambiguous, the first instant after the gap when skipped.
+        fn reference_to_utc(local: NaiveDateTime) -> NaiveDateTime {
+            let summer = local - Duration::hours(2);
+            let winter = local - Duration::hours(1);
+            if summer_at(summer) {
+                summer
+            } else if !summer_at(winter) {
+                winter
+            } else {
+                reference_to_utc(local + Duration::hours(1))
+            }
+        }
+
+        /// The deadline's local date, by walking back day by day.
+        fn reference_deadline_date(rule: &BookingCutoff, day: NaiveDate) -> NaiveDate {
+            match rule {
+                BookingCutoff::DaysBefore { days, .. } => {
+                    let mut d = day;
+                    for _ in 0..*days {
+                        d = d.pred_opt().unwrap();
+                    }
+                    d
+                }
+                BookingCutoff::WeekdayOfPreviousWeek { weekday, .. } => {
+                    let mut d = day;
+                    while d.weekday() != chrono::Weekday::Mon {
+                        d = d.pred_opt().unwrap();
+                    }
+                    for _ in 0..7 {
+                        d = d.pred_opt().unwrap();
+                    }
+                    while d.weekday() != weekday.to_chrono() {
+                        d = d.succ_opt().unwrap();
+                    }
+                    d
+                }
+            }
+        }
+
+        const WEEKDAYS: [Weekday; 7] = [
+            Weekday::Mon,
+            Weekday::Tue,
+            Weekday::Wed,
+            Weekday::Thu,
+            Weekday::Fri,
+            Weekday::Sat,
+            Weekday::Sun,
+        ];
+
+        fn rule() -> impl Strategy<Value = BookingCutoff> {
+            // Times from 00:00 to 03:59 are over-represented: they cross the clock changes.
+            let time = prop_oneof![(0u32..4, 0u32..60), (0u32..24, 0u32..60)]
+                .prop_map(|(h, m)| LocalTime(NaiveTime::from_hms_opt(h, m, 0).unwrap()));
+            prop_oneof![
+                (0usize..7, time.clone()).prop_map(|(w, time)| {
+                    BookingCutoff::WeekdayOfPreviousWeek {
+                        weekday: WEEKDAYS[w],
+                        time,
+                    }
+                }),
+                (0u32..15, time).prop_map(|(days, time)| BookingCutoff::DaysBefore { days, time }),
+            ]
+        }
+
+        /// Days near the clock changes of 2016-2030, and any day.
+        fn day() -> impl Strategy<Value = NaiveDate> {
+            prop_oneof![
+                (2016i32..2031, prop::bool::ANY, 0i64..20).prop_map(|(y, spring, offset)| {
+                    change_instant(y, if spring { 3 } else { 10 }).date()
+                        + Duration::days(offset - 5)
+                }),
+                (0i64..6000)
+                    .prop_map(|n| NaiveDate::from_ymd_opt(2016, 1, 1).unwrap() + Duration::days(n)),
+            ]
+        }
+
+        /// A rule and a day whose deadline falls on a clock-change Sunday, in the small hours.
+        fn deadline_on_a_change() -> impl Strategy<Value = (BookingCutoff, NaiveDate)> {
+            (
+                2016i32..2031,
+                prop::bool::ANY,
+                0u32..15,
+                0u32..5,
+                0u32..60,
+                prop::bool::ANY,
+                1i64..8,
+            )
+                .prop_map(|(year, spring, days, hour, minute, weekly, offset)| {
+                    let sunday = change_instant(year, if spring { 3 } else { 10 }).date();
+                    let time = LocalTime(NaiveTime::from_hms_opt(hour, minute, 0).unwrap());
+                    if weekly {
+                        // Any day of the following week has that Sunday as "Sunday of the week before".
+                        (
+                            BookingCutoff::WeekdayOfPreviousWeek {
+                                weekday: Weekday::Sun,
+                                time,
+                            },
+                            sunday + Duration::days(offset),
+                        )
+                    } else {
+                        (
+                            BookingCutoff::DaysBefore { days, time },
+                            sunday + Duration::days(days as i64),
+                        )
+                    }
+                })
+        }
+
+        fn rule_and_day() -> impl Strategy<Value = (BookingCutoff, NaiveDate)> {
+            prop_oneof![(rule(), day()), deadline_on_a_change()]
+        }
+
+        proptest! {
+            #[test]
+            fn deadlines_agree_with_the_reference((rule, day) in rule_and_day()) {
+                let time = match &rule {
+                    BookingCutoff::WeekdayOfPreviousWeek { time, .. } | BookingCutoff::DaysBefore { time, .. } => time.0,
+                };
+                let local = reference_deadline_date(&rule, day).and_time(time);
+                prop_assert_eq!(rule.deadline_for(day).naive_utc(), reference_to_utc(local));
+            }
+
+            #[test]
+            fn a_day_is_bookable_exactly_before_its_deadline((rule, day) in rule_and_day(), offset_minutes in -3000i64..3000) {
+                let rules = PeriodRules {
+                    from: day - Duration::days(400),
+                    to: day + Duration::days(400),
+                    opening_days: WEEKDAYS.to_vec(),
+                    closures: vec![],
+                    booking_cutoff: rule.clone(),
+                    cancellation_cutoff: None,
+                    bookings_open_at: None,
+                };
+                let deadline = rule.deadline_for(day);
+                let now = deadline + Duration::minutes(offset_minutes);
+                let expected = if now < deadline { Ok(()) } else { Err(DayRefusal::PastCutoff) };
+                prop_assert_eq!(rules.check_bookable(day, now), expected);
+            }
+        }
     }
 }

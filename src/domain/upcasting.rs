@@ -7,8 +7,20 @@ use serde_json::Value;
 type Upcaster = fn(Value) -> anyhow::Result<Value>;
 
 /// (event type, from version, to version, how).
-const UPCASTERS: &[(&str, &str, &str, Upcaster)] =
-    &[("ReservationRequested", "1.0", "1.1", requested_1_0_to_1_1)];
+const UPCASTERS: &[(&str, &str, &str, Upcaster)] = &[
+    ("ReservationRequested", "1.0", "1.1", requested_1_0_to_1_1),
+    ("DaysCancelled", "1.0", "1.1", cancelled_1_0_to_1_1),
+];
+
+/// DaysCancelled 1.1 says what the family was credited. Before credits existed nothing was.
+fn cancelled_1_0_to_1_1(mut payload: Value) -> anyhow::Result<Value> {
+    let event = payload
+        .get_mut("DaysCancelled")
+        .and_then(Value::as_object_mut)
+        .ok_or_else(|| anyhow::anyhow!("DaysCancelled 1.0 without its body"))?;
+    event.entry("credited").or_insert(Value::String("0".into()));
+    Ok(payload)
+}
 
 /// ReservationRequested 1.1 carries the period's cancellation cut-off. Before it existed, a day
 /// could be cancelled until its booking cut-off: that is what 1.0 events get.
@@ -112,6 +124,20 @@ mod tests {
             ReservationEvent::ReservationRequested(e) => {
                 assert_eq!(e.period.cancellation_cutoff, e.period.booking_cutoff);
                 assert_eq!(e.number, 14);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_1_0_cancellation_credited_nothing() {
+        let stored = serde_json::json!({"DaysCancelled": {"cancelled_at": "2017-01-12T10:00:00Z", "days": ["2017-01-23"],
+            "amount": "4.15", "remaining_total": "0", "reservation_cancelled": true}});
+        let (version, payload) = upcast("DaysCancelled", "1.0", stored).unwrap();
+        assert_eq!(version, "1.1");
+        match serde_json::from_value::<ReservationEvent>(payload).unwrap() {
+            ReservationEvent::DaysCancelled(e) => {
+                assert_eq!(e.credited, rust_decimal::Decimal::ZERO)
             }
             other => panic!("unexpected {other:?}"),
         }

@@ -46,8 +46,8 @@ impl Projection for ReservationsProjection {
                     "INSERT INTO reservation_view (id, number, organisation_id, family_id, child_id,
                         child_first_name, child_last_name, restaurant_id, restaurant_name, period_id,
                         period_activity, period_label, created_at, first_day, last_day, status, total,
-                        payment_mode)
-                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)",
+                        payment_mode, expires_at)
+                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)",
                 )
                 .bind(id)
                 .bind(e.number as i64)
@@ -70,6 +70,7 @@ impl Projection for ReservationsProjection {
                     PaymentMode::Prepaid { .. } => "prepaid",
                     PaymentMode::Postpaid => "postpaid",
                 })
+                .bind(e.confirm_before)
                 .execute(&mut *tx)
                 .await?;
                 let dates: Vec<_> = e.days.iter().map(|d| d.date).collect();
@@ -138,7 +139,8 @@ impl Projection for ReservationsProjection {
                 };
                 sqlx::query(
                     "UPDATE reservation_view SET total = $2, status = COALESCE($3, status),
-                            pay_before = CASE WHEN $3 IS NULL THEN pay_before END
+                            pay_before = CASE WHEN $3 IS NULL THEN pay_before END,
+                            expires_at = CASE WHEN $3 IS NULL THEN expires_at END
                       WHERE id = $1",
                 )
                 .bind(id)
@@ -161,12 +163,17 @@ async fn set_status(
     pay_before: Option<chrono::DateTime<chrono::Utc>>,
 ) -> anyhow::Result<()> {
     headcounts::adjust(tx, id, None, -1).await?;
-    sqlx::query("UPDATE reservation_view SET status = $2, pay_before = COALESCE($3, pay_before) WHERE id = $1")
-        .bind(id)
-        .bind(status.as_str())
-        .bind(pay_before)
-        .execute(&mut *tx)
-        .await?;
+    // Only requests and holds awaiting payment can expire; `pay_before` stays for the record.
+    sqlx::query(
+        "UPDATE reservation_view SET status = $2, pay_before = COALESCE($3, pay_before),
+                expires_at = CASE WHEN $2 IN ('requested', 'awaiting_payment') THEN $3 END
+          WHERE id = $1",
+    )
+    .bind(id)
+    .bind(status.as_str())
+    .bind(pay_before)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query(
         "UPDATE reservation_day_view SET status = $2 WHERE reservation_id = $1 AND status <> $3",
     )

@@ -7,10 +7,11 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::commands::{Actor, ReservationCommand};
+use super::commands::{Actor, RequestedDays, ReservationCommand};
 use super::errors::ReservationError;
 use super::events::*;
 use super::services::Services;
+use super::REQUEST_HOLD_MINUTES;
 use crate::domain::period::{BookingCutoff, DayRefusal, PaymentMode};
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -112,57 +113,90 @@ impl Reservation {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn request(
         &self,
         family_id: Uuid,
         child_id: Uuid,
         period_id: Uuid,
-        days: Vec<NaiveDate>,
+        days: RequestedDays,
+        partial: bool,
         reservation_id: Uuid,
         services: &Services,
     ) -> Result<ReservationEvent, ReservationError> {
         if self.exists() {
             return Err(ReservationError::AlreadyRequested);
         }
-        if days.is_empty() {
-            return Err(ReservationError::NoDays);
-        }
-        let mut seen = BTreeSet::new();
-        let duplicates: BTreeSet<NaiveDate> =
-            days.iter().filter(|d| !seen.insert(**d)).copied().collect();
-        if !duplicates.is_empty() {
-            return Err(ReservationError::DuplicateDays {
-                days: duplicates.into_iter().collect(),
-            });
+        if let RequestedDays::Explicit(days) = &days {
+            if days.is_empty() {
+                return Err(ReservationError::NoDays);
+            }
+            let mut seen = BTreeSet::new();
+            let duplicates: BTreeSet<NaiveDate> =
+                days.iter().filter(|d| !seen.insert(**d)).copied().collect();
+            if !duplicates.is_empty() {
+                return Err(ReservationError::DuplicateDays {
+                    days: duplicates.into_iter().collect(),
+                });
+            }
         }
         let context = services
             .booking_context(family_id, child_id, period_id)
             .await?;
+        let candidates: Vec<NaiveDate> = match days {
+            RequestedDays::Explicit(mut days) => {
+                days.sort();
+                days
+            }
+            RequestedDays::Selection(selection) => selection
+                .expand(&context.rules)
+                .map_err(|e| ReservationError::InvalidSelection(e.to_string()))?,
+        };
         let now = services.now();
-        let mut sorted: Vec<NaiveDate> = seen.into_iter().collect();
-        sorted.sort();
-        let (mut outside, mut closed, mut past) = (Vec::new(), Vec::new(), Vec::new());
-        for day in &sorted {
-            match context.rules.check_bookable(*day, now) {
-                Ok(()) => {}
-                Err(DayRefusal::OutsidePeriod) => outside.push(*day),
-                Err(DayRefusal::ClosedDay) => closed.push(*day),
-                Err(DayRefusal::PastCutoff) => past.push(*day),
+        // Rules first; places and the child's other meals only for days the rules allow.
+        let mut refused: Vec<RefusedDay> = Vec::new();
+        let mut open = Vec::new();
+        for day in candidates {
+            match context.rules.check_bookable(day, now) {
+                Ok(()) => open.push(day),
+                Err(reason) => refused.push(RefusedDay { date: day, reason }),
             }
         }
-        if !outside.is_empty() {
-            return Err(ReservationError::OutsidePeriod { days: outside });
+        let availability = services.availability(&context, &open).await?;
+        let mut bookable = Vec::new();
+        for day in open {
+            if availability.already_booked.contains(&day) {
+                refused.push(RefusedDay {
+                    date: day,
+                    reason: DayRefusal::AlreadyBooked,
+                });
+            } else if availability.full.contains(&day) {
+                refused.push(RefusedDay {
+                    date: day,
+                    reason: DayRefusal::Full,
+                });
+            } else {
+                bookable.push(day);
+            }
         }
-        if !closed.is_empty() {
-            return Err(ReservationError::ClosedDay { days: closed });
+        refused.sort_by_key(|r| r.date);
+        if !partial {
+            if let Some(first) = refused.iter().map(|r| r.reason).min() {
+                let days = refused
+                    .iter()
+                    .filter(|r| r.reason == first)
+                    .map(|r| r.date)
+                    .collect();
+                return Err(ReservationError::for_days(first, days));
+            }
         }
-        if !past.is_empty() {
-            return Err(ReservationError::PastCutoff { days: past });
+        if bookable.is_empty() {
+            return Err(ReservationError::NoBookableDay { refused });
         }
         let number = services
             .next_reservation_number(context.organisation_id)
             .await?;
-        let booked: Vec<BookedDay> = sorted
+        let booked: Vec<BookedDay> = bookable
             .into_iter()
             .map(|date| BookedDay {
                 date,
@@ -182,8 +216,10 @@ impl Reservation {
                 restaurant: context.restaurant,
                 period: context.period,
                 days: booked,
+                refused,
                 total,
                 requested_at: now,
+                confirm_before: Some(now + Duration::minutes(REQUEST_HOLD_MINUTES)),
             },
         )))
     }
@@ -197,6 +233,12 @@ impl Reservation {
         self.refuse_if_ended()?;
         if self.status != ReservationStatus::Requested {
             return Err(ReservationError::AlreadyConfirmed);
+        }
+        if requested
+            .confirm_before
+            .is_some_and(|deadline| now >= deadline)
+        {
+            return Err(ReservationError::HoldExpired);
         }
         let past = Self::days_past(
             self.booking_cutoff(),
@@ -253,15 +295,16 @@ impl Reservation {
     }
 
     fn expire(&self, now: DateTime<Utc>) -> Result<ReservationEvent, ReservationError> {
-        self.visible_to(Actor::System)?;
+        let requested = self.visible_to(Actor::System)?;
         self.refuse_if_ended()?;
-        match self.status {
+        let deadline = match self.status {
             ReservationStatus::Paid => return Err(ReservationError::AlreadyPaid),
-            ReservationStatus::Requested => return Err(ReservationError::NotConfirmed),
             ReservationStatus::Confirmed => return Err(ReservationError::NotPrepaid),
-            _ => {}
-        }
-        match self.pay_before {
+            // An unconfirmed request holds places until its own deadline.
+            ReservationStatus::Requested => requested.confirm_before,
+            _ => self.pay_before,
+        };
+        match deadline {
             Some(deadline) if now >= deadline => {}
             _ => return Err(ReservationError::DeadlineNotReached),
         }
@@ -304,6 +347,11 @@ impl Reservation {
             amount,
             remaining_total: self.total - amount,
             reservation_cancelled: wanted.len() == active.len(),
+            credited: if self.status == ReservationStatus::Paid {
+                amount
+            } else {
+                Decimal::ZERO
+            },
         }))
     }
 }
@@ -328,12 +376,14 @@ impl Aggregate for Reservation {
                 child_id,
                 period_id,
                 days,
+                partial,
             } => {
                 self.request(
                     family_id,
                     child_id,
                     period_id,
                     days,
+                    partial,
                     reservation_id,
                     services,
                 )

@@ -2,6 +2,15 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use crate::domain::selection::DaySelection;
+
+/// The days asked for: chosen one by one, or by a bulk choice.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RequestedDays {
+    Explicit(Vec<NaiveDate>),
+    Selection(DaySelection),
+}
+
 /// Who asks. A family may only act on its own reservations; the domain checks it so that no
 /// route can forget to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,7 +27,10 @@ pub enum ReservationCommand {
         family_id: Uuid,
         child_id: Uuid,
         period_id: Uuid,
-        days: Vec<NaiveDate>,
+        days: RequestedDays,
+        /// Book what can be booked and report the rest (bulk choices); otherwise all or
+        /// nothing.
+        partial: bool,
     },
     Confirm {
         actor: Actor,

@@ -1,7 +1,9 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use super::events::RefusedDay;
 use super::services::LookupError;
+use crate::domain::period::DayRefusal;
 
 /// How a refusal should be understood by whoever relays it (the HTTP layer maps it to a status).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +30,18 @@ pub enum ReservationError {
     ClosedDay { days: Vec<NaiveDate> },
     #[error("the booking deadline has passed for some days")]
     PastCutoff { days: Vec<NaiveDate> },
+    #[error("bookings for this period are not open yet")]
+    NotOpen { days: Vec<NaiveDate> },
+    #[error("some days are already booked for this child")]
+    AlreadyBooked { days: Vec<NaiveDate> },
+    #[error("some days are full")]
+    DayFull { days: Vec<NaiveDate> },
+    #[error("none of the chosen days can be booked")]
+    NoBookableDay { refused: Vec<RefusedDay> },
+    #[error("the selection cannot be used: {0}")]
+    InvalidSelection(String),
+    #[error("the places were held until a deadline that has passed")]
+    HoldExpired,
     #[error("some days are not part of this reservation, or already cancelled")]
     UnknownDays { days: Vec<NaiveDate> },
     #[error("the reservation already exists")]
@@ -65,6 +79,12 @@ impl ReservationError {
             ReservationError::OutsidePeriod { .. } => "outside_period",
             ReservationError::ClosedDay { .. } => "closed_day",
             ReservationError::PastCutoff { .. } => "past_cutoff",
+            ReservationError::NotOpen { .. } => "bookings_not_open",
+            ReservationError::AlreadyBooked { .. } => "already_booked",
+            ReservationError::DayFull { .. } => "day_full",
+            ReservationError::NoBookableDay { .. } => "no_bookable_day",
+            ReservationError::InvalidSelection(_) => "invalid_selection",
+            ReservationError::HoldExpired => "hold_expired",
             ReservationError::UnknownDays { .. } => "unknown_days",
             ReservationError::AlreadyRequested => "already_requested",
             ReservationError::AlreadyConfirmed => "already_confirmed",
@@ -87,6 +107,11 @@ impl ReservationError {
             ReservationError::OutsidePeriod { .. }
             | ReservationError::ClosedDay { .. }
             | ReservationError::PastCutoff { .. }
+            | ReservationError::NotOpen { .. }
+            | ReservationError::AlreadyBooked { .. }
+            | ReservationError::DayFull { .. }
+            | ReservationError::NoBookableDay { .. }
+            | ReservationError::InvalidSelection(_)
             | ReservationError::UnknownDays { .. }
             | ReservationError::AmountMismatch { .. }
             | ReservationError::PaymentDeadlinePassed => ErrorKind::Rule,
@@ -97,6 +122,7 @@ impl ReservationError {
             | ReservationError::AlreadyExpired
             | ReservationError::AlreadyCancelled
             | ReservationError::NotPrepaid
+            | ReservationError::HoldExpired
             | ReservationError::DeadlineNotReached => ErrorKind::Conflict,
             ReservationError::NotFound => ErrorKind::NotFound,
             ReservationError::Lookup(e) => e.kind(),
@@ -104,14 +130,41 @@ impl ReservationError {
     }
 
     /// The days a refusal is about, for the problem's `days` member.
-    pub fn days(&self) -> Option<&[NaiveDate]> {
+    pub fn days(&self) -> Option<Vec<NaiveDate>> {
         match self {
             ReservationError::DuplicateDays { days }
             | ReservationError::OutsidePeriod { days }
             | ReservationError::ClosedDay { days }
             | ReservationError::PastCutoff { days }
-            | ReservationError::UnknownDays { days } => Some(days),
+            | ReservationError::NotOpen { days }
+            | ReservationError::AlreadyBooked { days }
+            | ReservationError::DayFull { days }
+            | ReservationError::UnknownDays { days } => Some(days.clone()),
+            ReservationError::NoBookableDay { refused } => {
+                Some(refused.iter().map(|r| r.date).collect())
+            }
             _ => None,
+        }
+    }
+
+    /// Each refused day with its reason, when the refusal is about several reasons.
+    pub fn refused(&self) -> Option<&[RefusedDay]> {
+        match self {
+            ReservationError::NoBookableDay { refused } => Some(refused),
+            _ => None,
+        }
+    }
+
+    /// The refusal of an all-or-nothing request: the first reason in reporting order, with
+    /// its days.
+    pub fn for_days(reason: DayRefusal, days: Vec<NaiveDate>) -> Self {
+        match reason {
+            DayRefusal::OutsidePeriod => ReservationError::OutsidePeriod { days },
+            DayRefusal::ClosedDay => ReservationError::ClosedDay { days },
+            DayRefusal::NotOpen => ReservationError::NotOpen { days },
+            DayRefusal::PastCutoff => ReservationError::PastCutoff { days },
+            DayRefusal::AlreadyBooked => ReservationError::AlreadyBooked { days },
+            DayRefusal::Full => ReservationError::DayFull { days },
         }
     }
 }

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::domain::period::{ChildRef, PeriodRef, RestaurantRef};
+use crate::domain::period::{ChildRef, DayRefusal, PeriodRef, RestaurantRef};
 
 /// One meal day as captured at request time.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -17,6 +17,13 @@ pub struct BookedDay {
     pub service: String,
     pub meal_option: String,
     pub unit_price: Decimal,
+}
+
+/// A day asked for and not booked, with the reason.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct RefusedDay {
+    pub date: NaiveDate,
+    pub reason: DayRefusal,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -29,8 +36,14 @@ pub struct ReservationRequested {
     pub restaurant: RestaurantRef,
     pub period: PeriodRef,
     pub days: Vec<BookedDay>,
+    /// Days asked for in a bulk choice that could not be booked (since 1.1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<RefusedDay>,
     pub total: Decimal,
     pub requested_at: DateTime<Utc>,
+    /// The places are held until then unless confirmed (since 1.1; none before).
+    #[serde(default)]
+    pub confirm_before: Option<DateTime<Utc>>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -65,6 +78,8 @@ pub struct DaysCancelled {
     pub remaining_total: Decimal,
     /// True when no day is left: the whole reservation is cancelled.
     pub reservation_cancelled: bool,
+    /// What the family is credited: the price of paid days (since 1.1).
+    pub credited: Decimal,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -90,7 +105,7 @@ impl DomainEvent for ReservationEvent {
 
     fn event_version(&self) -> String {
         match self {
-            ReservationEvent::ReservationRequested(_) => "1.1",
+            ReservationEvent::ReservationRequested(_) | ReservationEvent::DaysCancelled(_) => "1.1",
             _ => "1.0",
         }
         .to_string()

@@ -7,13 +7,16 @@ mod events;
 mod services;
 
 pub use aggregate::{DayState, Reservation, ReservationStatus};
-pub use commands::{Actor, ReservationCommand};
+pub use commands::{Actor, RequestedDays, ReservationCommand};
 pub use errors::{ErrorKind, ReservationError};
 pub use events::{
-    BookedDay, DaysCancelled, ReservationConfirmed, ReservationEvent, ReservationExpired,
-    ReservationPaid, ReservationRequested,
+    BookedDay, DaysCancelled, RefusedDay, ReservationConfirmed, ReservationEvent,
+    ReservationExpired, ReservationPaid, ReservationRequested,
 };
-pub use services::{LookupError, ReservationServices, Services};
+pub use services::{Availability, LookupError, ReservationServices, Services};
+
+/// How long an unconfirmed request holds its places.
+pub const REQUEST_HOLD_MINUTES: i64 = 60;
 
 /// Reservation numbers are shown with five digits, as in the first guide (N° 00014).
 pub fn format_number(number: u64) -> String {

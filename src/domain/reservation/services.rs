@@ -1,7 +1,8 @@
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::errors::ErrorKind;
@@ -47,8 +48,22 @@ pub trait ReservationServices: Send + Sync {
         period_id: Uuid,
     ) -> Result<BookingContext, LookupError>;
 
+    /// Among `days`, those without a place left and those the child already has a meal on.
+    /// Read before deciding; the places themselves are taken when the events are stored.
+    async fn availability(
+        &self,
+        context: &BookingContext,
+        days: &[NaiveDate],
+    ) -> Result<Availability, LookupError>;
+
     /// The next reservation number of the organisation (1, 2, 3, …).
     async fn next_reservation_number(&self, organisation_id: Uuid) -> Result<u64, LookupError>;
 }
 
 pub type Services = Arc<dyn ReservationServices>;
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Availability {
+    pub full: BTreeSet<NaiveDate>,
+    pub already_booked: BTreeSet<NaiveDate>,
+}

@@ -1,5 +1,6 @@
 //! Every rule and refusal of the Reservation aggregate, through the cqrs-es TestFramework.
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -25,6 +26,9 @@ struct FakeServices {
     now: DateTime<Utc>,
     payment: PaymentMode,
     numbers: AtomicU64,
+    full: BTreeSet<NaiveDate>,
+    already_booked: BTreeSet<NaiveDate>,
+    opens: Option<chrono::NaiveDateTime>,
 }
 
 fn d(s: &str) -> NaiveDate {
@@ -105,9 +109,30 @@ impl ReservationServices for FakeServices {
                 }],
                 booking_cutoff: period.booking_cutoff.clone(),
                 cancellation_cutoff: Some(period.cancellation_cutoff.clone()),
+                bookings_open_at: self.opens,
             },
             period,
             unit_price: dec!(4.15),
+            capacity: 120,
+        })
+    }
+
+    async fn availability(
+        &self,
+        _context: &BookingContext,
+        days: &[NaiveDate],
+    ) -> Result<Availability, LookupError> {
+        Ok(Availability {
+            full: days
+                .iter()
+                .filter(|d| self.full.contains(d))
+                .copied()
+                .collect(),
+            already_booked: days
+                .iter()
+                .filter(|d| self.already_booked.contains(d))
+                .copied()
+                .collect(),
         })
     }
 
@@ -118,11 +143,18 @@ impl ReservationServices for FakeServices {
 }
 
 fn services_at(now: DateTime<Utc>, payment: PaymentMode) -> Services {
-    Arc::new(FakeServices {
+    Arc::new(fake(now, payment))
+}
+
+fn fake(now: DateTime<Utc>, payment: PaymentMode) -> FakeServices {
+    FakeServices {
         now,
         payment,
         numbers: AtomicU64::new(14),
-    })
+        full: BTreeSet::new(),
+        already_booked: BTreeSet::new(),
+        opens: None,
+    }
 }
 
 fn prepaid() -> PaymentMode {
@@ -145,7 +177,8 @@ fn request(days: Vec<NaiveDate>) -> ReservationCommand {
         family_id: FAMILY,
         child_id: CHILD,
         period_id: PERIOD,
-        days,
+        days: RequestedDays::Explicit(days),
+        partial: false,
     }
 }
 
@@ -171,8 +204,10 @@ fn requested_event(payment: PaymentMode) -> ReservationEvent {
         },
         period: period_ref(payment),
         days,
+        refused: vec![],
         total: dec!(16.60),
         requested_at: guide_now(),
+        confirm_before: Some(guide_now() + Duration::minutes(60)),
     }))
 }
 
@@ -282,7 +317,7 @@ async fn refuses_duplicate_days() {
         .await;
     let error = result.inspect_result().unwrap_err();
     assert_eq!(error.code(), "duplicate_days");
-    assert_eq!(error.days(), Some(&[d("2017-01-23")][..]));
+    assert_eq!(error.days(), Some(vec![d("2017-01-23")]));
 }
 
 #[tokio::test]
@@ -293,7 +328,7 @@ async fn refuses_days_outside_the_period() {
         .await;
     let error = result.inspect_result().unwrap_err();
     assert_eq!(error.code(), "outside_period");
-    assert_eq!(error.days(), Some(&[d("2017-07-10")][..]));
+    assert_eq!(error.days(), Some(vec![d("2017-07-10")]));
 }
 
 #[tokio::test]
@@ -329,7 +364,7 @@ async fn refuses_a_day_past_the_cutoff() {
         .await;
     let error = result.inspect_result().unwrap_err();
     assert_eq!(error.code(), "past_cutoff");
-    assert_eq!(error.days(), Some(&[d("2017-01-20")][..]));
+    assert_eq!(error.days(), Some(vec![d("2017-01-20")]));
 }
 
 #[tokio::test]
@@ -358,7 +393,8 @@ async fn refuses_another_familys_child() {
         family_id: OTHER_FAMILY,
         child_id: CHILD,
         period_id: PERIOD,
-        days: guide_days(),
+        days: RequestedDays::Explicit(guide_days()),
+        partial: false,
     };
     expect_refusal(
         framework_at(guide_now())
@@ -417,10 +453,16 @@ async fn refuses_to_confirm_twice() {
 
 #[tokio::test]
 async fn refuses_to_confirm_once_a_day_is_past_its_cutoff() {
-    let later: DateTime<Utc> = "2017-01-17T09:00:00Z".parse().unwrap();
+    // Requested on Tuesday 17 January at 09:00 Paris; by 09:40 Monday 23's cut-off has passed.
+    let requested_at: DateTime<Utc> = "2017-01-17T08:00:00Z".parse().unwrap();
+    let mut requested = requested_event(prepaid());
+    if let ReservationEvent::ReservationRequested(e) = &mut requested {
+        e.requested_at = requested_at;
+        e.confirm_before = Some(requested_at + Duration::minutes(60));
+    }
     expect_refusal(
-        framework_at(later)
-            .given(vec![requested_event(prepaid())])
+        framework_at(requested_at + Duration::minutes(40))
+            .given(vec![requested])
             .when_async(ReservationCommand::Confirm { actor: family() })
             .await,
         "past_cutoff",
@@ -588,6 +630,7 @@ async fn cancels_some_days() {
             amount: dec!(4.15),
             remaining_total: dec!(12.45),
             reservation_cancelled: false,
+            credited: dec!(0),
         })]);
 }
 
@@ -606,6 +649,7 @@ async fn cancelling_every_day_cancels_the_reservation() {
             amount: dec!(16.60),
             remaining_total: dec!(0),
             reservation_cancelled: true,
+            credited: dec!(0),
         })]);
 }
 
@@ -617,6 +661,7 @@ async fn refuses_to_cancel_what_is_already_cancelled() {
         amount: dec!(16.60),
         remaining_total: dec!(0),
         reservation_cancelled: true,
+        credited: dec!(0),
     });
     expect_refusal(
         framework_at(guide_now())
@@ -638,6 +683,7 @@ async fn refuses_to_cancel_a_day_twice() {
         amount: dec!(4.15),
         remaining_total: dec!(12.45),
         reservation_cancelled: false,
+        credited: dec!(0),
     });
     expect_refusal(
         framework_at(guide_now())
@@ -693,4 +739,219 @@ async fn cancelling_follows_the_cancellation_cutoff_not_the_booking_one() {
             .await,
         "past_cutoff",
     );
+}
+
+fn with(services: FakeServices) -> TestFramework<Reservation> {
+    TestFramework::with(Arc::new(services) as Services)
+}
+
+fn requested_of(events: &[ReservationEvent]) -> &ReservationRequested {
+    match &events[0] {
+        ReservationEvent::ReservationRequested(e) => e,
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn refuses_full_days_and_days_the_child_already_has() {
+    let mut services = fake(guide_now(), prepaid());
+    services.full.insert(d("2017-01-24"));
+    services.already_booked.insert(d("2017-01-27"));
+    let result = with(services)
+        .given_no_previous_events()
+        .when_async(request(guide_days()))
+        .await;
+    let error = result.inspect_result().unwrap_err();
+    // All or nothing: the child's own meal is reported before the lack of places.
+    assert_eq!(error.code(), "already_booked");
+    assert_eq!(error.days(), Some(vec![d("2017-01-27")]));
+    let mut services = fake(guide_now(), prepaid());
+    services.full.insert(d("2017-01-24"));
+    let error = with(services)
+        .given_no_previous_events()
+        .when_async(request(guide_days()))
+        .await
+        .inspect_result()
+        .unwrap_err();
+    assert_eq!(error.code(), "day_full");
+    assert_eq!(error.days(), Some(vec![d("2017-01-24")]));
+}
+
+#[tokio::test]
+async fn a_partial_request_books_what_it_can_and_records_the_rest() {
+    let mut services = fake(guide_now(), prepaid());
+    services.full.insert(d("2017-01-24"));
+    let command = ReservationCommand::Request {
+        reservation_id: RESERVATION,
+        family_id: FAMILY,
+        child_id: CHILD,
+        period_id: PERIOD,
+        days: RequestedDays::Explicit(vec![d("2017-01-23"), d("2017-01-24"), d("2017-01-25")]),
+        partial: true,
+    };
+    let events = with(services)
+        .given_no_previous_events()
+        .when_async(command)
+        .await
+        .inspect_result()
+        .unwrap();
+    let requested = requested_of(&events);
+    assert_eq!(
+        requested.days.iter().map(|d| d.date).collect::<Vec<_>>(),
+        vec![d("2017-01-23")]
+    );
+    assert_eq!(requested.total, dec!(4.15));
+    assert_eq!(
+        requested.refused,
+        vec![
+            RefusedDay {
+                date: d("2017-01-24"),
+                reason: DayRefusal::Full
+            },
+            RefusedDay {
+                date: d("2017-01-25"),
+                reason: DayRefusal::ClosedDay
+            },
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_weekday_selection_over_a_range_reports_every_day() {
+    let command = ReservationCommand::Request {
+        reservation_id: RESERVATION,
+        family_id: FAMILY,
+        child_id: CHILD,
+        period_id: PERIOD,
+        // Every Monday from 16 January to 27 February: the 16th is past its cut-off, the
+        // 20th of February is in the winter holidays.
+        days: RequestedDays::Selection(crate::domain::selection::DaySelection::Weekdays {
+            weekdays: vec![Weekday::Mon],
+            from: d("2017-01-16"),
+            to: d("2017-02-27"),
+        }),
+        partial: true,
+    };
+    let events = framework_at(guide_now())
+        .given_no_previous_events()
+        .when_async(command)
+        .await
+        .inspect_result()
+        .unwrap();
+    let requested = requested_of(&events);
+    let booked: Vec<String> = requested.days.iter().map(|d| d.date.to_string()).collect();
+    assert_eq!(
+        booked,
+        ["2017-01-23", "2017-01-30", "2017-02-06", "2017-02-13"]
+    );
+    assert_eq!(
+        requested.refused,
+        vec![
+            RefusedDay {
+                date: d("2017-01-16"),
+                reason: DayRefusal::PastCutoff
+            },
+            RefusedDay {
+                date: d("2017-02-20"),
+                reason: DayRefusal::ClosedDay
+            },
+            RefusedDay {
+                date: d("2017-02-27"),
+                reason: DayRefusal::ClosedDay
+            },
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_selection_with_nothing_bookable_is_refused_with_every_reason() {
+    let command = ReservationCommand::Request {
+        reservation_id: RESERVATION,
+        family_id: FAMILY,
+        child_id: CHILD,
+        period_id: PERIOD,
+        days: RequestedDays::Selection(crate::domain::selection::DaySelection::Week {
+            date: d("2017-01-18"),
+        }),
+        partial: true,
+    };
+    let error = framework_at(guide_now())
+        .given_no_previous_events()
+        .when_async(command)
+        .await
+        .inspect_result()
+        .unwrap_err();
+    assert_eq!(error.code(), "no_bookable_day");
+    assert_eq!(
+        error.refused().unwrap().len(),
+        4,
+        "Monday, Tuesday, Thursday and Friday of that week"
+    );
+}
+
+#[tokio::test]
+async fn nothing_is_booked_before_bookings_open() {
+    let mut services = fake(guide_now(), prepaid());
+    services.opens = Some(d("2017-01-12").and_hms_opt(8, 0, 0).unwrap());
+    let error = with(services)
+        .given_no_previous_events()
+        .when_async(request(guide_days()))
+        .await
+        .inspect_result()
+        .unwrap_err();
+    assert_eq!(error.code(), "bookings_not_open");
+    let mut services = fake("2017-01-12T07:00:00Z".parse().unwrap(), prepaid());
+    services.opens = Some(d("2017-01-12").and_hms_opt(8, 0, 0).unwrap());
+    with(services)
+        .given_no_previous_events()
+        .when_async(request(guide_days()))
+        .await
+        .inspect_result()
+        .expect("open at 08:00 Paris");
+}
+
+#[tokio::test]
+async fn an_unconfirmed_request_holds_its_places_for_an_hour() {
+    expect_refusal(
+        framework_at(guide_now() + Duration::minutes(59))
+            .given(vec![requested_event(prepaid())])
+            .when_async(ReservationCommand::Expire)
+            .await,
+        "deadline_not_reached",
+    );
+    framework_at(guide_now() + Duration::minutes(60))
+        .given(vec![requested_event(prepaid())])
+        .when_async(ReservationCommand::Expire)
+        .await
+        .then_expect_events(vec![expired_event()]);
+    expect_refusal(
+        framework_at(guide_now() + Duration::minutes(60))
+            .given(vec![requested_event(prepaid())])
+            .when_async(ReservationCommand::Confirm { actor: family() })
+            .await,
+        "hold_expired",
+    );
+}
+
+#[tokio::test]
+async fn cancelling_paid_days_credits_the_family() {
+    framework_at(guide_now() + Duration::minutes(10))
+        .given(vec![
+            requested_event(prepaid()),
+            confirmed_event(),
+            paid_event(),
+        ])
+        .when_async(ReservationCommand::Cancel {
+            actor: family(),
+            days: Some(vec![d("2017-01-31"), d("2017-01-27")]),
+        })
+        .await
+        .then_expect_events(vec![ReservationEvent::DaysCancelled(DaysCancelled {
+            cancelled_at: guide_now() + Duration::minutes(10),
+            days: vec![d("2017-01-27"), d("2017-01-31")],
+            amount: dec!(8.30),
+            remaining_total: dec!(8.30),
+            reservation_cancelled: false,
+            credited: dec!(8.30),
+        })]);
 }
