@@ -11,7 +11,7 @@ use crate::db;
 use crate::db::reference::Organisation;
 use crate::db::reservation_services::PgReservationServices;
 use crate::projections::{self, run_projector, ProjectionProgress, ProjectorHandle};
-use crate::{expiry, invoicing};
+use crate::{expiry, invoicing, reconciliation};
 
 /// The development key of payment notifications, used (and announced) when none is configured.
 pub const DEV_PAYMENT_SECRET: &str = "cantine-development-payment-secret";
@@ -62,7 +62,7 @@ impl AppState {
     /// Waits (briefly) until the projection shows every event committed before this call.
     pub async fn fresh(&self, projection: &'static str) {
         self.progress
-            .wait_for(&self.pool, projection, std::time::Duration::from_secs(2))
+            .wait_for(&self.pool, projection, std::time::Duration::from_secs(5))
             .await
     }
 }
@@ -111,6 +111,7 @@ pub async fn build(pool: PgPool, settings: Settings) -> anyhow::Result<(AppState
     let tasks = vec![
         expiry::spawn(state.clone()),
         invoicing::spawn_monthly_schedule(state.clone()),
+        reconciliation::spawn(pool.clone()),
     ];
     Ok((state, Background { projectors, tasks }))
 }

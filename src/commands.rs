@@ -14,7 +14,10 @@ use uuid::Uuid;
 use crate::domain::reservation::{Reservation, ReservationCommand, ReservationError, Services};
 use crate::projections::ProjectionProgress;
 
-const MAX_ATTEMPTS: usize = 5;
+/// A command is decided again when its append loses a race: for the same reservation, or for
+/// the last places of a day (each lost race means someone else took a place, so a day's last
+/// places cannot keep a request retrying for long).
+const MAX_ATTEMPTS: usize = 16;
 
 /// Who asked and through which request, written in every event's metadata.
 #[derive(Clone, Debug)]

@@ -18,4 +18,5 @@ pub mod expiry;
 pub mod invoicing;
 pub mod pg_embedded;
 pub mod projections;
+pub mod reconciliation;
 pub mod telemetry;

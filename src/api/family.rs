@@ -199,7 +199,7 @@ pub async fn calendar(
         own.into_iter().map(|(d, s, r)| (d, (s, r))).collect();
     // Full is what the places say, the same numbers a booking is checked against.
     let full: Vec<(NaiveDate,)> = sqlx::query_as(
-        "SELECT d.date FROM generate_series($3::date, $4::date, interval '1 day') AS d(date)
+        "SELECT d.date::date FROM generate_series($3::date, $4::date, interval '1 day') AS d(date)
            LEFT JOIN places p ON p.restaurant_id = $1 AND p.service = $2 AND p.date = d.date
            LEFT JOIN capacity_overrides o ON o.period_id = $5 AND o.date = d.date
           WHERE COALESCE(p.taken, 0) >= COALESCE(p.capacity, o.capacity, $6)",

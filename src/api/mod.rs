@@ -20,7 +20,7 @@ use std::any::Any;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{Request, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/families", post(admin::create_family))
         .route("/admin/families/{id}/children", post(admin::create_child))
         .route("/admin/clock", post(admin::advance_clock))
+        .route("/admin/periods/{id}/capacity", put(admin::set_capacity))
         .route("/family", get(family::family))
         .route("/establishments", get(family::establishments))
         .route("/children/{child_id}/calendar", get(family::calendar))

@@ -15,6 +15,7 @@ use utoipa::{Modify, OpenApi};
         super::admin::create_family,
         super::admin::create_child,
         super::admin::advance_clock,
+        super::admin::set_capacity,
         super::family::family,
         super::family::establishments,
         super::family::calendar,

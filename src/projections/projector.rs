@@ -99,14 +99,16 @@ pub const BATCH: i64 = 1000;
 const POLL: Duration = Duration::from_millis(500);
 const STANDBY_RETRY: Duration = Duration::from_secs(2);
 
+// Every ORDER BY names the table's column (`e.transaction_id`): an output column cast to text
+// under the same name would otherwise be what is sorted, and "999" sorts after "1000".
 const SELECT_EVENTS: &str =
-    "SELECT transaction_id::text AS transaction_id, global_position, aggregate_type,
-        aggregate_id, sequence, event_type, event_version, payload, metadata, recorded_at
-   FROM events
-  WHERE (transaction_id, global_position) > ($1::text::xid8, $2)
-    AND (transaction_id, global_position) <= ($3::text::xid8, $4)
-    AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-  ORDER BY transaction_id, global_position
+    "SELECT e.transaction_id::text AS transaction_id, e.global_position, e.aggregate_type,
+        e.aggregate_id, e.sequence, e.event_type, e.event_version, e.payload, e.metadata, e.recorded_at
+   FROM events e
+  WHERE (e.transaction_id, e.global_position) > ($1::text::xid8, $2)
+    AND (e.transaction_id, e.global_position) <= ($3::text::xid8, $4)
+    AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+  ORDER BY e.transaction_id, e.global_position
   LIMIT $5";
 
 /// Reads up to `limit` safe events after `after`, not beyond `until`.
@@ -130,9 +132,9 @@ pub async fn read_events(
 /// The end of the log as far as it is safe to read now.
 pub async fn safe_head(conn: &mut PgConnection) -> anyhow::Result<Position> {
     let row: Option<(String, i64)> = sqlx::query_as(
-        "SELECT transaction_id::text, global_position FROM events
-          WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-          ORDER BY transaction_id DESC, global_position DESC LIMIT 1",
+        "SELECT e.transaction_id::text, e.global_position FROM events e
+          WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1",
     )
     .fetch_optional(conn)
     .await?;
@@ -145,8 +147,8 @@ pub async fn safe_head(conn: &mut PgConnection) -> anyhow::Result<Position> {
 /// The newest event committed so far, safe to read or not yet.
 pub async fn visible_head(conn: &mut PgConnection) -> anyhow::Result<Position> {
     let row: Option<(String, i64)> = sqlx::query_as(
-        "SELECT transaction_id::text, global_position FROM events
-          ORDER BY transaction_id DESC, global_position DESC LIMIT 1",
+        "SELECT e.transaction_id::text, e.global_position FROM events e
+          ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1",
     )
     .fetch_optional(conn)
     .await?;

@@ -263,6 +263,11 @@ impl TestApp {
             .await
     }
 
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.request(Method::PUT, path, Some(token), Some(body))
+            .await
+    }
+
     pub async fn post_empty(&self, path: &str, token: &str) -> Reply {
         self.request(Method::POST, path, Some(token), None).await
     }

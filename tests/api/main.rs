@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod admin;
+mod capacity;
 mod embedded_default;
 mod errors;
 mod expiry;

@@ -526,3 +526,43 @@ async fn kitchens_read_daily_headcounts_by_meal_option() {
     .await
     .assert_problem(400, "invalid_parameter");
 }
+
+#[tokio::test]
+async fn the_log_is_read_in_numeric_transaction_order() {
+    let app = spawn_app().await;
+    // As text, "10" sorts before "9": the reader must compare transaction ids as numbers.
+    for (xid, id) in [(9, "a"), (10, "b"), (100, "c")] {
+        sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, transaction_id)
+             VALUES ('Test', $1, 1, 'Tested', '1.0', '{}', '{}', $2::text::xid8)",
+        )
+        .bind(id)
+        .bind(xid.to_string())
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    }
+    let mut conn = app.pool.acquire().await.unwrap();
+    let events =
+        cantine::projections::projector::read_events(&mut conn, Position::START, Position::END, 10)
+            .await
+            .unwrap();
+    let order: Vec<&str> = events.iter().map(|e| e.aggregate_id.as_str()).collect();
+    assert_eq!(order, ["a", "b", "c"]);
+    let after_nine = cantine::projections::projector::read_events(
+        &mut conn,
+        events[0].position,
+        Position::END,
+        10,
+    )
+    .await
+    .unwrap();
+    assert_eq!(after_nine.len(), 2);
+    let head = cantine::projections::projector::visible_head(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        head.transaction_id, 100,
+        "the newest transaction, not the largest text: {head}"
+    );
+}

@@ -1,0 +1,482 @@
+//! Capacity and booking rules over HTTP: never a place sold twice, one meal per child, bulk
+//! choices answered day by day.
+
+use cantine::accounts::Role;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+/// `n` more children for the family, straight into the reference table (setup, not under test).
+async fn children(app: &TestApp, family_id: &str, n: usize) -> Vec<String> {
+    let rows: Vec<(Uuid,)> = sqlx::query_as(
+        "INSERT INTO children (id, family_id, first_name, last_name, meal_option)
+         SELECT gen_random_uuid(), $1, 'Enfant ' || i, 'NOMBREUX', 'standard' FROM generate_series(1, $2) AS i
+         RETURNING id",
+    )
+    .bind(Uuid::parse_str(family_id).unwrap())
+    .bind(n as i32)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    rows.into_iter().map(|r| r.0.to_string()).collect()
+}
+
+async fn headcount(app: &TestApp, canteen: &Canteen, day: &str) -> Value {
+    let kitchen = app.staff_token(Role::Kitchen).await;
+    let path = format!(
+        "/api/v1/restaurants/{}/headcounts?from={day}&to={day}",
+        canteen.restaurant_id
+    );
+    app.get(&path, &kitchen).await.assert_status(200)[0].clone()
+}
+
+async fn taken(app: &TestApp, day: &str) -> i32 {
+    let row: Option<(i32,)> = sqlx::query_as("SELECT taken FROM places WHERE date = $1::date")
+        .bind(day)
+        .fetch_optional(&app.pool)
+        .await
+        .unwrap();
+    row.map(|r| r.0).unwrap_or(0)
+}
+
+#[tokio::test]
+async fn three_hundred_clients_race_for_the_last_ten_places() {
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let family = family_with_child(&app, &canteen.admin, "NOMBREUX", "Premier").await;
+    app.put(
+        &format!("/api/v1/admin/periods/{}/capacity", canteen.period_id),
+        &canteen.admin,
+        json!({"date": "2017-01-23", "capacity": 10}),
+    )
+    .await
+    .assert_status(200);
+    let kids = children(&app, &family.id, 300).await;
+    let replies = futures::future::join_all(kids.iter().map(|child| {
+        app.post(
+            "/api/v1/reservations",
+            &family.token,
+            json!({"child_id": child, "period_id": canteen.period_id, "days": ["2017-01-23"]}),
+        )
+    }))
+    .await;
+    let won = replies.iter().filter(|r| r.status == 201).count();
+    let full = replies
+        .iter()
+        .filter(|r| {
+            r.status == 422
+                && r.body["code"] == "day_full"
+                && r.body["days"] == json!(["2017-01-23"])
+        })
+        .count();
+    assert_eq!(
+        (won, full),
+        (10, 290),
+        "{:?}",
+        replies
+            .iter()
+            .find(|r| r.status != 201 && r.body["code"] != "day_full")
+            .map(|r| &r.body)
+    );
+    assert_eq!(taken(&app, "2017-01-23").await, 10);
+    let count = headcount(&app, &canteen, "2017-01-23").await;
+    assert_eq!(
+        count["booked"].as_i64().unwrap() + count["awaiting_payment"].as_i64().unwrap(),
+        10
+    );
+    let calendar = app
+        .get(
+            &format!(
+                "/api/v1/children/{}/calendar?period_id={}&month=2017-01",
+                family.child_id, canteen.period_id
+            ),
+            &family.token,
+        )
+        .await;
+    let day = calendar.body["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["date"] == "2017-01-23")
+        .unwrap()
+        .clone();
+    assert_eq!(day["status"], "full");
+
+    // The winners never confirm: an hour later their holds expire and the day is free again.
+    app.advance_clock(&canteen.admin, 61).await;
+    eventually("the holds expire", || async {
+        taken(&app, "2017-01-23").await == 0
+    })
+    .await;
+    // The projection follows the log (behind the oldest transaction open on the server).
+    eventually("the headcount follows", || async {
+        let count = headcount(&app, &canteen, "2017-01-23").await;
+        (count["booked"].clone(), count["awaiting_payment"].clone()) == (json!(0), json!(0))
+    })
+    .await;
+    app.post(
+        "/api/v1/reservations",
+        &family.token,
+        json!({"child_id": family.child_id, "period_id": canteen.period_id, "days": ["2017-01-23"]}),
+    )
+    .await
+    .assert_status(201);
+}
+
+#[tokio::test]
+async fn a_child_booked_twice_at_once_gets_one_meal() {
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let family = family_with_child(&app, &canteen.admin, "DUPONT", "Hervé").await;
+    let body = json!({"child_id": family.child_id, "period_id": canteen.period_id, "days": ["2017-01-23", "2017-01-24"]});
+    let other = json!({"child_id": family.child_id, "period_id": canteen.period_id, "days": ["2017-01-24", "2017-01-26"]});
+    let (a, b) = tokio::join!(
+        app.post("/api/v1/reservations", &family.token, body),
+        app.post("/api/v1/reservations", &family.token, other)
+    );
+    let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [201, 422], "{} / {}", a.body, b.body);
+    let refused = if a.status == 422 { &a } else { &b };
+    assert_eq!(refused.body["code"], "already_booked");
+    assert_eq!(refused.body["days"], json!(["2017-01-24"]));
+    let (meals,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM held_days WHERE date = '2017-01-24'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(meals, 1);
+    assert_eq!(taken(&app, "2017-01-24").await, 1);
+    // Partial: the same days again give only what is new.
+    let reply = app
+        .post(
+            "/api/v1/reservations",
+            &family.token,
+            json!({"child_id": family.child_id, "period_id": canteen.period_id,
+                   "days": ["2017-01-23", "2017-01-24", "2017-01-26"], "partial": true}),
+        )
+        .await;
+    let reply = reply.assert_status(201);
+    let outcomes: Vec<(String, String)> = reply["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["date"].as_str().unwrap().into(),
+                o["outcome"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let first_won = a.status == 201;
+    let expected_26 = if first_won {
+        "booked"
+    } else {
+        "already_booked"
+    };
+    let expected_23 = if first_won {
+        "already_booked"
+    } else {
+        "booked"
+    };
+    assert_eq!(
+        outcomes,
+        vec![
+            ("2017-01-23".to_string(), expected_23.to_string()),
+            ("2017-01-24".to_string(), "already_booked".to_string()),
+            ("2017-01-26".to_string(), expected_26.to_string()),
+        ]
+    );
+}
+
+async fn carcassonne(app: &TestApp, admin: &str, extra: Value) -> Canteen {
+    let restaurant = app
+        .post(
+            "/api/v1/admin/restaurants",
+            admin,
+            json!({"name": "Jean Jaurès", "capacity": 150}),
+        )
+        .await;
+    let restaurant_id = restaurant.assert_status(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut period = json!({
+        "restaurant_id": restaurant_id,
+        "activity": "RESTAURATION SCOLAIRE",
+        "label": "Inscription cantine 2025-2026",
+        "service": {"label": "DÉJEUNER", "start": "11:45", "end": "13:30"},
+        "from": "2025-09-01", "to": "2026-07-03",
+        "opening_days": ["mon", "tue", "thu", "fri"],
+        "closures": [{"from": "2025-10-18", "to": "2025-11-02", "label": "Toussaint"}],
+        "public_holidays": true,
+        "booking_cutoff": {"kind": "days_before", "days": 2, "time": "10:00"},
+        "cancellation_cutoff": {"kind": "days_before", "days": 1, "time": "10:00"},
+        "bookings_open_at": "2025-07-15T08:00:00",
+        "payment": {"mode": "postpaid"},
+        "unit_price": "4.97"
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        period[k] = v.clone();
+    }
+    let period_id = app
+        .post("/api/v1/admin/periods", admin, period)
+        .await
+        .assert_status(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    Canteen {
+        admin: admin.to_string(),
+        restaurant_id,
+        period_id,
+    }
+}
+
+#[tokio::test]
+async fn the_second_guide_books_the_year_in_bulk_from_opening_day() {
+    // 14 July 2025, the day before bookings open.
+    let app = spawn_app_at("2025-07-14T08:00:00Z".parse().unwrap()).await;
+    let admin = app.staff_token(Role::Admin).await;
+    let canteen = carcassonne(&app, &admin, json!({})).await;
+    let family = family_with_child(&app, &admin, "GARCIA", "Emma").await;
+    let year = json!({"child_id": family.child_id, "period_id": canteen.period_id, "selection": {"kind": "whole_period"}});
+    let early = app
+        .post("/api/v1/reservations", &family.token, year.clone())
+        .await;
+    early.assert_problem(422, "no_bookable_day");
+    assert!(early.body["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|o| o["outcome"] != "booked"));
+    let establishments = app.get("/api/v1/establishments", &family.token).await;
+    let listed = &establishments.body[0]["periods"][0];
+    assert_eq!(
+        listed["booking_rule"],
+        "Vous devez réserver au plus tard 2 jours avant le repas, avant 10:00"
+    );
+    assert_eq!(listed["bookings_open_at"], "2025-07-15T08:00:00");
+    assert_eq!(
+        listed["cancellation_rule"],
+        "Vous pouvez annuler jusqu'à 1 jour avant le repas, 10:00"
+    );
+
+    // Opening day: "+ tous les jours de l'année" (a new day, a new session).
+    app.advance_clock(&admin, 24 * 60).await;
+    let token = family_token_of(&app).await;
+    let reply = app.post("/api/v1/reservations", &token, year).await;
+    let booked = reply.assert_status(201).clone();
+    let outcomes = booked["outcomes"].as_array().unwrap();
+    let count = |what: &str| outcomes.iter().filter(|o| o["outcome"] == what).count();
+    assert!(count("booked") > 130, "{} booked", count("booked"));
+    assert_eq!(
+        booked["counts"]["booked"].as_u64().unwrap() as usize,
+        count("booked")
+    );
+    assert_eq!(
+        booked["counts"]["refused"].as_u64().unwrap() as usize,
+        count("closed")
+    );
+    let closed: Vec<&str> = outcomes
+        .iter()
+        .filter(|o| o["outcome"] == "closed")
+        .map(|o| o["date"].as_str().unwrap())
+        .collect();
+    assert!(
+        closed.contains(&"2025-11-11"),
+        "Armistice is a public holiday: {closed:?}"
+    );
+    assert!(
+        closed.contains(&"2025-10-20"),
+        "Toussaint holidays: {closed:?}"
+    );
+    assert!(
+        !outcomes.iter().any(|o| o["date"] == "2025-09-03"),
+        "Wednesdays are not chosen by 'every day'"
+    );
+    let total: rust_decimal::Decimal = booked["total"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        total,
+        rust_decimal::Decimal::from(count("booked") as u32) * rust_decimal_macros::dec!(4.97)
+    );
+}
+
+#[tokio::test]
+async fn the_second_guide_recap_two_days_at_4_97() {
+    let app = spawn_app_at("2025-05-12T07:00:00Z".parse().unwrap()).await;
+    let admin = app.staff_token(Role::Admin).await;
+    let canteen = carcassonne(
+        &app,
+        &admin,
+        json!({"from": "2024-09-02", "to": "2025-07-04", "closures": [], "bookings_open_at": "2024-07-15T08:00:00"}),
+    )
+    .await;
+    let family = family_with_child(&app, &admin, "GARCIA", "Emma").await;
+    let reply = app
+        .post(
+            "/api/v1/reservations",
+            &family.token,
+            json!({"child_id": family.child_id, "period_id": canteen.period_id,
+                   "selection": {"kind": "weekdays", "weekdays": ["thu", "fri"], "from": "2025-05-15", "to": "2025-05-16"}}),
+        )
+        .await;
+    let reply = reply.assert_status(201);
+    assert_eq!(
+        reply["counts"],
+        json!({"booked": 2, "refused": 0, "cancelled": 0})
+    );
+    assert_eq!(
+        reply["recap"],
+        json!([
+            "Réservation ajoutée : 15/05/2025 - Prix : 4,97 €",
+            "Réservation ajoutée : 16/05/2025 - Prix : 4,97 €"
+        ])
+    );
+    assert_eq!(reply["total"], "9.94");
+}
+
+#[tokio::test]
+async fn admins_narrow_a_day_and_the_calendar_says_full() {
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let dupont = family_with_child(&app, &canteen.admin, "DUPONT", "Hervé").await;
+    let martin = family_with_child(&app, &canteen.admin, "MARTIN", "Inès").await;
+    let path = format!("/api/v1/admin/periods/{}/capacity", canteen.period_id);
+    app.put(
+        &path,
+        &canteen.admin,
+        json!({"date": "2017-01-24", "capacity": 1}),
+    )
+    .await
+    .assert_status(200);
+    book_and_confirm(&app, &canteen, &dupont, &["2017-01-24"]).await;
+    let refused = app
+        .post(
+            "/api/v1/reservations",
+            &martin.token,
+            json!({"child_id": martin.child_id, "period_id": canteen.period_id, "days": ["2017-01-24"]}),
+        )
+        .await;
+    refused.assert_problem(422, "day_full");
+    let calendar = app
+        .get(
+            &format!(
+                "/api/v1/children/{}/calendar?period_id={}&month=2017-01",
+                martin.child_id, canteen.period_id
+            ),
+            &martin.token,
+        )
+        .await;
+    let days = calendar.body["days"].as_array().unwrap();
+    let status = |date: &str| days.iter().find(|d| d["date"] == date).unwrap()["status"].clone();
+    assert_eq!(status("2017-01-24"), "full");
+    assert_eq!(status("2017-01-23"), "available");
+    // Not below what is taken; the family is not bumped.
+    app.put(
+        &path,
+        &canteen.admin,
+        json!({"date": "2017-01-24", "capacity": 0}),
+    )
+    .await
+    .assert_problem(409, "capacity_below_taken");
+    app.put(
+        &path,
+        &canteen.admin,
+        json!({"date": "2017-01-25", "capacity": 5}),
+    )
+    .await
+    .assert_problem(422, "closed_day");
+    app.put(
+        &path,
+        &dupont.token,
+        json!({"date": "2017-01-24", "capacity": 5}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    // Cancelling gives the place back at once.
+    let mine = app.get("/api/v1/reservations", &dupont.token).await.body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.post_empty(
+        &format!("/api/v1/reservations/{mine}/cancel"),
+        &dupont.token,
+    )
+    .await
+    .assert_status(200);
+    app.post(
+        "/api/v1/reservations",
+        &martin.token,
+        json!({"child_id": martin.child_id, "period_id": canteen.period_id, "days": ["2017-01-24"]}),
+    )
+    .await
+    .assert_status(201);
+}
+
+#[tokio::test]
+async fn reconciliation_repairs_places_that_drifted_from_the_log() {
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let family = family_with_child(&app, &canteen.admin, "DUPONT", "Hervé").await;
+    book_and_confirm(&app, &canteen, &family, &["2017-01-23", "2017-01-24"]).await;
+    assert_eq!(
+        cantine::reconciliation::reconcile(&app.pool).await.unwrap(),
+        Default::default(),
+        "nothing to repair"
+    );
+    // Behind the service's back: a counter bumped, a held day lost, a stray hold.
+    sqlx::query(
+        "UPDATE places SET taken = taken + 3, capacity = capacity WHERE date = '2017-01-23'",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query("DELETE FROM held_days WHERE date = '2017-01-24'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO held_days (reservation_id, child_id, restaurant_id, service, date)
+         SELECT gen_random_uuid(), gen_random_uuid(), restaurant_id, service, '2017-01-26' FROM held_days LIMIT 1",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let repairs = cantine::reconciliation::reconcile(&app.pool).await.unwrap();
+    assert_eq!((repairs.released, repairs.restored), (1, 1));
+    assert!(repairs.recounted >= 1);
+    assert_eq!(taken(&app, "2017-01-23").await, 1);
+    assert_eq!(taken(&app, "2017-01-24").await, 1);
+    assert_eq!(taken(&app, "2017-01-26").await, 0);
+    assert_eq!(
+        cantine::reconciliation::reconcile(&app.pool).await.unwrap(),
+        Default::default()
+    );
+}
+
+#[tokio::test]
+async fn cancelling_paid_days_credits_the_family_in_the_log() {
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let family = family_with_child(&app, &canteen.admin, "DUPONT", "Hervé").await;
+    let id = book_and_confirm(&app, &canteen, &family, &["2017-01-23", "2017-01-24"]).await;
+    pay(&app, &family, &[&id]).await;
+    let reply = app
+        .post(
+            &format!("/api/v1/reservations/{id}/cancel"),
+            &family.token,
+            json!({"days": ["2017-01-24"]}),
+        )
+        .await;
+    assert_eq!(reply.assert_status(200)["status"], "paid");
+    let (credited,): (String,) = sqlx::query_as(
+        "SELECT payload->'DaysCancelled'->>'credited' FROM events WHERE event_type = 'DaysCancelled'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(credited, "4.15");
+    assert_eq!(taken(&app, "2017-01-24").await, 0);
+}
