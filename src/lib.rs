@@ -14,6 +14,8 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod expiry;
+pub mod mail;
 pub mod pg_embedded;
 pub mod projections;
 pub mod telemetry;
+pub mod throttle;
