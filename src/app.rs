@@ -11,8 +11,10 @@ use crate::db;
 use crate::db::reference::Organisation;
 use crate::db::reservation_services::PgReservationServices;
 use crate::expiry;
+use crate::mail::Mailer;
 use crate::projections::reservations::ReservationsProjection;
 use crate::projections::{run_projector, ProjectionProgress, ProjectorHandle};
+use crate::throttle::Throttles;
 
 /// The development key of payment notifications, used (and announced) when none is configured.
 pub const DEV_PAYMENT_SECRET: &str = "cantine-development-payment-secret";
@@ -21,6 +23,40 @@ pub struct Settings {
     pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
     pub payment_secret: Option<String>,
     pub public_url: String,
+    pub mailer: Mailer,
+    pub security: SecuritySettings,
+}
+
+/// What the deployment decides about the HTTP edge.
+#[derive(Debug, Clone, Default)]
+pub struct SecuritySettings {
+    /// Behind a reverse proxy, the client address is the last `X-Forwarded-For` entry
+    /// (`CANTINE_TRUST_FORWARDED_FOR=1`); otherwise that header is ignored.
+    pub trust_forwarded_for: bool,
+    /// Origins allowed to call the API from a browser (`CANTINE_CORS_ORIGINS`, comma-separated);
+    /// empty: CORS off.
+    pub cors_origins: Vec<String>,
+    /// `Strict-Transport-Security` on every answer (when the public URL is https).
+    pub hsts: bool,
+}
+
+impl SecuritySettings {
+    pub fn from_env(public_url: &str) -> Self {
+        Self {
+            trust_forwarded_for: std::env::var("CANTINE_TRUST_FORWARDED_FOR")
+                .is_ok_and(|v| v == "1"),
+            cors_origins: std::env::var("CANTINE_CORS_ORIGINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|o| !o.is_empty())
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            hsts: public_url.starts_with("https://"),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -37,6 +73,9 @@ pub struct Inner {
     pub payment_secret: Vec<u8>,
     pub organisation: Organisation,
     pub public_url: String,
+    pub mailer: Mailer,
+    pub throttles: Throttles,
+    pub security: SecuritySettings,
 }
 
 impl std::ops::Deref for AppState {
@@ -95,6 +134,9 @@ pub async fn build(pool: PgPool, settings: Settings) -> anyhow::Result<(AppState
         payment_secret,
         organisation,
         public_url: settings.public_url,
+        mailer: settings.mailer,
+        throttles: Throttles::default(),
+        security: settings.security,
     }));
     let projector = run_projector(pool, Arc::new(ReservationsProjection), progress);
     let expiry = expiry::spawn(state.clone());

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod access_matrix;
 mod accounts;
 mod admin;
 mod embedded_default;
@@ -11,4 +12,6 @@ mod expiry;
 mod first_guide;
 mod isolation;
 mod operations;
+mod retention;
 mod second_guide;
+mod security;
