@@ -40,6 +40,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub fn router(state: AppState) -> Router {
     let mut router = routes::build(&state)
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -99,6 +100,14 @@ pub async fn health(State(state): State<AppState>) -> Response {
 
 async fn not_found() -> ApiError {
     ApiError::not_found("route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take this method",
+    )
 }
 
 fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {

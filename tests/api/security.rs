@@ -615,3 +615,62 @@ async fn bodies_are_limited_and_children_hold_only_a_menu_choice() {
     .await
     .assert_problem(422, "invalid_meal_option");
 }
+
+async fn submit_page(app: &TestApp, form: String) -> Reply {
+    let response = app
+        .raw()
+        .await
+        .post(format!("{}/mot-de-passe", app.address))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    TestApp::reply(response).await
+}
+
+#[tokio::test]
+async fn the_page_behind_the_link_sets_the_password_with_its_form() {
+    let app = spawn_app().await;
+    family_account(&app, None).await;
+    ask_for_link(&app, LOGIN).await.assert_status(202);
+    let link = app.password_link_token(LOGIN, 1).await;
+    let mismatch = submit_page(
+        &app,
+        format!("jeton={link}&mot_de_passe=premier-essai&confirmation=second-essai"),
+    )
+    .await;
+    assert_eq!(mismatch.status, 422);
+    assert!(mismatch
+        .body
+        .as_str()
+        .unwrap()
+        .contains("ne sont pas identiques"));
+    let done = submit_page(
+        &app,
+        format!("jeton={link}&mot_de_passe=mon-secret&confirmation=mon-secret"),
+    )
+    .await;
+    assert_eq!(done.status, 200);
+    assert!(done
+        .body
+        .as_str()
+        .unwrap()
+        .contains("Mot de passe enregistré"));
+    app.login(LOGIN, "mon-secret").await.assert_status(200);
+    let again = submit_page(
+        &app,
+        format!("jeton={link}&mot_de_passe=autre-secret&confirmation=autre-secret"),
+    )
+    .await;
+    assert_eq!(again.status, 410);
+}
+
+#[tokio::test]
+async fn a_method_a_route_does_not_take_is_answered_405_as_a_problem() {
+    let app = spawn_app().await;
+    let reply = app
+        .request(Method::DELETE, "/api/v1/family", None, None)
+        .await;
+    reply.assert_problem(405, "method_not_allowed");
+}
