@@ -339,6 +339,15 @@ impl TestApp {
             .advance(chrono::Duration::seconds(seconds));
     }
 
+    /// Stops the clock: from now on only `wait_seconds` and the admin route move it.
+    pub fn pause_clock(&self) {
+        self.state
+            .adjustable_clock
+            .as_ref()
+            .expect("a test clock")
+            .pause();
+    }
+
     /// The e-mails sent to this address so far.
     pub fn mail_to(&self, to: &str) -> Vec<SentMail> {
         self.mail

@@ -215,6 +215,8 @@ async fn password_emails_are_limited_per_address_typed_known_or_not() {
 async fn wrong_passwords_make_the_next_attempt_wait_longer_each_time() {
     let app = spawn_app().await;
     family_account(&app, Some("mot-de-passe")).await;
+    // Seconds count here: a slow machine must not let them pass between two requests.
+    app.pause_clock();
     app.login(LOGIN, "faux-1")
         .await
         .assert_problem(401, "invalid_credentials");
@@ -252,6 +254,7 @@ async fn wrong_passwords_make_the_next_attempt_wait_longer_each_time() {
 async fn one_address_guessing_over_many_accounts_is_slowed_down() {
     let app = spawn_app().await;
     family_account(&app, Some("mot-de-passe")).await;
+    app.pause_clock();
     // Ten failures are free (a family sharing an address with others, a school's network)…
     for n in 0..11 {
         app.login(&format!("inconnu-{n}@example.fr"), "devine")
