@@ -47,6 +47,25 @@ impl Role {
     }
 }
 
+/// A family's login is its e-mail address (second guide): something mail can be sent to.
+/// Deliberately loose (the mail server has the last word), but no spaces, one `@`, a dotted
+/// domain, and short enough for SMTP.
+pub fn is_email(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else {
+        return false;
+    };
+    text.len() <= 254
+        && !local.is_empty()
+        && local.len() <= 64
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !text.chars().any(|c| {
+            c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == ',' || c == ';'
+        })
+}
+
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
@@ -88,6 +107,24 @@ mod tests {
         assert!(verify_password("correct horse", &hash));
         assert!(!verify_password("wrong horse", &hash));
         assert!(!verify_password("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn family_logins_are_email_addresses() {
+        assert!(is_email("famille.dupont@example.fr"));
+        assert!(is_email("Prenom.Nom+cantine@mairie-carcassonne.fr"));
+        for bad in [
+            "dupont",
+            "@example.fr",
+            "a@b",
+            "a b@example.fr",
+            "a@@example.fr",
+            "a@example.fr.",
+            "<a@example.fr>",
+            "a@example.fr, b@example.fr",
+        ] {
+            assert!(!is_email(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -10,7 +10,9 @@ use crate::commands::ReservationCommands;
 use crate::db;
 use crate::db::reference::Organisation;
 use crate::db::reservation_services::PgReservationServices;
+use crate::mail::Mailer;
 use crate::projections::{self, run_projector, ProjectionProgress, ProjectorHandle};
+use crate::throttle::Throttles;
 use crate::{expiry, invoicing, reconciliation};
 
 /// The development key of payment notifications, used (and announced) when none is configured.
@@ -20,6 +22,40 @@ pub struct Settings {
     pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
     pub payment_secret: Option<String>,
     pub public_url: String,
+    pub mailer: Mailer,
+    pub security: SecuritySettings,
+}
+
+/// What the deployment decides about the HTTP edge.
+#[derive(Debug, Clone, Default)]
+pub struct SecuritySettings {
+    /// Behind a reverse proxy, the client address is the last `X-Forwarded-For` entry
+    /// (`CANTINE_TRUST_FORWARDED_FOR=1`); otherwise that header is ignored.
+    pub trust_forwarded_for: bool,
+    /// Origins allowed to call the API from a browser (`CANTINE_CORS_ORIGINS`, comma-separated);
+    /// empty: CORS off.
+    pub cors_origins: Vec<String>,
+    /// `Strict-Transport-Security` on every answer (when the public URL is https).
+    pub hsts: bool,
+}
+
+impl SecuritySettings {
+    pub fn from_env(public_url: &str) -> Self {
+        Self {
+            trust_forwarded_for: std::env::var("CANTINE_TRUST_FORWARDED_FOR")
+                .is_ok_and(|v| v == "1"),
+            cors_origins: std::env::var("CANTINE_CORS_ORIGINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|o| !o.is_empty())
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            hsts: public_url.starts_with("https://"),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -36,6 +72,9 @@ pub struct Inner {
     pub payment_secret: Vec<u8>,
     pub organisation: Organisation,
     pub public_url: String,
+    pub mailer: Mailer,
+    pub throttles: Throttles,
+    pub security: SecuritySettings,
 }
 
 impl std::ops::Deref for AppState {
@@ -103,6 +142,9 @@ pub async fn build(pool: PgPool, settings: Settings) -> anyhow::Result<(AppState
         payment_secret,
         organisation,
         public_url: settings.public_url,
+        mailer: settings.mailer,
+        throttles: Throttles::default(),
+        security: settings.security,
     }));
     let projectors = projections::all()
         .into_iter()

@@ -28,6 +28,8 @@ pub struct AdjustableClock {
     started_at: Instant,
     frozen: bool,
     advanced_ms: AtomicI64,
+    /// Real time counted only up to here once paused (`i64::MAX`: running).
+    paused_at_ms: AtomicI64,
 }
 
 impl AdjustableClock {
@@ -37,6 +39,7 @@ impl AdjustableClock {
             started_at: Instant::now(),
             frozen: false,
             advanced_ms: AtomicI64::new(0),
+            paused_at_ms: AtomicI64::new(i64::MAX),
         }
     }
 
@@ -48,6 +51,17 @@ impl AdjustableClock {
         }
     }
 
+    /// Stops the clock where it is; from then on it moves only when advanced. For tests whose
+    /// steps must not depend on how fast the machine runs them.
+    pub fn pause(&self) {
+        self.paused_at_ms
+            .fetch_min(self.elapsed_ms(), Ordering::SeqCst);
+    }
+
+    fn elapsed_ms(&self) -> i64 {
+        i64::try_from(self.started_at.elapsed().as_millis()).unwrap_or(i64::MAX)
+    }
+
     pub fn advance(&self, by: Duration) {
         self.advanced_ms
             .fetch_add(by.num_milliseconds(), Ordering::SeqCst);
@@ -56,12 +70,15 @@ impl AdjustableClock {
 
 impl Clock for AdjustableClock {
     fn now(&self) -> DateTime<Utc> {
-        let elapsed = if self.frozen {
-            Duration::zero()
+        let elapsed_ms = if self.frozen {
+            0
         } else {
-            Duration::from_std(self.started_at.elapsed()).unwrap_or_else(|_| Duration::zero())
+            self.elapsed_ms()
+                .min(self.paused_at_ms.load(Ordering::SeqCst))
         };
-        self.start + elapsed + Duration::milliseconds(self.advanced_ms.load(Ordering::SeqCst))
+        self.start
+            + Duration::milliseconds(elapsed_ms)
+            + Duration::milliseconds(self.advanced_ms.load(Ordering::SeqCst))
     }
 }
 
@@ -76,5 +93,16 @@ mod tests {
         assert_eq!(clock.now(), start);
         clock.advance(Duration::minutes(61));
         assert_eq!(clock.now(), start + Duration::minutes(61));
+    }
+
+    #[test]
+    fn a_paused_clock_stands_still_until_advanced() {
+        let clock = AdjustableClock::starting_at("2017-01-11T13:38:00Z".parse().unwrap());
+        clock.pause();
+        let paused = clock.now();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert_eq!(clock.now(), paused);
+        clock.advance(Duration::seconds(1));
+        assert_eq!(clock.now(), paused + Duration::seconds(1));
     }
 }

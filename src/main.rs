@@ -4,7 +4,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use cantine::accounts::{hash_password, Role};
-use cantine::app::{self, Settings};
+use cantine::app::{self, SecuritySettings, Settings};
+use cantine::mail::Mailer;
 use cantine::{api, audit, database, db, demo, projections, telemetry};
 
 #[derive(Parser)]
@@ -44,6 +45,11 @@ enum Command {
         #[command(subcommand)]
         command: InvoicesCommand,
     },
+    /// Family accounts.
+    Families {
+        #[command(subcommand)]
+        command: FamiliesCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -75,6 +81,19 @@ enum InvoicesCommand {
     Issue {
         #[arg(long)]
         month: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum FamiliesCommand {
+    /// Anonymises the families gone for N years (no login, no meal day, nothing open), keeping
+    /// invoices, payments and the event log (see src/db/retention.rs).
+    Anonymise {
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100))]
+        gone_for_years: u32,
+        /// Lists the families without changing anything.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -207,6 +226,13 @@ async fn main() -> anyhow::Result<()> {
             println!("{} invoices issued for {month}", issued.len());
             Ok(())
         }
+        Command::Families {
+            command:
+                FamiliesCommand::Anonymise {
+                    gone_for_years,
+                    dry_run,
+                },
+        } => anonymise(gone_for_years, dry_run).await,
         Command::Staff {
             command:
                 StaffCommand::Add {
@@ -250,6 +276,39 @@ async fn open() -> anyhow::Result<(sqlx::PgPool, database::Database)> {
     Ok((pool, database))
 }
 
+async fn anonymise(years: u32, dry_run: bool) -> anyhow::Result<()> {
+    let database = database::resolve().await?;
+    let pool = db::connect(&database.url, 2).await?;
+    db::migrate(&pool).await?;
+    let now = clock_start()?.unwrap_or_else(chrono::Utc::now);
+    let gone = db::retention::gone_families(&pool, now, years).await?;
+    if dry_run {
+        println!(
+            "{} families gone for {years} years (dry run, nothing changed):",
+            gone.len()
+        );
+        for id in &gone {
+            println!("  {id}");
+        }
+    } else {
+        db::retention::anonymise(&pool, &gone, now).await?;
+        println!("{} families gone for {years} years anonymised; invoices, payments and the event log are kept", gone.len());
+    }
+    pool.close().await;
+    Ok(())
+}
+
+fn clock_start() -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
+    match std::env::var("CANTINE_CLOCK") {
+        Ok(text) => Ok(Some(
+            chrono::DateTime::parse_from_rfc3339(&text)
+                .with_context(|| format!("CANTINE_CLOCK={text:?} is not an RFC 3339 instant"))?
+                .with_timezone(&chrono::Utc),
+        )),
+        Err(_) => Ok(None),
+    }
+}
+
 async fn serve() -> anyhow::Result<()> {
     let database = database::resolve().await?;
     let pool = db::connect(&database.url, 32)
@@ -264,14 +323,7 @@ async fn serve() -> anyhow::Result<()> {
             .unwrap_or_else(|_| "26 Quai des Croisades, 30220 AIGUES-MORTES".into()),
     )
     .await?;
-    let clock_start = match std::env::var("CANTINE_CLOCK") {
-        Ok(text) => Some(
-            chrono::DateTime::parse_from_rfc3339(&text)
-                .with_context(|| format!("CANTINE_CLOCK={text:?} is not an RFC 3339 instant"))?
-                .with_timezone(&chrono::Utc),
-        ),
-        Err(_) => None,
-    };
+    let clock_start = clock_start()?;
     let demo_now = clock_start.unwrap_or_else(chrono::Utc::now);
     let wants_demo = std::env::var("CANTINE_DEMO")
         .map(|v| v != "0")
@@ -289,12 +341,24 @@ async fn serve() -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     let public_url =
         std::env::var("CANTINE_PUBLIC_URL").unwrap_or_else(|_| format!("http://{address}"));
+    let data_dir = std::path::PathBuf::from(
+        std::env::var("CANTINE_DATA").unwrap_or_else(|_| "./.cantine".into()),
+    );
+    let mailer = Mailer::from_settings(
+        &std::env::var("CANTINE_MAIL_FROM")
+            .unwrap_or_else(|_| "Portail famille <ne-pas-repondre@cantine.example>".into()),
+        std::env::var("CANTINE_SMTP_URL").ok().as_deref(),
+        data_dir.join("mail"),
+    )?;
+    tracing::info!(mail = %mailer.describe(), "outgoing e-mail");
     let (state, background) = app::build(
         pool.clone(),
         Settings {
             clock_start,
             payment_secret: std::env::var("CANTINE_PAYMENT_SECRET").ok(),
+            security: SecuritySettings::from_env(&public_url),
             public_url: public_url.clone(),
+            mailer,
         },
     )
     .await?;
@@ -305,9 +369,7 @@ async fn serve() -> anyhow::Result<()> {
             println!("  {:<8} {login:<28} {password}", role.as_str());
         }
     }
-    axum::serve(listener, api::router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    api::serve(listener, api::router(state), shutdown_signal()).await?;
     tracing::info!("stopping");
     background.shutdown();
     pool.close().await;

@@ -1,4 +1,8 @@
-//! Login: argon2 password check, lock after three wrong passwords in a row, opaque tokens.
+//! Login and logout. Three wrong passwords in a row lock the account (423, second guide) until
+//! the password link or staff lift it; wrong passwords also earn a growing delay per account and
+//! per client address (429 with `Retry-After`). Every attempt is logged, never its password.
+
+use std::sync::OnceLock;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -8,11 +12,20 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::access::ClientAddr;
 use super::error::{ApiError, ApiResult};
-use super::extract::ApiJson;
-use crate::accounts::{new_session_token, verify_password, LOCK_AFTER_FAILURES, SESSION_HOURS};
+use super::extract::{ApiJson, Caller};
+use crate::accounts::{
+    hash_password, new_session_token, verify_password, LOCK_AFTER_FAILURES, SESSION_HOURS,
+};
 use crate::app::AppState;
 use crate::db;
+use crate::db::accounts::{LoginAttempt, UserRow};
+use crate::throttle::Refused;
+
+/// Longer inputs are refused without hashing them: argon2 on megabytes is a denial of service.
+pub const MAX_LOGIN_CHARS: usize = 254;
+pub const MAX_PASSWORD_CHARS: usize = 256;
 
 #[derive(Deserialize, ToSchema)]
 pub struct Login {
@@ -28,11 +41,12 @@ pub struct Session {
     pub family_id: Option<Uuid>,
 }
 
-fn locked() -> ApiError {
+pub fn locked() -> ApiError {
     ApiError::new(
         StatusCode::LOCKED,
         "account_locked",
-        "too many wrong passwords: the account is locked; ask your restaurant to unlock it",
+        "trois mots de passe erronés : le compte est verrouillé. Générez un nouveau mot de passe \
+         (lien par e-mail) ou demandez à votre restaurant de le déverrouiller",
     )
 }
 
@@ -44,43 +58,192 @@ fn wrong() -> ApiError {
     )
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = Login,
-    responses((status = 200, body = Session), (status = 401, body = super::error::Problem), (status = 423, body = super::error::Problem)))]
+fn disabled() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "account_disabled",
+        "this account is disabled; ask your restaurant",
+    )
+}
+
+pub fn throttled(refused: Refused) -> ApiError {
+    ApiError::too_many_attempts(refused.retry_after_seconds())
+}
+
+/// A hash to check unknown logins against, so that they take as long as known ones.
+fn decoy_hash() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| hash_password("not a password of anyone").expect("argon2 hashes"))
+}
+
+pub async fn check_password(password: &str, hash: Option<&str>) -> ApiResult<bool> {
+    let password = password.to_string();
+    let hash = hash.map(str::to_string);
+    tokio::task::spawn_blocking(move || match hash {
+        Some(hash) => verify_password(&password, &hash),
+        None => {
+            verify_password(&password, decoy_hash());
+            false
+        }
+    })
+    .await
+    .map_err(ApiError::internal)
+}
+
+pub fn account_key(user_id: Uuid) -> String {
+    format!("account:{user_id}")
+}
+
+fn address_key(client: &str) -> String {
+    format!("address:{client}")
+}
+
+/// A wrong password for this user, counted for the lock and the delays. Answers whether the
+/// account is now locked.
+pub async fn count_wrong_password(
+    state: &AppState,
+    user: &UserRow,
+    client: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<bool> {
+    let now_locked =
+        db::accounts::record_failed_login(&state.pool, user.id, LOCK_AFTER_FAILURES, now).await?;
+    state
+        .throttles
+        .account
+        .record_failure(&account_key(user.id), now);
+    state
+        .throttles
+        .address
+        .record_failure(&address_key(client), now);
+    Ok(now_locked)
+}
+
+/// Refuses an attempt that comes too early after earlier failures of the account or address.
+pub fn check_throttles(
+    state: &AppState,
+    user: Option<Uuid>,
+    client: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Refused> {
+    state.throttles.address.check(&address_key(client), now)?;
+    if let Some(user) = user {
+        state.throttles.account.check(&account_key(user), now)?;
+    }
+    Ok(())
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = Login, security(()),
+    responses((status = 200, body = Session), (status = 401, body = super::error::Problem),
+              (status = 403, body = super::error::Problem), (status = 423, body = super::error::Problem),
+              (status = 429, body = super::error::Problem)))]
 pub async fn login(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     ApiJson(body): ApiJson<Login>,
 ) -> ApiResult<Json<Session>> {
-    let user = db::accounts::user_by_login(&state.pool, body.login.trim()).await?;
+    let now = state.clock.now();
+    let typed = body.login.trim();
+    let too_long = typed.chars().count() > MAX_LOGIN_CHARS
+        || body.password.chars().count() > MAX_PASSWORD_CHARS;
+    let user = if too_long {
+        None
+    } else {
+        db::accounts::user_by_login(&state.pool, typed).await?
+    };
+    let log = |user, result| attempt(now, user, &client, result);
+    if let Err(refused) = check_throttles(&state, user.as_ref().map(|u| u.id), &client, now) {
+        db::accounts::log_login_attempt(&state.pool, log(user.as_ref(), "throttled")).await?;
+        return Err(throttled(refused));
+    }
     let Some(user) = user else {
+        if !too_long {
+            check_password(&body.password, None).await?;
+        }
+        state
+            .throttles
+            .address
+            .record_failure(&address_key(&client), now);
+        db::accounts::log_login_attempt(&state.pool, log(None, "unknown_login")).await?;
         return Err(wrong());
     };
     if user.locked_at.is_some() {
+        // Counted for the address, so that locked accounts are no free target.
+        state
+            .throttles
+            .address
+            .record_failure(&address_key(&client), now);
+        db::accounts::log_login_attempt(&state.pool, log(Some(&user), "locked")).await?;
         return Err(locked());
     }
-    let Some(hash) = user.password_hash.clone() else {
+    let matches = check_password(&body.password, user.password_hash.as_deref()).await?;
+    if user.password_hash.is_none() {
+        state
+            .throttles
+            .address
+            .record_failure(&address_key(&client), now);
+        db::accounts::log_login_attempt(&state.pool, log(Some(&user), "no_password")).await?;
         return Err(wrong());
-    };
-    let password = body.password;
-    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(ApiError::internal)?;
-    let now = state.clock.now();
+    }
     if !matches {
-        let now_locked =
-            db::accounts::record_failed_login(&state.pool, user.id, LOCK_AFTER_FAILURES, now)
-                .await?;
+        let now_locked = count_wrong_password(&state, &user, &client, now).await?;
+        let result = if now_locked {
+            "locked"
+        } else {
+            "wrong_password"
+        };
+        db::accounts::log_login_attempt(&state.pool, log(Some(&user), result)).await?;
         tracing::info!(user = %user.id, locked = now_locked, "login refused: wrong password");
         return Err(if now_locked { locked() } else { wrong() });
     }
-    db::accounts::record_successful_login(&state.pool, user.id).await?;
+    if user.disabled_at.is_some() {
+        db::accounts::log_login_attempt(&state.pool, log(Some(&user), "disabled")).await?;
+        return Err(disabled());
+    }
+    db::accounts::record_successful_login(&state.pool, user.id, now).await?;
+    state.throttles.account.forget(&account_key(user.id));
+    db::accounts::log_login_attempt(&state.pool, log(Some(&user), "success")).await?;
+    let session = open_session(&state, &user, now).await?;
+    tracing::info!(user = %user.id, role = %user.role, "login");
+    Ok(Json(session))
+}
+
+/// A line of the login log; the login only when it names an account.
+fn attempt<'a>(
+    at: DateTime<Utc>,
+    user: Option<&'a UserRow>,
+    client: &'a str,
+    result: &'static str,
+) -> LoginAttempt<'a> {
+    LoginAttempt {
+        at,
+        user_id: user.map(|u| u.id),
+        login: user.map(|u| u.login.as_str()),
+        client,
+        result,
+    }
+}
+
+pub async fn open_session(
+    state: &AppState,
+    user: &UserRow,
+    now: DateTime<Utc>,
+) -> ApiResult<Session> {
     let (token, hash) = new_session_token();
     let expires_at = now + Duration::hours(SESSION_HOURS);
     db::accounts::insert_session(&state.pool, &hash, user.id, now, expires_at).await?;
-    tracing::info!(user = %user.id, role = %user.role, "login");
-    Ok(Json(Session {
+    Ok(Session {
         token,
         expires_at,
-        role: user.role,
+        role: user.role.clone(),
         family_id: user.family_id,
-    }))
+    })
+}
+
+/// Ends this session: its token answers 401 from now on.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    responses((status = 204), (status = 401, body = super::error::Problem)))]
+pub async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
+    db::accounts::revoke_session(&state.pool, &caller.session_hash, state.clock.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -1,7 +1,7 @@
 //! One error type for every route: RFC 9457 problem details with a stable `code`. Internal
 //! failures are logged with their cause and answered without it.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -17,6 +17,8 @@ pub struct ApiError {
     pub detail: String,
     pub days: Option<Vec<NaiveDate>>,
     pub outcomes: Option<Vec<Outcome>>,
+    /// Seconds to wait, sent as `Retry-After` (429).
+    pub retry_after: Option<i64>,
 }
 
 /// A refused day with its reason, in a refusal about several reasons.
@@ -48,6 +50,19 @@ impl ApiError {
             detail: detail.into(),
             days: None,
             outcomes: None,
+            retry_after: None,
+        }
+    }
+
+    /// 429: attempts come faster than allowed; the caller may retry after `seconds`.
+    pub fn too_many_attempts(seconds: i64) -> Self {
+        Self {
+            retry_after: Some(seconds),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                format!("too many attempts: try again in {seconds} s"),
+            )
         }
     }
 
@@ -118,6 +133,11 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
         response
     }
 }
@@ -145,6 +165,7 @@ impl From<ReservationError> for ApiError {
                     })
                     .collect()
             }),
+            retry_after: None,
         }
     }
 }
@@ -185,6 +206,19 @@ impl From<JsonRejection> for ApiError {
         }
         if let JsonRejection::MissingJsonContentType(_) = rejection {
             return ApiError::bad_request("malformed_body", "send the body as application/json");
+        }
+        ApiError::bad_request("malformed_body", rejection.body_text())
+    }
+}
+
+impl From<FormRejection> for ApiError {
+    fn from(rejection: FormRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "the request body is too large",
+            );
         }
         ApiError::bad_request("malformed_body", rejection.body_text())
     }

@@ -1,20 +1,23 @@
 //! Extractors that answer problem+json when the request is unusable, and the caller's identity.
 
 use axum::extract::{FromRequest, FromRequestParts, Path, Query};
-use axum::http::header;
 use axum::http::request::Parts;
 use uuid::Uuid;
 
 use super::error::ApiError;
-use crate::accounts::{token_hash, Role};
+use crate::accounts::Role;
 use crate::app::AppState;
 use crate::commands::CommandMeta;
-use crate::db;
 use crate::domain::reservation::Actor;
 
 #[derive(FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct ApiJson<T>(pub T);
+
+/// A form body (the HTML pages).
+#[derive(FromRequest)]
+#[from_request(via(axum::Form), rejection(ApiError))]
+pub struct ApiForm<T>(pub T);
 
 #[derive(FromRequestParts)]
 #[from_request(via(Path), rejection(ApiError))]
@@ -31,10 +34,13 @@ pub struct Caller {
     pub role: Role,
     pub family_id: Option<Uuid>,
     pub request_id: String,
+    /// The hash of the session's token, to end this session (logout).
+    pub session_hash: Vec<u8>,
 }
 
 impl Caller {
-    /// Allows the route to the listed roles only.
+    /// Allows the route to the listed roles only. The route table already does it for every
+    /// route (`api/routes.rs`); this stays for handlers that refine it.
     pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
         if roles.contains(&self.role) {
             Ok(())
@@ -79,31 +85,21 @@ pub fn request_id_of(headers: &axum::http::HeaderMap) -> String {
         .to_string()
 }
 
+/// The caller resolved by the route's guard (`access::guard`). A handler that takes a `Caller` on
+/// a route declared without a session is a mistake in the route table, answered 500.
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        _state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(ApiError::unauthorized)?;
-        let user = db::accounts::session_user(&state.pool, &token_hash(token), state.clock.now())
-            .await?
-            .ok_or_else(ApiError::unauthorized)?;
-        let role = Role::parse(&user.role)
-            .ok_or_else(|| ApiError::internal(format!("unknown role {}", user.role)))?;
-        Ok(Caller {
-            user_id: user.user_id,
-            role,
-            family_id: user.family_id,
-            request_id: request_id(parts),
+        parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
+            ApiError::internal(format!(
+                "{} {} takes a caller but its route does not require a session: declare its access in api/routes.rs",
+                parts.method,
+                parts.uri.path()
+            ))
         })
     }
 }

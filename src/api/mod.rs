@@ -1,5 +1,10 @@
 //! The thin HTTP layer: handlers turn requests into commands or read the projections.
+//!
+//! Every route is declared in `routes.rs` with the roles it allows; the router is built from that
+//! table (see there how to add a route).
 
+pub mod access;
+pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod auth;
@@ -8,19 +13,23 @@ pub mod error;
 pub mod extract;
 pub mod family;
 pub mod finance;
+pub mod headers;
 pub mod kitchen;
 pub mod money;
 pub mod openapi;
 pub mod operations;
+pub mod password;
 pub mod payments;
 pub mod reservations;
+pub mod routes;
+pub mod staff_accounts;
 
 use std::any::Any;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{Request, StatusCode};
+use axum::middleware::map_response_with_state;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -34,41 +43,9 @@ use error::ApiError;
 pub const BODY_LIMIT: usize = 64 * 1024;
 
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/auth/login", post(auth::login))
-        .route("/admin/restaurants", post(admin::create_restaurant))
-        .route("/admin/periods", post(admin::create_period))
-        .route("/admin/families", post(admin::create_family))
-        .route("/admin/families/{id}/children", post(admin::create_child))
-        .route("/admin/clock", post(admin::advance_clock))
-        .route("/admin/periods/{id}/capacity", put(admin::set_capacity))
-        .route("/family", get(family::family))
-        .route("/establishments", get(family::establishments))
-        .route("/children/{child_id}/calendar", get(family::calendar))
-        .route(
-            "/reservations",
-            post(reservations::create).get(reservations::list),
-        )
-        .route("/reservations/{id}", get(reservations::detail))
-        .route("/reservations/{id}/confirm", post(reservations::confirm))
-        .route("/reservations/{id}/cancel", post(reservations::cancel))
-        .route("/cart", get(payments::cart))
-        .route("/payments", post(payments::create))
-        .route("/payments/{id}/notify", post(payments::notify))
-        .route(
-            "/payments/{id}/checkout",
-            get(payments::checkout_page).post(payments::checkout_submit),
-        )
-        .route("/invoices", get(payments::invoices))
-        .route("/restaurants/{id}/headcounts", get(kitchen::headcounts))
-        .route("/finance/invoices", get(finance::invoices))
-        .route("/audit/events", get(audit::events))
-        .route("/admin/projections", get(operations::projections))
-        .route("/openapi.json", get(openapi::document));
-    Router::new()
-        .route("/health", get(health))
-        .nest("/api/v1", api)
+    let mut router = routes::build(&state)
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -84,7 +61,29 @@ pub fn router(state: AppState) -> Router {
                 .layer(CatchPanicLayer::custom(panic_response))
                 .layer(DefaultBodyLimit::max(BODY_LIMIT)),
         )
-        .with_state(state)
+        // Outermost, so that panics, 413s and the fallback carry the headers too.
+        .layer(map_response_with_state(
+            state.security.hsts,
+            headers::add_security_headers,
+        ));
+    if let Some(cors) = headers::cors(&state.security.cors_origins) {
+        router = router.layer(cors);
+    }
+    router.with_state(state)
+}
+
+/// Serves the router with the peers' addresses, which the login throttle needs.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// 200 when the database answers.
@@ -106,6 +105,14 @@ pub async fn health(State(state): State<AppState>) -> Response {
 
 async fn not_found() -> ApiError {
     ApiError::not_found("route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take this method",
+    )
 }
 
 fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {

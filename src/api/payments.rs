@@ -4,7 +4,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse};
-use axum::{Form, Json};
+use axum::Json;
 use chrono::{DateTime, NaiveDate, Utc};
 use hmac::{Hmac, Mac};
 use rust_decimal::Decimal;
@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{request_id_of, ApiJson, ApiPath, Caller};
+use super::extract::{request_id_of, ApiForm, ApiJson, ApiPath, Caller};
 use super::money::money;
 use crate::app::AppState;
 use crate::commands::{CommandError, CommandMeta};
@@ -390,7 +390,7 @@ pub async fn checkout_submit(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
     headers: HeaderMap,
-    Form(choice): Form<CheckoutChoice>,
+    ApiForm(choice): ApiForm<CheckoutChoice>,
 ) -> ApiResult<impl IntoResponse> {
     let payment = db::payments::payment(&state.pool, id)
         .await?

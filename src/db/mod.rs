@@ -6,6 +6,7 @@ pub mod event_repository;
 pub mod payments;
 pub mod reference;
 pub mod reservation_services;
+pub mod retention;
 
 use std::time::Duration;
 

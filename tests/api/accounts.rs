@@ -50,23 +50,29 @@ async fn login_answers_a_token_with_role_and_family() {
 async fn three_wrong_passwords_in_a_row_lock_the_account() {
     let app = spawn_app().await;
     let (_, login) = family_login(&app).await;
+    // Each wrong password makes the next attempt wait (1 s, 2 s…): a person typing waits that.
     app.login(&login, "wrong-1")
         .await
         .assert_problem(401, "invalid_credentials");
+    app.wait_seconds(60);
     app.login(&login, "wrong-2")
         .await
         .assert_problem(401, "invalid_credentials");
+    app.wait_seconds(60);
     // A success in between starts the count again.
     app.login(&login, "mot-de-passe").await.assert_status(200);
     app.login(&login, "wrong-1")
         .await
         .assert_problem(401, "invalid_credentials");
+    app.wait_seconds(60);
     app.login(&login, "wrong-2")
         .await
         .assert_problem(401, "invalid_credentials");
+    app.wait_seconds(60);
     app.login(&login, "wrong-3")
         .await
         .assert_problem(423, "account_locked");
+    app.wait_seconds(60);
     // Locked: even the right password is refused.
     app.login(&login, "mot-de-passe")
         .await

@@ -1,10 +1,11 @@
 //! `spawn_app`: a real server on port 0, over a fresh database of the run's one throwaway
 //! PostgreSQL cluster (or of the server named by `CANTINE_TEST_DATABASE_URL`).
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use cantine::accounts::{hash_password, Role};
-use cantine::app::{self, AppState, Settings};
+use cantine::app::{self, AppState, SecuritySettings, Settings};
+use cantine::mail::{Mailer, SentMail};
 use cantine::pg_embedded::{EmbeddedPostgres, StartOptions};
 use cantine::{api, db};
 use chrono::{DateTime, Utc};
@@ -128,6 +129,8 @@ pub struct TestApp {
     pub database_url: String,
     client: reqwest::Client,
     background: app::Background,
+    /// The e-mails the service sent.
+    pub mail: Arc<Mutex<Vec<SentMail>>>,
 }
 
 impl Drop for TestApp {
@@ -155,31 +158,44 @@ pub async fn spawn_app_at(now: DateTime<Utc>) -> TestApp {
 
 /// Another server process on an existing database (a restart, or a second server).
 pub async fn spawn_app_on(url: String, now: DateTime<Utc>) -> TestApp {
-    spawn(url, Some(now)).await
+    spawn(url, Some(now), SecuritySettings::default()).await
 }
 
 /// A server on the wall clock, as without `CANTINE_CLOCK`.
 pub async fn spawn_app_on_wall_clock(url: String) -> TestApp {
-    spawn(url, None).await
+    spawn(url, None, SecuritySettings::default()).await
 }
 
-async fn spawn(url: String, now: Option<DateTime<Utc>>) -> TestApp {
+/// A server with these edge settings (CORS, proxy), at the guide's moment.
+pub async fn spawn_app_with(security: SecuritySettings) -> TestApp {
+    let app = spawn_app().await;
+    let url = app.database_url.clone();
+    drop(app);
+    spawn(url, Some(guide_now()), security).await
+}
+
+async fn spawn(url: String, now: Option<DateTime<Utc>>, security: SecuritySettings) -> TestApp {
     let pool = db::connect(&url, 10).await.expect("test pool");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
+    let (mailer, mail) = Mailer::capture();
     let (state, background) = app::build(
         pool.clone(),
         Settings {
             clock_start: now,
             payment_secret: Some(PAYMENT_SECRET.into()),
             public_url: address.clone(),
+            mailer,
+            security,
         },
     )
     .await
     .expect("build the app");
     let router = api::router(state.clone());
     tokio::spawn(async move {
-        axum::serve(listener, router).await.unwrap();
+        api::serve(listener, router, std::future::pending())
+            .await
+            .unwrap();
     });
     TestApp {
         address,
@@ -188,6 +204,7 @@ async fn spawn(url: String, now: Option<DateTime<Utc>>) -> TestApp {
         database_url: url,
         client: reqwest::Client::new(),
         background,
+        mail,
     }
 }
 
@@ -316,6 +333,50 @@ impl TestApp {
             .await
             .unwrap();
         n
+    }
+
+    /// Moves the injected clock forward by some seconds (finer than the admin route).
+    pub fn wait_seconds(&self, seconds: i64) {
+        self.state
+            .adjustable_clock
+            .as_ref()
+            .expect("a test clock")
+            .advance(chrono::Duration::seconds(seconds));
+    }
+
+    /// Stops the clock: from now on only `wait_seconds` and the admin route move it.
+    pub fn pause_clock(&self) {
+        self.state
+            .adjustable_clock
+            .as_ref()
+            .expect("a test clock")
+            .pause();
+    }
+
+    /// The e-mails sent to this address so far.
+    pub fn mail_to(&self, to: &str) -> Vec<SentMail> {
+        self.mail
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|m| m.to == to)
+            .cloned()
+            .collect()
+    }
+
+    /// Waits for the `n`th e-mail to this address (sent in the background) and answers the
+    /// token of its password link.
+    pub async fn password_link_token(&self, to: &str, n: usize) -> String {
+        eventually("the password e-mail", || async {
+            self.mail_to(to).len() >= n
+        })
+        .await;
+        let mail = self.mail_to(to)[n - 1].clone();
+        let start = mail.body.find("jeton=").expect("a link with its token") + "jeton=".len();
+        mail.body[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_hexdigit())
+            .collect()
     }
 
     /// Moves the clock (admin route) and lets the expiry task run.

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod access_matrix;
 mod accounts;
 mod admin;
 mod capacity;
@@ -14,4 +15,6 @@ mod invoices;
 mod isolation;
 mod operations;
 mod projections;
+mod retention;
 mod second_guide;
+mod security;

@@ -1,0 +1,144 @@
+//! Who may call a route, checked in one place: the route table (`routes.rs`) gives every route an
+//! [`Access`], and [`guard`] enforces it before the handler runs. Handlers then take the
+//! [`Caller`](super::extract::Caller) that the guard resolved from the session; family handlers
+//! take the family from it (`caller.family()`), never from the request.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::error::ApiError;
+use super::extract::{request_id_of, Caller};
+use crate::accounts::{token_hash, Role};
+use crate::app::AppState;
+use crate::db;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, logged in or not: health, the OpenAPI document, login, the password link.
+    Public,
+    /// Not a session but a proof carried by the request itself: the payment provider's
+    /// signature, or the unguessable id of the payment simulator's page.
+    Proof,
+    /// A family session; the family comes from the session.
+    Family,
+    /// A logged-in user of any role, acting on their own account (logout, password, login).
+    AnyUser,
+    /// Staff sessions of these roles.
+    Staff(&'static [Role]),
+}
+
+impl Access {
+    pub fn needs_session(self) -> bool {
+        !matches!(self, Access::Public | Access::Proof)
+    }
+
+    pub fn allows(self, role: Role) -> bool {
+        match self {
+            Access::Public | Access::Proof | Access::AnyUser => true,
+            Access::Family => role == Role::Family,
+            Access::Staff(roles) => role != Role::Family && roles.contains(&role),
+        }
+    }
+
+    /// For the access matrix and the documentation.
+    pub fn describe(self) -> String {
+        match self {
+            Access::Public => "public".into(),
+            Access::Proof => "signed / capability".into(),
+            Access::Family => "family (own data)".into(),
+            Access::AnyUser => "any logged-in user (own account)".into(),
+            Access::Staff(roles) => roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}
+
+/// Resolves the session (401 without a valid one) and checks the role (403), then hands the
+/// caller to the handler through the request's extensions.
+pub async fn guard(
+    State((state, access)): State<(AppState, Access)>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if access.needs_session() {
+        let caller = match authenticate(&state, request.headers()).await {
+            Ok(caller) => caller,
+            Err(e) => return e.into_response(),
+        };
+        if !access.allows(caller.role) {
+            return ApiError::forbidden().into_response();
+        }
+        request.extensions_mut().insert(caller);
+    }
+    next.run(request).await
+}
+
+/// The bearer token of the request, if any.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    let token = bearer_token(headers).ok_or_else(ApiError::unauthorized)?;
+    let session_hash = token_hash(token);
+    let user = db::accounts::session_user(&state.pool, &session_hash, state.clock.now())
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
+    let role = Role::parse(&user.role)
+        .ok_or_else(|| ApiError::internal(format!("unknown role {}", user.role)))?;
+    Ok(Caller {
+        user_id: user.user_id,
+        role,
+        family_id: user.family_id,
+        request_id: request_id_of(headers),
+        session_hash,
+    })
+}
+
+/// Where the request comes from: the peer address, or, only when the service is configured to
+/// sit behind a proxy (`CANTINE_TRUST_FORWARDED_FOR=1`), the address that proxy appended last to
+/// `X-Forwarded-For` (earlier entries are whatever the client wrote).
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub String);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if state.security.trust_forwarded_for {
+            let forwarded = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+                .rfind(|v| !v.is_empty());
+            if let Some(addr) = forwarded {
+                return Ok(ClientAddr(addr.chars().take(64).collect()));
+            }
+        }
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        Ok(ClientAddr(peer))
+    }
+}

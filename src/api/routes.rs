@@ -1,0 +1,269 @@
+//! The route table: every route of the service, with who may call it. The router is built from
+//! this table only, so a route cannot exist without declaring its [`Access`].
+//!
+//! To add a route:
+//! 1. add one line below: `route(Method::GET, "/api/v1/...", Access::Staff(&[Role::Kitchen, Role::Admin]), handler)`;
+//!    `Access::Family` for a family's own data (the handler takes the family from
+//!    `caller.family()`, never from the request, and answers 404 for another family's ids);
+//! 2. annotate the handler with `#[utoipa::path]` and list it in `openapi.rs` (HTML pages excepted);
+//! 3. add its row to the access matrix test (`tests/api/access_matrix.rs`): the test fails for a
+//!    route of this table, or of the OpenAPI document, that has no row there.
+//!
+//! The guard (`access.rs`) answers 401 without a valid session and 403 for a role the route
+//! does not allow, before the handler runs.
+
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{on, MethodFilter, MethodRouter};
+use axum::Router;
+
+use super::access::{self, Access};
+use super::{
+    account, admin, audit, auth, family, finance, kitchen, openapi, operations, password, payments,
+    reservations, staff_accounts,
+};
+use crate::accounts::Role;
+use crate::app::AppState;
+
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+    handler: MethodRouter<AppState>,
+}
+
+fn route<H, T>(method: Method, path: &'static str, access: Access, handler: H) -> Route
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    let filter = MethodFilter::try_from(method.clone()).expect("a method axum routes");
+    Route {
+        method,
+        path,
+        access,
+        handler: on(filter, handler),
+    }
+}
+
+const ADMIN: Access = Access::Staff(&[Role::Admin]);
+const KITCHEN: Access = Access::Staff(&[Role::Kitchen, Role::Admin]);
+const FINANCE: Access = Access::Staff(&[Role::Finance]);
+const AUDITOR: Access = Access::Staff(&[Role::Auditor]);
+const LOGIN_LOG_READERS: Access = Access::Staff(&[Role::Admin, Role::Auditor]);
+
+pub fn table() -> Vec<Route> {
+    use Access::{AnyUser, Family, Proof, Public};
+    vec![
+        route(Method::GET, "/health", Public, super::health),
+        route(
+            Method::GET,
+            "/api/v1/openapi.json",
+            Public,
+            openapi::document,
+        ),
+        // Logins and passwords
+        route(Method::POST, "/api/v1/auth/login", Public, auth::login),
+        route(Method::POST, "/api/v1/auth/logout", AnyUser, auth::logout),
+        route(
+            Method::POST,
+            "/api/v1/auth/password-email",
+            Public,
+            password::request_email,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/auth/password",
+            Public,
+            password::set_with_link,
+        ),
+        route(Method::GET, "/mot-de-passe", Public, password::page),
+        route(Method::POST, "/mot-de-passe", Public, password::page_submit),
+        route(
+            Method::POST,
+            "/api/v1/account/password",
+            AnyUser,
+            account::change_password,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/account/login",
+            AnyUser,
+            account::change_login,
+        ),
+        // Town staff
+        route(
+            Method::POST,
+            "/api/v1/admin/restaurants",
+            ADMIN,
+            admin::create_restaurant,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/admin/periods",
+            ADMIN,
+            admin::create_period,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/admin/families",
+            ADMIN,
+            admin::create_family,
+        ),
+        route(
+            Method::GET,
+            "/api/v1/admin/families/{id}",
+            ADMIN,
+            staff_accounts::show,
+        ),
+        route(
+            Method::PATCH,
+            "/api/v1/admin/families/{id}",
+            ADMIN,
+            staff_accounts::edit,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/admin/families/{id}/disable",
+            ADMIN,
+            staff_accounts::disable,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/admin/families/{id}/enable",
+            ADMIN,
+            staff_accounts::enable,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/admin/families/{id}/unlock",
+            ADMIN,
+            staff_accounts::unlock,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/admin/families/{id}/password-email",
+            ADMIN,
+            staff_accounts::send_password_email,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/admin/families/{id}/children",
+            ADMIN,
+            admin::create_child,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/admin/clock",
+            ADMIN,
+            admin::advance_clock,
+        ),
+        route(
+            Method::PUT,
+            "/api/v1/admin/periods/{id}/capacity",
+            ADMIN,
+            admin::set_capacity,
+        ),
+        route(
+            Method::GET,
+            "/api/v1/admin/projections",
+            ADMIN,
+            operations::projections,
+        ),
+        route(
+            Method::GET,
+            "/api/v1/audit/logins",
+            LOGIN_LOG_READERS,
+            staff_accounts::login_log,
+        ),
+        // Kitchens, finance, auditors
+        route(
+            Method::GET,
+            "/api/v1/restaurants/{id}/headcounts",
+            KITCHEN,
+            kitchen::headcounts,
+        ),
+        route(
+            Method::GET,
+            "/api/v1/finance/invoices",
+            FINANCE,
+            finance::invoices,
+        ),
+        route(Method::GET, "/api/v1/audit/events", AUDITOR, audit::events),
+        // Families
+        route(Method::GET, "/api/v1/family", Family, family::family),
+        route(
+            Method::GET,
+            "/api/v1/establishments",
+            Family,
+            family::establishments,
+        ),
+        route(
+            Method::GET,
+            "/api/v1/children/{child_id}/calendar",
+            Family,
+            family::calendar,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/reservations",
+            Family,
+            reservations::create,
+        ),
+        route(
+            Method::GET,
+            "/api/v1/reservations",
+            Family,
+            reservations::list,
+        ),
+        route(
+            Method::GET,
+            "/api/v1/reservations/{id}",
+            Family,
+            reservations::detail,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/reservations/{id}/confirm",
+            Family,
+            reservations::confirm,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/reservations/{id}/cancel",
+            Family,
+            reservations::cancel,
+        ),
+        route(Method::GET, "/api/v1/cart", Family, payments::cart),
+        route(Method::POST, "/api/v1/payments", Family, payments::create),
+        route(Method::GET, "/api/v1/invoices", Family, payments::invoices),
+        // The payment provider and the built-in payment simulator
+        route(
+            Method::POST,
+            "/api/v1/payments/{id}/notify",
+            Proof,
+            payments::notify,
+        ),
+        route(
+            Method::GET,
+            "/api/v1/payments/{id}/checkout",
+            Proof,
+            payments::checkout_page,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/payments/{id}/checkout",
+            Proof,
+            payments::checkout_submit,
+        ),
+    ]
+}
+
+/// The routes of the table, each behind its guard.
+pub fn build(state: &AppState) -> Router<AppState> {
+    table().into_iter().fold(Router::new(), |router, r| {
+        let guard = from_fn_with_state((state.clone(), r.access), access::guard);
+        router.route(r.path, r.handler.route_layer(guard))
+    })
+}

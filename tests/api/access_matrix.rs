@@ -1,0 +1,683 @@
+//! The access matrix: every route of the route table × every kind of caller (anonymous, a family
+//! with its own ids, the same family with another family's ids, admin, kitchen, finance,
+//! auditor) → the expected status, sent for real through the router.
+//!
+//! It also proves:
+//! - no leak: no answer to a family, an anonymous caller or a kitchen/finance/auditor user
+//!   carries another family's ids or children's names;
+//! - a refused request changes nothing (the stored data is the same before and after);
+//! - every route has a row here: a route added to `api/routes.rs` (or documented in the OpenAPI
+//!   document) without a row in [`expected`] fails the test, as does a row that contradicts the
+//!   route's declared access.
+//!
+//! See the generated matrix: `cargo test access_matrix -- --nocapture` (also written to
+//! `target/tmp/access-matrix.md`).
+
+use std::collections::{BTreeSet, HashMap};
+
+use cantine::accounts::{hash_password, Role};
+use cantine::api::access::Access;
+use cantine::api::routes;
+use cantine::db;
+use reqwest::Method;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+enum Who {
+    Anonymous,
+    /// The Dupont family, with its own ids.
+    FamilyOwn,
+    /// The Dupont family, with the Martin family's ids.
+    FamilyOther,
+    Admin,
+    Kitchen,
+    Finance,
+    Auditor,
+}
+
+const WHO: [Who; 7] = [
+    Who::Anonymous,
+    Who::FamilyOwn,
+    Who::FamilyOther,
+    Who::Admin,
+    Who::Kitchen,
+    Who::Finance,
+    Who::Auditor,
+];
+
+const HEADER: &str = "| route | access | anonymous | family, own ids | family, other's ids | admin | kitchen | finance | auditor |";
+
+/// Routes that are pages for a browser, not API routes of the OpenAPI document.
+const NOT_IN_OPENAPI: [(&str, &str); 4] = [
+    ("GET", "/mot-de-passe"),
+    ("POST", "/mot-de-passe"),
+    ("GET", "/api/v1/payments/{id}/checkout"),
+    ("POST", "/api/v1/payments/{id}/checkout"),
+];
+
+/// The expected status per caller, in the order of [`WHO`]. A new route needs a row here.
+fn expected(method: &Method, path: &str) -> Option<[u16; 7]> {
+    const FAMILY_READ: [u16; 7] = [401, 200, 200, 403, 403, 403, 403];
+    const FAMILY_ID_READ: [u16; 7] = [401, 200, 404, 403, 403, 403, 403];
+    const FAMILY_ID_WRITE: [u16; 7] = [401, 201, 404, 403, 403, 403, 403];
+    const FAMILY_ID_ACT: [u16; 7] = [401, 200, 404, 403, 403, 403, 403];
+    const ADMIN_CREATE: [u16; 7] = [401, 403, 403, 201, 403, 403, 403];
+    const ADMIN_OK: [u16; 7] = [401, 403, 403, 200, 403, 403, 403];
+    const ADMIN_ACCEPTED: [u16; 7] = [401, 403, 403, 202, 403, 403, 403];
+    const OWN_ACCOUNT: [u16; 7] = [401, 200, 200, 200, 200, 200, 200];
+    let row = match (method.as_str(), path) {
+        ("GET", "/health") => [200; 7],
+        ("GET", "/api/v1/openapi.json") => [200; 7],
+        ("POST", "/api/v1/auth/login") => [200; 7],
+        ("POST", "/api/v1/auth/logout") => [401, 204, 204, 204, 204, 204, 204],
+        ("POST", "/api/v1/auth/password-email") => [202; 7],
+        ("POST", "/api/v1/auth/password") => [422; 7],
+        ("GET", "/mot-de-passe") => [410; 7],
+        ("POST", "/mot-de-passe") => [410; 7],
+        ("POST", "/api/v1/account/password") => OWN_ACCOUNT,
+        ("POST", "/api/v1/account/login") => OWN_ACCOUNT,
+        ("POST", "/api/v1/admin/restaurants") => ADMIN_CREATE,
+        ("POST", "/api/v1/admin/periods") => ADMIN_CREATE,
+        ("POST", "/api/v1/admin/families") => ADMIN_CREATE,
+        ("GET", "/api/v1/admin/families/{id}") => ADMIN_OK,
+        ("PATCH", "/api/v1/admin/families/{id}") => ADMIN_OK,
+        ("POST", "/api/v1/admin/families/{id}/disable") => ADMIN_OK,
+        ("POST", "/api/v1/admin/families/{id}/enable") => ADMIN_OK,
+        ("POST", "/api/v1/admin/families/{id}/unlock") => ADMIN_OK,
+        ("POST", "/api/v1/admin/families/{id}/password-email") => ADMIN_ACCEPTED,
+        ("POST", "/api/v1/admin/families/{id}/children") => ADMIN_CREATE,
+        ("POST", "/api/v1/admin/clock") => ADMIN_OK,
+        ("PUT", "/api/v1/admin/periods/{id}/capacity") => ADMIN_OK,
+        ("GET", "/api/v1/admin/projections") => ADMIN_OK,
+        ("GET", "/api/v1/restaurants/{id}/headcounts") => [401, 403, 403, 200, 200, 403, 403],
+        ("GET", "/api/v1/finance/invoices") => [401, 403, 403, 403, 403, 200, 403],
+        ("GET", "/api/v1/audit/events") => [401, 403, 403, 403, 403, 403, 200],
+        ("GET", "/api/v1/audit/logins") => [401, 403, 403, 200, 403, 403, 200],
+        ("GET", "/api/v1/family") => FAMILY_READ,
+        ("GET", "/api/v1/establishments") => FAMILY_READ,
+        ("GET", "/api/v1/children/{child_id}/calendar") => FAMILY_ID_READ,
+        ("POST", "/api/v1/reservations") => FAMILY_ID_WRITE,
+        ("GET", "/api/v1/reservations") => FAMILY_READ,
+        ("GET", "/api/v1/reservations/{id}") => FAMILY_ID_READ,
+        ("POST", "/api/v1/reservations/{id}/confirm") => FAMILY_ID_ACT,
+        ("POST", "/api/v1/reservations/{id}/cancel") => FAMILY_ID_ACT,
+        ("GET", "/api/v1/cart") => FAMILY_READ,
+        ("POST", "/api/v1/payments") => FAMILY_ID_WRITE,
+        ("GET", "/api/v1/invoices") => FAMILY_READ,
+        // Unsigned: the signature is the only proof that counts, whoever is logged in.
+        ("POST", "/api/v1/payments/{id}/notify") => [401; 7],
+        // The simulator's page of an unknown payment.
+        ("GET", "/api/v1/payments/{id}/checkout") => [404; 7],
+        ("POST", "/api/v1/payments/{id}/checkout") => [404; 7],
+        _ => return None,
+    };
+    Some(row)
+}
+
+/// Routes after which the caller's session has ended.
+fn ends_session(method: &Method, path: &str) -> bool {
+    method == Method::POST && ["/api/v1/auth/logout", "/api/v1/account/password"].contains(&path)
+}
+
+/// A family of the fixture with a reservation for each family route that acts on one.
+struct Side {
+    family_id: String,
+    child_id: String,
+    login: String,
+    child_name: &'static str,
+    to_read: String,
+    to_confirm: String,
+    to_cancel: String,
+    to_pay: String,
+}
+
+struct Fixture {
+    app: TestApp,
+    period_id: String,
+    restaurant_id: String,
+    dupont: Side,
+    martin: Side,
+    /// The family the admin's account routes act on.
+    target_family: String,
+    credentials: HashMap<Who, (String, String)>,
+    tokens: HashMap<Who, String>,
+    counter: u32,
+}
+
+const PASSWORD: &str = "mot-de-passe-matrice";
+
+async fn staff(app: &TestApp, role: Role) -> (String, String) {
+    let login = format!("matrice-{}", role.as_str());
+    db::accounts::insert_user(
+        &app.pool,
+        &login,
+        Some(&hash_password(PASSWORD).unwrap()),
+        role,
+        None,
+    )
+    .await
+    .unwrap();
+    (login, PASSWORD.to_string())
+}
+
+async fn family(
+    app: &TestApp,
+    admin: &str,
+    name: &str,
+    child: &'static str,
+    days: [&str; 4],
+    period: &str,
+) -> Side {
+    let login = format!("{}@example.fr", name.to_lowercase());
+    let id = app
+        .post(
+            "/api/v1/admin/families",
+            admin,
+            json!({"name": name, "login": login, "password": PASSWORD}),
+        )
+        .await
+        .assert_status(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let child_id = app
+        .post(
+            &format!("/api/v1/admin/families/{id}/children"),
+            admin,
+            json!({"first_name": child, "last_name": name}),
+        )
+        .await
+        .assert_status(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let token = app.token(&login, PASSWORD).await;
+    let mut reservations = Vec::new();
+    for day in days {
+        let reply = app
+            .post(
+                "/api/v1/reservations",
+                &token,
+                json!({"child_id": child_id, "period_id": period, "days": [day]}),
+            )
+            .await;
+        reservations.push(reply.assert_status(201)["id"].as_str().unwrap().to_string());
+    }
+    app.post_empty(
+        &format!("/api/v1/reservations/{}/confirm", reservations[3]),
+        &token,
+    )
+    .await
+    .assert_status(200);
+    Side {
+        family_id: id,
+        child_id,
+        login,
+        child_name: child,
+        to_read: reservations[0].clone(),
+        to_confirm: reservations[1].clone(),
+        to_cancel: reservations[2].clone(),
+        to_pay: reservations[3].clone(),
+    }
+}
+
+impl Fixture {
+    async fn new() -> Self {
+        let app = spawn_app().await;
+        let mut credentials = HashMap::new();
+        for (who, role) in [
+            (Who::Admin, Role::Admin),
+            (Who::Kitchen, Role::Kitchen),
+            (Who::Finance, Role::Finance),
+            (Who::Auditor, Role::Auditor),
+        ] {
+            credentials.insert(who, staff(&app, role).await);
+        }
+        let (admin_login, _) = &credentials[&Who::Admin];
+        let admin = app.token(admin_login, PASSWORD).await;
+        let restaurant_id = app
+            .post(
+                "/api/v1/admin/restaurants",
+                &admin,
+                json!({"name": "Restaurant Scolaire Le Repausset", "capacity": 120}),
+            )
+            .await
+            .assert_status(201)["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let period_id = app
+            .post(
+                "/api/v1/admin/periods",
+                &admin,
+                repausset_period(&restaurant_id),
+            )
+            .await
+            .assert_status(201)["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let dupont = family(
+            &app,
+            &admin,
+            "DUPONT",
+            "Hervé",
+            ["2017-01-23", "2017-01-24", "2017-01-26", "2017-01-27"],
+            &period_id,
+        )
+        .await;
+        let martin = family(
+            &app,
+            &admin,
+            "MARTIN",
+            "Inès",
+            ["2017-01-23", "2017-01-24", "2017-01-26", "2017-01-27"],
+            &period_id,
+        )
+        .await;
+        let target_family = app
+            .post(
+                "/api/v1/admin/families",
+                &admin,
+                json!({"name": "CIBLE", "login": "cible@example.fr"}),
+            )
+            .await
+            .assert_status(201)["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        app.post(
+            "/api/v1/admin/families",
+            &admin,
+            json!({"name": "RESERVE", "login": "reserve@example.fr", "password": PASSWORD}),
+        )
+        .await
+        .assert_status(201);
+        credentials.insert(Who::FamilyOwn, (dupont.login.clone(), PASSWORD.into()));
+        credentials.insert(Who::FamilyOther, (dupont.login.clone(), PASSWORD.into()));
+        let mut fixture = Fixture {
+            app,
+            period_id,
+            restaurant_id,
+            dupont,
+            martin,
+            target_family,
+            credentials,
+            tokens: HashMap::new(),
+            counter: 0,
+        };
+        fixture.log_in_again(Who::FamilyOwn).await;
+        for who in [Who::Admin, Who::Kitchen, Who::Finance, Who::Auditor] {
+            fixture.log_in_again(who).await;
+        }
+        fixture
+    }
+
+    async fn log_in_again(&mut self, who: Who) {
+        let (login, password) = self.credentials[&who].clone();
+        let token = self.app.token(&login, &password).await;
+        if matches!(who, Who::FamilyOwn | Who::FamilyOther) {
+            self.tokens.insert(Who::FamilyOwn, token.clone());
+            self.tokens.insert(Who::FamilyOther, token);
+        } else {
+            self.tokens.insert(who, token);
+        }
+    }
+
+    /// The ids a caller puts in the request: the Martin family's for `FamilyOther`, the Dupont
+    /// family's otherwise.
+    fn side(&self, who: Who) -> &Side {
+        if who == Who::FamilyOther {
+            &self.martin
+        } else {
+            &self.dupont
+        }
+    }
+
+    /// The request a caller sends to this route: valid, so that only access decides.
+    fn request(&mut self, method: &Method, path: &str, who: Who) -> (String, Body) {
+        self.counter += 1;
+        let n = self.counter;
+        let side = self.side(who);
+        let credentials = self.credentials.get(&who);
+        let own_password = credentials.map(|c| c.1.clone()).unwrap_or_default();
+        let own_login = credentials.map(|c| c.0.clone()).unwrap_or_default();
+        let family_for_admin_route = match who {
+            Who::FamilyOwn | Who::FamilyOther => side.family_id.clone(),
+            _ => self.target_family.clone(),
+        };
+        let random = Uuid::new_v4().to_string();
+        let path_with_ids = path.replace("{child_id}", &side.child_id).replace(
+            "{id}",
+            if path.starts_with("/api/v1/admin/families/") {
+                &family_for_admin_route
+            } else if path.starts_with("/api/v1/admin/periods/") {
+                &self.period_id
+            } else if path.starts_with("/api/v1/restaurants/") {
+                &self.restaurant_id
+            } else if path.starts_with("/api/v1/payments/") {
+                &random
+            } else if path.ends_with("/confirm") {
+                &side.to_confirm
+            } else if path.ends_with("/cancel") {
+                &side.to_cancel
+            } else {
+                &side.to_read
+            },
+        );
+        let body = match (method.as_str(), path) {
+            ("POST", "/api/v1/auth/login") => {
+                Body::Json(json!({"login": "reserve@example.fr", "password": PASSWORD}))
+            }
+            ("POST", "/api/v1/auth/password-email") => {
+                Body::Json(json!({"login": format!("inconnu-{n}@example.fr")}))
+            }
+            ("POST", "/api/v1/auth/password") => {
+                Body::Json(json!({"token": "0".repeat(64), "new_password": "nouveau-mot-de-passe"}))
+            }
+            ("POST", "/mot-de-passe") => Body::Form(format!(
+                "jeton={}&mot_de_passe=nouveau-mdp&confirmation=nouveau-mdp",
+                "0".repeat(64)
+            )),
+            ("POST", "/api/v1/account/password") => {
+                Body::Json(json!({"current_password": own_password, "new_password": own_password}))
+            }
+            ("POST", "/api/v1/account/login") => {
+                Body::Json(json!({"current_password": own_password, "new_login": own_login}))
+            }
+            ("POST", "/api/v1/admin/restaurants") => {
+                Body::Json(json!({"name": format!("Restaurant {n}"), "capacity": 10}))
+            }
+            ("POST", "/api/v1/admin/periods") => Body::Json(repausset_period(&self.restaurant_id)),
+            ("POST", "/api/v1/admin/families") => Body::Json(
+                json!({"name": format!("FAMILLE {n}"), "login": format!("famille-{n}@example.fr")}),
+            ),
+            ("PATCH", "/api/v1/admin/families/{id}") => {
+                Body::Json(json!({"name": format!("CIBLE {n}")}))
+            }
+            ("POST", "/api/v1/admin/families/{id}/children") => {
+                Body::Json(json!({"first_name": "Léa", "last_name": "CIBLE"}))
+            }
+            ("POST", "/api/v1/admin/clock") => Body::Json(json!({"advance_minutes": 0})),
+            ("PUT", "/api/v1/admin/periods/{id}/capacity") => {
+                Body::Json(json!({"date": "2017-02-02", "capacity": 100 + n}))
+            }
+            ("POST", "/api/v1/reservations") => Body::Json(
+                json!({"child_id": side.child_id, "period_id": self.period_id, "days": ["2017-01-30"]}),
+            ),
+            ("POST", "/api/v1/payments") => Body::Json(json!({"reservation_ids": [side.to_pay]})),
+            ("POST", "/api/v1/payments/{id}/notify") => {
+                Body::Json(json!({"status": "succeeded", "amount": "4.15", "provider_ref": "x"}))
+            }
+            ("POST", "/api/v1/payments/{id}/checkout") => Body::Form("outcome=failed".into()),
+            _ => Body::None,
+        };
+        let query = match path {
+            "/api/v1/children/{child_id}/calendar" => {
+                format!("?period_id={}&month=2017-01", self.period_id)
+            }
+            "/mot-de-passe" if method == Method::GET => format!("?jeton={}", "0".repeat(64)),
+            "/api/v1/restaurants/{id}/headcounts" | "/api/v1/finance/invoices" => {
+                "?from=2017-01-23&to=2017-01-27".to_string()
+            }
+            _ => String::new(),
+        };
+        (format!("{path_with_ids}{query}"), body)
+    }
+
+    /// What must never reach the Dupont family: the Martin family's ids and names.
+    fn martin_secrets(&self) -> Vec<String> {
+        let m = &self.martin;
+        vec![
+            m.family_id.clone(),
+            m.child_id.clone(),
+            m.login.clone(),
+            m.child_name.to_string(),
+            m.to_read.clone(),
+            m.to_confirm.clone(),
+            m.to_cancel.clone(),
+            m.to_pay.clone(),
+        ]
+    }
+
+    /// What no kitchen, finance or auditor user reads: the families' ids, children and
+    /// reservations (logins are not among them: the login log shows who tried to log in).
+    fn family_secrets(&self) -> Vec<String> {
+        let d = &self.dupont;
+        let mut secrets = self.martin_secrets();
+        secrets.retain(|s| *s != self.martin.login);
+        secrets.extend([
+            d.family_id.clone(),
+            d.child_id.clone(),
+            d.child_name.to_string(),
+            d.to_read.clone(),
+            d.to_confirm.clone(),
+            d.to_cancel.clone(),
+            d.to_pay.clone(),
+        ]);
+        secrets
+    }
+
+    /// A summary of everything a request could change (the login log aside, which records
+    /// refused attempts on purpose).
+    async fn stored_state(&self) -> String {
+        let (digest,): (String,) = sqlx::query_as(
+            "SELECT md5(concat_ws('|',
+                (SELECT count(*) FROM events),
+                (SELECT string_agg(id || name || capacity, ',' ORDER BY id) FROM restaurants),
+                (SELECT count(*) FROM periods),
+                (SELECT string_agg(id || name || coalesce(anonymised_at::text, ''), ',' ORDER BY id) FROM families),
+                (SELECT string_agg(id || first_name || last_name || meal_option, ',' ORDER BY id) FROM children),
+                (SELECT string_agg(id || login || coalesce(password_hash, '') || coalesce(disabled_at::text, '')
+                                   || coalesce(locked_at::text, '') || failed_logins, ',' ORDER BY id) FROM users),
+                (SELECT string_agg(encode(token_hash, 'hex') || coalesce(revoked_at::text, ''), ',' ORDER BY token_hash) FROM sessions),
+                (SELECT string_agg(id || status, ',' ORDER BY id) FROM payments),
+                (SELECT count(*) FROM invoice_keys),
+                (SELECT string_agg(restaurant_id || service || date || capacity || taken, ',' ORDER BY restaurant_id, service, date) FROM places),
+                (SELECT string_agg(period_id || date::text || capacity, ',' ORDER BY period_id, date) FROM capacity_overrides),
+                (SELECT string_agg(encode(token_hash, 'hex') || coalesce(used_at::text, ''), ',' ORDER BY token_hash) FROM password_links)))",
+        )
+        .fetch_one(&self.app.pool)
+        .await
+        .unwrap();
+        digest
+    }
+}
+
+enum Body {
+    None,
+    Json(Value),
+    Form(String),
+}
+
+fn route_key(method: &Method, path: &str) -> (String, String) {
+    (method.as_str().to_string(), path.to_string())
+}
+
+/// What the route's declared access implies, to catch a matrix row that contradicts it.
+fn consistent(access: Access, row: &[u16; 7]) -> Result<(), String> {
+    let staff = [
+        (Who::Admin, Role::Admin),
+        (Who::Kitchen, Role::Kitchen),
+        (Who::Finance, Role::Finance),
+        (Who::Auditor, Role::Auditor),
+    ];
+    let at = |who: Who| row[WHO.iter().position(|w| *w == who).unwrap()];
+    let refused = |s: u16| s == 401 || s == 403;
+    if access.needs_session() && at(Who::Anonymous) != 401 {
+        return Err("a route that needs a session answers 401 to anonymous callers".into());
+    }
+    for (who, role) in staff.into_iter().chain([
+        (Who::FamilyOwn, Role::Family),
+        (Who::FamilyOther, Role::Family),
+    ]) {
+        if access.needs_session() && access.allows(role) == refused(at(who)) {
+            return Err(format!(
+                "{who:?}: the route {} the {} role",
+                if access.allows(role) {
+                    "allows"
+                } else {
+                    "refuses"
+                },
+                role.as_str()
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn access_matrix_every_route_every_caller() {
+    let table = routes::table();
+
+    // Every route has a row, and each row agrees with the route's declared access.
+    let missing: Vec<String> = table
+        .iter()
+        .filter(|r| expected(&r.method, r.path).is_none())
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "routes without a row in the access matrix (tests/api/access_matrix.rs, fn expected): {missing:?}"
+    );
+    for r in &table {
+        if let Err(e) = consistent(r.access, &expected(&r.method, r.path).unwrap()) {
+            panic!(
+                "{} {}: the matrix row contradicts the route table: {e}",
+                r.method, r.path
+            );
+        }
+    }
+
+    // The OpenAPI document and the route table list the same routes (pages aside).
+    let in_table: BTreeSet<(String, String)> =
+        table.iter().map(|r| route_key(&r.method, r.path)).collect();
+    let document =
+        serde_json::to_value(<cantine::api::openapi::ApiDoc as utoipa::OpenApi>::openapi())
+            .unwrap();
+    let mut documented = BTreeSet::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                documented.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    let undeclared: Vec<_> = documented.difference(&in_table).collect();
+    assert!(
+        undeclared.is_empty(),
+        "documented routes missing from api/routes.rs: {undeclared:?}"
+    );
+    let pages: BTreeSet<(String, String)> = NOT_IN_OPENAPI
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    let undocumented: Vec<_> = in_table
+        .difference(&documented)
+        .filter(|k| !pages.contains(*k))
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "routes missing from the OpenAPI document: {undocumented:?}"
+    );
+
+    // Every cell, for real.
+    let mut fixture = Fixture::new().await;
+    let martin_secrets = fixture.martin_secrets();
+    let family_secrets = fixture.family_secrets();
+    let no_secrets: Vec<String> = Vec::new();
+    let mut anonymous_secrets = family_secrets.clone();
+    anonymous_secrets.extend([fixture.dupont.login.clone(), fixture.martin.login.clone()]);
+    let client = reqwest::Client::new();
+    let mut lines = vec![
+        HEADER.to_string(),
+        "|---|---|---|---|---|---|---|---|---|".to_string(),
+    ];
+    let mut failures = Vec::new();
+    let mut cells = 0;
+    for route in &table {
+        let want = expected(&route.method, route.path).unwrap();
+        let mut got = Vec::new();
+        for (i, who) in WHO.into_iter().enumerate() {
+            let (path, body) = fixture.request(&route.method, route.path, who);
+            let before = fixture.stored_state().await;
+            let mut request = client.request(
+                route.method.clone(),
+                format!("{}{}", fixture.app.address, path),
+            );
+            if who != Who::Anonymous {
+                request = request.bearer_auth(&fixture.tokens[&who]);
+            }
+            request = match body {
+                Body::None => request,
+                Body::Json(value) => request.json(&value),
+                Body::Form(text) => request
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(text),
+            };
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap();
+            cells += 1;
+            got.push(status);
+            let cell = format!("{} {} as {who:?}", route.method, path);
+            if status != want[i] {
+                failures.push(format!("{cell}: {status}, expected {} ({text})", want[i]));
+            }
+            if status >= 400 && fixture.stored_state().await != before {
+                failures.push(format!(
+                    "{cell}: refused with {status} but changed stored data"
+                ));
+            }
+            let secrets = match who {
+                Who::FamilyOwn | Who::FamilyOther => &martin_secrets,
+                Who::Anonymous => &anonymous_secrets,
+                // Reading the log is the auditors' job, and invoices' recipients finance's.
+                Who::Auditor if route.path == "/api/v1/audit/events" => &no_secrets,
+                Who::Finance if route.path.starts_with("/api/v1/finance/") => &no_secrets,
+                Who::Kitchen | Who::Finance | Who::Auditor => &family_secrets,
+                Who::Admin => &no_secrets,
+            };
+            for secret in secrets.iter() {
+                if text.contains(secret.as_str()) {
+                    failures.push(format!("{cell}: LEAK of {secret:?} in {text}"));
+                }
+            }
+            if status < 300 && ends_session(&route.method, route.path) {
+                fixture.log_in_again(who).await;
+            }
+        }
+        let row: Vec<String> = got
+            .iter()
+            .zip(want)
+            .map(|(g, w)| {
+                if *g == w {
+                    g.to_string()
+                } else {
+                    format!("**{g}≠{w}**")
+                }
+            })
+            .collect();
+        lines.push(format!(
+            "| {} {} | {} | {} |",
+            route.method,
+            route.path,
+            route.access.describe(),
+            row.join(" | ")
+        ));
+    }
+    let matrix = lines.join("\n");
+    println!("{matrix}\n\n{cells} requests, {} failures", failures.len());
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("access-matrix.md");
+    std::fs::write(&out, format!("{matrix}\n")).unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} failing cells:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert_eq!(cells, table.len() * WHO.len());
+}
