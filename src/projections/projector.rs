@@ -112,7 +112,10 @@ async fn apply_batch(pool: &PgPool, projection: &dyn Projection) -> anyhow::Resu
            FROM events
           WHERE (transaction_id, global_position) > ($1::text::xid8, $2)
             AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-          ORDER BY transaction_id, global_position
+          -- Qualified: the bare name would sort by the text alias of the select list, and
+          -- '999' sorts after '1000': a batch crossing a power of ten then checkpointed
+          -- behind events it had applied, and the next batch failed on them for ever.
+          ORDER BY events.transaction_id, events.global_position
           LIMIT $3",
     )
     .bind(&last_tx)

@@ -11,4 +11,5 @@ mod expiry;
 mod first_guide;
 mod isolation;
 mod operations;
+mod projector;
 mod second_guide;
