@@ -6,4 +6,4 @@ mod projector;
 pub mod reservations;
 
 pub use progress::ProjectionProgress;
-pub use projector::{run_projector, Projection, ProjectorHandle, StoredEvent};
+pub use projector::{catch_up, run_projector, Projection, ProjectorHandle, StoredEvent};
