@@ -15,6 +15,7 @@ mod invoices;
 mod isolation;
 mod operations;
 mod projections;
+mod projector;
 mod retention;
 mod second_guide;
 mod security;

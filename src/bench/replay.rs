@@ -1,0 +1,85 @@
+//! Replay speed and the rebuild check: every projection rebuilt from zero into a scratch schema
+//! by the service's own code (`projections::rebuild::verify`, which also compares every row
+//! with the live tables at the same position of the log), timed beside a plain sequential read
+//! of the events table decoded into the same columns the projector reads.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
+
+use cantine::projections::{self, Projection};
+
+use crate::setup::Environment;
+
+pub struct Replay {
+    pub events: i64,
+    pub rebuild: Duration,
+    pub sequential_read: Duration,
+    /// Tables whose rebuilt rows differ from the live ones (empty: identical).
+    pub differing: Vec<String>,
+}
+
+impl Replay {
+    pub fn rebuild_rate(&self) -> f64 {
+        self.events as f64 / self.rebuild.as_secs_f64().max(1e-9)
+    }
+
+    pub fn read_rate(&self) -> f64 {
+        self.events as f64 / self.sequential_read.as_secs_f64().max(1e-9)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+#[allow(dead_code)]
+struct Row {
+    global_position: i64,
+    transaction_id: String,
+    aggregate_type: String,
+    aggregate_id: String,
+    sequence: i64,
+    event_type: String,
+    event_version: String,
+    payload: serde_json::Value,
+    metadata: serde_json::Value,
+    recorded_at: DateTime<Utc>,
+}
+
+pub async fn measure(env: &Environment) -> anyhow::Result<Replay> {
+    let pool = &env.pool;
+    let (events,): (i64,) = sqlx::query_as("SELECT count(*) FROM events")
+        .fetch_one(pool)
+        .await?;
+
+    let started = Instant::now();
+    let mut rows = sqlx::query_as::<_, Row>(
+        "SELECT global_position, transaction_id::text AS transaction_id, aggregate_type, aggregate_id,
+                sequence, event_type, event_version, payload, metadata, recorded_at
+           FROM events e ORDER BY e.global_position",
+    )
+    .fetch(pool);
+    let mut read = 0i64;
+    while let Some(_row) = rows.try_next().await? {
+        read += 1;
+    }
+    drop(rows);
+    let sequential_read = started.elapsed();
+    anyhow::ensure!(read == events, "read {read} events of {events}");
+
+    let all = projections::all();
+    let refs: Vec<&dyn Projection> = all.iter().map(|p| p.as_ref()).collect();
+    let started = Instant::now();
+    let differences = projections::rebuild::verify(pool, &refs).await?;
+    let rebuild = started.elapsed();
+    let differing = differences
+        .into_iter()
+        .filter(|d| d.differing_rows != 0)
+        .map(|d| format!("{}: {} differing rows", d.table, d.differing_rows))
+        .collect();
+    Ok(Replay {
+        events,
+        rebuild,
+        sequential_read,
+        differing,
+    })
+}

@@ -1,0 +1,299 @@
+//! The printed figures (bench.md "What it prints"), the invariants, and the last line
+//! `ratio: <commands/s ÷ pgbench TPS>`.
+
+use std::time::Duration;
+
+use crate::ceiling::Ceiling;
+use crate::invariants::Check;
+use crate::replay::Replay;
+use crate::setup::Reference;
+use crate::workload::{Outcome, Settle};
+use crate::Args;
+
+pub struct Report<'a> {
+    pub args: &'a Args,
+    pub machine: &'a str,
+    pub reference: &'a Reference,
+    pub setup_secs: f64,
+    pub outcome: &'a Outcome,
+    pub settle: &'a Settle,
+    pub peak_rss_kib: Vec<u64>,
+    pub login_peak_rss_kib: Vec<u64>,
+    pub start_rss_kib: Vec<u64>,
+    pub replay: &'a Replay,
+    pub ceiling: Option<&'a Ceiling>,
+    pub checks: &'a [Check],
+}
+
+/// The value at quantile `q` of sorted values (nearest rank).
+pub fn quantile<T: Copy + Default>(sorted: &[T], q: f64) -> T {
+    if sorted.is_empty() {
+        return T::default();
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+fn ms(micros: u32) -> f64 {
+    micros as f64 / 1000.0
+}
+
+fn ms_of(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// What this machine is, for BENCHMARKS.md.
+pub async fn machine(pool: &sqlx::PgPool) -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|m| m.trim_start_matches([' ', '\t', ':']).to_string())
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map(|kib| format!("{:.0} GiB", kib as f64 / 1024.0 / 1024.0))
+        .unwrap_or_default();
+    let version: String = sqlx::query_scalar("SHOW server_version")
+        .fetch_one(pool)
+        .await
+        .unwrap_or_default();
+    let fsync: String = sqlx::query_scalar("SHOW fsync")
+        .fetch_one(pool)
+        .await
+        .unwrap_or_default();
+    let sync_commit: String = sqlx::query_scalar("SHOW synchronous_commit")
+        .fetch_one(pool)
+        .await
+        .unwrap_or_default();
+    format!(
+        "{cores} cores ({model}), {memory}; PostgreSQL {version} (fsync={fsync}, \
+         synchronous_commit={sync_commit}); server, database and clients share the cores"
+    )
+}
+
+/// Prints everything; answers whether every invariant held.
+pub fn print(r: Report<'_>) -> bool {
+    let o = r.outcome;
+    let s = &o.stats;
+    let wall = o.wall.as_secs_f64().max(1e-9);
+    let children: usize = r.reference.families.iter().map(|f| f.children.len()).sum();
+    let mode = match (r.args.crash_drill, r.args.servers) {
+        (true, n) => format!("crash drill ({} SIGKILLs), {n} server(s)", o.kills),
+        (false, 1) => "benchmark, 1 server".to_string(),
+        (false, n) => format!("two-server drill, {n} servers"),
+    };
+    println!("== Cantine opening-day benchmark ==");
+    println!("machine: {}", r.machine);
+    println!(
+        "workload: {} families, {children} children, {} clients, seed {}, {mode}",
+        r.reference.families.len(),
+        r.args.clients,
+        r.args.seed
+    );
+    println!(
+        "reference: {} restaurants, school year 2025-2026 zone C, {} service days, {} € a meal, \
+         prepaid, 60-minute hold; capacities {}",
+        r.reference.periods.len(),
+        r.reference
+            .periods
+            .first()
+            .map(|p| p.days.len())
+            .unwrap_or(0),
+        r.reference.unit_price,
+        r.reference
+            .periods
+            .iter()
+            .map(|p| format!(
+                "{} {}/{}",
+                p.restaurant.trim_start_matches("Restaurant Scolaire "),
+                p.children,
+                p.capacity
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
+            + " (children/capacity)"
+    );
+    println!("setup (not measured): {:.1} s", r.setup_secs);
+    println!();
+    println!("measured phase: {wall:.2} s");
+    println!(
+        "commands: {} succeeded → {:.0} commands/s (POST requests through the whole stack)",
+        s.commands_ok,
+        s.commands_ok as f64 / wall
+    );
+    println!(
+        "meals booked: {} child-days in {} reservations → {:.0} meals/s",
+        s.meals_booked,
+        s.reservations,
+        s.meals_booked as f64 / wall
+    );
+    let appended = o.events_after - o.events_before;
+    println!(
+        "events appended: {appended} → {:.0} events/s",
+        appended as f64 / wall
+    );
+    println!();
+    println!(
+        "{:<34} {:>7} {:>9} {:>9} {:>9} {:>7}",
+        "latency per route (ms)", "count", "p50", "p99", "max", "errors"
+    );
+    for (route, values) in &s.latencies {
+        let mut sorted = values.clone();
+        sorted.sort_unstable();
+        let errors: u64 = s
+            .errors
+            .iter()
+            .filter(|((r2, _, _), _)| r2 == route)
+            .map(|(_, n)| n)
+            .sum();
+        println!(
+            "{:<34} {:>7} {:>9.1} {:>9.1} {:>9.1} {:>7}",
+            route.label(),
+            sorted.len(),
+            ms(quantile(&sorted, 0.50)),
+            ms(quantile(&sorted, 0.99)),
+            ms(*sorted.last().unwrap_or(&0)),
+            errors
+        );
+    }
+    let mut all: Vec<u32> = s.latencies.values().flatten().copied().collect();
+    all.sort_unstable();
+    println!(
+        "{:<34} {:>7} {:>9.1} {:>9.1} {:>9.1}",
+        "all routes",
+        all.len(),
+        ms(quantile(&all, 0.50)),
+        ms(quantile(&all, 0.99)),
+        ms(*all.last().unwrap_or(&0))
+    );
+    if !s.errors.is_empty() {
+        println!("refusals and failures:");
+        for ((route, status, code), n) in &s.errors {
+            let status = if *status == 0 {
+                "no answer".to_string()
+            } else {
+                status.to_string()
+            };
+            println!("  {:<34} {status:>9} {code:<24} {n}", route.label());
+        }
+    }
+    println!(
+        "server errors (5xx): {}; day_full refusals: {}; families abandoned: {}; \
+         payments abandoned after a crash: {}; reconnections: {}; paid reservations missing from \
+         the cart: {}",
+        s.server_errors(),
+        s.day_full,
+        s.abandoned_families,
+        s.abandoned_payments,
+        s.transport_retries,
+        s.cart_missing
+    );
+    if let Some(failure) = &s.first_failure {
+        println!("first failure that made a family give up: {failure}");
+    }
+    println!();
+    let mut lag = o.lag.clone();
+    lag.sort_unstable();
+    println!(
+        "projection lag (confirm answered → visible in reservation_view, {} samples, {} lost): \
+         p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        lag.len(),
+        o.lag_lost,
+        ms_of(quantile(&lag, 0.50)),
+        ms_of(quantile(&lag, 0.99)),
+        ms_of(lag.last().copied().unwrap_or_default())
+    );
+    println!(
+        "expiry: {} reservations awaiting payment at the deadline; clock +61 min → all expired \
+         in {:.1} s ({} ReservationExpired events)",
+        r.settle.awaiting_before, r.settle.secs, r.settle.expired_events
+    );
+    println!(
+        "replay: {} events rebuilt into every projection (and compared with the live rows) in {:.2} s → {:.0} events/s; \
+         plain sequential read {:.2} s → {:.0} events/s; rebuild at {:.0} % of the read",
+        r.replay.events,
+        r.replay.rebuild.as_secs_f64(),
+        r.replay.rebuild_rate(),
+        r.replay.sequential_read.as_secs_f64(),
+        r.replay.read_rate(),
+        100.0 * r.replay.rebuild_rate() / r.replay.read_rate().max(1e-9)
+    );
+    let mib = |values: &[u64]| {
+        values
+            .iter()
+            .map(|k| format!("{:.1} MiB", *k as f64 / 1024.0))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!(
+        "server peak resident memory (VmHWM): {} during the workload; {} at start, {} after the \
+         logins (argon2: 19 MiB per login in flight, kept by the allocator afterwards)",
+        mib(&r.peak_rss_kib),
+        mib(&r.start_rss_kib),
+        mib(&r.login_peak_rss_kib)
+    );
+    let commands_per_s = s.commands_ok as f64 / wall;
+    match r.ceiling {
+        Some(c) => {
+            println!(
+                "pgbench ceiling (read one aggregate's events + append one event, one transaction, \
+                 {} clients, {} s, {} aggregates): {:.0} TPS{}",
+                c.clients,
+                c.seconds,
+                c.aggregates,
+                c.tps,
+                c.latency_ms
+                    .map(|l| format!(", latency average {l:.2} ms"))
+                    .unwrap_or_default()
+            );
+            if let Some(failed) = &c.failed {
+                println!("pgbench FAILED: {failed}");
+            }
+        }
+        None => println!("pgbench ceiling: skipped (--no-pgbench)"),
+    }
+    println!();
+    println!("invariants:");
+    let mut passed = true;
+    let mut all_checks: Vec<(&str, bool, String)> = r
+        .checks
+        .iter()
+        .map(|c| (c.name.as_str(), c.passed, c.detail.clone()))
+        .collect();
+    all_checks.push((
+        "a rebuild from zero gives identical projections",
+        r.replay.differing.is_empty(),
+        if r.replay.differing.is_empty() {
+            "every projection table identical to the live one, row by row".to_string()
+        } else {
+            r.replay.differing.join("; ")
+        },
+    ));
+    if r.args.crash_drill || r.args.servers > 1 {
+        // A drill's point is that nothing breaks: a 5xx is a failure there too.
+        all_checks.push((
+            "no 5xx answer",
+            s.server_errors() == 0,
+            format!("{} server errors", s.server_errors()),
+        ));
+    }
+    for (name, ok, detail) in &all_checks {
+        passed &= ok;
+        println!("  {} {name}: {detail}", if *ok { "PASS" } else { "FAIL" });
+    }
+    println!();
+    match r.ceiling.filter(|c| c.tps > 0.0) {
+        Some(c) => println!("ratio: {:.2}", commands_per_s / c.tps),
+        None => println!("ratio: n/a"),
+    }
+    passed
+}
