@@ -17,6 +17,7 @@ pub mod domain;
 pub mod expiry;
 pub mod invoicing;
 pub mod mail;
+pub mod password_work;
 pub mod pg_embedded;
 pub mod projections;
 pub mod reconciliation;

@@ -232,11 +232,7 @@ pub async fn create_family(
         Some(password) => {
             check_new_password(password)?;
             let password = password.to_string();
-            Some(
-                tokio::task::spawn_blocking(move || hash_password(&password))
-                    .await
-                    .map_err(ApiError::internal)??,
-            )
+            Some(crate::password_work::run(move || hash_password(&password)).await??)
         }
         None => None,
     };

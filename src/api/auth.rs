@@ -79,7 +79,7 @@ fn decoy_hash() -> &'static str {
 pub async fn check_password(password: &str, hash: Option<&str>) -> ApiResult<bool> {
     let password = password.to_string();
     let hash = hash.map(str::to_string);
-    tokio::task::spawn_blocking(move || match hash {
+    crate::password_work::run(move || match hash {
         Some(hash) => verify_password(&password, &hash),
         None => {
             verify_password(&password, decoy_hash());
@@ -87,7 +87,7 @@ pub async fn check_password(password: &str, hash: Option<&str>) -> ApiResult<boo
         }
     })
     .await
-    .map_err(ApiError::internal)
+    .map_err(ApiError::from)
 }
 
 pub fn account_key(user_id: Uuid) -> String {

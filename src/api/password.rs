@@ -145,11 +145,7 @@ pub fn check_new_password(password: &str) -> ApiResult<()> {
 
 pub async fn hash_new_password(password: &str) -> ApiResult<String> {
     let password = password.to_string();
-    Ok(
-        tokio::task::spawn_blocking(move || hash_password(&password))
-            .await
-            .map_err(ApiError::internal)??,
-    )
+    Ok(crate::password_work::run(move || hash_password(&password)).await??)
 }
 
 /// Spends the link and sets the password: unlocks the account, ends its sessions and its other
