@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::clock::Clock;
 use crate::db::reference::Organisation;
 use crate::domain::invoice::{self, InvoiceDraft, InvoiceIssued, InvoiceKind, InvoiceLine, Issuer};
+use crate::domain::period::month_bounds;
 
 pub fn issuer(organisation: &Organisation) -> Issuer {
     Issuer {
@@ -86,20 +87,6 @@ pub fn payment_key(payment_id: Uuid) -> String {
 
 pub fn monthly_key(family_id: Uuid, month: &str) -> String {
     format!("monthly:{family_id}:{month}")
-}
-
-/// The first and last day of a `YYYY-MM` month.
-pub fn month_bounds(month: &str) -> Option<(NaiveDate, NaiveDate)> {
-    if month.len() != 7 {
-        return None;
-    }
-    let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()?;
-    let next = if first.month() == 12 {
-        NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)?
-    } else {
-        NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)?
-    };
-    Some((first, next.pred_opt()?))
 }
 
 #[derive(sqlx::FromRow)]

@@ -39,16 +39,6 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// Allows the route to the listed roles only. The route table already does it for every
-    /// route (`api/routes.rs`); this stays for handlers that refine it.
-    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if roles.contains(&self.role) {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden())
-        }
-    }
-
     /// The family of a family account: family routes never take it from the request.
     pub fn family(&self) -> Result<Uuid, ApiError> {
         match (self.role, self.family_id) {

@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::Json;
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
@@ -15,7 +15,9 @@ use super::money::money;
 use crate::app::AppState;
 use crate::db;
 use crate::db::reference::{ChildRow, PeriodRow};
-use crate::domain::period::{Closure, DayRefusal, PaymentMode, ServiceHours, Weekday};
+use crate::domain::period::{
+    month_bounds, Closure, DayRefusal, PaymentMode, ServiceHours, Weekday,
+};
 
 #[derive(Serialize, ToSchema)]
 pub struct FamilyView {
@@ -151,19 +153,6 @@ pub struct Calendar {
     pub days: Vec<CalendarDay>,
 }
 
-fn month_bounds(month: &str) -> Option<(NaiveDate, NaiveDate)> {
-    let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()?;
-    if month.len() != 7 {
-        return None;
-    }
-    let next = if first.month() == 12 {
-        NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)?
-    } else {
-        NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)?
-    };
-    Some((first, next.pred_opt()?))
-}
-
 #[utoipa::path(get, path = "/api/v1/children/{child_id}/calendar", tag = "family",
     params(("child_id" = Uuid, Path), CalendarQuery),
     responses((status = 200, body = Calendar), (status = 404, body = super::error::Problem)))]
@@ -198,26 +187,20 @@ pub async fn calendar(
     let own: HashMap<NaiveDate, (String, Uuid)> =
         own.into_iter().map(|(d, s, r)| (d, (s, r))).collect();
     // Full is what the places say, the same numbers a booking is checked against.
-    let full: Vec<(NaiveDate,)> = sqlx::query_as(
-        "SELECT d.date::date FROM generate_series($3::date, $4::date, interval '1 day') AS d(date)
-           LEFT JOIN places p ON p.restaurant_id = $1 AND p.service = $2 AND p.date = d.date
-           LEFT JOIN capacity_overrides o ON o.period_id = $5 AND o.date = d.date
-          WHERE COALESCE(p.taken, 0) >= COALESCE(p.capacity, o.capacity, $6)",
+    let month: Vec<NaiveDate> = first.iter_days().take_while(|d| *d <= last).collect();
+    let full = db::places::full_days(
+        &state.pool,
+        period.restaurant_id,
+        &period.service.0.label,
+        period.id,
+        period.capacity,
+        &month,
     )
-    .bind(period.restaurant_id)
-    .bind(&period.service.0.label)
-    .bind(first)
-    .bind(last)
-    .bind(period.id)
-    .bind(period.capacity)
-    .fetch_all(&state.pool)
     .await?;
-    let full: std::collections::HashSet<NaiveDate> = full.into_iter().map(|r| r.0).collect();
     let rules = &period.rules.0;
     let now = state.clock.now();
-    let days = first
-        .iter_days()
-        .take_while(|d| *d <= last)
+    let days = month
+        .into_iter()
         .map(|date| {
             let (status, reason, reservation_id) =
                 if let Some((status, reservation)) = own.get(&date) {

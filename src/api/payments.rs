@@ -21,9 +21,7 @@ use crate::app::AppState;
 use crate::commands::{CommandError, CommandMeta};
 use crate::db;
 use crate::domain::invoice::{self, InvoiceDraft, InvoiceIssued, InvoiceKind};
-use crate::domain::reservation::{
-    format_number, ReservationCommand, ReservationError, ReservationStatus,
-};
+use crate::domain::reservation::{format_number, Actor, ReservationCommand, ReservationError};
 use crate::invoicing;
 
 #[derive(Serialize, ToSchema)]
@@ -115,24 +113,7 @@ pub async fn create(
     let mut amount = Decimal::ZERO;
     for id in &body.reservation_ids {
         let reservation = state.commands.load(*id).await?;
-        if reservation.family_id() != Some(family_id) {
-            return Err(ApiError::not_found("reservation"));
-        }
-        match reservation.status {
-            ReservationStatus::AwaitingPayment => {}
-            ReservationStatus::Paid => return Err(ReservationError::AlreadyPaid.into()),
-            ReservationStatus::Expired => return Err(ReservationError::AlreadyExpired.into()),
-            ReservationStatus::Cancelled => return Err(ReservationError::AlreadyCancelled.into()),
-            ReservationStatus::Requested => return Err(ReservationError::NotConfirmed.into()),
-            ReservationStatus::Confirmed => return Err(ReservationError::NotPrepaid.into()),
-        }
-        if reservation
-            .pay_before
-            .is_some_and(|deadline| now >= deadline)
-        {
-            return Err(ReservationError::PaymentDeadlinePassed.into());
-        }
-        amount += reservation.total;
+        amount += reservation.payable_amount(Actor::Family(family_id), now)?;
     }
     let pending = db::payments::pending_for(&state.pool, &body.reservation_ids).await?;
     if !pending.is_empty() {

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod event_repository;
 pub mod payments;
+pub mod places;
 pub mod reference;
 pub mod reservation_services;
 pub mod retention;

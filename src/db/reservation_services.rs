@@ -128,18 +128,14 @@ impl ReservationServices for PgReservationServices {
             return Ok(Availability::default());
         }
         let service = &context.period.service.label;
-        let full: Vec<(NaiveDate,)> = sqlx::query_as(
-            "SELECT d.date FROM unnest($3::date[]) AS d(date)
-               LEFT JOIN places p ON p.restaurant_id = $1 AND p.service = $2 AND p.date = d.date
-               LEFT JOIN capacity_overrides o ON o.period_id = $4 AND o.date = d.date
-              WHERE COALESCE(p.taken, 0) >= COALESCE(p.capacity, o.capacity, $5)",
+        let full = super::places::full_days(
+            &self.pool,
+            context.restaurant.id,
+            service,
+            context.period.id,
+            context.capacity,
+            days,
         )
-        .bind(context.restaurant.id)
-        .bind(service)
-        .bind(days)
-        .bind(context.period.id)
-        .bind(context.capacity)
-        .fetch_all(&self.pool)
         .await
         .map_err(unavailable)?;
         let already: Vec<(NaiveDate,)> = sqlx::query_as(
@@ -152,7 +148,7 @@ impl ReservationServices for PgReservationServices {
         .await
         .map_err(unavailable)?;
         Ok(Availability {
-            full: full.into_iter().map(|r| r.0).collect(),
+            full,
             already_booked: already.into_iter().map(|r| r.0).collect(),
         })
     }

@@ -158,6 +158,20 @@ impl BookingCutoff {
     }
 }
 
+/// The first and last day of a `YYYY-MM` month.
+pub fn month_bounds(month: &str) -> Option<(NaiveDate, NaiveDate)> {
+    if month.len() != 7 {
+        return None;
+    }
+    let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()?;
+    let next = if first.month() == 12 {
+        NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)?
+    } else {
+        NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)?
+    };
+    Some((first, next.pred_opt()?))
+}
+
 /// A wall-clock instant in Paris, in UTC. A time skipped by the spring change (02:30 on the last
 /// Sunday of March) is read as the first instant after the gap; an ambiguous autumn time as its
 /// earlier occurrence, which is the stricter deadline.
@@ -392,6 +406,25 @@ mod tests {
             paris_to_utc(local),
             "2017-03-26T01:30:00Z".parse::<DateTime<Utc>>().unwrap()
         );
+    }
+
+    #[test]
+    fn month_bounds_cover_the_whole_month_and_refuse_anything_else() {
+        assert_eq!(
+            month_bounds("2017-01"),
+            Some((d("2017-01-01"), d("2017-01-31")))
+        );
+        assert_eq!(
+            month_bounds("2016-12"),
+            Some((d("2016-12-01"), d("2016-12-31")))
+        );
+        assert_eq!(
+            month_bounds("2016-02"),
+            Some((d("2016-02-01"), d("2016-02-29")))
+        );
+        for bad in ["2017-13", "2017-1", "2017-01-01", "janvier", ""] {
+            assert_eq!(month_bounds(bad), None, "{bad}");
+        }
     }
 
     #[test]

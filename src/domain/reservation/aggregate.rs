@@ -263,13 +263,13 @@ impl Reservation {
         ))
     }
 
-    fn pay(
+    /// What `actor` owes to pay this reservation now, or why it cannot be paid. Payment
+    /// creation asks the same question before the provider is involved.
+    pub fn payable_amount(
         &self,
         actor: Actor,
-        payment_id: Uuid,
-        amount: Decimal,
         now: DateTime<Utc>,
-    ) -> Result<ReservationEvent, ReservationError> {
+    ) -> Result<Decimal, ReservationError> {
         self.visible_to(actor)?;
         self.refuse_if_ended()?;
         match self.status {
@@ -281,10 +281,21 @@ impl Reservation {
         if self.pay_before.is_some_and(|deadline| now >= deadline) {
             return Err(ReservationError::PaymentDeadlinePassed);
         }
-        if amount != self.total {
+        Ok(self.total)
+    }
+
+    fn pay(
+        &self,
+        actor: Actor,
+        payment_id: Uuid,
+        amount: Decimal,
+        now: DateTime<Utc>,
+    ) -> Result<ReservationEvent, ReservationError> {
+        let total = self.payable_amount(actor, now)?;
+        if amount != total {
             return Err(ReservationError::AmountMismatch {
                 paid: amount,
-                total: self.total,
+                total,
             });
         }
         Ok(ReservationEvent::ReservationPaid(ReservationPaid {
