@@ -154,6 +154,7 @@ pub async fn build(pool: PgPool, settings: Settings) -> anyhow::Result<(AppState
         expiry::spawn(state.clone()),
         invoicing::spawn_monthly_schedule(state.clone()),
         reconciliation::spawn(pool.clone()),
+        crate::credit_notes::spawn_sweep(state.clone()),
     ];
     Ok((state, Background { projectors, tasks }))
 }

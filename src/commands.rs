@@ -36,6 +36,11 @@ impl CommandMeta {
         }
     }
 
+    /// The metadata of events appended outside the command executor (payments, invoices).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self.to_map()).expect("a map of strings")
+    }
+
     fn to_map(&self) -> HashMap<String, String> {
         let mut map = HashMap::new();
         map.insert(

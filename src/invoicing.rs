@@ -45,15 +45,28 @@ pub async fn issue_once(
     let issued_at = clock.now();
     let year = issued_at.with_timezone(&Paris).year();
     let (sequence,): (i64,) = sqlx::query_as(
-        "INSERT INTO invoice_counters (organisation_id, year, last_number) VALUES ($1, $2, 1)
-         ON CONFLICT (organisation_id, year) DO UPDATE SET last_number = invoice_counters.last_number + 1
+        "INSERT INTO invoice_counters (organisation_id, series, year, last_number) VALUES ($1, $2, $3, 1)
+         ON CONFLICT (organisation_id, series, year) DO UPDATE SET last_number = invoice_counters.last_number + 1
          RETURNING last_number",
     )
     .bind(draft.issuer.id)
+    .bind(draft.kind.series())
     .bind(year)
     .fetch_one(&mut *tx)
     .await?;
-    let issued = invoice::issue(draft, invoice::format_number(year, sequence), issued_at)?;
+    let kind = draft.kind;
+    let issued = invoice::issue(draft, kind.number(year, sequence), issued_at)?;
+    if kind == InvoiceKind::CreditNote {
+        // The credit is spendable from the moment its credit note exists, not before.
+        sqlx::query(
+            "INSERT INTO family_credits (family_id, available) VALUES ($1, $2)
+             ON CONFLICT (family_id) DO UPDATE SET available = family_credits.available + $2",
+        )
+        .bind(issued.family_id)
+        .bind(issued.total)
+        .execute(&mut *tx)
+        .await?;
+    }
     let metadata =
         serde_json::json!({"actor": "system", "actor_role": "system", "request_id": request_id});
     sqlx::query(

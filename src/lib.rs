@@ -10,6 +10,7 @@ pub mod app;
 pub mod audit;
 pub mod clock;
 pub mod commands;
+pub mod credit_notes;
 pub mod database;
 pub mod db;
 pub mod demo;

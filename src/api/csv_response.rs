@@ -12,13 +12,60 @@ pub fn wants_csv(headers: &HeaderMap) -> bool {
         .is_some_and(|accept| accept.contains("text/csv"))
 }
 
+/// The two spellings finance asks for: plain CSV (`,` and `16.60`), or the one French
+/// spreadsheets open directly (`;` and `16,60`, with a byte-order mark so that accents show).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum CsvStyle {
+    #[default]
+    Standard,
+    French,
+}
+
+impl CsvStyle {
+    /// `format=fr` asks for the French spelling.
+    pub fn from_param(format: Option<&str>) -> Result<Self, ApiError> {
+        match format {
+            None | Some("standard") => Ok(CsvStyle::Standard),
+            Some("fr") => Ok(CsvStyle::French),
+            Some(other) => Err(ApiError::bad_request(
+                "invalid_parameter",
+                format!("format must be `standard` or `fr`, not `{other}`"),
+            )),
+        }
+    }
+
+    /// An amount as this style writes it.
+    pub fn money(self, amount: rust_decimal::Decimal) -> String {
+        let text = super::money::money(amount);
+        match self {
+            CsvStyle::Standard => text,
+            CsvStyle::French => text.replace('.', ","),
+        }
+    }
+}
+
 /// A CSV download named `filename`, from a header row and records.
 pub fn csv_response(
     filename: &str,
     header_row: &[&str],
     rows: Vec<Vec<String>>,
 ) -> Result<Response, ApiError> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
+    styled_csv_response(CsvStyle::Standard, filename, header_row, rows)
+}
+
+pub fn styled_csv_response(
+    style: CsvStyle,
+    filename: &str,
+    header_row: &[&str],
+    rows: Vec<Vec<String>>,
+) -> Result<Response, ApiError> {
+    let (delimiter, prefix): (u8, &[u8]) = match style {
+        CsvStyle::Standard => (b',', b""),
+        CsvStyle::French => (b';', "\u{feff}".as_bytes()),
+    };
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .from_writer(prefix.to_vec());
     writer
         .write_record(header_row)
         .map_err(ApiError::internal)?;

@@ -50,10 +50,7 @@ pub async fn invoices(
                     i.issued_at.with_timezone(&Paris).date_naive().to_string(),
                     i.family_name.clone(),
                     i.family_id.to_string(),
-                    match i.kind {
-                        crate::domain::invoice::InvoiceKind::Payment => "payment".into(),
-                        crate::domain::invoice::InvoiceKind::Monthly => "monthly".into(),
-                    },
+                    i.kind.as_str().into(),
                     i.month.clone().unwrap_or_default(),
                     i.lines.iter().map(|l| l.quantity).sum::<u32>().to_string(),
                     money(i.total),

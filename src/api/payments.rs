@@ -20,8 +20,10 @@ use super::money::money;
 use crate::app::AppState;
 use crate::commands::{CommandError, CommandMeta};
 use crate::db;
+use crate::db::payments::StartOutcome;
 use crate::domain::invoice::{self, InvoiceDraft, InvoiceIssued, InvoiceKind};
-use crate::domain::reservation::{format_number, Actor, ReservationCommand, ReservationError};
+use crate::domain::payment::{Decision, Payable, PaymentStatus};
+use crate::domain::reservation::{format_number, Actor, ErrorKind, ReservationCommand};
 use crate::invoicing;
 
 #[derive(Serialize, ToSchema)]
@@ -38,6 +40,10 @@ pub struct CartItem {
 pub struct Cart {
     pub reservations: Vec<CartItem>,
     pub total: String,
+    /// The family's credit (cancelled paid days), spent first by the next payment.
+    pub credit: String,
+    /// What the payment provider will be asked for: the total minus the credit.
+    pub to_pay: String,
 }
 
 #[utoipa::path(get, path = "/api/v1/cart", tag = "payments", responses((status = 200, body = Cart)))]
@@ -55,6 +61,9 @@ pub async fn cart(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
     .fetch_all(&state.pool)
     .await?;
     let total: Decimal = rows.iter().map(|r| r.4).sum();
+    let credit = db::payments::available_credit(&state.pool, family_id)
+        .await?
+        .max(Decimal::ZERO);
     Ok(Json(Cart {
         reservations: rows
             .into_iter()
@@ -70,6 +79,8 @@ pub async fn cart(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
             )
             .collect(),
         total: money(total),
+        credit: money(credit),
+        to_pay: money((total - credit).max(Decimal::ZERO)),
     }))
 }
 
@@ -82,8 +93,11 @@ pub struct NewPayment {
 #[derive(Serialize, ToSchema)]
 pub struct PaymentStarted {
     pub id: Uuid,
+    /// What the provider is asked for: the reservations' total minus the credit used.
     pub amount: String,
-    pub status: &'static str,
+    pub credit_used: String,
+    /// `pending`; `succeeded` at once when the credit pays everything.
+    pub status: String,
     pub redirect_url: String,
 }
 
@@ -93,6 +107,7 @@ pub struct PaymentStarted {
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<NewPayment>,
 ) -> ApiResult<(StatusCode, Json<PaymentStarted>)> {
     let family_id = caller.family()?;
@@ -110,35 +125,63 @@ pub async fn create(
         ));
     }
     let now = state.clock.now();
-    let mut amount = Decimal::ZERO;
+    let mut payables = Vec::with_capacity(body.reservation_ids.len());
     for id in &body.reservation_ids {
         let reservation = state.commands.load(*id).await?;
-        amount += reservation.payable_amount(Actor::Family(family_id), now)?;
+        let total = reservation.payable_amount(Actor::Family(family_id), now)?;
+        let requested = reservation
+            .requested
+            .as_ref()
+            .expect("payable, so requested");
+        payables.push(Payable {
+            reservation_id: *id,
+            reservation_number: format_number(requested.number),
+            restaurant: requested.restaurant.name.clone(),
+            total,
+        });
     }
-    let pending = db::payments::pending_for(&state.pool, &body.reservation_ids).await?;
-    if !pending.is_empty() {
-        return Err(ApiError::conflict(
-            "payment_pending",
-            format!("already in a payment being processed: {pending:?}"),
-        ));
-    }
-    // Random, not time-ordered: the id is also the key of the payment page.
-    let id = Uuid::new_v4();
-    db::payments::insert_payment(
+    let started = match db::payments::start(
         &state.pool,
-        id,
+        state.organisation.id,
         family_id,
-        &body.reservation_ids,
-        amount,
+        &payables,
         now,
+        &caller.meta().to_json(),
     )
-    .await?;
+    .await?
+    {
+        StartOutcome::Started(started) => started,
+        StartOutcome::AlreadyPending(pending) => {
+            return Err(ApiError::conflict(
+                "payment_pending",
+                format!("already in a payment being processed: {pending:?}"),
+            ))
+        }
+    };
+    let id = started.payment_id;
+    let mut status = PaymentStatus::Pending.as_str().to_string();
+    if started.amount.is_zero() {
+        // The credit pays it all: there is nothing to ask the provider.
+        let settled = settle(
+            &state,
+            id,
+            Notification {
+                status: "succeeded".into(),
+                amount: Decimal::ZERO,
+                provider_ref: "credit".into(),
+            },
+            &request_id_of(&headers),
+        )
+        .await?;
+        status = settled.status;
+    }
     Ok((
         StatusCode::CREATED,
         Json(PaymentStarted {
             id,
-            amount: money(amount),
-            status: "pending",
+            amount: money(started.amount),
+            credit_used: money(started.credit_used),
+            status,
             redirect_url: format!("{}/api/v1/payments/{id}/checkout", state.public_url),
         }),
     ))
@@ -158,8 +201,20 @@ pub struct Notification {
 pub struct PaymentState {
     pub id: Uuid,
     pub status: String,
+    pub amount: String,
+    pub credit_used: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub invoice_numbers: Vec<String>,
+    /// Reservations this payment could not pay, whose money goes back.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refunds: Vec<RefundView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RefundView {
+    pub reservation_id: Uuid,
+    /// `places_gone`, `already_cancelled`, `already_paid`, …
+    pub reason: String,
 }
 
 pub fn sign(secret: &[u8], body: &[u8]) -> String {
@@ -217,11 +272,9 @@ pub async fn settle(
     notification: Notification,
     request_id: &str,
 ) -> ApiResult<PaymentState> {
-    let payment = db::payments::payment(&state.pool, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("payment"))?;
     let outcome = match notification.status.as_str() {
-        "succeeded" | "failed" => notification.status.as_str(),
+        "succeeded" => PaymentStatus::Succeeded,
+        "failed" => PaymentStatus::Failed,
         other => {
             return Err(ApiError::bad_request(
                 "malformed_body",
@@ -229,7 +282,10 @@ pub async fn settle(
             ))
         }
     };
-    if outcome == "succeeded" && notification.amount != payment.amount {
+    let payment = db::payments::payment(&state.pool, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("payment"))?;
+    if outcome == PaymentStatus::Succeeded && notification.amount != payment.amount {
         tracing::warn!(payment = %id, notified = %notification.amount, expected = %payment.amount,
             "payment notification refused: amount differs");
         return Err(ApiError::rule(
@@ -240,107 +296,157 @@ pub async fn settle(
             ),
         ));
     }
-    let now = state.clock.now();
-    db::payments::settle(
+    let meta = CommandMeta {
+        actor_id: None,
+        actor_role: "payment_provider".into(),
+        request_id: request_id.to_string(),
+    };
+    let (payment, decision) = db::payments::record_outcome(
         &state.pool,
         id,
         outcome,
-        Some(&notification.provider_ref),
-        now,
+        &notification.provider_ref,
+        state.clock.now(),
+        &meta.to_json(),
     )
-    .await?;
-    let current = db::payments::payment(&state.pool, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("payment"))?;
-    if current.status != outcome {
-        return Err(ApiError::conflict(
-            "payment_already_settled",
-            format!("the payment was already settled as {}", current.status),
-        ));
+    .await?
+    .ok_or_else(|| ApiError::not_found("payment"))?;
+    if decision == Decision::IgnoreLateFailure {
+        tracing::warn!(payment = %id, provider_ref = %notification.provider_ref,
+            "a failure notified after the payment succeeded is ignored: the money is in");
     }
-    let mut invoice_numbers = Vec::new();
-    if outcome == "succeeded" {
+    if payment.status() == PaymentStatus::Succeeded {
         // Done on every succeeded notification, and idempotent: a retry after a crash half-way
         // finishes the work instead of skipping it.
-        let meta = CommandMeta {
-            actor_id: None,
-            actor_role: "payment_provider".into(),
-            request_id: request_id.to_string(),
-        };
-        let mut lines = Vec::new();
-        for reservation_id in &payment.reservation_ids {
-            let before = state.commands.load(*reservation_id).await?;
+        complete_success(state, &payment, &meta).await?;
+    }
+    payment_state(state, &payment).await
+}
+
+/// Pays each reservation of a succeeded payment, records a refund for those that can no longer
+/// be paid, and issues the invoice of the others.
+async fn complete_success(
+    state: &AppState,
+    payment: &db::payments::PaymentRow,
+    meta: &CommandMeta,
+) -> ApiResult<()> {
+    let allocations = db::payments::allocations(&state.pool, payment.id).await?;
+    let mut lines = Vec::new();
+    for allocation in &allocations {
+        let before = state.commands.load(allocation.reservation_id).await?;
+        let paid = if before.paid_by == Some(payment.id) {
+            before
+        } else {
             let command = ReservationCommand::Pay {
-                actor: crate::domain::reservation::Actor::System,
-                payment_id: id,
-                amount: before.total,
+                actor: Actor::System,
+                payment_id: payment.id,
+                amount: allocation.total,
             };
-            let paid = match state
+            match state
                 .commands
-                .execute(*reservation_id, command, &meta)
+                .execute(allocation.reservation_id, command, meta)
                 .await
             {
                 Ok(reservation) => reservation,
-                Err(CommandError::Refused(ReservationError::AlreadyPaid)) => before,
-                Err(CommandError::Refused(refusal)) => {
-                    tracing::warn!(payment = %id, reservation = %reservation_id, %refusal,
-                        "payment arrived for a reservation that can no longer be paid; refund due");
+                Err(CommandError::Refused(refusal)) if refusal.kind() != ErrorKind::Internal => {
+                    db::payments::record_refund(
+                        &state.pool,
+                        payment.id,
+                        allocation,
+                        refusal.code(),
+                        state.clock.now(),
+                        &meta.to_json(),
+                    )
+                    .await?;
                     continue;
                 }
                 Err(e) => return Err(e.into()),
-            };
-            if let Some(requested) = &paid.requested {
-                let days: Vec<(NaiveDate, Decimal)> =
-                    paid.active_days().map(|d| (d.date, d.unit_price)).collect();
-                lines.extend(invoice::lines_for(
-                    *reservation_id,
-                    &format_number(requested.number),
-                    &format!(
-                        "{} {}",
-                        requested.child.first_name, requested.child.last_name
-                    ),
-                    &requested.restaurant.name,
-                    &format!("{} {}", requested.period.activity, requested.period.label),
-                    &days,
-                ));
             }
+        };
+        if let Some(requested) = &paid.requested {
+            let days: Vec<(NaiveDate, Decimal)> =
+                paid.active_days().map(|d| (d.date, d.unit_price)).collect();
+            lines.extend(invoice::lines_for(
+                allocation.reservation_id,
+                &format_number(requested.number),
+                &format!(
+                    "{} {}",
+                    requested.child.first_name, requested.child.last_name
+                ),
+                &requested.restaurant.name,
+                &format!("{} {}", requested.period.activity, requested.period.label),
+                &days,
+            ));
         }
-        if !lines.is_empty() {
-            let draft = InvoiceDraft {
-                invoice_id: Uuid::now_v7(),
-                issuer: invoicing::issuer(&state.organisation),
-                family_id: payment.family_id,
-                family_name: invoicing::family_name(&state.pool, payment.family_id).await?,
-                kind: InvoiceKind::Payment,
-                payment_id: Some(id),
-                month: None,
-                lines,
-            };
-            invoicing::issue_once(
-                &state.pool,
-                state.clock.as_ref(),
-                &invoicing::payment_key(id),
-                draft,
-                request_id,
-            )
-            .await?;
-        }
-        let issued: Vec<(String,)> = sqlx::query_as(
-            "SELECT e.payload->>'number' FROM invoice_keys k
-               JOIN events e ON e.aggregate_type = 'Invoice' AND e.aggregate_id = k.invoice_id::text
-              WHERE k.organisation_id = $1 AND k.key = $2",
-        )
-        .bind(state.organisation.id)
-        .bind(invoicing::payment_key(id))
-        .fetch_all(&state.pool)
-        .await?;
-        invoice_numbers = issued.into_iter().map(|r| r.0).collect();
     }
+    if !lines.is_empty() {
+        let draft = InvoiceDraft {
+            invoice_id: Uuid::now_v7(),
+            issuer: invoicing::issuer(&state.organisation),
+            family_id: payment.family_id,
+            family_name: invoicing::family_name(&state.pool, payment.family_id).await?,
+            kind: InvoiceKind::Payment,
+            payment_id: Some(payment.id),
+            month: None,
+            lines,
+        };
+        invoicing::issue_once(
+            &state.pool,
+            state.clock.as_ref(),
+            &invoicing::payment_key(payment.id),
+            draft,
+            &meta.request_id,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn payment_state(
+    state: &AppState,
+    payment: &db::payments::PaymentRow,
+) -> ApiResult<PaymentState> {
+    let issued: Vec<(String,)> = sqlx::query_as(
+        "SELECT e.payload->>'number' FROM invoice_keys k
+           JOIN events e ON e.aggregate_type = 'Invoice' AND e.aggregate_id = k.invoice_id::text
+          WHERE k.organisation_id = $1 AND k.key = $2",
+    )
+    .bind(state.organisation.id)
+    .bind(invoicing::payment_key(payment.id))
+    .fetch_all(&state.pool)
+    .await?;
+    let refunds = db::payments::refunds(&state.pool, payment.id)
+        .await?
+        .into_iter()
+        .map(|(reservation_id, reason)| RefundView {
+            reservation_id,
+            reason,
+        })
+        .collect();
     Ok(PaymentState {
-        id,
-        status: outcome.to_string(),
-        invoice_numbers,
+        id: payment.id,
+        status: payment.status.clone(),
+        amount: money(payment.amount),
+        credit_used: money(payment.credit_used),
+        invoice_numbers: issued.into_iter().map(|r| r.0).collect(),
+        refunds,
     })
+}
+
+/// A payment of the family's, as it stands: after the provider's page, the portal shows it.
+#[utoipa::path(get, path = "/api/v1/payments/{id}", tag = "payments", params(("id" = Uuid, Path)),
+    responses((status = 200, body = PaymentState), (status = 404, body = super::error::Problem)))]
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<PaymentState>> {
+    let family_id = caller.family()?;
+    let payment = db::payments::payment(&state.pool, id)
+        .await?
+        .filter(|p| p.family_id == family_id)
+        .ok_or_else(|| ApiError::not_found("payment"))?;
+    payment_state(&state, &payment).await.map(Json)
 }
 
 /// The built-in payment simulator's page, standing in for a provider's card form.
@@ -421,10 +527,7 @@ impl From<InvoiceIssued> for Invoice {
         Invoice {
             id: issued.invoice_id,
             number: issued.number,
-            kind: match issued.kind {
-                InvoiceKind::Payment => "payment".into(),
-                InvoiceKind::Monthly => "monthly".into(),
-            },
+            kind: issued.kind.as_str().into(),
             issued_at: issued.issued_at,
             month: issued.month,
             total: money(issued.total),

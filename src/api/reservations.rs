@@ -14,7 +14,9 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use super::money::money;
 use crate::app::AppState;
-use crate::domain::reservation::{format_number, RequestedDays, Reservation, ReservationCommand};
+use crate::domain::reservation::{
+    format_number, RequestedDays, Reservation, ReservationCommand, ReservationStatus,
+};
 use crate::domain::selection::DaySelection;
 
 #[derive(Deserialize, ToSchema)]
@@ -213,6 +215,11 @@ pub struct Cancellation {
     pub status: &'static str,
     pub cancelled_days: Vec<NaiveDate>,
     pub total: String,
+    /// What the family is credited for paid days (spent by its next payment).
+    pub credited: String,
+    /// The credit note of that credit (`AV-2017-000001`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credit_note: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/reservations/{id}/cancel", tag = "reservations",
@@ -255,10 +262,25 @@ pub async fn cancel(
         })
         .map(|d| d.date)
         .collect();
+    let credited = if before.status == ReservationStatus::Paid {
+        before.total - reservation.total
+    } else {
+        Decimal::ZERO
+    };
+    let credit_note = if credited.is_zero() {
+        None
+    } else {
+        crate::credit_notes::issue_missing(&state, Some(id), &caller.request_id)
+            .await?
+            .pop()
+            .map(|note| note.number)
+    };
     Ok(Json(Cancellation {
         status: reservation.status.as_str(),
         cancelled_days,
         total: money(reservation.total),
+        credited: money(credited),
+        credit_note,
     }))
 }
 

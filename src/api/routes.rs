@@ -20,8 +20,8 @@ use axum::Router;
 
 use super::access::{self, Access};
 use super::{
-    account, admin, audit, auth, family, finance, kitchen, openapi, operations, password, payments,
-    reservations, staff_accounts,
+    account, admin, audit, auth, family, finance, kitchen, ledger, month_end, openapi, operations,
+    password, payments, reservations, staff_accounts,
 };
 use crate::accounts::Role;
 use crate::app::AppState;
@@ -190,6 +190,18 @@ pub fn table() -> Vec<Route> {
             FINANCE,
             finance::invoices,
         ),
+        route(
+            Method::GET,
+            "/api/v1/finance/exports/{document}",
+            FINANCE,
+            month_end::export,
+        ),
+        route(
+            Method::GET,
+            "/api/v1/finance/reconciliation",
+            FINANCE,
+            month_end::reconciliation,
+        ),
         route(Method::GET, "/api/v1/audit/events", AUDITOR, audit::events),
         // Families
         route(Method::GET, "/api/v1/family", Family, family::family),
@@ -237,7 +249,9 @@ pub fn table() -> Vec<Route> {
         ),
         route(Method::GET, "/api/v1/cart", Family, payments::cart),
         route(Method::POST, "/api/v1/payments", Family, payments::create),
+        route(Method::GET, "/api/v1/payments/{id}", Family, payments::show),
         route(Method::GET, "/api/v1/invoices", Family, payments::invoices),
+        route(Method::GET, "/api/v1/ledger", Family, ledger::ledger),
         // The payment provider and the built-in payment simulator
         route(
             Method::POST,

@@ -211,7 +211,48 @@ async fn apply_places(
         }
         ReservationEvent::ReservationExpired(_) => release(tx, reservation_id, None).await?,
         ReservationEvent::DaysCancelled(e) => release(tx, reservation_id, Some(&e.days)).await?,
+        ReservationEvent::ReservationReinstated(e) => retake(tx, reservation_id, &e.days).await?,
         ReservationEvent::ReservationConfirmed(_) | ReservationEvent::ReservationPaid(_) => {}
+    }
+    Ok(())
+}
+
+/// Takes again the places an expired reservation had released, all or none: the child's meal
+/// must still be free and every day must have a place left.
+async fn retake(
+    tx: &mut PgConnection,
+    reservation_id: Uuid,
+    dates: &[chrono::NaiveDate],
+) -> Result<(), PersistenceError> {
+    let inserted = sqlx::query(
+        "INSERT INTO held_days (reservation_id, child_id, restaurant_id, service, date)
+         SELECT $1, (r.e->'child'->>'id')::uuid, (r.e->'restaurant'->>'id')::uuid,
+                r.e->'period'->'service'->>'label', d
+           FROM (SELECT payload->'ReservationRequested' AS e, aggregate_type, aggregate_id, sequence
+                   FROM events) r, unnest($2::date[]) AS d
+          WHERE r.aggregate_type = 'Reservation' AND r.aggregate_id = $1::text AND r.sequence = 1",
+    )
+    .bind(reservation_id)
+    .bind(dates)
+    .execute(&mut *tx)
+    .await
+    .map_err(database)?;
+    if inserted.rows_affected() as usize != dates.len() {
+        return Err(conflict());
+    }
+    let taken = sqlx::query(
+        "UPDATE places p SET taken = p.taken + 1 FROM held_days h
+          WHERE h.reservation_id = $1 AND h.date = ANY($2)
+            AND p.restaurant_id = h.restaurant_id AND p.service = h.service AND p.date = h.date
+            AND p.taken < p.capacity",
+    )
+    .bind(reservation_id)
+    .bind(dates)
+    .execute(&mut *tx)
+    .await
+    .map_err(database)?;
+    if taken.rows_affected() as usize != dates.len() {
+        return Err(conflict());
     }
     Ok(())
 }

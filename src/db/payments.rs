@@ -1,9 +1,16 @@
-//! Payments started by families and settled by the provider's notifications.
+//! Payments: the row that decides which notification still has an effect, and the `Payment`
+//! events, stored together in one transaction so that they can never disagree.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use sqlx::PgPool;
+use serde_json::Value;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
+
+use crate::domain::payment::{
+    self, allocate, decide, Allocation, Decision, Payable, PaymentEvent, PaymentFailed,
+    PaymentStarted, PaymentStatus, PaymentSucceeded, RefundDue,
+};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PaymentRow {
@@ -11,68 +18,286 @@ pub struct PaymentRow {
     pub family_id: Uuid,
     pub reservation_ids: Vec<Uuid>,
     pub amount: Decimal,
+    pub credit_used: Decimal,
     pub status: String,
     pub provider_ref: Option<String>,
 }
 
-pub async fn insert_payment(
-    pool: &PgPool,
-    id: Uuid,
-    family_id: Uuid,
-    reservation_ids: &[Uuid],
-    amount: Decimal,
-    now: DateTime<Utc>,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO payments (id, family_id, reservation_ids, amount, status, created_at)
-         VALUES ($1, $2, $3, $4, 'pending', $5)",
-    )
-    .bind(id)
-    .bind(family_id)
-    .bind(reservation_ids)
-    .bind(amount)
-    .bind(now)
-    .execute(pool)
-    .await?;
-    Ok(())
+impl PaymentRow {
+    pub fn status(&self) -> PaymentStatus {
+        PaymentStatus::parse(&self.status).unwrap_or(PaymentStatus::Pending)
+    }
 }
 
+const COLUMNS: &str = "id, family_id, reservation_ids, amount, credit_used, status, provider_ref";
+
 pub async fn payment(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<PaymentRow>> {
-    sqlx::query_as("SELECT id, family_id, reservation_ids, amount, status, provider_ref FROM payments WHERE id = $1")
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM payments WHERE id = $1"))
         .bind(id)
         .fetch_optional(pool)
         .await
 }
 
-/// Reservations among `ids` already inside a payment that has not been settled.
-pub async fn pending_for(pool: &PgPool, ids: &[Uuid]) -> sqlx::Result<Vec<Uuid>> {
-    let rows: Vec<(Uuid,)> = sqlx::query_as(
-        "SELECT DISTINCT r FROM payments, unnest(reservation_ids) AS r
-          WHERE status = 'pending' AND reservation_ids && $1 AND r = ANY($1)",
+/// The allocations of a payment, as started.
+pub async fn allocations(pool: &PgPool, id: Uuid) -> anyhow::Result<Vec<Allocation>> {
+    let (payload,): (Value,) = sqlx::query_as(
+        "SELECT payload FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = 1",
     )
-    .bind(ids)
-    .fetch_all(pool)
+    .bind(payment::AGGREGATE_TYPE)
+    .bind(id.to_string())
+    .fetch_one(pool)
     .await?;
-    Ok(rows.into_iter().map(|r| r.0).collect())
+    match serde_json::from_value(payload)? {
+        PaymentEvent::PaymentStarted(started) => Ok(started.allocations),
+        other => anyhow::bail!("payment {id} starts with {}", other.event_type()),
+    }
 }
 
-/// Moves a pending payment to its outcome. Answers false when it was already settled, which is
-/// how a repeated notification ends up having the effect of one.
-pub async fn settle(
+/// The family's credit that a new payment may spend.
+pub async fn available_credit(pool: &PgPool, family_id: Uuid) -> sqlx::Result<Decimal> {
+    let row: Option<(Decimal,)> =
+        sqlx::query_as("SELECT available FROM family_credits WHERE family_id = $1")
+            .bind(family_id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(|r| r.0).unwrap_or_default())
+}
+
+pub enum StartOutcome {
+    Started(PaymentStarted),
+    /// Some reservations are already in a payment the provider has not settled.
+    AlreadyPending(Vec<Uuid>),
+}
+
+/// Starts a payment of `payables`, spending the family's credit first. The family's row is
+/// locked for the transaction, so two payments of one family are started one after the other:
+/// neither can spend the same credit or include the same reservation.
+pub async fn start(
     pool: &PgPool,
-    id: Uuid,
-    status: &str,
-    provider_ref: Option<&str>,
+    organisation_id: Uuid,
+    family_id: Uuid,
+    payables: &[Payable],
     now: DateTime<Utc>,
-) -> sqlx::Result<bool> {
-    let result = sqlx::query(
-        "UPDATE payments SET status = $2, provider_ref = $3, settled_at = $4 WHERE id = $1 AND status = 'pending'",
+    metadata: &Value,
+) -> anyhow::Result<StartOutcome> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT 1 FROM families WHERE id = $1 FOR UPDATE")
+        .bind(family_id)
+        .execute(&mut *tx)
+        .await?;
+    let ids: Vec<Uuid> = payables.iter().map(|p| p.reservation_id).collect();
+    let pending: Vec<(Uuid,)> = sqlx::query_as(
+        "SELECT DISTINCT r FROM payments, unnest(reservation_ids) AS r
+          WHERE family_id = $1 AND status = 'pending' AND r = ANY($2)",
+    )
+    .bind(family_id)
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await?;
+    if !pending.is_empty() {
+        return Ok(StartOutcome::AlreadyPending(
+            pending.into_iter().map(|r| r.0).collect(),
+        ));
+    }
+    let credit: Option<(Decimal,)> =
+        sqlx::query_as("SELECT available FROM family_credits WHERE family_id = $1")
+            .bind(family_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let allocations = allocate(payables, credit.map(|c| c.0).unwrap_or_default());
+    let credit_used: Decimal = allocations.iter().map(|a| a.credit).sum();
+    let amount: Decimal = allocations.iter().map(|a| a.cash).sum();
+    // Random, not time-ordered: the id is also the key of the payment page.
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO payments (id, family_id, reservation_ids, amount, credit_used, status, created_at, version)
+         VALUES ($1, $2, $3, $4, $5, 'pending', $6, 1)",
     )
     .bind(id)
-    .bind(status)
-    .bind(provider_ref)
+    .bind(family_id)
+    .bind(&ids)
+    .bind(amount)
+    .bind(credit_used)
     .bind(now)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
-    Ok(result.rows_affected() == 1)
+    adjust_credit(&mut tx, family_id, -credit_used).await?;
+    let started = PaymentStarted {
+        payment_id: id,
+        organisation_id,
+        family_id,
+        allocations,
+        amount,
+        credit_used,
+        started_at: now,
+    };
+    append(
+        &mut tx,
+        id,
+        1,
+        &PaymentEvent::PaymentStarted(started.clone()),
+        metadata,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StartOutcome::Started(started))
+}
+
+/// Records a provider's outcome, if it still has an effect. Answers the payment after it and
+/// what was decided; `None` for an unknown payment.
+pub async fn record_outcome(
+    pool: &PgPool,
+    id: Uuid,
+    outcome: PaymentStatus,
+    provider_ref: &str,
+    now: DateTime<Utc>,
+    metadata: &Value,
+) -> anyhow::Result<Option<(PaymentRow, Decision)>> {
+    let mut tx = pool.begin().await?;
+    let Some(current) = lock(&mut tx, id).await? else {
+        return Ok(None);
+    };
+    let decision = decide(current.status(), outcome);
+    if let Decision::Record(status) = decision {
+        let event = match status {
+            PaymentStatus::Succeeded => {
+                if current.status() == PaymentStatus::Failed {
+                    // Its credit was released by the failure; the success spends it again.
+                    adjust_credit(&mut tx, current.family_id, -current.credit_used).await?;
+                }
+                PaymentEvent::PaymentSucceeded(PaymentSucceeded {
+                    provider_ref: provider_ref.to_string(),
+                    amount: current.amount,
+                    succeeded_at: now,
+                })
+            }
+            PaymentStatus::Failed | PaymentStatus::Pending => {
+                adjust_credit(&mut tx, current.family_id, current.credit_used).await?;
+                PaymentEvent::PaymentFailed(PaymentFailed {
+                    provider_ref: provider_ref.to_string(),
+                    failed_at: now,
+                    credit_released: current.credit_used,
+                })
+            }
+        };
+        let (sequence,): (i64,) = sqlx::query_as(
+            "UPDATE payments SET status = $2, provider_ref = $3, settled_at = $4, version = version + 1
+              WHERE id = $1 RETURNING version",
+        )
+        .bind(id)
+        .bind(status.as_str())
+        .bind(provider_ref)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        append(&mut tx, id, sequence, &event, metadata).await?;
+    }
+    let after = lock(&mut tx, id).await?.expect("locked above");
+    tx.commit().await?;
+    Ok(Some((after, decision)))
+}
+
+/// Records that the money for `allocation` goes back: once per payment and reservation.
+pub async fn record_refund(
+    pool: &PgPool,
+    id: Uuid,
+    allocation: &Allocation,
+    reason: &str,
+    now: DateTime<Utc>,
+    metadata: &Value,
+) -> anyhow::Result<bool> {
+    let mut tx = pool.begin().await?;
+    let Some(current) = lock(&mut tx, id).await? else {
+        anyhow::bail!("payment {id} not found");
+    };
+    let inserted = sqlx::query(
+        "INSERT INTO refunds (payment_id, reservation_id, family_id, amount, reason, recorded_at)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+    )
+    .bind(id)
+    .bind(allocation.reservation_id)
+    .bind(current.family_id)
+    .bind(allocation.cash)
+    .bind(reason)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Ok(false);
+    }
+    adjust_credit(&mut tx, current.family_id, allocation.credit).await?;
+    let (sequence,): (i64,) =
+        sqlx::query_as("UPDATE payments SET version = version + 1 WHERE id = $1 RETURNING version")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+    let event = PaymentEvent::RefundDue(RefundDue {
+        reservation_id: allocation.reservation_id,
+        reservation_number: allocation.reservation_number.clone(),
+        restaurant: allocation.restaurant.clone(),
+        amount: allocation.cash,
+        credit_restored: allocation.credit,
+        reason: reason.to_string(),
+        recorded_at: now,
+    });
+    append(&mut tx, id, sequence, &event, metadata).await?;
+    tx.commit().await?;
+    tracing::warn!(payment = %id, reservation = %allocation.reservation_id, amount = %allocation.cash,
+        %reason, "refund due: the money arrived for a reservation that cannot be paid");
+    Ok(true)
+}
+
+/// The refunds recorded for a payment: reservation and reason.
+pub async fn refunds(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<(Uuid, String)>> {
+    sqlx::query_as("SELECT reservation_id, reason FROM refunds WHERE payment_id = $1")
+        .bind(id)
+        .fetch_all(pool)
+        .await
+}
+
+async fn lock(tx: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<PaymentRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM payments WHERE id = $1 FOR UPDATE"
+    ))
+    .bind(id)
+    .fetch_optional(tx)
+    .await
+}
+
+async fn adjust_credit(tx: &mut PgConnection, family_id: Uuid, by: Decimal) -> sqlx::Result<()> {
+    if by.is_zero() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO family_credits (family_id, available) VALUES ($1, $2)
+         ON CONFLICT (family_id) DO UPDATE SET available = family_credits.available + $2",
+    )
+    .bind(family_id)
+    .bind(by)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+async fn append(
+    tx: &mut PgConnection,
+    id: Uuid,
+    sequence: i64,
+    event: &PaymentEvent,
+    metadata: &Value,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(payment::AGGREGATE_TYPE)
+    .bind(id.to_string())
+    .bind(sequence)
+    .bind(event.event_type())
+    .bind(payment::EVENT_VERSION)
+    .bind(serde_json::to_value(event)?)
+    .bind(metadata)
+    .execute(tx)
+    .await?;
+    Ok(())
 }

@@ -24,6 +24,35 @@ pub enum InvoiceKind {
     Payment,
     /// Billed later: one per family and month, to be paid.
     Monthly,
+    /// Paid days cancelled in time: what the family is credited, to be used by its next
+    /// payment. Lines and total are the amounts credited (positive).
+    CreditNote,
+}
+
+impl InvoiceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvoiceKind::Payment => "payment",
+            InvoiceKind::Monthly => "monthly",
+            InvoiceKind::CreditNote => "credit_note",
+        }
+    }
+
+    /// Invoices and credit notes are numbered in separate series, each without gaps.
+    pub fn series(self) -> &'static str {
+        match self {
+            InvoiceKind::CreditNote => "credit_note",
+            InvoiceKind::Payment | InvoiceKind::Monthly => "invoice",
+        }
+    }
+
+    /// `2017-000001` for invoices, `AV-2017-000001` (avoir) for credit notes.
+    pub fn number(self, year: i32, sequence: i64) -> String {
+        match self {
+            InvoiceKind::CreditNote => format!("AV-{}", format_number(year, sequence)),
+            InvoiceKind::Payment | InvoiceKind::Monthly => format_number(year, sequence),
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

@@ -3,6 +3,7 @@
 
 pub mod holidays;
 pub mod invoice;
+pub mod payment;
 pub mod period;
 pub mod reservation;
 pub mod selection;

@@ -5,7 +5,7 @@ use sqlx::types::Json;
 use sqlx::PgConnection;
 
 use super::{Projection, StoredEvent};
-use crate::domain::invoice::{self, InvoiceIssued, InvoiceKind};
+use crate::domain::invoice::{self, InvoiceIssued};
 
 pub struct InvoicesProjection;
 
@@ -37,10 +37,7 @@ impl Projection for InvoicesProjection {
         .bind(issued.issuer.id)
         .bind(issued.family_id)
         .bind(&issued.number)
-        .bind(match issued.kind {
-            InvoiceKind::Payment => "payment",
-            InvoiceKind::Monthly => "monthly",
-        })
+        .bind(issued.kind.as_str())
         .bind(issued.issued_at)
         .bind(&issued.month)
         .bind(issued.payment_id)

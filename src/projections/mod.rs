@@ -4,6 +4,7 @@
 pub mod audit_chain;
 pub mod headcounts;
 pub mod invoices;
+pub mod ledger;
 mod position;
 mod progress;
 pub mod projector;
@@ -21,6 +22,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
     vec![
         Arc::new(reservations::ReservationsProjection),
         Arc::new(invoices::InvoicesProjection),
+        Arc::new(ledger::LedgerProjection),
         Arc::new(audit_chain::AuditChainProjection),
     ]
 }

@@ -108,7 +108,7 @@ impl Projection for ReservationsProjection {
                 };
                 set_status(tx, id, status, day, e.pay_before).await?;
             }
-            ReservationEvent::ReservationPaid(_) => {
+            ReservationEvent::ReservationPaid(_) | ReservationEvent::ReservationReinstated(_) => {
                 set_status(tx, id, ReservationStatus::Paid, day_status::BOOKED, None).await?;
             }
             ReservationEvent::ReservationExpired(_) => {

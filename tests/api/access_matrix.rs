@@ -94,6 +94,8 @@ fn expected(method: &Method, path: &str) -> Option<[u16; 7]> {
         ("GET", "/api/v1/admin/projections") => ADMIN_OK,
         ("GET", "/api/v1/restaurants/{id}/headcounts") => [401, 403, 403, 200, 200, 403, 403],
         ("GET", "/api/v1/finance/invoices") => [401, 403, 403, 403, 403, 200, 403],
+        ("GET", "/api/v1/finance/exports/{document}") => [401, 403, 403, 403, 403, 200, 403],
+        ("GET", "/api/v1/finance/reconciliation") => [401, 403, 403, 403, 403, 200, 403],
         ("GET", "/api/v1/audit/events") => [401, 403, 403, 403, 403, 403, 200],
         ("GET", "/api/v1/audit/logins") => [401, 403, 403, 200, 403, 403, 200],
         ("GET", "/api/v1/family") => FAMILY_READ,
@@ -107,6 +109,9 @@ fn expected(method: &Method, path: &str) -> Option<[u16; 7]> {
         ("GET", "/api/v1/cart") => FAMILY_READ,
         ("POST", "/api/v1/payments") => FAMILY_ID_WRITE,
         ("GET", "/api/v1/invoices") => FAMILY_READ,
+        ("GET", "/api/v1/ledger") => FAMILY_READ,
+        // A payment nobody started: not found for a family, whichever.
+        ("GET", "/api/v1/payments/{id}") => [401, 404, 404, 403, 403, 403, 403],
         // Unsigned: the signature is the only proof that counts, whoever is logged in.
         ("POST", "/api/v1/payments/{id}/notify") => [401; 7],
         // The simulator's page of an unknown payment.
@@ -350,24 +355,27 @@ impl Fixture {
             _ => self.target_family.clone(),
         };
         let random = Uuid::new_v4().to_string();
-        let path_with_ids = path.replace("{child_id}", &side.child_id).replace(
-            "{id}",
-            if path.starts_with("/api/v1/admin/families/") {
-                &family_for_admin_route
-            } else if path.starts_with("/api/v1/admin/periods/") {
-                &self.period_id
-            } else if path.starts_with("/api/v1/restaurants/") {
-                &self.restaurant_id
-            } else if path.starts_with("/api/v1/payments/") {
-                &random
-            } else if path.ends_with("/confirm") {
-                &side.to_confirm
-            } else if path.ends_with("/cancel") {
-                &side.to_cancel
-            } else {
-                &side.to_read
-            },
-        );
+        let path_with_ids = path
+            .replace("{child_id}", &side.child_id)
+            .replace("{document}", "payments")
+            .replace(
+                "{id}",
+                if path.starts_with("/api/v1/admin/families/") {
+                    &family_for_admin_route
+                } else if path.starts_with("/api/v1/admin/periods/") {
+                    &self.period_id
+                } else if path.starts_with("/api/v1/restaurants/") {
+                    &self.restaurant_id
+                } else if path.starts_with("/api/v1/payments/") {
+                    &random
+                } else if path.ends_with("/confirm") {
+                    &side.to_confirm
+                } else if path.ends_with("/cancel") {
+                    &side.to_cancel
+                } else {
+                    &side.to_read
+                },
+            );
         let body = match (method.as_str(), path) {
             ("POST", "/api/v1/auth/login") => {
                 Body::Json(json!({"login": "reserve@example.fr", "password": PASSWORD}))
@@ -422,6 +430,9 @@ impl Fixture {
             "/mot-de-passe" if method == Method::GET => format!("?jeton={}", "0".repeat(64)),
             "/api/v1/restaurants/{id}/headcounts" | "/api/v1/finance/invoices" => {
                 "?from=2017-01-23&to=2017-01-27".to_string()
+            }
+            "/api/v1/finance/exports/{document}" | "/api/v1/finance/reconciliation" => {
+                "?month=2017-01".to_string()
             }
             _ => String::new(),
         };

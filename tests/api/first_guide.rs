@@ -224,6 +224,8 @@ async fn the_first_guide_from_booking_to_payment_and_expiry() {
             "ReservationConfirmed",
             "ReservationRequested",
             "ReservationConfirmed",
+            "PaymentStarted",
+            "PaymentSucceeded",
             "ReservationPaid",
             "InvoiceIssued",
             "ReservationExpired"
@@ -239,8 +241,10 @@ async fn the_first_guide_from_booking_to_payment_and_expiry() {
         assert!(meta["actor_role"].is_string(), "{event_type}: {meta}");
     }
     assert_eq!(metadata[0].1["actor_role"], "family");
-    assert_eq!(metadata[4].1["actor_role"], "payment_provider");
-    assert_eq!(metadata[6].1["actor"], "system");
+    assert_eq!(metadata[4].1["actor_role"], "family");
+    assert_eq!(metadata[5].1["actor_role"], "payment_provider");
+    assert_eq!(metadata[6].1["actor_role"], "payment_provider");
+    assert_eq!(metadata[8].1["actor"], "system");
 }
 
 #[tokio::test]

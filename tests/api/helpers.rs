@@ -175,6 +175,10 @@ pub async fn spawn_app_with(security: SecuritySettings) -> TestApp {
 }
 
 async fn spawn(url: String, now: Option<DateTime<Utc>>, security: SecuritySettings) -> TestApp {
+    // `TEST_LOG=1 cargo test …` shows the service's logs; quiet otherwise.
+    if std::env::var_os("TEST_LOG").is_some() {
+        cantine::telemetry::init();
+    }
     let pool = db::connect(&url, 10).await.expect("test pool");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());

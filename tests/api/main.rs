@@ -13,6 +13,7 @@ mod expiry;
 mod first_guide;
 mod invoices;
 mod isolation;
+mod ledger;
 mod operations;
 mod projections;
 mod projector;

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::commands::{Actor, RequestedDays, ReservationCommand};
 use super::errors::ReservationError;
 use super::events::*;
-use super::services::Services;
+use super::services::{LookupError, Services};
 use super::REQUEST_HOLD_MINUTES;
 use crate::domain::period::{BookingCutoff, DayRefusal, PaymentMode};
 
@@ -54,6 +54,9 @@ pub struct Reservation {
     pub days: Vec<DayState>,
     pub total: Decimal,
     pub pay_before: Option<DateTime<Utc>>,
+    /// The payment that paid it.
+    #[serde(default)]
+    pub paid_by: Option<Uuid>,
 }
 
 impl Reservation {
@@ -284,25 +287,70 @@ impl Reservation {
         Ok(self.total)
     }
 
-    fn pay(
+    /// The provider's word that `amount` was paid. The money is in, so the deadline no longer
+    /// matters: a hold still there is paid; one that expired is paid again if every place is
+    /// still free, and otherwise refused (`places_gone`) so that the payer is refunded.
+    async fn pay(
         &self,
         actor: Actor,
         payment_id: Uuid,
         amount: Decimal,
-        now: DateTime<Utc>,
+        services: &Services,
     ) -> Result<ReservationEvent, ReservationError> {
-        let total = self.payable_amount(actor, now)?;
-        if amount != total {
-            return Err(ReservationError::AmountMismatch {
-                paid: amount,
-                total,
-            });
-        }
+        let now = services.now();
+        let requested = self.visible_to(actor)?;
+        let settled_by_provider = actor == Actor::System;
+        let total = match self.status {
+            ReservationStatus::AwaitingPayment if settled_by_provider => self.total,
+            ReservationStatus::Expired if settled_by_provider && self.pay_before.is_some() => {
+                check_amount(amount, self.total)?;
+                let days: Vec<NaiveDate> = self.active_days().map(|d| d.date).collect();
+                let gone = self.days_taken_since(requested, &days, services).await?;
+                if !gone.is_empty() {
+                    return Err(ReservationError::PlacesGone { days: gone });
+                }
+                return Ok(ReservationEvent::ReservationReinstated(
+                    ReservationReinstated {
+                        paid_at: now,
+                        payment_id,
+                        amount,
+                        days,
+                    },
+                ));
+            }
+            _ => self.payable_amount(actor, now)?,
+        };
+        check_amount(amount, total)?;
         Ok(ReservationEvent::ReservationPaid(ReservationPaid {
             paid_at: now,
             payment_id,
             amount,
         }))
+    }
+
+    /// Among the days of this expired reservation, those whose place went to someone else, or
+    /// on which the child has another meal now.
+    async fn days_taken_since(
+        &self,
+        requested: &ReservationRequested,
+        days: &[NaiveDate],
+        services: &Services,
+    ) -> Result<Vec<NaiveDate>, ReservationError> {
+        let context = match services
+            .booking_context(requested.family_id, requested.child.id, requested.period.id)
+            .await
+        {
+            Ok(context) => context,
+            // The child or the period is gone: nothing can be served.
+            Err(LookupError::UnknownChild | LookupError::UnknownPeriod) => return Ok(days.to_vec()),
+            Err(e) => return Err(e.into()),
+        };
+        let availability = services.availability(&context, days).await?;
+        Ok(days
+            .iter()
+            .filter(|d| availability.full.contains(d) || availability.already_booked.contains(d))
+            .copied()
+            .collect())
     }
 
     fn expire(&self, now: DateTime<Utc>) -> Result<ReservationEvent, ReservationError> {
@@ -367,6 +415,14 @@ impl Reservation {
     }
 }
 
+fn check_amount(paid: Decimal, total: Decimal) -> Result<(), ReservationError> {
+    if paid == total {
+        Ok(())
+    } else {
+        Err(ReservationError::AmountMismatch { paid, total })
+    }
+}
+
 impl Aggregate for Reservation {
     const TYPE: &'static str = "Reservation";
     type Command = ReservationCommand;
@@ -405,7 +461,7 @@ impl Aggregate for Reservation {
                 actor,
                 payment_id,
                 amount,
-            } => self.pay(actor, payment_id, amount, services.now())?,
+            } => self.pay(actor, payment_id, amount, services).await?,
             ReservationCommand::Expire => self.expire(services.now())?,
             ReservationCommand::Cancel { actor, days } => {
                 self.cancel(actor, days, services.now())?
@@ -439,7 +495,14 @@ impl Aggregate for Reservation {
                     ReservationStatus::Confirmed
                 };
             }
-            ReservationEvent::ReservationPaid(_) => self.status = ReservationStatus::Paid,
+            ReservationEvent::ReservationPaid(e) => {
+                self.status = ReservationStatus::Paid;
+                self.paid_by = Some(e.payment_id);
+            }
+            ReservationEvent::ReservationReinstated(e) => {
+                self.status = ReservationStatus::Paid;
+                self.paid_by = Some(e.payment_id);
+            }
             ReservationEvent::ReservationExpired(_) => self.status = ReservationStatus::Expired,
             ReservationEvent::DaysCancelled(e) => {
                 for day in self.days.iter_mut().filter(|d| e.days.contains(&d.date)) {

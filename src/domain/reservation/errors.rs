@@ -62,6 +62,8 @@ pub enum ReservationError {
     PaymentDeadlinePassed,
     #[error("the payment deadline has not passed yet")]
     DeadlineNotReached,
+    #[error("the reservation expired and its places were taken since")]
+    PlacesGone { days: Vec<NaiveDate> },
     #[error("the amount {paid} differs from the total {total}")]
     AmountMismatch { paid: Decimal, total: Decimal },
     #[error("reservation not found")]
@@ -96,6 +98,7 @@ impl ReservationError {
             ReservationError::PaymentDeadlinePassed => "payment_deadline_passed",
             ReservationError::DeadlineNotReached => "deadline_not_reached",
             ReservationError::AmountMismatch { .. } => "amount_mismatch",
+            ReservationError::PlacesGone { .. } => "places_gone",
             ReservationError::NotFound => "not_found",
             ReservationError::Lookup(e) => e.code(),
         }
@@ -123,7 +126,8 @@ impl ReservationError {
             | ReservationError::AlreadyCancelled
             | ReservationError::NotPrepaid
             | ReservationError::HoldExpired
-            | ReservationError::DeadlineNotReached => ErrorKind::Conflict,
+            | ReservationError::DeadlineNotReached
+            | ReservationError::PlacesGone { .. } => ErrorKind::Conflict,
             ReservationError::NotFound => ErrorKind::NotFound,
             ReservationError::Lookup(e) => e.kind(),
         }
@@ -139,7 +143,8 @@ impl ReservationError {
             | ReservationError::NotOpen { days }
             | ReservationError::AlreadyBooked { days }
             | ReservationError::DayFull { days }
-            | ReservationError::UnknownDays { days } => Some(days.clone()),
+            | ReservationError::UnknownDays { days }
+            | ReservationError::PlacesGone { days } => Some(days.clone()),
             ReservationError::NoBookableDay { refused } => {
                 Some(refused.iter().map(|r| r.date).collect())
             }

@@ -61,6 +61,17 @@ pub struct ReservationPaid {
     pub amount: Decimal,
 }
 
+/// A payment that arrived after the reservation expired, accepted because every day's place
+/// was still free: the places are taken again and the reservation is paid.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ReservationReinstated {
+    pub paid_at: DateTime<Utc>,
+    pub payment_id: Uuid,
+    pub amount: Decimal,
+    /// The days whose places are taken again.
+    pub days: Vec<NaiveDate>,
+}
+
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct ReservationExpired {
     pub expired_at: DateTime<Utc>,
@@ -89,6 +100,7 @@ pub enum ReservationEvent {
     ReservationPaid(ReservationPaid),
     ReservationExpired(ReservationExpired),
     DaysCancelled(DaysCancelled),
+    ReservationReinstated(ReservationReinstated),
 }
 
 impl DomainEvent for ReservationEvent {
@@ -99,6 +111,7 @@ impl DomainEvent for ReservationEvent {
             ReservationEvent::ReservationPaid(_) => "ReservationPaid",
             ReservationEvent::ReservationExpired(_) => "ReservationExpired",
             ReservationEvent::DaysCancelled(_) => "DaysCancelled",
+            ReservationEvent::ReservationReinstated(_) => "ReservationReinstated",
         }
         .to_string()
     }
