@@ -147,7 +147,7 @@ async fn payments(
         Decimal,
     );
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT p.id, p.settled_at, f.name, f.id, p.provider_ref, cardinality(p.reservation_ids),
+        "SELECT p.id, p.settled_at, f.name, f.id, p.provider_ref, cardinality(p.reservation_ids)::bigint,
                 p.credit_used, p.amount
            FROM payments p JOIN families f ON f.id = p.family_id
           WHERE f.organisation_id = $1 AND p.status = 'succeeded'

@@ -293,6 +293,36 @@ impl TestApp {
         self.request(Method::POST, path, Some(token), None).await
     }
 
+    /// A text download (CSV exports), asserting 200.
+    pub async fn get_text(&self, path: &str, token: &str) -> String {
+        self.download(path, token, "*/*").await
+    }
+
+    /// The CSV spelling of a route that also answers JSON.
+    pub async fn get_csv(&self, path: &str, token: &str) -> String {
+        self.download(path, token, "text/csv").await
+    }
+
+    async fn download(&self, path: &str, token: &str, accept: &str) -> String {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .bearer_auth(token)
+            .header("accept", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/csv"),
+            "{path}"
+        );
+        response.text().await.unwrap()
+    }
+
     pub async fn raw(&self) -> &reqwest::Client {
         &self.client
     }

@@ -17,6 +17,7 @@ mod ledger;
 mod operations;
 mod projections;
 mod projector;
+mod reconciliation;
 mod retention;
 mod second_guide;
 mod security;
