@@ -37,9 +37,14 @@ const MAX_KEY_LEN: usize = 255;
 /// The headers a replay needs besides the status and the body.
 const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, header::RETRY_AFTER];
 
-/// Routes whose answers carry a new session token. Sessions are only ever stored as hashes, so
-/// these answers are never kept, and the header is ignored there (logging in again is harmless).
-const NEVER_KEPT: [&str; 2] = ["/api/v1/auth/login", "/api/v1/account/password"];
+/// Routes whose answers carry a secret: a new session token, or (the password form shown again
+/// after a mistake) a password link's token. Those are only ever stored as hashes, so these
+/// answers are never kept, and the header is ignored there (doing them again is harmless).
+const NEVER_KEPT: [&str; 3] = [
+    "/api/v1/auth/login",
+    "/api/v1/account/password",
+    "/mot-de-passe",
+];
 
 /// One claim in this many purges the keys past their 24 hours, so the table holds at most a
 /// day of keys plus this many, without a task of its own.
@@ -265,7 +270,10 @@ async fn free(state: &AppState, key: &Key, owner: Uuid) {
 }
 
 fn purge_now_and_then(state: &AppState) {
-    if CLAIMS.fetch_add(1, Ordering::Relaxed) % PURGE_EVERY != 0 {
+    if !CLAIMS
+        .fetch_add(1, Ordering::Relaxed)
+        .is_multiple_of(PURGE_EVERY)
+    {
         return;
     }
     let (pool, now) = (state.pool.clone(), state.clock.now());

@@ -405,3 +405,44 @@ async fn requests_without_a_key_are_untouched() {
         .assert_problem(422, "already_booked");
     assert_eq!(kept_keys(&app).await, 0);
 }
+
+#[tokio::test]
+async fn answers_carrying_a_session_token_are_never_kept() {
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let login = format!("dupont-{}@example.fr", uuid::Uuid::new_v4().simple());
+    app.post(
+        "/api/v1/admin/families",
+        &canteen.admin,
+        json!({"name": "DUPONT", "login": login, "password": "mot-de-passe"}),
+    )
+    .await
+    .assert_status(201);
+    let body = serde_json::to_vec(&json!({"login": login, "password": "mot-de-passe"})).unwrap();
+    let key = || reqwest::header::HeaderValue::from_static("login-once");
+    let path = "/api/v1/auth/login";
+    let first = send_raw(&app, path, None, key(), &[], body.clone()).await;
+    let second = send_raw(&app, path, None, key(), &[], body).await;
+    first.reply.assert_status(200);
+    second.reply.assert_status(200);
+    assert!(!second.replayed);
+    assert_ne!(first.reply.body["token"], second.reply.body["token"]);
+    assert_eq!(kept_keys(&app).await, 0, "no token is stored in clear");
+}
+
+#[tokio::test]
+async fn the_openapi_document_declares_the_header_on_post_routes() {
+    let app = spawn_app().await;
+    let reply = app
+        .request(Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
+    let paths = &reply.assert_status(200)["paths"];
+    let declares = |path: &str| {
+        paths[path]["post"]["parameters"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|p| p["name"] == "Idempotency-Key"))
+    };
+    assert!(declares("/api/v1/reservations"));
+    assert!(declares("/api/v1/payments"));
+    assert!(!declares("/api/v1/auth/login"));
+}
