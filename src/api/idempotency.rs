@@ -23,6 +23,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
+use tracing::Instrument;
 use uuid::Uuid;
 
 use super::error::{ApiError, ApiResult};
@@ -175,13 +176,9 @@ async fn run_first(
     request: Request,
     next: Next,
 ) -> ApiResult<Response> {
-    let task = tokio::spawn(run_and_keep(
-        state.clone(),
-        key.clone(),
-        owner,
-        request,
-        next,
-    ));
+    // In the request's span, so that the handler's logs keep their request id.
+    let run = run_and_keep(state.clone(), key.clone(), owner, request, next);
+    let task = tokio::spawn(run.instrument(tracing::Span::current()));
     match task.await {
         Ok(answer) => answer,
         Err(failure) => {
