@@ -17,7 +17,7 @@ pub struct ApiError {
     pub detail: String,
     pub days: Option<Vec<NaiveDate>>,
     pub outcomes: Option<Vec<Outcome>>,
-    /// Seconds to wait, sent as `Retry-After` (429).
+    /// Seconds to wait, sent as `Retry-After` (429, and 409 while an idempotent request runs).
     pub retry_after: Option<i64>,
 }
 
@@ -64,6 +64,15 @@ impl ApiError {
                 format!("too many attempts: try again in {seconds} s"),
             )
         }
+    }
+
+    /// 413: over the API's body limit (`api::BODY_LIMIT`).
+    pub fn body_too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "the request body is too large",
+        )
     }
 
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
@@ -198,11 +207,7 @@ impl From<anyhow::Error> for ApiError {
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            return ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                "the request body is too large",
-            );
+            return ApiError::body_too_large();
         }
         if let JsonRejection::MissingJsonContentType(_) = rejection {
             return ApiError::bad_request("malformed_body", "send the body as application/json");
@@ -214,11 +219,7 @@ impl From<JsonRejection> for ApiError {
 impl From<FormRejection> for ApiError {
     fn from(rejection: FormRejection) -> Self {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            return ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                "the request body is too large",
-            );
+            return ApiError::body_too_large();
         }
         ApiError::bad_request("malformed_body", rejection.body_text())
     }

@@ -61,7 +61,16 @@ pub fn cors(origins: &[String]) -> Option<CorsLayer> {
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
             .allow_methods([Method::GET, Method::POST, Method::PATCH])
-            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                HeaderName::from_static(super::idempotency::HEADER),
+            ])
+            // A browser client reads these to tell a replay, and when to retry.
+            .expose_headers([
+                HeaderName::from_static(super::idempotency::REPLAYED),
+                header::RETRY_AFTER,
+            ])
             .max_age(std::time::Duration::from_secs(600)),
     )
 }

@@ -14,6 +14,7 @@ pub mod extract;
 pub mod family;
 pub mod finance;
 pub mod headers;
+pub mod idempotency;
 pub mod kitchen;
 pub mod ledger;
 pub mod money;

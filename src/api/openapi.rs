@@ -1,8 +1,14 @@
 //! The OpenAPI document of the contract, generated from the handlers' annotations.
 
+use axum::http::Method;
 use axum::Json;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::Required;
 use utoipa::{Modify, OpenApi};
+
+use super::idempotency;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -51,7 +57,7 @@ use utoipa::{Modify, OpenApi};
         document,
     ),
     components(schemas(super::error::Problem)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &IdempotencyKeyHeader),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;
@@ -66,6 +72,44 @@ impl Modify for BearerAuth {
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
     }
+}
+
+/// The optional `Idempotency-Key` header of every POST route that takes one (`idempotency.rs`).
+struct IdempotencyKeyHeader;
+
+impl Modify for IdempotencyKeyHeader {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let Some(post) = item.post.as_mut() else {
+                continue;
+            };
+            if idempotency::applies_to(&Method::POST, path) {
+                post.parameters
+                    .get_or_insert_with(Vec::new)
+                    .push(idempotency_key_parameter());
+            }
+        }
+    }
+}
+
+fn idempotency_key_parameter() -> Parameter {
+    ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "The same request repeated with the same key (same caller, within 24 hours) gets the \
+             first answer again, with `Idempotent-Replayed: true`, and does nothing else. \
+             1 to 255 visible ASCII characters.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(255))
+                .pattern(Some("^[\\x21-\\x7E]+$")),
+        ))
+        .build()
 }
 
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations", responses((status = 200)))]

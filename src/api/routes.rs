@@ -20,8 +20,8 @@ use axum::Router;
 
 use super::access::{self, Access};
 use super::{
-    account, admin, audit, auth, family, finance, kitchen, ledger, month_end, openapi, operations,
-    password, payments, reservations, staff_accounts,
+    account, admin, audit, auth, family, finance, idempotency, kitchen, ledger, month_end, openapi,
+    operations, password, payments, reservations, staff_accounts,
 };
 use crate::accounts::Role;
 use crate::app::AppState;
@@ -274,10 +274,18 @@ pub fn table() -> Vec<Route> {
     ]
 }
 
-/// The routes of the table, each behind its guard.
+/// The routes of the table, each behind its guard; POST routes also take an `Idempotency-Key`
+/// (`idempotency.rs`), checked after the guard so that only callers the route admits can use
+/// or replay a key.
 pub fn build(state: &AppState) -> Router<AppState> {
     table().into_iter().fold(Router::new(), |router, r| {
         let guard = from_fn_with_state((state.clone(), r.access), access::guard);
-        router.route(r.path, r.handler.route_layer(guard))
+        let handler = if idempotency::applies_to(&r.method, r.path) {
+            r.handler
+                .route_layer(from_fn_with_state(state.clone(), idempotency::layer))
+        } else {
+            r.handler
+        };
+        router.route(r.path, handler.route_layer(guard))
     })
 }

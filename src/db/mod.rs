@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod event_repository;
+pub mod idempotency;
 pub mod payments;
 pub mod places;
 pub mod reference;

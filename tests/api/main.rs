@@ -11,6 +11,7 @@ mod embedded_default;
 mod errors;
 mod expiry;
 mod first_guide;
+mod idempotency;
 mod invoices;
 mod isolation;
 mod ledger;
