@@ -6,4 +6,5 @@ pub mod invoice;
 pub mod period;
 pub mod reservation;
 pub mod selection;
+pub mod tariff;
 pub mod upcasting;

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::*;
 use crate::domain::period::*;
+use crate::domain::tariff::DayPrices;
 
 const FAMILY: Uuid = Uuid::from_u128(1);
 const OTHER_FAMILY: Uuid = Uuid::from_u128(2);
@@ -112,7 +113,7 @@ impl ReservationServices for FakeServices {
                 bookings_open_at: self.opens,
             },
             period,
-            unit_price: dec!(4.15),
+            prices: DayPrices::flat(dec!(4.15)),
             capacity: 120,
         })
     }
