@@ -19,6 +19,7 @@ use crate::db;
 use crate::domain::period::{
     BookingCutoff, Closure, PaymentMode, PeriodRules, ServiceHours, Weekday,
 };
+use crate::domain::tariff::valid_price;
 
 #[derive(Serialize, ToSchema)]
 pub struct Created {
@@ -173,7 +174,7 @@ fn validate_period(body: &NewPeriod) -> ApiResult<()> {
         return Err(invalid("at least one opening day is needed"));
     }
     validate_closures(&body.closures)?;
-    if body.unit_price < Decimal::ZERO || body.unit_price.normalize().scale() > 2 {
+    if !valid_price(body.unit_price) {
         return Err(invalid(
             "unit_price must be a non-negative amount with at most two decimals",
         ));
