@@ -4,18 +4,18 @@
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
 
 /// One income bracket: families whose quotient familial is at most `up_to` euros (inclusive)
 /// pay `unit_price`; `up_to: None` is the open top bracket.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Bracket {
     pub up_to: Option<i32>,
     pub unit_price: Decimal,
 }
 
-/// The brackets of a period from `effective_from` on, until a later list takes over.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// The brackets of a period from `effective_from` on, until a later list takes over. Built only
+/// through [`PriceList::new`], so every list prices every quotient.
+#[derive(Clone, Debug, PartialEq)]
 pub struct PriceList {
     pub effective_from: NaiveDate,
     brackets: Vec<Bracket>,
