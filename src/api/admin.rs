@@ -19,6 +19,7 @@ use crate::db;
 use crate::domain::period::{
     BookingCutoff, Closure, PaymentMode, PeriodRules, ServiceHours, Weekday,
 };
+use crate::domain::tariff::valid_price;
 
 #[derive(Serialize, ToSchema)]
 pub struct Created {
@@ -125,7 +126,7 @@ pub async fn create_period(
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
 
-fn with_public_holidays(
+pub(super) fn with_public_holidays(
     mut closures: Vec<Closure>,
     wanted: bool,
     from: NaiveDate,
@@ -149,6 +150,16 @@ fn invalid(detail: impl Into<String>) -> ApiError {
     ApiError::rule("invalid_period", detail)
 }
 
+pub(super) fn validate_closures(closures: &[Closure]) -> ApiResult<()> {
+    if let Some(closure) = closures.iter().find(|c| c.from > c.to) {
+        return Err(invalid(format!(
+            "closure {} ends before it starts",
+            closure.label
+        )));
+    }
+    Ok(())
+}
+
 fn validate_period(body: &NewPeriod) -> ApiResult<()> {
     non_empty("activity", &body.activity)?;
     non_empty("label", &body.label)?;
@@ -162,13 +173,8 @@ fn validate_period(body: &NewPeriod) -> ApiResult<()> {
     if body.opening_days.is_empty() {
         return Err(invalid("at least one opening day is needed"));
     }
-    if let Some(closure) = body.closures.iter().find(|c| c.from > c.to) {
-        return Err(invalid(format!(
-            "closure {} ends before it starts",
-            closure.label
-        )));
-    }
-    if body.unit_price < Decimal::ZERO || body.unit_price.normalize().scale() > 2 {
+    validate_closures(&body.closures)?;
+    if !valid_price(body.unit_price) {
         return Err(invalid(
             "unit_price must be a non-negative amount with at most two decimals",
         ));

@@ -12,12 +12,14 @@ use uuid::Uuid;
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiPath, ApiQuery, Caller};
 use super::money::money;
+use super::tariffs::paris_today;
 use crate::app::AppState;
 use crate::db;
 use crate::db::reference::{ChildRow, PeriodRow};
 use crate::domain::period::{
     month_bounds, Closure, DayRefusal, PaymentMode, ServiceHours, Weekday,
 };
+use crate::domain::tariff::DayPrices;
 
 #[derive(Serialize, ToSchema)]
 pub struct FamilyView {
@@ -103,14 +105,21 @@ pub async fn establishments(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<Establishment>>> {
-    caller.family()?;
+    let family_id = caller.family()?;
     let restaurants = db::reference::restaurants(&state.pool, state.organisation.id).await?;
+    let quotient = family_quotient(&state, family_id).await?;
+    let mut price_lists =
+        db::tariffs::price_lists_by_period(&state.pool, state.organisation.id).await?;
+    let today = paris_today(&state);
     let mut periods: HashMap<Uuid, Vec<PeriodView>> = HashMap::new();
     for period in db::reference::periods(&state.pool, state.organisation.id).await? {
-        periods
-            .entry(period.restaurant_id)
-            .or_default()
-            .push(period.into());
+        // The price this family pays for a meal today, so that the parents' estimate is theirs.
+        let lists = price_lists.remove(&period.id).unwrap_or_default();
+        let price = DayPrices::new(period.unit_price, lists, quotient).price_on(today);
+        let restaurant_id = period.restaurant_id;
+        let mut view = PeriodView::from(period);
+        view.unit_price = money(price);
+        periods.entry(restaurant_id).or_default().push(view);
     }
     Ok(Json(
         restaurants
@@ -122,6 +131,20 @@ pub async fn establishments(
             })
             .collect(),
     ))
+}
+
+async fn family_quotient(state: &AppState, family_id: Uuid) -> ApiResult<Option<i32>> {
+    db::tariffs::quotient(&state.pool, state.organisation.id, family_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("family"))
+}
+
+/// What this family pays for a meal of the period today.
+async fn price_today(state: &AppState, family_id: Uuid, period: &PeriodRow) -> ApiResult<String> {
+    let quotient = family_quotient(state, family_id).await?;
+    let lists = db::tariffs::price_lists(&state.pool, period.id).await?;
+    let prices = DayPrices::new(period.unit_price, lists, quotient);
+    Ok(money(prices.price_on(paris_today(state))))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -230,7 +253,7 @@ pub async fn calendar(
         child_id,
         period_id: period.id,
         month: query.month,
-        unit_price: money(period.unit_price),
+        unit_price: price_today(&state, family_id, &period).await?,
         booking_rule: rules.booking_cutoff.sentence(),
         days,
     }))

@@ -8,6 +8,7 @@ pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod closures;
 pub mod csv_response;
 pub mod error;
 pub mod extract;
@@ -26,6 +27,7 @@ pub mod payments;
 pub mod reservations;
 pub mod routes;
 pub mod staff_accounts;
+pub mod tariffs;
 
 use std::any::Any;
 

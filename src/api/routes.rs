@@ -20,8 +20,8 @@ use axum::Router;
 
 use super::access::{self, Access};
 use super::{
-    account, admin, audit, auth, family, finance, idempotency, kitchen, ledger, month_end, openapi,
-    operations, password, payments, reservations, staff_accounts,
+    account, admin, audit, auth, closures, family, finance, idempotency, kitchen, ledger,
+    month_end, openapi, operations, password, payments, reservations, staff_accounts, tariffs,
 };
 use crate::accounts::Role;
 use crate::app::AppState;
@@ -52,6 +52,8 @@ const KITCHEN: Access = Access::Staff(&[Role::Kitchen, Role::Admin]);
 const FINANCE: Access = Access::Staff(&[Role::Finance]);
 const AUDITOR: Access = Access::Staff(&[Role::Auditor]);
 const LOGIN_LOG_READERS: Access = Access::Staff(&[Role::Admin, Role::Auditor]);
+/// The quotient familial comes from the family's papers, which the finance office also handles.
+const QUOTIENT_SETTERS: Access = Access::Staff(&[Role::Admin, Role::Finance]);
 
 pub fn table() -> Vec<Route> {
     use Access::{AnyUser, Family, Proof, Public};
@@ -164,6 +166,30 @@ pub fn table() -> Vec<Route> {
             "/api/v1/admin/periods/{id}/capacity",
             ADMIN,
             admin::set_capacity,
+        ),
+        route(
+            Method::PUT,
+            "/api/v1/admin/periods/{id}/closures",
+            ADMIN,
+            closures::replace,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/admin/periods/{id}/tariffs",
+            ADMIN,
+            tariffs::create,
+        ),
+        route(
+            Method::GET,
+            "/api/v1/admin/periods/{id}/tariffs",
+            ADMIN,
+            tariffs::list,
+        ),
+        route(
+            Method::PUT,
+            "/api/v1/admin/families/{id}/quotient",
+            QUOTIENT_SETTERS,
+            tariffs::set_quotient,
         ),
         route(
             Method::GET,

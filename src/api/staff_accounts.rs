@@ -31,6 +31,8 @@ pub struct FamilyAccount {
     pub disabled: bool,
     pub last_login_at: Option<DateTime<Utc>>,
     pub anonymised: bool,
+    /// Quotient familial in euros, set with `PUT .../quotient`; null: unknown (top price).
+    pub quotient_familial: Option<i32>,
 }
 
 impl From<FamilyAccountRow> for FamilyAccount {
@@ -44,6 +46,7 @@ impl From<FamilyAccountRow> for FamilyAccount {
             disabled: row.disabled_at.is_some(),
             last_login_at: row.last_login_at,
             anonymised: row.anonymised_at.is_some(),
+            quotient_familial: row.quotient_familial,
         }
     }
 }

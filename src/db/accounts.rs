@@ -332,6 +332,7 @@ pub struct FamilyAccountRow {
     pub disabled_at: Option<DateTime<Utc>>,
     pub last_login_at: Option<DateTime<Utc>>,
     pub anonymised_at: Option<DateTime<Utc>>,
+    pub quotient_familial: Option<i32>,
 }
 
 pub async fn family_account(
@@ -341,7 +342,7 @@ pub async fn family_account(
 ) -> sqlx::Result<Option<FamilyAccountRow>> {
     sqlx::query_as(
         "SELECT f.id, f.name, u.login, u.password_hash IS NOT NULL AS has_password, u.locked_at,
-                u.disabled_at, u.last_login_at, f.anonymised_at
+                u.disabled_at, u.last_login_at, f.anonymised_at, f.quotient_familial
            FROM families f JOIN users u ON u.family_id = f.id
           WHERE f.id = $1 AND f.organisation_id = $2",
     )

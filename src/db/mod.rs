@@ -9,6 +9,7 @@ pub mod places;
 pub mod reference;
 pub mod reservation_services;
 pub mod retention;
+pub mod tariffs;
 
 use std::time::Duration;
 

@@ -14,6 +14,7 @@ use crate::domain::period::{
     BookingContext, ChildRef, PaymentMode, PeriodRef, PeriodRules, RestaurantRef, ServiceHours,
 };
 use crate::domain::reservation::{Availability, LookupError, ReservationServices};
+use crate::domain::tariff::DayPrices;
 
 pub struct PgReservationServices {
     pool: PgPool,
@@ -42,6 +43,7 @@ struct ContextRow {
     payment: Json<PaymentMode>,
     unit_price: Decimal,
     capacity: i32,
+    quotient_familial: Option<i32>,
 }
 
 fn unavailable(e: sqlx::Error) -> LookupError {
@@ -76,7 +78,8 @@ impl ReservationServices for PgReservationServices {
             "SELECT f.organisation_id, f.id AS family_id,
                     c.first_name AS child_first_name, c.last_name AS child_last_name, c.meal_option,
                     r.id AS restaurant_id, r.name AS restaurant_name,
-                    p.activity, p.label, p.service, p.rules, p.payment, p.unit_price, p.capacity
+                    p.activity, p.label, p.service, p.rules, p.payment, p.unit_price, p.capacity,
+                    f.quotient_familial
                FROM children c
                JOIN families f ON f.id = c.family_id
                JOIN periods p ON p.id = $3
@@ -91,6 +94,9 @@ impl ReservationServices for PgReservationServices {
         .map_err(unavailable)?;
         let row = row.ok_or(LookupError::UnknownPeriod)?;
         let rules = row.rules.0;
+        let price_lists = super::tariffs::price_lists(&self.pool, period_id)
+            .await
+            .map_err(unavailable)?;
         Ok(BookingContext {
             organisation_id: row.organisation_id,
             family_id: row.family_id,
@@ -114,7 +120,7 @@ impl ReservationServices for PgReservationServices {
                 cancellation_cutoff: rules.effective_cancellation_cutoff().clone(),
             },
             rules,
-            unit_price: row.unit_price,
+            prices: DayPrices::new(row.unit_price, price_lists, row.quotient_familial),
             capacity: row.capacity,
         })
     }

@@ -55,12 +55,16 @@ pub async fn gone_families(
 /// Anonymises these families, all or none.
 pub async fn anonymise(pool: &PgPool, families: &[Uuid], now: DateTime<Utc>) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
-    sqlx::query("UPDATE families SET name = $2, anonymised_at = $3 WHERE id = ANY($1)")
-        .bind(families)
-        .bind(ANONYMOUS_FAMILY_NAME)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    // The quotient familial says what the family earned: it goes with the names.
+    sqlx::query(
+        "UPDATE families SET name = $2, anonymised_at = $3, quotient_familial = NULL
+          WHERE id = ANY($1)",
+    )
+    .bind(families)
+    .bind(ANONYMOUS_FAMILY_NAME)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query(
         "UPDATE children SET first_name = $2, last_name = $3, meal_option = 'standard'
           WHERE family_id = ANY($1)",

@@ -7,4 +7,5 @@ pub mod payment;
 pub mod period;
 pub mod reservation;
 pub mod selection;
+pub mod tariff;
 pub mod upcasting;

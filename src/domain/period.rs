@@ -6,9 +6,10 @@ use chrono::{
     DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
 };
 use chrono_tz::Europe::Paris;
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+use super::tariff::DayPrices;
 
 /// A weekday as the contract spells it (`"mon"` … `"sun"`).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -350,7 +351,8 @@ pub struct BookingContext {
     pub restaurant: RestaurantRef,
     pub period: PeriodRef,
     pub rules: PeriodRules,
-    pub unit_price: Decimal,
+    /// This family's price of each meal day in this period.
+    pub prices: DayPrices,
     /// Places per day for the period's service, unless a day says otherwise.
     pub capacity: i32,
 }

@@ -91,6 +91,11 @@ fn expected(method: &Method, path: &str) -> Option<[u16; 7]> {
         ("POST", "/api/v1/admin/families/{id}/children") => ADMIN_CREATE,
         ("POST", "/api/v1/admin/clock") => ADMIN_OK,
         ("PUT", "/api/v1/admin/periods/{id}/capacity") => ADMIN_OK,
+        ("PUT", "/api/v1/admin/periods/{id}/closures") => ADMIN_OK,
+        ("POST", "/api/v1/admin/periods/{id}/tariffs") => ADMIN_CREATE,
+        ("GET", "/api/v1/admin/periods/{id}/tariffs") => ADMIN_OK,
+        // Finance handles the families' papers, the quotient familial among them.
+        ("PUT", "/api/v1/admin/families/{id}/quotient") => [401, 403, 403, 200, 403, 200, 403],
         ("GET", "/api/v1/admin/projections") => ADMIN_OK,
         ("GET", "/api/v1/restaurants/{id}/headcounts") => [401, 403, 403, 200, 200, 403, 403],
         ("GET", "/api/v1/finance/invoices") => [401, 403, 403, 403, 403, 200, 403],
@@ -413,6 +418,19 @@ impl Fixture {
             ("PUT", "/api/v1/admin/periods/{id}/capacity") => {
                 Body::Json(json!({"date": "2017-02-02", "capacity": 100 + n}))
             }
+            // The fixture's own closures: the other rows' days stay open.
+            ("PUT", "/api/v1/admin/periods/{id}/closures") => Body::Json(json!({"closures": [
+                {"from": "2016-12-17", "to": "2017-01-02", "label": "Noël"},
+                {"from": "2017-02-18", "to": "2017-03-05", "label": "Hiver"}
+            ]})),
+            // From June: no day the other rows book or pay.
+            ("POST", "/api/v1/admin/periods/{id}/tariffs") => Body::Json(json!({
+                "effective_from": "2017-06-01",
+                "brackets": [{"up_to": 500, "unit_price": "1.50"}, {"up_to": null, "unit_price": "4.97"}]
+            })),
+            ("PUT", "/api/v1/admin/families/{id}/quotient") => {
+                Body::Json(json!({"quotient": 300 + n}))
+            }
             ("POST", "/api/v1/reservations") => Body::Json(
                 json!({"child_id": side.child_id, "period_id": self.period_id, "days": ["2017-01-30"]}),
             ),
@@ -479,8 +497,9 @@ impl Fixture {
             "SELECT md5(concat_ws('|',
                 (SELECT count(*) FROM events),
                 (SELECT string_agg(id || name || capacity, ',' ORDER BY id) FROM restaurants),
-                (SELECT count(*) FROM periods),
-                (SELECT string_agg(id || name || coalesce(anonymised_at::text, ''), ',' ORDER BY id) FROM families),
+                (SELECT string_agg(id || rules::text, ',' ORDER BY id) FROM periods),
+                (SELECT string_agg(tariff_id::text || position::text || coalesce(up_to::text, '') || unit_price::text, ',' ORDER BY tariff_id, position) FROM tariff_brackets),
+                (SELECT string_agg(id || name || coalesce(anonymised_at::text, '') || coalesce(quotient_familial::text, ''), ',' ORDER BY id) FROM families),
                 (SELECT string_agg(id || first_name || last_name || meal_option, ',' ORDER BY id) FROM children),
                 (SELECT string_agg(id || login || coalesce(password_hash, '') || coalesce(disabled_at::text, '')
                                    || coalesce(locked_at::text, '') || failed_logins, ',' ORDER BY id) FROM users),

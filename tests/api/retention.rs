@@ -84,16 +84,23 @@ async fn families_gone_for_years_are_anonymised_and_their_invoices_and_payments_
     assert_eq!(gone.len(), 1);
     assert_eq!(gone[0].to_string(), dupont.id);
     let events_before = app.event_count().await;
+    sqlx::query("UPDATE families SET quotient_familial = 450 WHERE id = $1::uuid")
+        .bind(&dupont.id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
     retention::anonymise(&app.pool, &gone, now).await.unwrap();
 
     // Personal data is gone from the reference data, the account and the read model.
-    let (name, anonymised): (String, bool) =
-        sqlx::query_as("SELECT name, anonymised_at IS NOT NULL FROM families WHERE id = $1::uuid")
-            .bind(&dupont.id)
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
+    let (name, anonymised, quotient): (String, bool, Option<i32>) = sqlx::query_as(
+        "SELECT name, anonymised_at IS NOT NULL, quotient_familial FROM families WHERE id = $1::uuid",
+    )
+    .bind(&dupont.id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
     assert_eq!((name.as_str(), anonymised), ("Famille anonymisée", true));
+    assert_eq!(quotient, None);
     let (first, last): (String, String) =
         sqlx::query_as("SELECT first_name, last_name FROM children WHERE id = $1::uuid")
             .bind(&dupont.child_id)

@@ -205,7 +205,7 @@ impl Reservation {
                 date,
                 service: context.period.service.label.clone(),
                 meal_option: context.child.meal_option.clone(),
-                unit_price: context.unit_price,
+                unit_price: context.prices.price_on(date),
             })
             .collect();
         let total = booked.iter().map(|d| d.unit_price).sum();

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::*;
 use crate::domain::period::*;
+use crate::domain::tariff::{Bracket, DayPrices, PriceList};
 
 const FAMILY: Uuid = Uuid::from_u128(1);
 const OTHER_FAMILY: Uuid = Uuid::from_u128(2);
@@ -29,6 +30,7 @@ struct FakeServices {
     full: BTreeSet<NaiveDate>,
     already_booked: BTreeSet<NaiveDate>,
     opens: Option<chrono::NaiveDateTime>,
+    prices: DayPrices,
 }
 
 fn d(s: &str) -> NaiveDate {
@@ -112,7 +114,7 @@ impl ReservationServices for FakeServices {
                 bookings_open_at: self.opens,
             },
             period,
-            unit_price: dec!(4.15),
+            prices: self.prices.clone(),
             capacity: 120,
         })
     }
@@ -154,6 +156,7 @@ fn fake(now: DateTime<Utc>, payment: PaymentMode) -> FakeServices {
         full: BTreeSet::new(),
         already_booked: BTreeSet::new(),
         opens: None,
+        prices: DayPrices::flat(dec!(4.15)),
     }
 }
 
@@ -954,4 +957,34 @@ async fn cancelling_paid_days_credits_the_family() {
             reservation_cancelled: false,
             credited: dec!(8.30),
         })]);
+}
+
+#[tokio::test]
+async fn each_day_is_priced_by_the_list_in_effect_that_day() {
+    let mut services = fake(guide_now(), prepaid());
+    let list = PriceList::new(
+        d("2017-01-27"),
+        vec![
+            Bracket {
+                up_to: Some(500),
+                unit_price: dec!(1.50),
+            },
+            Bracket {
+                up_to: None,
+                unit_price: dec!(4.97),
+            },
+        ],
+    )
+    .unwrap();
+    services.prices = DayPrices::new(dec!(4.15), vec![list], Some(450));
+    let events = with(services)
+        .given_no_previous_events()
+        .when_async(request(guide_days()))
+        .await
+        .inspect_result()
+        .unwrap();
+    let requested = requested_of(&events);
+    let prices: Vec<Decimal> = requested.days.iter().map(|d| d.unit_price).collect();
+    assert_eq!(prices, [dec!(4.15), dec!(4.15), dec!(1.50), dec!(1.50)]);
+    assert_eq!(requested.total, dec!(11.30));
 }
