@@ -143,7 +143,10 @@ pub async fn check(
         pool,
         "SELECT count(*) FROM payments p WHERE status = 'succeeded'
             AND NOT EXISTS (SELECT 1 FROM events i
-                             WHERE i.event_type = 'InvoiceIssued' AND i.payload->>'payment_id' = p.id::text)",
+                             WHERE i.event_type = 'InvoiceIssued' AND i.payload->>'kind' <> 'credit_note'
+                               AND i.payload->>'payment_id' = p.id::text)
+            -- A payment whose every reservation was refunded rightly has no invoice.
+            AND (SELECT count(*) FROM refunds r WHERE r.payment_id = p.id) < cardinality(p.reservation_ids)",
     )
     .await?;
     checks.push(verdict(
@@ -158,6 +161,7 @@ pub async fn check(
         pool,
         "SELECT count(*) FROM (SELECT payload->>'payment_id' FROM events
                                  WHERE event_type = 'InvoiceIssued' AND payload->>'payment_id' IS NOT NULL
+                                   AND payload->>'kind' <> 'credit_note'
                                  GROUP BY 1 HAVING count(*) > 1) x",
     )
     .await?;
@@ -217,7 +221,8 @@ pub async fn check(
             AND EXISTS (SELECT 1 FROM events e WHERE e.aggregate_id = r::text
                            AND e.event_type = 'ReservationExpired')
             AND NOT EXISTS (SELECT 1 FROM events e WHERE e.aggregate_id = r::text
-                               AND e.event_type = 'ReservationPaid')",
+                               AND e.event_type IN ('ReservationPaid', 'ReservationReinstated'))
+            AND NOT EXISTS (SELECT 1 FROM refunds f WHERE f.payment_id = p.id AND f.reservation_id = r)",
     )
     .await?;
     checks.push(verdict(
@@ -225,7 +230,7 @@ pub async fn check(
         paid_and_expired == 0 && succeeded_but_expired == 0,
         format!(
             "{paid_and_expired} paid and expired; {succeeded_but_expired} reservations in a \
-             succeeded payment that expired unpaid (refund due)"
+             succeeded payment that expired unpaid and were neither reinstated nor refunded"
         ),
     ));
 
