@@ -11,6 +11,7 @@ use crate::db;
 use crate::db::reference::Organisation;
 use crate::db::reservation_services::PgReservationServices;
 use crate::mail::Mailer;
+use crate::payment_provider::{PaymentProvider, SignedRedirect, Simulator};
 use crate::projections::{self, run_projector, ProjectionProgress, ProjectorHandle};
 use crate::throttle::Throttles;
 use crate::{expiry, invoicing, reconciliation};
@@ -21,6 +22,9 @@ pub const DEV_PAYMENT_SECRET: &str = "cantine-development-payment-secret";
 pub struct Settings {
     pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
     pub payment_secret: Option<String>,
+    /// The page of a provider that hosts its own (`CANTINE_PAYMENT_PAGE_URL`); without it, the
+    /// built-in simulator.
+    pub payment_page_url: Option<String>,
     pub public_url: String,
     pub mailer: Mailer,
     pub security: SecuritySettings,
@@ -69,7 +73,9 @@ pub struct Inner {
     pub commands: ReservationCommands,
     pub progress: Arc<ProjectionProgress>,
     pub expiry_wake: Arc<Notify>,
-    pub payment_secret: Vec<u8>,
+    pub payment_provider: Arc<dyn PaymentProvider>,
+    /// Present when the simulator is the provider: its pages exist only then.
+    pub simulator: Option<Arc<Simulator>>,
     pub organisation: Organisation,
     pub public_url: String,
     pub mailer: Mailer,
@@ -132,6 +138,15 @@ pub async fn build(pool: PgPool, settings: Settings) -> anyhow::Result<(AppState
             DEV_PAYMENT_SECRET.as_bytes().to_vec()
         }
     };
+    let (payment_provider, simulator): (Arc<dyn PaymentProvider>, Option<Arc<Simulator>>) =
+        match &settings.payment_page_url {
+            Some(page) => (Arc::new(SignedRedirect::new(page, &payment_secret)), None),
+            None => {
+                let simulator = Arc::new(Simulator::new(&settings.public_url, &payment_secret));
+                (simulator.clone(), Some(simulator))
+            }
+        };
+    tracing::info!(provider = payment_provider.name(), "payment provider");
     let state = AppState(Arc::new(Inner {
         pool: pool.clone(),
         clock,
@@ -139,7 +154,8 @@ pub async fn build(pool: PgPool, settings: Settings) -> anyhow::Result<(AppState
         commands,
         progress: progress.clone(),
         expiry_wake: Arc::new(Notify::new()),
-        payment_secret,
+        payment_provider,
+        simulator,
         organisation,
         public_url: settings.public_url,
         mailer: settings.mailer,

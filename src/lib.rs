@@ -19,6 +19,7 @@ pub mod expiry;
 pub mod invoicing;
 pub mod mail;
 pub mod password_work;
+pub mod payment_provider;
 pub mod pg_embedded;
 pub mod projections;
 pub mod reconciliation;

@@ -356,6 +356,7 @@ async fn serve() -> anyhow::Result<()> {
         Settings {
             clock_start,
             payment_secret: std::env::var("CANTINE_PAYMENT_SECRET").ok(),
+            payment_page_url: std::env::var("CANTINE_PAYMENT_PAGE_URL").ok(),
             security: SecuritySettings::from_env(&public_url),
             public_url: public_url.clone(),
             mailer,

@@ -6,10 +6,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse};
 use axum::Json;
 use chrono::{DateTime, NaiveDate, Utc};
-use hmac::{Hmac, Mac};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use std::collections::BTreeSet;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -25,6 +23,7 @@ use crate::domain::invoice::{self, InvoiceDraft, InvoiceIssued, InvoiceKind};
 use crate::domain::payment::{Decision, Payable, PaymentStatus};
 use crate::domain::reservation::{format_number, Actor, ErrorKind, ReservationCommand};
 use crate::invoicing;
+use crate::payment_provider::{Checkout, ProviderNotification, Rejected};
 
 #[derive(Serialize, ToSchema)]
 pub struct CartItem {
@@ -165,7 +164,7 @@ pub async fn create(
         let settled = settle(
             &state,
             id,
-            Notification {
+            ProviderNotification {
                 status: "succeeded".into(),
                 amount: Decimal::ZERO,
                 provider_ref: "credit".into(),
@@ -182,7 +181,12 @@ pub async fn create(
             amount: money(started.amount),
             credit_used: money(started.credit_used),
             status,
-            redirect_url: format!("{}/api/v1/payments/{id}/checkout", state.public_url),
+            redirect_url: state.payment_provider.checkout_url(&Checkout {
+                payment_id: id,
+                amount: started.amount,
+                return_url: format!("{}/api/v1/payments/{id}", state.public_url),
+                notify_url: format!("{}/api/v1/payments/{id}/notify", state.public_url),
+            }),
         }),
     ))
 }
@@ -217,23 +221,7 @@ pub struct RefundView {
     pub reason: String,
 }
 
-pub fn sign(secret: &[u8], body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any size");
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
-}
-
-fn signature_valid(secret: &[u8], body: &[u8], header: Option<&str>) -> bool {
-    let Some(hex_sig) = header.and_then(|h| h.trim().strip_prefix("sha256=")) else {
-        return false;
-    };
-    let Ok(expected) = hex::decode(hex_sig) else {
-        return false;
-    };
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any size");
-    mac.update(body);
-    mac.verify_slice(&expected).is_ok()
-}
+pub use crate::payment_provider::sign;
 
 /// The payment provider's notification. Authenticated by its signature, not by a session.
 #[utoipa::path(post, path = "/api/v1/payments/{id}/notify", tag = "payments", request_body = Notification,
@@ -246,30 +234,41 @@ pub async fn notify(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<PaymentState>> {
-    let signature = headers
-        .get("cantine-signature")
-        .and_then(|v| v.to_str().ok());
-    if !signature_valid(&state.payment_secret, &body, signature) {
-        tracing::warn!(payment = %id, "payment notification with a wrong signature refused");
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_signature",
-            "the notification's signature is wrong",
-        ));
-    }
-    let notification: Notification = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request("malformed_body", e.to_string()))?;
-    let request_id = request_id_of(&headers);
-    settle(&state, id, notification, &request_id)
+    let notification = verified(&state, id, &headers, &body)?;
+    settle(&state, id, notification, &request_id_of(&headers))
         .await
         .map(Json)
+}
+
+/// The provider's notification, if it is the provider's.
+fn verified(
+    state: &AppState,
+    id: Uuid,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> ApiResult<ProviderNotification> {
+    state
+        .payment_provider
+        .verify(headers, body)
+        .map_err(|rejected| match rejected {
+            Rejected::Signature => {
+                tracing::warn!(payment = %id, provider = state.payment_provider.name(),
+                    "payment notification with a wrong signature refused");
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_signature",
+                    "the notification's signature is wrong",
+                )
+            }
+            Rejected::Malformed(detail) => ApiError::bad_request("malformed_body", detail),
+        })
 }
 
 /// Applies a notification; repeating it changes nothing more.
 pub async fn settle(
     state: &AppState,
     id: Uuid,
-    notification: Notification,
+    notification: ProviderNotification,
     request_id: &str,
 ) -> ApiResult<PaymentState> {
     let outcome = match notification.status.as_str() {
@@ -454,6 +453,9 @@ pub async fn checkout_page(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Html<String>> {
+    if state.simulator.is_none() {
+        return Err(ApiError::not_found("payment page"));
+    }
     let payment = db::payments::payment(&state.pool, id)
         .await?
         .ok_or_else(|| ApiError::not_found("payment"))?;
@@ -472,21 +474,31 @@ pub struct CheckoutChoice {
     pub outcome: String,
 }
 
-/// The simulator sends the provider's notification to the service itself, signed.
+/// The simulator signs its notification and hands it in through the same door as a real
+/// provider's: verified by the port, then settled.
 pub async fn checkout_submit(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
     headers: HeaderMap,
     ApiForm(choice): ApiForm<CheckoutChoice>,
 ) -> ApiResult<impl IntoResponse> {
+    let Some(simulator) = state.simulator.clone() else {
+        return Err(ApiError::not_found("payment page"));
+    };
     let payment = db::payments::payment(&state.pool, id)
         .await?
         .ok_or_else(|| ApiError::not_found("payment"))?;
-    let notification = Notification {
+    let (body, signature) = simulator.notification(&ProviderNotification {
         status: choice.outcome,
         amount: payment.amount,
         provider_ref: format!("simulator-{}", Uuid::new_v4()),
-    };
+    });
+    let mut signed = HeaderMap::new();
+    signed.insert(
+        crate::payment_provider::SIGNATURE_HEADER,
+        signature.parse().map_err(ApiError::internal)?,
+    );
+    let notification = verified(&state, id, &signed, &body)?;
     let result = settle(&state, id, notification, &request_id_of(&headers)).await?;
     Ok(Html(format!(
         "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Paiement</title></head>

@@ -175,6 +175,29 @@ pub async fn spawn_app_with(security: SecuritySettings) -> TestApp {
 }
 
 async fn spawn(url: String, now: Option<DateTime<Utc>>, security: SecuritySettings) -> TestApp {
+    spawn_with_payment_page(url, now, security, None).await
+}
+
+/// A service whose payment provider hosts its own page at `payment_page_url`.
+pub async fn spawn_app_with_payment_page(payment_page_url: &str) -> TestApp {
+    let app = spawn_app().await;
+    let url = app.database_url.clone();
+    drop(app);
+    spawn_with_payment_page(
+        url,
+        Some(guide_now()),
+        SecuritySettings::default(),
+        Some(payment_page_url.to_string()),
+    )
+    .await
+}
+
+async fn spawn_with_payment_page(
+    url: String,
+    now: Option<DateTime<Utc>>,
+    security: SecuritySettings,
+    payment_page_url: Option<String>,
+) -> TestApp {
     // `TEST_LOG=1 cargo test …` shows the service's logs; quiet otherwise.
     if std::env::var_os("TEST_LOG").is_some() {
         cantine::telemetry::init();
@@ -188,6 +211,7 @@ async fn spawn(url: String, now: Option<DateTime<Utc>>, security: SecuritySettin
         Settings {
             clock_start: now,
             payment_secret: Some(PAYMENT_SECRET.into()),
+            payment_page_url,
             public_url: address.clone(),
             mailer,
             security,

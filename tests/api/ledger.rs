@@ -496,3 +496,85 @@ async fn a_credit_that_covers_everything_pays_at_once_and_a_failed_payment_gives
     assert_eq!(ledger["credit"], "0.00");
     assert_eq!(ledger["balance"], "0.00");
 }
+
+#[tokio::test]
+async fn the_simulator_pays_through_the_same_signed_door_as_a_provider() {
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let family = family_with_child(&app, &canteen.admin, "DUPONT", "Alice").await;
+    let id = book_and_confirm(&app, &canteen, &family, &["2017-01-23"]).await;
+    let payment = start_payment(&app, &family, &[&id]).await;
+    let payment_id = payment["id"].as_str().unwrap();
+    let redirect = payment["redirect_url"].as_str().unwrap();
+    assert_eq!(
+        redirect,
+        format!("{}/api/v1/payments/{payment_id}/checkout", app.address)
+    );
+    let page = app.raw().await.get(redirect).send().await.unwrap();
+    assert!(page.text().await.unwrap().contains("Montant : 4,15 €"));
+    let chosen = app
+        .raw()
+        .await
+        .post(redirect)
+        .form(&[("outcome", "succeeded")])
+        .send()
+        .await
+        .unwrap();
+    assert!(chosen.text().await.unwrap().contains("Paiement accepté"));
+    assert_eq!(reservation_status(&app, &family, &id).await, "paid");
+    let (metadata,): (Value,) = sqlx::query_as(
+        "SELECT metadata FROM events WHERE aggregate_type = 'Payment' AND aggregate_id = $1 AND sequence = 2",
+    )
+    .bind(payment_id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(metadata["actor_role"], "payment_provider");
+}
+
+#[tokio::test]
+async fn a_provider_with_its_own_page_gets_the_payer_and_signs_its_notifications() {
+    let app = spawn_app_with_payment_page("https://paiement.example/payer").await;
+    let canteen = setup_repausset(&app).await;
+    let family = family_with_child(&app, &canteen.admin, "DUPONT", "Alice").await;
+    let id = book_and_confirm(&app, &canteen, &family, &["2017-01-23"]).await;
+    let payment = start_payment(&app, &family, &[&id]).await;
+    let payment_id = payment["id"].as_str().unwrap();
+    let redirect = payment["redirect_url"].as_str().unwrap();
+    assert!(
+        redirect.starts_with(&format!(
+            "https://paiement.example/payer?payment_id={payment_id}&amount=4.15&return_url="
+        )),
+        "{redirect}"
+    );
+    assert!(redirect.contains("notify_url="), "{redirect}");
+    // The simulator is not there: its pages are not found.
+    let page = app
+        .raw()
+        .await
+        .get(format!(
+            "{}/api/v1/payments/{payment_id}/checkout",
+            app.address
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 404);
+    notify(
+        &app,
+        payment_id,
+        succeeded(&payment["amount"], "T-1"),
+        "wrong",
+    )
+    .await
+    .assert_problem(401, "invalid_signature");
+    notify(
+        &app,
+        payment_id,
+        succeeded(&payment["amount"], "T-1"),
+        PAYMENT_SECRET,
+    )
+    .await
+    .assert_status(200);
+    assert_eq!(reservation_status(&app, &family, &id).await, "paid");
+}
