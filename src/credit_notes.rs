@@ -9,8 +9,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::domain::invoice::{self, InvoiceDraft, InvoiceIssued, InvoiceKind};
-use crate::domain::reservation::{format_number, ReservationEvent};
+use crate::domain::invoice::{InvoiceDraft, InvoiceIssued, InvoiceKind};
+use crate::domain::reservation::ReservationEvent;
 use crate::invoicing;
 
 pub fn key(reservation_id: Uuid, sequence: i64) -> String {
@@ -65,17 +65,7 @@ pub async fn issue_missing(
             kind: InvoiceKind::CreditNote,
             payment_id: reservation.paid_by,
             month: None,
-            lines: invoice::lines_for(
-                id,
-                &format_number(requested.number),
-                &format!(
-                    "{} {}",
-                    requested.child.first_name, requested.child.last_name
-                ),
-                &requested.restaurant.name,
-                &format!("{} {}", requested.period.activity, requested.period.label),
-                &days,
-            ),
+            lines: invoicing::reservation_lines(id, requested, &days),
         };
         if let Some(note) = invoicing::issue_once(
             &state.pool,

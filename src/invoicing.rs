@@ -13,6 +13,7 @@ use crate::clock::Clock;
 use crate::db::reference::Organisation;
 use crate::domain::invoice::{self, InvoiceDraft, InvoiceIssued, InvoiceKind, InvoiceLine, Issuer};
 use crate::domain::period::month_bounds;
+use crate::domain::reservation::ReservationRequested;
 
 pub fn issuer(organisation: &Organisation) -> Issuer {
     Issuer {
@@ -84,6 +85,25 @@ pub async fn issue_once(
     tx.commit().await?;
     tracing::info!(invoice = %issued.number, family = %issued.family_id, total = %issued.total, "invoice issued");
     Ok(Some(issued))
+}
+
+/// The lines of `days` of one reservation, named as its request captured them.
+pub fn reservation_lines(
+    reservation_id: Uuid,
+    requested: &ReservationRequested,
+    days: &[(NaiveDate, Decimal)],
+) -> Vec<InvoiceLine> {
+    invoice::lines_for(
+        reservation_id,
+        &crate::domain::reservation::format_number(requested.number),
+        &format!(
+            "{} {}",
+            requested.child.first_name, requested.child.last_name
+        ),
+        &requested.restaurant.name,
+        &format!("{} {}", requested.period.activity, requested.period.label),
+        days,
+    )
 }
 
 pub async fn family_name(pool: &PgPool, family_id: Uuid) -> anyhow::Result<String> {

@@ -19,7 +19,7 @@ use crate::app::AppState;
 use crate::commands::{CommandError, CommandMeta};
 use crate::db;
 use crate::db::payments::StartOutcome;
-use crate::domain::invoice::{self, InvoiceDraft, InvoiceIssued, InvoiceKind};
+use crate::domain::invoice::{InvoiceDraft, InvoiceIssued, InvoiceKind};
 use crate::domain::payment::{Decision, Payable, PaymentStatus};
 use crate::domain::reservation::{format_number, Actor, ErrorKind, ReservationCommand};
 use crate::invoicing;
@@ -365,15 +365,9 @@ async fn complete_success(
         if let Some(requested) = &paid.requested {
             let days: Vec<(NaiveDate, Decimal)> =
                 paid.active_days().map(|d| (d.date, d.unit_price)).collect();
-            lines.extend(invoice::lines_for(
+            lines.extend(invoicing::reservation_lines(
                 allocation.reservation_id,
-                &format_number(requested.number),
-                &format!(
-                    "{} {}",
-                    requested.child.first_name, requested.child.last_name
-                ),
-                &requested.restaurant.name,
-                &format!("{} {}", requested.period.activity, requested.period.label),
+                requested,
                 &days,
             ));
         }
