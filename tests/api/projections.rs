@@ -2,7 +2,6 @@
 //! doubled when a projector dies between batches, rebuilds give the same rows, and the audit
 //! tools see through a hand-edited log.
 
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -279,12 +278,15 @@ async fn a_rebuild_from_zero_gives_identical_rows() {
     assert_eq!(reply.assert_status(200)["total"], 3);
 }
 
-fn cantine(database_url: &str, args: &[&str]) -> (bool, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_cantine"))
+/// Runs the real binary without blocking the runtime: the test's own service (projectors
+/// included) runs on it, and a command like `audit verify` waits for the projectors' locks.
+async fn cantine(database_url: &str, args: &[&str]) -> (bool, String) {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_cantine"))
         .args(args)
         .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "warn")
         .output()
+        .await
         .expect("run cantine");
     (
         output.status.success(),
@@ -295,7 +297,7 @@ fn cantine(database_url: &str, args: &[&str]) -> (bool, String) {
 #[tokio::test]
 async fn audit_verify_passes_a_sound_log_and_catches_hand_edits() {
     let (app, _, _) = populated().await;
-    let (ok, printed) = cantine(&app.database_url, &["audit", "verify"]);
+    let (ok, printed) = cantine(&app.database_url, &["audit", "verify"]).await;
     assert!(ok, "{printed}");
     assert!(printed.contains("differing rows: 0"), "{printed}");
 
@@ -313,7 +315,7 @@ async fn audit_verify_passes_a_sound_log_and_catches_hand_edits() {
     .execute(&app.pool)
     .await
     .unwrap();
-    let (ok, printed) = cantine(&app.database_url, &["audit", "verify"]);
+    let (ok, printed) = cantine(&app.database_url, &["audit", "verify"]).await;
     assert!(!ok, "{printed}");
     assert!(
         printed.contains(&format!("changed events at positions [{position}]")),
@@ -333,7 +335,7 @@ async fn audit_verify_passes_a_sound_log_and_catches_hand_edits() {
         .execute(&app.pool)
         .await
         .unwrap();
-    let (ok, printed) = cantine(&app.database_url, &["audit", "verify"]);
+    let (ok, printed) = cantine(&app.database_url, &["audit", "verify"]).await;
     assert!(!ok);
     assert!(
         printed.contains(&format!("removed events at positions [{last}]")),
@@ -418,7 +420,8 @@ async fn auditors_read_and_export_the_log() {
     let (ok, printed) = cantine(
         &app.database_url,
         &["audit", "export", "--output", file.to_str().unwrap()],
-    );
+    )
+    .await;
     assert!(ok, "{printed}");
     let exported = std::fs::read_to_string(&file).unwrap();
     assert_eq!(exported.lines().count() as i64, app.event_count().await);
