@@ -20,6 +20,7 @@ pub mod invoicing;
 pub mod mail;
 pub mod password_work;
 pub mod pg_embedded;
+pub mod portal;
 pub mod projections;
 pub mod reconciliation;
 pub mod telemetry;

@@ -5,6 +5,8 @@
 //! 1. add one line below: `route(Method::GET, "/api/v1/...", Access::Staff(&[Role::Kitchen, Role::Admin]), handler)`;
 //!    `Access::Family` for a family's own data (the handler takes the family from
 //!    `caller.family()`, never from the request, and answers 404 for another family's ids);
+//!    `Access::Portal` for a family portal page (`src/portal`): the session comes from the
+//!    browser's cookie and every POST must carry the session's CSRF token;
 //! 2. annotate the handler with `#[utoipa::path]` and list it in `openapi.rs` (HTML pages excepted);
 //! 3. add its row to the access matrix test (`tests/api/access_matrix.rs`): the test fails for a
 //!    route of this table, or of the OpenAPI document, that has no row there.
@@ -25,6 +27,7 @@ use super::{
 };
 use crate::accounts::Role;
 use crate::app::AppState;
+use crate::portal;
 
 pub struct Route {
     pub method: Method,
@@ -56,7 +59,7 @@ const LOGIN_LOG_READERS: Access = Access::Staff(&[Role::Admin, Role::Auditor]);
 const QUOTIENT_SETTERS: Access = Access::Staff(&[Role::Admin, Role::Finance]);
 
 pub fn table() -> Vec<Route> {
-    use Access::{AnyUser, Family, Proof, Public};
+    use Access::{AnyUser, Family, Portal, Proof, Public};
     vec![
         route(Method::GET, "/health", Public, super::health),
         route(
@@ -278,6 +281,62 @@ pub fn table() -> Vec<Route> {
         route(Method::GET, "/api/v1/payments/{id}", Family, payments::show),
         route(Method::GET, "/api/v1/invoices", Family, payments::invoices),
         route(Method::GET, "/api/v1/ledger", Family, ledger::ledger),
+        // The family portal's pages (`src/portal`): a cookie session, CSRF on every form
+        route(
+            Method::GET,
+            "/portail.css",
+            Public,
+            portal::assets::stylesheet,
+        ),
+        route(Method::GET, "/connexion", Public, portal::login::page_get),
+        route(Method::POST, "/connexion", Public, portal::login::submit),
+        route(Method::POST, "/deconnexion", Portal, portal::login::logout),
+        route(Method::GET, "/", Portal, portal::home::page_get),
+        route(
+            Method::GET,
+            "/reservation/nouvelle",
+            Portal,
+            portal::booking::page_get,
+        ),
+        route(
+            Method::GET,
+            "/reservation/calendrier",
+            Portal,
+            portal::calendar::page_get,
+        ),
+        route(
+            Method::POST,
+            "/reservation/calendrier",
+            Portal,
+            portal::calendar::submit,
+        ),
+        route(
+            Method::GET,
+            "/reservations/{id}",
+            Portal,
+            portal::reservation::page_get,
+        ),
+        route(
+            Method::POST,
+            "/reservations/{id}/confirmer",
+            Portal,
+            portal::reservation::confirm,
+        ),
+        route(Method::GET, "/panier", Portal, portal::cart::page_get),
+        route(Method::POST, "/panier/paiement", Portal, portal::cart::pay),
+        route(
+            Method::GET,
+            "/paiements/{id}",
+            Portal,
+            portal::cart::payment_page,
+        ),
+        route(
+            Method::GET,
+            "/historique",
+            Portal,
+            portal::history::page_get,
+        ),
+        route(Method::GET, "/factures", Portal, portal::invoices::page_get),
         // The payment provider and the built-in payment simulator
         route(
             Method::POST,
