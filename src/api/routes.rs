@@ -322,6 +322,12 @@ pub fn table() -> Vec<Route> {
             Portal,
             portal::reservation::confirm,
         ),
+        route(
+            Method::POST,
+            "/reservations/{id}/annuler",
+            Portal,
+            portal::reservation::cancel,
+        ),
         route(Method::GET, "/panier", Portal, portal::cart::page_get),
         route(Method::POST, "/panier/paiement", Portal, portal::cart::pay),
         route(
@@ -361,11 +367,13 @@ pub fn table() -> Vec<Route> {
 
 /// The routes of the table, each behind its guard; POST routes also take an `Idempotency-Key`
 /// (`idempotency.rs`), checked after the guard so that only callers the route admits can use
-/// or replay a key.
+/// or replay a key. Portal forms do not: browsers send no such header, the pages redirect after
+/// every form instead, and the key's scope (the `Authorization` header) does not name a cookie
+/// session.
 pub fn build(state: &AppState) -> Router<AppState> {
     table().into_iter().fold(Router::new(), |router, r| {
         let guard = from_fn_with_state((state.clone(), r.access), access::guard);
-        let handler = if idempotency::applies_to(&r.method, r.path) {
+        let handler = if idempotency::applies_to(&r.method, r.path) && r.access != Access::Portal {
             r.handler
                 .route_layer(from_fn_with_state(state.clone(), idempotency::layer))
         } else {

@@ -53,6 +53,8 @@ pub fn french_message(error: &ApiError) -> String {
         "already_expired" => "Cette réservation a expiré.",
         "already_cancelled" => "Cette réservation est annulée.",
         "invalid_selection" => "Ce choix de jours n'est pas valable.",
+        "past_cutoff" => "Le délai est dépassé pour certains jours : ils ne peuvent plus changer.",
+        "unknown_days" => "Ces jours ne font pas partie de la réservation, ou sont déjà annulés.",
         "invalid_parameter" | "malformed_body" => "La demande est incomplète ou mal formée.",
         "too_many_attempts" => "Trop d'essais : patientez un instant avant de réessayer.",
         _ => return error.detail.clone(),

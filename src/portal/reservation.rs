@@ -2,6 +2,7 @@
 //! then the confirmation ("en attente de paiement", pay before 15:38), then its state. Read
 //! through the API's detail handler, confirmed through its confirm handler.
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Response;
 use chrono::Datelike;
@@ -152,6 +153,8 @@ pub async fn page_get(
                     " "
                     button type="submit" class="primary" { "Confirmer la réservation" }
                 }
+                p class="note" { "Sans confirmation, la demande libère ses places au bout d'une heure." }
+                (cancel_form(id, &context.csrf, "Abandonner cette demande"))
             }
         }
         "awaiting_payment" => html! {
@@ -173,6 +176,7 @@ pub async fn page_get(
                 a href="/reservation/nouvelle" { "Nouvelle réservation" } " "
                 a class="button primary" href="/panier" { "Accéder à mon panier" }
             }
+            (cancel_form(id, &context.csrf, "Annuler cette réservation"))
         },
         _ => html! {
             (heading)
@@ -186,6 +190,27 @@ pub async fn page_get(
         Some(&context.nav()),
         content,
     )))
+}
+
+/// Cancels every day still held, through the API's cancel handler (paid days before the
+/// cancellation cut-off become a credit note there).
+pub async fn cancel(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> PortalResult<Response> {
+    let _cancelled =
+        reservations::cancel(State(state.clone()), caller, ApiPath(id), Bytes::new()).await?;
+    Ok(see_other(&format!("/reservations/{id}")))
+}
+
+fn cancel_form(id: Uuid, csrf: &str, label: &str) -> Markup {
+    html! {
+        form method="post" action={"/reservations/" (id) "/annuler"} class="actions" {
+            (csrf_field(csrf))
+            button type="submit" { (label) }
+        }
+    }
 }
 
 pub async fn confirm(

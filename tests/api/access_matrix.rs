@@ -52,7 +52,7 @@ const WHO: [Who; 7] = [
 const HEADER: &str = "| route | access | anonymous | family, own ids | family, other's ids | admin | kitchen | finance | auditor |";
 
 /// Routes that are pages for a browser, not API routes of the OpenAPI document.
-const NOT_IN_OPENAPI: [(&str, &str); 19] = [
+const NOT_IN_OPENAPI: [(&str, &str); 20] = [
     ("GET", "/mot-de-passe"),
     ("POST", "/mot-de-passe"),
     ("GET", "/api/v1/payments/{id}/checkout"),
@@ -68,6 +68,7 @@ const NOT_IN_OPENAPI: [(&str, &str); 19] = [
     ("POST", "/reservation/calendrier"),
     ("GET", "/reservations/{id}"),
     ("POST", "/reservations/{id}/confirmer"),
+    ("POST", "/reservations/{id}/annuler"),
     ("GET", "/panier"),
     ("POST", "/panier/paiement"),
     ("GET", "/paiements/{id}"),
@@ -158,6 +159,7 @@ fn expected(method: &Method, path: &str) -> Option<[u16; 7]> {
         ("POST", "/reservation/calendrier") => PORTAL_ID_FORM,
         ("GET", "/reservations/{id}") => PORTAL_ID_PAGE,
         ("POST", "/reservations/{id}/confirmer") => PORTAL_ID_FORM,
+        ("POST", "/reservations/{id}/annuler") => PORTAL_ID_FORM,
         ("GET", "/panier") => PORTAL_PAGE,
         // The cart holds the reservation that the API's payment row put in a pending payment:
         // a second payment of it is refused, by rule, without changing anything.
@@ -193,6 +195,8 @@ struct Side {
     to_pay: String,
     /// Requested, for the portal's confirm form (the API's confirm row takes `to_confirm`).
     to_confirm_in_portal: String,
+    /// Requested, for the portal's cancel form (the API's cancel row takes `to_cancel`).
+    to_cancel_in_portal: String,
 }
 
 struct Fixture {
@@ -229,7 +233,7 @@ async fn family(
     admin: &str,
     name: &str,
     child: &'static str,
-    days: [&str; 5],
+    days: [&str; 6],
     period: &str,
 ) -> Side {
     let login = format!("{}@example.fr", name.to_lowercase());
@@ -283,6 +287,7 @@ async fn family(
         to_cancel: reservations[2].clone(),
         to_pay: reservations[3].clone(),
         to_confirm_in_portal: reservations[4].clone(),
+        to_cancel_in_portal: reservations[5].clone(),
     }
 }
 
@@ -333,6 +338,7 @@ impl Fixture {
                 "2017-01-26",
                 "2017-01-27",
                 "2017-01-31",
+                "2017-02-03",
             ],
             &period_id,
         )
@@ -348,6 +354,7 @@ impl Fixture {
                 "2017-01-26",
                 "2017-01-27",
                 "2017-01-31",
+                "2017-02-03",
             ],
             &period_id,
         )
@@ -439,6 +446,8 @@ impl Fixture {
                     &random
                 } else if path.ends_with("/confirmer") {
                     &side.to_confirm_in_portal
+                } else if path.ends_with("/annuler") {
+                    &side.to_cancel_in_portal
                 } else if path.ends_with("/confirm") {
                     &side.to_confirm
                 } else if path.ends_with("/cancel") {
@@ -457,7 +466,13 @@ impl Fixture {
             ("POST", "/connexion") => Body::Form(format!(
                 "identifiant=reserve%40example.fr&mot_de_passe={PASSWORD}&csrf={LOGIN_FORM_TOKEN}&suivant=%2F"
             )),
-            ("POST", "/deconnexion" | "/reservations/{id}/confirmer" | "/panier/paiement") => {
+            (
+                "POST",
+                "/deconnexion"
+                | "/reservations/{id}/confirmer"
+                | "/reservations/{id}/annuler"
+                | "/panier/paiement",
+            ) => {
                 Body::Form(format!("csrf={csrf}"))
             }
             // A Thursday the API's booking row does not take.
@@ -560,6 +575,8 @@ impl Fixture {
             m.to_confirm.clone(),
             m.to_cancel.clone(),
             m.to_pay.clone(),
+            m.to_confirm_in_portal.clone(),
+            m.to_cancel_in_portal.clone(),
         ]
     }
 
@@ -577,6 +594,8 @@ impl Fixture {
             d.to_confirm.clone(),
             d.to_cancel.clone(),
             d.to_pay.clone(),
+            d.to_confirm_in_portal.clone(),
+            d.to_cancel_in_portal.clone(),
         ]);
         secrets
     }

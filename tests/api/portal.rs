@@ -201,3 +201,92 @@ async fn staff_cannot_open_a_portal_session() {
         "the staff session opened by the form is closed again"
     );
 }
+
+/// A session opened by the API's login, carried as the portal's cookie.
+fn with_session(request: reqwest::RequestBuilder, token: &str) -> reqwest::RequestBuilder {
+    request.header("cookie", format!("cantine_session={token}"))
+}
+
+#[tokio::test]
+async fn a_bulk_choice_books_what_it_can_and_the_recap_says_what_it_could_not() {
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let family = family_with_child(&app, &canteen.admin, "DUPONT", "Hervé").await;
+    let csrf = cantine::portal::session::csrf_token_for_session(&app.state, &family.token);
+    // "+ tous les lundis" on 11 January: from today to the end of the period.
+    let posted = with_session(
+        client().post(format!("{}/reservation/calendrier", app.address)),
+        &family.token,
+    )
+    .header("content-type", "application/x-www-form-urlencoded")
+    .body(format!(
+        "csrf={csrf}&enfant={}&periode={}&mois=2017-01&choix=tous-mon",
+        family.child_id, canteen.period_id
+    ))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(posted.status(), StatusCode::SEE_OTHER);
+    let recap_path = posted.headers()["location"].to_str().unwrap().to_string();
+    let recap = with_session(
+        client().get(format!("{}{recap_path}", app.address)),
+        &family.token,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(recap.status(), 200);
+    let html = recap.text().await.unwrap();
+    assert!(html.contains("En attente de confirmation"), "{html}");
+    // 16 January is past its cut-off (Tuesday 10th, 09:30); 23 January is the first Monday left.
+    assert!(
+        html.contains("Non réservé : 16/01/2017 - Date limite de réservation dépassée"),
+        "{html}"
+    );
+    assert!(html.contains("lun. 23/01/2017"), "{html}");
+    assert!(!html.contains("mar. 24/01/2017"), "only Mondays: {html}");
+
+    // Abandoning the request gives its places back at once.
+    let id = recap_path.trim_start_matches("/reservations/");
+    let cancelled = with_session(
+        client().post(format!("{}/reservations/{id}/annuler", app.address)),
+        &family.token,
+    )
+    .form(&[("csrf", csrf.as_str())])
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(cancelled.status(), StatusCode::SEE_OTHER);
+    let detail = app
+        .get(&format!("/api/v1/reservations/{id}"), &family.token)
+        .await;
+    assert_eq!(detail.assert_status(200)["status"], "cancelled");
+}
+
+#[tokio::test]
+async fn a_calendar_validated_without_a_day_says_so_in_french() {
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let family = family_with_child(&app, &canteen.admin, "DUPONT", "Hervé").await;
+    let csrf = cantine::portal::session::csrf_token_for_session(&app.state, &family.token);
+    let events = app.event_count().await;
+    let posted = with_session(
+        client().post(format!("{}/reservation/calendrier", app.address)),
+        &family.token,
+    )
+    .header("content-type", "application/x-www-form-urlencoded")
+    .body(format!(
+        "csrf={csrf}&enfant={}&periode={}&mois=2017-01&choix=jours",
+        family.child_id, canteen.period_id
+    ))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(posted.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(posted
+        .text()
+        .await
+        .unwrap()
+        .contains("Cochez au moins un jour libre"));
+    assert_eq!(app.event_count().await, events);
+}
