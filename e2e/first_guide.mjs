@@ -11,7 +11,7 @@
 
 import { chromium } from 'playwright-core';
 import { createRequire } from 'node:module';
-import { mkdirSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,10 @@ if (!base || !login || !password) {
 const here = dirname(fileURLToPath(import.meta.url));
 const shots = process.env.SCREENSHOTS ?? join(here, '..', 'docs', 'screenshots');
 mkdirSync(shots, { recursive: true });
+// A step renamed or removed must not leave its old picture behind.
+for (const old of readdirSync(shots).filter(f => /^(\d\d-.*|echec)\.png$/.test(f))) {
+  rmSync(join(shots, old));
+}
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const deadline = process.env.DEADLINE ?? null;
@@ -59,10 +63,19 @@ async function text() {
   return (await page.locator('body').innerText()).replace(/\s+/g, ' ');
 }
 
+const found = (body, needle) => needle instanceof RegExp ? needle.test(body) : body.includes(needle);
+
+/// Waits (up to 5 s) for the page to show every needle: a click's next page may still be loading.
 async function expectText(...needles) {
-  const body = await text();
+  let body = '';
+  for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
+    await page.waitForLoadState('load').catch(() => {});
+    body = await text().catch(() => '');
+    if (needles.every(needle => found(body, needle))) break;
+    await page.waitForTimeout(100);
+  }
   for (const needle of needles) {
-    check(needle instanceof RegExp ? needle.test(body) : body.includes(needle), `page shows ${needle}`);
+    check(found(body, needle), `page shows ${needle}`);
   }
 }
 
@@ -99,8 +112,9 @@ try {
   await page.keyboard.type(login);
   await page.keyboard.press('Tab');
   await page.keyboard.type(password);
-  await Promise.all([page.waitForLoadState('load'), page.keyboard.press('Enter')]);
-  await page.waitForURL(`${base}/`);
+  // The login form is served at / too: wait for the next page's heading, not the address.
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { level: 1, name: /Mon compte famille/ }).waitFor();
   await expectText('Mon compte famille', 'Quelle action souhaitez-vous effectuer ?', 'Hervé');
   const cookies = await context.cookies(base);
   const session = cookies.find(c => c.name === 'cantine_session');
@@ -127,8 +141,8 @@ try {
   await page.getByRole('link', { name: 'Continuer' }).click();
   await expectText('janvier 2017', 'Légende', 'Réservé', 'En attente de paiement', 'Libre', 'Complet',
     'Fermé', 'Délai dépassé', '+ cette semaine', '+ tous les lundis', "+ tous les jours de l'année");
-  check(await page.locator('li.status-past_cutoff').count() > 0, 'days past the cut-off are marked');
-  check(await page.locator('li.status-closed').count() > 0, 'closed days are marked');
+  check(await page.locator('ul.days li.status-past_cutoff').count() > 0, 'days past the cut-off are marked');
+  check(await page.locator('ul.days li.status-closed').count() > 0, 'closed days are marked');
   for (const day of ['2017-01-23', '2017-01-24', '2017-01-27', '2017-01-31']) {
     const box = page.locator(`#jour-${day}`);
     // By keyboard: focus the box and press the space bar.
@@ -187,6 +201,22 @@ try {
   // The calendar now shows the days booked.
   await page.goto(`${base}/reservations/${await page.locator(`a:has-text("la réservation n° ${number}")`).first().getAttribute('href').then(h => h.split('/').pop())}`);
   await expectText(`Réservation n° ${number}`, 'réservé');
+
+  // The calendar now shows the four days booked; a bulk choice books a whole week at once.
+  await page.goto(`${base}/reservation/nouvelle`);
+  await page.getByRole('link', { name: /DUPONT Hervé/ }).click();
+  await page.getByRole('link', { name: 'Restaurant Scolaire Le Repausset' }).click();
+  await page.getByRole('link', { name: /Restauration Le Repausset 2016-2017/ }).click();
+  await page.getByRole('link', { name: 'Continuer' }).click();
+  check(await page.locator('ul.days li.status-booked').count() === 4, 'the calendar shows the 4 paid days as booked');
+  await page.getByRole('link', { name: /février 2017/ }).click();
+  await expectText('février 2017');
+  await page.getByRole('button', { name: /\+ cette semaine \(semaine du lun\. 06\/02\/2017\)/ }).click();
+  await expectText('Récapitulatif de votre demande', 'lun. 06/02/2017', 'ven. 10/02/2017',
+    '4 × 4,15 € = 16,60 €');
+  await visit('choix-groupe');
+  await page.getByRole('button', { name: 'Abandonner cette demande' }).click();
+  await expectText('✗ Annulée');
 
   // Invoices.
   await page.getByRole('link', { name: 'Mes factures' }).click();
