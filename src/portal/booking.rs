@@ -98,7 +98,11 @@ pub fn rules(restaurant: &str, period: &PeriodView) -> Markup {
                 dd {
                     ul {
                         @for c in &period.closures {
-                            li { (c.label) " : du " (date(c.from)) " au " (date(c.to)) }
+                            @if c.from == c.to {
+                                li { (c.label) " : le " (date(c.from)) }
+                            } @else {
+                                li { (c.label) " : du " (date(c.from)) " au " (date(c.to)) }
+                            }
                         }
                     }
                 }

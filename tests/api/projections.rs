@@ -279,13 +279,22 @@ async fn a_rebuild_from_zero_gives_identical_rows() {
     assert_eq!(reply.assert_status(200)["total"], 3);
 }
 
-fn cantine(database_url: &str, args: &[&str]) -> (bool, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_cantine"))
-        .args(args)
-        .env("DATABASE_URL", database_url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run cantine");
+/// Runs the command off the test's runtime: blocking it would stop the test server's projector
+/// mid-transaction, holding the checkpoint row the command waits for (and the cluster's xmin,
+/// which stalls every other test's projections).
+async fn cantine(database_url: &str, args: &[&str]) -> (bool, String) {
+    let database_url = database_url.to_string();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_cantine"))
+            .args(&args)
+            .env("DATABASE_URL", database_url)
+            .env("RUST_LOG", "warn")
+            .output()
+    })
+    .await
+    .expect("the command's thread")
+    .expect("run cantine");
     (
         output.status.success(),
         String::from_utf8_lossy(&output.stdout).to_string(),
@@ -295,7 +304,7 @@ fn cantine(database_url: &str, args: &[&str]) -> (bool, String) {
 #[tokio::test]
 async fn audit_verify_passes_a_sound_log_and_catches_hand_edits() {
     let (app, _, _) = populated().await;
-    let (ok, printed) = cantine(&app.database_url, &["audit", "verify"]);
+    let (ok, printed) = cantine(&app.database_url, &["audit", "verify"]).await;
     assert!(ok, "{printed}");
     assert!(printed.contains("differing rows: 0"), "{printed}");
 
@@ -313,7 +322,7 @@ async fn audit_verify_passes_a_sound_log_and_catches_hand_edits() {
     .execute(&app.pool)
     .await
     .unwrap();
-    let (ok, printed) = cantine(&app.database_url, &["audit", "verify"]);
+    let (ok, printed) = cantine(&app.database_url, &["audit", "verify"]).await;
     assert!(!ok, "{printed}");
     assert!(
         printed.contains(&format!("changed events at positions [{position}]")),
@@ -333,7 +342,7 @@ async fn audit_verify_passes_a_sound_log_and_catches_hand_edits() {
         .execute(&app.pool)
         .await
         .unwrap();
-    let (ok, printed) = cantine(&app.database_url, &["audit", "verify"]);
+    let (ok, printed) = cantine(&app.database_url, &["audit", "verify"]).await;
     assert!(!ok);
     assert!(
         printed.contains(&format!("removed events at positions [{last}]")),
@@ -418,7 +427,8 @@ async fn auditors_read_and_export_the_log() {
     let (ok, printed) = cantine(
         &app.database_url,
         &["audit", "export", "--output", file.to_str().unwrap()],
-    );
+    )
+    .await;
     assert!(ok, "{printed}");
     let exported = std::fs::read_to_string(&file).unwrap();
     assert_eq!(exported.lines().count() as i64, app.event_count().await);
