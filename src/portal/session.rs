@@ -33,7 +33,11 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// `Secure` only when users reach the service over https: on a plain-http development server a
 /// Secure cookie would never come back.
 fn attributes(state: &AppState) -> &'static str {
-    if state.public_url.starts_with("https://") {
+    attributes_for(&state.public_url)
+}
+
+fn attributes_for(public_url: &str) -> &'static str {
+    if public_url.starts_with("https://") {
         "Path=/; HttpOnly; SameSite=Lax; Secure"
     } else {
         "Path=/; HttpOnly; SameSite=Lax"
@@ -82,4 +86,29 @@ pub fn csrf_valid(state: &AppState, session_hash: &[u8], given: &str) -> bool {
 /// The same token from the session's token itself (tests and tools that log in by the API).
 pub fn csrf_token_for_session(state: &AppState, session_token: &str) -> String {
     csrf_token(state, &crate::accounts::token_hash(session_token))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_secure_exactly_when_users_come_over_https() {
+        let https = attributes_for("https://cantine.example");
+        assert!(https.contains("Secure") && https.contains("HttpOnly"));
+        assert!(https.contains("SameSite=Lax") && https.contains("Path=/"));
+        let http = attributes_for("http://127.0.0.1:8080");
+        assert!(!http.contains("Secure") && http.contains("HttpOnly"));
+    }
+
+    #[test]
+    fn cookies_are_read_by_exact_name() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("x_cantine_session=no; cantine_session=abc; other=1"),
+        );
+        assert_eq!(cookie(&headers, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie(&headers, LOGIN_CSRF_COOKIE), None);
+    }
 }
