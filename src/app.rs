@@ -74,6 +74,9 @@ pub struct Inner {
     pub progress: Arc<ProjectionProgress>,
     pub expiry_wake: Arc<Notify>,
     pub payment_provider: Arc<dyn PaymentProvider>,
+    /// The key of the portal's CSRF tokens (the deployment's one configured secret, which the
+    /// portal labels so that its values never coincide with a payment signature).
+    pub portal_secret: Vec<u8>,
     /// Present when the simulator is the provider: its pages exist only then.
     pub simulator: Option<Arc<Simulator>>,
     pub organisation: Organisation,
@@ -155,6 +158,7 @@ pub async fn build(pool: PgPool, settings: Settings) -> anyhow::Result<(AppState
         progress: progress.clone(),
         expiry_wake: Arc::new(Notify::new()),
         payment_provider,
+        portal_secret: payment_secret.clone(),
         simulator,
         organisation,
         public_url: settings.public_url,

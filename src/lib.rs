@@ -21,6 +21,7 @@ pub mod mail;
 pub mod password_work;
 pub mod payment_provider;
 pub mod pg_embedded;
+pub mod portal;
 pub mod projections;
 pub mod reconciliation;
 pub mod telemetry;

@@ -26,6 +26,10 @@ pub enum Access {
     Proof,
     /// A family session; the family comes from the session.
     Family,
+    /// The family portal's pages: a family session carried by the browser's cookie (never a
+    /// bearer token), and on POST the form's CSRF token of that session. Refusals are French
+    /// pages, not problem+json.
+    Portal,
     /// A logged-in user of any role, acting on their own account (logout, password, login).
     AnyUser,
     /// Staff sessions of these roles.
@@ -40,7 +44,7 @@ impl Access {
     pub fn allows(self, role: Role) -> bool {
         match self {
             Access::Public | Access::Proof | Access::AnyUser => true,
-            Access::Family => role == Role::Family,
+            Access::Family | Access::Portal => role == Role::Family,
             Access::Staff(roles) => role != Role::Family && roles.contains(&role),
         }
     }
@@ -51,6 +55,7 @@ impl Access {
             Access::Public => "public".into(),
             Access::Proof => "signed / capability".into(),
             Access::Family => "family (own data)".into(),
+            Access::Portal => "family (own data), browser session + CSRF".into(),
             Access::AnyUser => "any logged-in user (own account)".into(),
             Access::Staff(roles) => roles
                 .iter()
@@ -68,6 +73,12 @@ pub async fn guard(
     mut request: Request,
     next: Next,
 ) -> Response {
+    if access == Access::Portal {
+        return match crate::portal::guard::admit(&state, request).await {
+            Ok(request) => next.run(request).await,
+            Err(refusal) => refusal,
+        };
+    }
     if access.needs_session() {
         let caller = match authenticate(&state, request.headers()).await {
             Ok(caller) => caller,
@@ -93,19 +104,33 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 
 async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
     let token = bearer_token(headers).ok_or_else(ApiError::unauthorized)?;
-    let session_hash = token_hash(token);
-    let user = db::accounts::session_user(&state.pool, &session_hash, state.clock.now())
+    session_caller(state, token, headers)
         .await?
-        .ok_or_else(ApiError::unauthorized)?;
+        .ok_or_else(ApiError::unauthorized)
+}
+
+/// The caller of a session token, however it came (bearer header or the portal's cookie);
+/// `None` for an unknown, ended or expired session.
+pub async fn session_caller(
+    state: &AppState,
+    token: &str,
+    headers: &HeaderMap,
+) -> Result<Option<Caller>, ApiError> {
+    let session_hash = token_hash(token);
+    let Some(user) =
+        db::accounts::session_user(&state.pool, &session_hash, state.clock.now()).await?
+    else {
+        return Ok(None);
+    };
     let role = Role::parse(&user.role)
         .ok_or_else(|| ApiError::internal(format!("unknown role {}", user.role)))?;
-    Ok(Caller {
+    Ok(Some(Caller {
         user_id: user.user_id,
         role,
         family_id: user.family_id,
         request_id: request_id_of(headers),
         session_hash,
-    })
+    }))
 }
 
 /// Where the request comes from: the peer address, or, only when the service is configured to

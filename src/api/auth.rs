@@ -142,6 +142,25 @@ pub async fn login(
     ClientAddr(client): ClientAddr,
     ApiJson(body): ApiJson<Login>,
 ) -> ApiResult<Json<Session>> {
+    sign_in(&state, &client, &body.login, &body.password)
+        .await
+        .map(Json)
+}
+
+/// Checks a login and password with every rule of the login route (lock, delays, log) and opens
+/// a session: the API's login and the portal's login form both go through here.
+pub async fn sign_in(
+    state: &AppState,
+    client: &str,
+    login: &str,
+    password: &str,
+) -> ApiResult<Session> {
+    let state = state.clone();
+    let client = client.to_string();
+    let body = Login {
+        login: login.to_string(),
+        password: password.to_string(),
+    };
     let now = state.clock.now();
     let typed = body.login.trim();
     let too_long = typed.chars().count() > MAX_LOGIN_CHARS
@@ -205,7 +224,7 @@ pub async fn login(
     db::accounts::log_login_attempt(&state.pool, log(Some(&user), "success")).await?;
     let session = open_session(&state, &user, now).await?;
     tracing::info!(user = %user.id, role = %user.role, "login");
-    Ok(Json(session))
+    Ok(session)
 }
 
 /// A line of the login log; the login only when it names an account.

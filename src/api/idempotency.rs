@@ -41,10 +41,11 @@ const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, h
 /// Routes whose answers carry a secret: a new session token, or (the password form shown again
 /// after a mistake) a password link's token. Those are only ever stored as hashes, so these
 /// answers are never kept, and the header is ignored there (doing them again is harmless).
-const NEVER_KEPT: [&str; 3] = [
+const NEVER_KEPT: [&str; 4] = [
     "/api/v1/auth/login",
     "/api/v1/account/password",
     "/mot-de-passe",
+    "/connexion",
 ];
 
 /// One claim in this many purges the keys past their 24 hours, so the table holds at most a

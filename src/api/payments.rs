@@ -496,7 +496,7 @@ pub async fn checkout_submit(
     let result = settle(&state, id, notification, &request_id_of(&headers)).await?;
     Ok(Html(format!(
         "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Paiement</title></head>
-<body><main><h1>{}</h1></main></body></html>",
+<body><main><h1>{}</h1><p><a href=\"/paiements/{id}\">Retour au portail famille</a></p></main></body></html>",
         if result.status == "succeeded" { "Paiement accepté" } else { "Paiement refusé" }
     )))
 }

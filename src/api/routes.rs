@@ -5,6 +5,8 @@
 //! 1. add one line below: `route(Method::GET, "/api/v1/...", Access::Staff(&[Role::Kitchen, Role::Admin]), handler)`;
 //!    `Access::Family` for a family's own data (the handler takes the family from
 //!    `caller.family()`, never from the request, and answers 404 for another family's ids);
+//!    `Access::Portal` for a family portal page (`src/portal`): the session comes from the
+//!    browser's cookie and every POST must carry the session's CSRF token;
 //! 2. annotate the handler with `#[utoipa::path]` and list it in `openapi.rs` (HTML pages excepted);
 //! 3. add its row to the access matrix test (`tests/api/access_matrix.rs`): the test fails for a
 //!    route of this table, or of the OpenAPI document, that has no row there.
@@ -25,6 +27,7 @@ use super::{
 };
 use crate::accounts::Role;
 use crate::app::AppState;
+use crate::portal;
 
 pub struct Route {
     pub method: Method,
@@ -56,7 +59,7 @@ const LOGIN_LOG_READERS: Access = Access::Staff(&[Role::Admin, Role::Auditor]);
 const QUOTIENT_SETTERS: Access = Access::Staff(&[Role::Admin, Role::Finance]);
 
 pub fn table() -> Vec<Route> {
-    use Access::{AnyUser, Family, Proof, Public};
+    use Access::{AnyUser, Family, Portal, Proof, Public};
     vec![
         route(Method::GET, "/health", Public, super::health),
         route(
@@ -278,6 +281,68 @@ pub fn table() -> Vec<Route> {
         route(Method::GET, "/api/v1/payments/{id}", Family, payments::show),
         route(Method::GET, "/api/v1/invoices", Family, payments::invoices),
         route(Method::GET, "/api/v1/ledger", Family, ledger::ledger),
+        // The family portal's pages (`src/portal`): a cookie session, CSRF on every form
+        route(
+            Method::GET,
+            "/portail.css",
+            Public,
+            portal::assets::stylesheet,
+        ),
+        route(Method::GET, "/connexion", Public, portal::login::page_get),
+        route(Method::POST, "/connexion", Public, portal::login::submit),
+        route(Method::POST, "/deconnexion", Portal, portal::login::logout),
+        route(Method::GET, "/", Portal, portal::home::page_get),
+        route(
+            Method::GET,
+            "/reservation/nouvelle",
+            Portal,
+            portal::booking::page_get,
+        ),
+        route(
+            Method::GET,
+            "/reservation/calendrier",
+            Portal,
+            portal::calendar::page_get,
+        ),
+        route(
+            Method::POST,
+            "/reservation/calendrier",
+            Portal,
+            portal::calendar::submit,
+        ),
+        route(
+            Method::GET,
+            "/reservations/{id}",
+            Portal,
+            portal::reservation::page_get,
+        ),
+        route(
+            Method::POST,
+            "/reservations/{id}/confirmer",
+            Portal,
+            portal::reservation::confirm,
+        ),
+        route(
+            Method::POST,
+            "/reservations/{id}/annuler",
+            Portal,
+            portal::reservation::cancel,
+        ),
+        route(Method::GET, "/panier", Portal, portal::cart::page_get),
+        route(Method::POST, "/panier/paiement", Portal, portal::cart::pay),
+        route(
+            Method::GET,
+            "/paiements/{id}",
+            Portal,
+            portal::cart::payment_page,
+        ),
+        route(
+            Method::GET,
+            "/historique",
+            Portal,
+            portal::history::page_get,
+        ),
+        route(Method::GET, "/factures", Portal, portal::invoices::page_get),
         // The payment provider and the built-in payment simulator
         route(
             Method::POST,
@@ -302,11 +367,13 @@ pub fn table() -> Vec<Route> {
 
 /// The routes of the table, each behind its guard; POST routes also take an `Idempotency-Key`
 /// (`idempotency.rs`), checked after the guard so that only callers the route admits can use
-/// or replay a key.
+/// or replay a key. Portal forms do not: browsers send no such header, the pages redirect after
+/// every form instead, and the key's scope (the `Authorization` header) does not name a cookie
+/// session.
 pub fn build(state: &AppState) -> Router<AppState> {
     table().into_iter().fold(Router::new(), |router, r| {
         let guard = from_fn_with_state((state.clone(), r.access), access::guard);
-        let handler = if idempotency::applies_to(&r.method, r.path) {
+        let handler = if idempotency::applies_to(&r.method, r.path) && r.access != Access::Portal {
             r.handler
                 .route_layer(from_fn_with_state(state.clone(), idempotency::layer))
         } else {

@@ -19,6 +19,7 @@ use cantine::accounts::{hash_password, Role};
 use cantine::api::access::Access;
 use cantine::api::routes;
 use cantine::db;
+use cantine::portal::session::{csrf_token_for_session, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -51,12 +52,32 @@ const WHO: [Who; 7] = [
 const HEADER: &str = "| route | access | anonymous | family, own ids | family, other's ids | admin | kitchen | finance | auditor |";
 
 /// Routes that are pages for a browser, not API routes of the OpenAPI document.
-const NOT_IN_OPENAPI: [(&str, &str); 4] = [
+const NOT_IN_OPENAPI: [(&str, &str); 20] = [
     ("GET", "/mot-de-passe"),
     ("POST", "/mot-de-passe"),
     ("GET", "/api/v1/payments/{id}/checkout"),
     ("POST", "/api/v1/payments/{id}/checkout"),
+    // The family portal (`src/portal`)
+    ("GET", "/portail.css"),
+    ("GET", "/connexion"),
+    ("POST", "/connexion"),
+    ("POST", "/deconnexion"),
+    ("GET", "/"),
+    ("GET", "/reservation/nouvelle"),
+    ("GET", "/reservation/calendrier"),
+    ("POST", "/reservation/calendrier"),
+    ("GET", "/reservations/{id}"),
+    ("POST", "/reservations/{id}/confirmer"),
+    ("POST", "/reservations/{id}/annuler"),
+    ("GET", "/panier"),
+    ("POST", "/panier/paiement"),
+    ("GET", "/paiements/{id}"),
+    ("GET", "/historique"),
+    ("GET", "/factures"),
 ];
+
+/// The login form's double-submit value, sent both as its cookie and its field.
+const LOGIN_FORM_TOKEN: &str = "matrice";
 
 /// The expected status per caller, in the order of [`WHO`]. A new route needs a row here.
 fn expected(method: &Method, path: &str) -> Option<[u16; 7]> {
@@ -68,6 +89,10 @@ fn expected(method: &Method, path: &str) -> Option<[u16; 7]> {
     const ADMIN_OK: [u16; 7] = [401, 403, 403, 200, 403, 403, 403];
     const ADMIN_ACCEPTED: [u16; 7] = [401, 403, 403, 202, 403, 403, 403];
     const OWN_ACCOUNT: [u16; 7] = [401, 200, 200, 200, 200, 200, 200];
+    const PORTAL_PAGE: [u16; 7] = [401, 200, 200, 403, 403, 403, 403];
+    const PORTAL_FORM: [u16; 7] = [401, 303, 303, 403, 403, 403, 403];
+    const PORTAL_ID_PAGE: [u16; 7] = [401, 200, 404, 403, 403, 403, 403];
+    const PORTAL_ID_FORM: [u16; 7] = [401, 303, 404, 403, 403, 403, 403];
     let row = match (method.as_str(), path) {
         ("GET", "/health") => [200; 7],
         ("GET", "/api/v1/openapi.json") => [200; 7],
@@ -122,6 +147,26 @@ fn expected(method: &Method, path: &str) -> Option<[u16; 7]> {
         // The simulator's page of an unknown payment.
         ("GET", "/api/v1/payments/{id}/checkout") => [404; 7],
         ("POST", "/api/v1/payments/{id}/checkout") => [404; 7],
+        // The family portal: pages answer 200, forms 303 to the next page; a page without a
+        // session is the login form (401), staff get a French 403 page.
+        ("GET", "/portail.css") => [200; 7],
+        ("GET", "/connexion") => [200; 7],
+        ("POST", "/connexion") => [303; 7],
+        ("POST", "/deconnexion") => PORTAL_FORM,
+        ("GET", "/") => PORTAL_PAGE,
+        ("GET", "/reservation/nouvelle") => PORTAL_ID_PAGE,
+        ("GET", "/reservation/calendrier") => PORTAL_ID_PAGE,
+        ("POST", "/reservation/calendrier") => PORTAL_ID_FORM,
+        ("GET", "/reservations/{id}") => PORTAL_ID_PAGE,
+        ("POST", "/reservations/{id}/confirmer") => PORTAL_ID_FORM,
+        ("POST", "/reservations/{id}/annuler") => PORTAL_ID_FORM,
+        ("GET", "/panier") => PORTAL_PAGE,
+        // The cart holds the reservation that the API's payment row put in a pending payment:
+        // a second payment of it is refused, by rule, without changing anything.
+        ("POST", "/panier/paiement") => [401, 409, 409, 403, 403, 403, 403],
+        ("GET", "/paiements/{id}") => [401, 404, 404, 403, 403, 403, 403],
+        ("GET", "/historique") => PORTAL_PAGE,
+        ("GET", "/factures") => PORTAL_PAGE,
         _ => return None,
     };
     Some(row)
@@ -129,7 +174,13 @@ fn expected(method: &Method, path: &str) -> Option<[u16; 7]> {
 
 /// Routes after which the caller's session has ended.
 fn ends_session(method: &Method, path: &str) -> bool {
-    method == Method::POST && ["/api/v1/auth/logout", "/api/v1/account/password"].contains(&path)
+    method == Method::POST
+        && [
+            "/api/v1/auth/logout",
+            "/api/v1/account/password",
+            "/deconnexion",
+        ]
+        .contains(&path)
 }
 
 /// A family of the fixture with a reservation for each family route that acts on one.
@@ -142,6 +193,10 @@ struct Side {
     to_confirm: String,
     to_cancel: String,
     to_pay: String,
+    /// Requested, for the portal's confirm form (the API's confirm row takes `to_confirm`).
+    to_confirm_in_portal: String,
+    /// Requested, for the portal's cancel form (the API's cancel row takes `to_cancel`).
+    to_cancel_in_portal: String,
 }
 
 struct Fixture {
@@ -178,7 +233,7 @@ async fn family(
     admin: &str,
     name: &str,
     child: &'static str,
-    days: [&str; 4],
+    days: [&str; 6],
     period: &str,
 ) -> Side {
     let login = format!("{}@example.fr", name.to_lowercase());
@@ -231,6 +286,8 @@ async fn family(
         to_confirm: reservations[1].clone(),
         to_cancel: reservations[2].clone(),
         to_pay: reservations[3].clone(),
+        to_confirm_in_portal: reservations[4].clone(),
+        to_cancel_in_portal: reservations[5].clone(),
     }
 }
 
@@ -275,7 +332,14 @@ impl Fixture {
             &admin,
             "DUPONT",
             "Hervé",
-            ["2017-01-23", "2017-01-24", "2017-01-26", "2017-01-27"],
+            [
+                "2017-01-23",
+                "2017-01-24",
+                "2017-01-26",
+                "2017-01-27",
+                "2017-01-31",
+                "2017-02-03",
+            ],
             &period_id,
         )
         .await;
@@ -284,7 +348,14 @@ impl Fixture {
             &admin,
             "MARTIN",
             "Inès",
-            ["2017-01-23", "2017-01-24", "2017-01-26", "2017-01-27"],
+            [
+                "2017-01-23",
+                "2017-01-24",
+                "2017-01-26",
+                "2017-01-27",
+                "2017-01-31",
+                "2017-02-03",
+            ],
             &period_id,
         )
         .await;
@@ -371,8 +442,12 @@ impl Fixture {
                     &self.period_id
                 } else if path.starts_with("/api/v1/restaurants/") {
                     &self.restaurant_id
-                } else if path.starts_with("/api/v1/payments/") {
+                } else if path.starts_with("/api/v1/payments/") || path.starts_with("/paiements/") {
                     &random
+                } else if path.ends_with("/confirmer") {
+                    &side.to_confirm_in_portal
+                } else if path.ends_with("/annuler") {
+                    &side.to_cancel_in_portal
                 } else if path.ends_with("/confirm") {
                     &side.to_confirm
                 } else if path.ends_with("/cancel") {
@@ -381,7 +456,30 @@ impl Fixture {
                     &side.to_read
                 },
             );
+        // A portal form carries the CSRF token of the caller's own session.
+        let csrf = self
+            .tokens
+            .get(&who)
+            .map(|token| csrf_token_for_session(&self.app.state, token))
+            .unwrap_or_default();
         let body = match (method.as_str(), path) {
+            ("POST", "/connexion") => Body::Form(format!(
+                "identifiant=reserve%40example.fr&mot_de_passe={PASSWORD}&csrf={LOGIN_FORM_TOKEN}&suivant=%2F"
+            )),
+            (
+                "POST",
+                "/deconnexion"
+                | "/reservations/{id}/confirmer"
+                | "/reservations/{id}/annuler"
+                | "/panier/paiement",
+            ) => {
+                Body::Form(format!("csrf={csrf}"))
+            }
+            // A Thursday the API's booking row does not take.
+            ("POST", "/reservation/calendrier") => Body::Form(format!(
+                "csrf={csrf}&enfant={}&periode={}&mois=2017-02&jour=2017-02-02&choix=jours",
+                side.child_id, self.period_id
+            )),
             ("POST", "/api/v1/auth/login") => {
                 Body::Json(json!({"login": "reserve@example.fr", "password": PASSWORD}))
             }
@@ -445,6 +543,14 @@ impl Fixture {
             "/api/v1/children/{child_id}/calendar" => {
                 format!("?period_id={}&month=2017-01", self.period_id)
             }
+            "/reservation/nouvelle" => format!(
+                "?enfant={}&restaurant={}&periode={}",
+                side.child_id, self.restaurant_id, self.period_id
+            ),
+            "/reservation/calendrier" if method == Method::GET => format!(
+                "?enfant={}&periode={}&mois=2017-01",
+                side.child_id, self.period_id
+            ),
             "/mot-de-passe" if method == Method::GET => format!("?jeton={}", "0".repeat(64)),
             "/api/v1/restaurants/{id}/headcounts" | "/api/v1/finance/invoices" => {
                 "?from=2017-01-23&to=2017-01-27".to_string()
@@ -469,6 +575,8 @@ impl Fixture {
             m.to_confirm.clone(),
             m.to_cancel.clone(),
             m.to_pay.clone(),
+            m.to_confirm_in_portal.clone(),
+            m.to_cancel_in_portal.clone(),
         ]
     }
 
@@ -486,6 +594,8 @@ impl Fixture {
             d.to_confirm.clone(),
             d.to_cancel.clone(),
             d.to_pay.clone(),
+            d.to_confirm_in_portal.clone(),
+            d.to_cancel_in_portal.clone(),
         ]);
         secrets
     }
@@ -621,7 +731,11 @@ async fn access_matrix_every_route_every_caller() {
     let no_secrets: Vec<String> = Vec::new();
     let mut anonymous_secrets = family_secrets.clone();
     anonymous_secrets.extend([fixture.dupont.login.clone(), fixture.martin.login.clone()]);
-    let client = reqwest::Client::new();
+    // Forms answer 303: the status that counts is the form's own, not the next page's.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let mut lines = vec![
         HEADER.to_string(),
         "|---|---|---|---|---|---|---|---|---|".to_string(),
@@ -639,7 +753,19 @@ async fn access_matrix_every_route_every_caller() {
                 format!("{}{}", fixture.app.address, path),
             );
             if who != Who::Anonymous {
-                request = request.bearer_auth(&fixture.tokens[&who]);
+                // The portal's pages take the session from the browser's cookie only.
+                request = if route.access == Access::Portal {
+                    request.header(
+                        "cookie",
+                        format!("{SESSION_COOKIE}={}", fixture.tokens[&who]),
+                    )
+                } else {
+                    request.bearer_auth(&fixture.tokens[&who])
+                };
+            }
+            if route.method == Method::POST && route.path == "/connexion" {
+                request =
+                    request.header("cookie", format!("{LOGIN_CSRF_COOKIE}={LOGIN_FORM_TOKEN}"));
             }
             request = match body {
                 Body::None => request,
@@ -676,7 +802,7 @@ async fn access_matrix_every_route_every_caller() {
                     failures.push(format!("{cell}: LEAK of {secret:?} in {text}"));
                 }
             }
-            if status < 300 && ends_session(&route.method, route.path) {
+            if status < 400 && ends_session(&route.method, route.path) {
                 fixture.log_in_again(who).await;
             }
         }

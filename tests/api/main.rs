@@ -17,6 +17,8 @@ mod invoices;
 mod isolation;
 mod ledger;
 mod operations;
+mod portal;
+mod portal_e2e;
 mod projections;
 mod projector;
 mod reconciliation;

@@ -1,0 +1,244 @@
+// The first guide (Terre de Camargue, 2016-2017) walked in headless Chromium through the family
+// portal: log in, choose the child, the restaurant and its period, tick 23, 24, 27 and 31
+// January, check the estimate (4 × 4,15 € = 16,60 €), confirm, open the cart, pay on the
+// payment simulator, come back to the portal and see the reservation paid, then the history and
+// the invoices. axe-core runs on every page (any serious or critical violation fails), and every
+// step is saved as a screenshot at desktop and phone width.
+//
+// Usage: node e2e/first_guide.mjs <base-url> <login> <password>
+// Env: SCREENSHOTS (folder, default docs/screenshots), CHROMIUM (default /usr/bin/chromium),
+// DEADLINE (the "pay before" time expected, e.g. 15:38 when the server's clock stands still).
+
+import { chromium } from 'playwright-core';
+import { createRequire } from 'node:module';
+import { mkdirSync, readFileSync, readdirSync, rmSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const [base, login, password] = process.argv.slice(2);
+if (!base || !login || !password) {
+  console.error('usage: node first_guide.mjs <base-url> <login> <password>');
+  process.exit(2);
+}
+const here = dirname(fileURLToPath(import.meta.url));
+const shots = process.env.SCREENSHOTS ?? join(here, '..', 'docs', 'screenshots');
+mkdirSync(shots, { recursive: true });
+// A step renamed or removed must not leave its old picture behind.
+for (const old of readdirSync(shots).filter(f => /^(\d\d-.*|echec)\.png$/.test(f))) {
+  rmSync(join(shots, old));
+}
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+const deadline = process.env.DEADLINE ?? null;
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+
+const profile = mkdtempSync(join(tmpdir(), 'cantine-e2e-'));
+// launchPersistentContext: a fresh user-data-dir of our own, as the machine notes require.
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  viewport: DESKTOP,
+  locale: 'fr-FR',
+  // axe is injected as a script; the portal's CSP rightly allows no inline script.
+  bypassCSP: true,
+});
+const page = context.pages()[0] ?? await context.newPage();
+const failures = [];
+let step = 0;
+
+function check(condition, what) {
+  if (!condition) {
+    failures.push(what);
+    console.error(`  ✗ ${what}`);
+  } else {
+    console.log(`  ✓ ${what}`);
+  }
+}
+
+async function text() {
+  return (await page.locator('body').innerText()).replace(/\s+/g, ' ');
+}
+
+const found = (body, needle) => needle instanceof RegExp ? needle.test(body) : body.includes(needle);
+
+/// Waits (up to 5 s) for the page to show every needle: a click's next page may still be loading.
+async function expectText(...needles) {
+  let body = '';
+  for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
+    await page.waitForLoadState('load').catch(() => {});
+    body = await text().catch(() => '');
+    if (needles.every(needle => found(body, needle))) break;
+    await page.waitForTimeout(100);
+  }
+  for (const needle of needles) {
+    check(found(body, needle), `page shows ${needle}`);
+  }
+}
+
+/// axe on the page as it stands, then both screenshots.
+async function visit(name) {
+  step += 1;
+  const file = `${String(step).padStart(2, '0')}-${name}`;
+  console.log(`${file}: ${page.url()} — ${await page.title()}`);
+  await page.addScriptTag({ content: axeSource });
+  const results = await page.evaluate(async () =>
+    // eslint-disable-next-line no-undef
+    await axe.run(document, { resultTypes: ['violations'] }));
+  const grave = results.violations.filter(v => v.impact === 'serious' || v.impact === 'critical');
+  for (const v of results.violations) {
+    console.log(`  axe ${v.impact}: ${v.id} — ${v.help} (${v.nodes.length} node(s): ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')})`);
+  }
+  check(grave.length === 0, `no serious or critical axe violation on ${name}`);
+  check((await page.getAttribute('html', 'lang')) === 'fr', `${name} is in French (lang="fr")`);
+  await page.screenshot({ path: join(shots, `${file}-ordinateur.png`), fullPage: true });
+  await page.setViewportSize(PHONE);
+  await page.screenshot({ path: join(shots, `${file}-telephone.png`), fullPage: true });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 1, `${name} fits a phone's width (overflow ${overflow}px)`);
+  await page.setViewportSize(DESKTOP);
+}
+
+try {
+  // Step 1: the portal asks to log in; typed with the keyboard only.
+  const first = await page.goto(`${base}/`);
+  check(first.status() === 401, 'the portal without a session answers the login form (401)');
+  await expectText('Connexion à votre espace', 'Identifiant', 'Mot de passe');
+  await visit('connexion');
+  await page.focus('#identifiant');
+  await page.keyboard.type(login);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(password);
+  // The login form is served at / too: wait for the next page's heading, not the address.
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { level: 1, name: /Mon compte famille/ }).waitFor();
+  await expectText('Mon compte famille', 'Quelle action souhaitez-vous effectuer ?', 'Hervé');
+  const cookies = await context.cookies(base);
+  const session = cookies.find(c => c.name === 'cantine_session');
+  check(session && session.httpOnly && session.sameSite === 'Lax' && session.path === '/',
+    'the session cookie is HttpOnly, SameSite=Lax, path /');
+  await visit('accueil');
+
+  // Steps 2-3: new reservation, the child.
+  await page.getByRole('link', { name: '+ Nouvelle réservation' }).first().click();
+  await expectText("Sélectionnez l'enfant à inscrire");
+  await visit('choix-enfant');
+  await page.getByRole('link', { name: /DUPONT Hervé/ }).click();
+  await expectText("Création d'une réservation pour Hervé DUPONT", 'Restaurant Scolaire Charles Gros',
+    'Restaurant Scolaire Le Repausset');
+
+  // Steps 4-5: the restaurant, its period and its rules in plain words.
+  await page.getByRole('link', { name: 'Restaurant Scolaire Le Repausset' }).click();
+  await page.getByRole('link', { name: /Restauration Le Repausset 2016-2017/ }).click();
+  await expectText('Votre sélection', 'Du 01/09/2016 au 04/07/2017', 'lundi, mardi, jeudi, vendredi',
+    'REPAS (12:00 – 13:00)', 'Vous devez réserver avant le mardi de la semaine précédente, 09:30', '4,15 €');
+  await visit('etablissement-periode');
+
+  // Step 6: the month calendar, with its legend; tick the guide's four days.
+  await page.getByRole('link', { name: 'Continuer' }).click();
+  await expectText('janvier 2017', 'Légende', 'Réservé', 'En attente de paiement', 'Libre', 'Complet',
+    'Fermé', 'Délai dépassé', '+ cette semaine', '+ tous les lundis', "+ tous les jours de l'année");
+  check(await page.locator('ul.days li.status-past_cutoff').count() > 0, 'days past the cut-off are marked');
+  check(await page.locator('ul.days li.status-closed').count() > 0, 'closed days are marked');
+  for (const day of ['2017-01-23', '2017-01-24', '2017-01-27', '2017-01-31']) {
+    const box = page.locator(`#jour-${day}`);
+    // By keyboard: focus the box and press the space bar.
+    await box.focus();
+    await page.keyboard.press('Space');
+    check(await box.isChecked(), `${day} is ticked with the keyboard`);
+  }
+  await visit('calendrier');
+
+  // Steps 7-8: validate, then the recap with the estimate.
+  await page.getByRole('button', { name: 'Valider le planning' }).click();
+  await expectText('Récapitulatif de votre demande', 'En attente de confirmation',
+    'lun. 23/01/2017', 'mar. 24/01/2017', 'ven. 27/01/2017', 'mar. 31/01/2017',
+    '4 × 4,15 € = 16,60 €', 'Estimation de votre facture');
+  await visit('recapitulatif');
+
+  // Step 9: confirm: awaiting payment, pay before 15:38.
+  await page.getByRole('button', { name: 'Confirmer la réservation' }).click();
+  await expectText('Demande de réservation enregistrée', 'En attente de paiement',
+    'en attente de traitement', '16,60 €', 'automatiquement annulée',
+    deadline ? `avant ${deadline}` : /avant \d{2}:\d{2}/);
+  const number = (await text()).match(/N° de la réservation (\d{5})/)?.[1];
+  check(Boolean(number), `the reservation has a 5-digit number (${number})`);
+  await visit('confirmation');
+
+  // Step 10: the cart, its deadline, then the payment.
+  await page.getByRole('link', { name: 'Accéder à mon panier' }).click();
+  await expectText('Mon panier', `n° ${number}`, 'Hervé DUPONT', '16,60 €', deadline ?? /\d{2}:\d{2}/,
+    'Montant total de votre paiement');
+  await visit('panier');
+
+  // A form without its session's CSRF token is refused, and changes nothing.
+  const forged = await page.request.post(`${base}/panier/paiement`, { form: { csrf: '00' }, maxRedirects: 0 });
+  check(forged.status() === 403, `a form without its CSRF token is refused (${forged.status()})`);
+  check((await forged.text()).includes('Formulaire refusé'), 'the refusal is a French page');
+
+  await page.getByRole('button', { name: 'Accéder au paiement' }).click();
+  await expectText('Paiement simulé', '16,60 €');
+  await visit('paiement-simule');
+  await page.getByRole('button', { name: 'Payer' }).click();
+  await expectText('Paiement accepté');
+  await page.getByRole('link', { name: 'Retour au portail famille' }).click();
+  await expectText('Paiement accepté', 'vos réservations sont validées', number, 'Payée');
+  await expectText(/Facture \d{4}-\d{6}/);
+  await visit('paiement-accepte');
+
+  // History: 5 a page, searchable, states ✓ ✗ ?.
+  await page.getByRole('link', { name: 'Mes réservations' }).click();
+  await expectText('Historique des réservations', number, 'Restaurant Scolaire Le Repausset',
+    'Du 23/01/2017 au 31/01/2017', '✓ Payée', 'Afficher 5 éléments / page');
+  await page.getByLabel('Rechercher (n° de réservation ou nom de l\'enfant)').fill(number);
+  await page.getByRole('button', { name: 'Rechercher' }).click();
+  await expectText(`(de 1 à 1 sur 1 éléments)`);
+  await visit('historique');
+
+  // The calendar now shows the days booked.
+  await page.goto(`${base}/reservations/${await page.locator(`a:has-text("la réservation n° ${number}")`).first().getAttribute('href').then(h => h.split('/').pop())}`);
+  await expectText(`Réservation n° ${number}`, 'réservé');
+
+  // The calendar now shows the four days booked; a bulk choice books a whole week at once.
+  await page.goto(`${base}/reservation/nouvelle`);
+  await page.getByRole('link', { name: /DUPONT Hervé/ }).click();
+  await page.getByRole('link', { name: 'Restaurant Scolaire Le Repausset' }).click();
+  await page.getByRole('link', { name: /Restauration Le Repausset 2016-2017/ }).click();
+  await page.getByRole('link', { name: 'Continuer' }).click();
+  check(await page.locator('ul.days li.status-booked').count() === 4, 'the calendar shows the 4 paid days as booked');
+  await page.getByRole('link', { name: /février 2017/ }).click();
+  await expectText('février 2017');
+  await page.getByRole('button', { name: /\+ cette semaine \(semaine du lun\. 06\/02\/2017\)/ }).click();
+  await expectText('Récapitulatif de votre demande', 'lun. 06/02/2017', 'ven. 10/02/2017',
+    '4 × 4,15 € = 16,60 €');
+  await visit('choix-groupe');
+  await page.getByRole('button', { name: 'Abandonner cette demande' }).click();
+  await expectText('✗ Annulée');
+
+  // Invoices.
+  await page.getByRole('link', { name: 'Mes factures' }).click();
+  await expectText('Factures & paiements', /\d{4}-\d{6}/, `Réservation ${number}`, '16,60 €');
+  await visit('factures');
+
+  // Logout: the session ends, the portal asks to log in again.
+  await page.getByRole('button', { name: 'Déconnexion' }).click();
+  await expectText('Connexion à votre espace');
+  const after = await page.goto(`${base}/panier`);
+  check(after.status() === 401, 'after logout the cart needs a login again');
+} catch (e) {
+  failures.push(`the walk stopped: ${e.stack ?? e}`);
+  console.error(e);
+  await page.screenshot({ path: join(shots, 'echec.png'), fullPage: true }).catch(() => {});
+} finally {
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+
+if (failures.length) {
+  console.error(`\n${failures.length} failure(s):\n- ${failures.join('\n- ')}`);
+  process.exit(1);
+}
+console.log(`\nfirst guide walked: ${step} pages checked with axe, screenshots in ${shots}`);

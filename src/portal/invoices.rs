@@ -1,0 +1,64 @@
+//! "Mes factures": the family's invoices as issued, read through the API's invoices handler.
+
+use axum::extract::State;
+use axum::response::Response;
+use maud::html;
+
+use super::context::Context;
+use super::error::PortalResult;
+use super::format::{date, date_time, euros_text};
+use super::layout::{ok, page};
+use crate::api::extract::Caller;
+use crate::api::payments;
+use crate::app::AppState;
+
+pub async fn page_get(State(state): State<AppState>, caller: Caller) -> PortalResult<Response> {
+    let context = Context::load(&state, &caller, "/factures").await?;
+    let invoices = payments::invoices(State(state.clone()), caller).await?.0;
+    let content = html! {
+        @if invoices.is_empty() {
+            p { "Aucune facture pour l'instant : une facture est émise à chaque paiement, ou chaque mois pour les repas facturés après." }
+        } @else {
+            div class="scroll" {
+                table {
+                    caption { "Factures & paiements – Restauration scolaire" }
+                    thead {
+                        tr {
+                            th scope="col" { "N° de facture" }
+                            th scope="col" { "Émise le" }
+                            th scope="col" { "Détail" }
+                            th scope="col" { "Montant" }
+                        }
+                    }
+                    tbody {
+                        @for invoice in &invoices {
+                            tr {
+                                td { (invoice.number) }
+                                td { (date_time(invoice.issued_at)) }
+                                td {
+                                    ul class="plain" {
+                                        @for line in &invoice.lines {
+                                            li {
+                                                "Réservation " (line.reservation_number) " – " (line.child) " – "
+                                                (line.restaurant) " : " (line.quantity) " × "
+                                                (euros_text(&line.unit_price)) " ("
+                                                @for (i, d) in line.days.iter().enumerate() {
+                                                    @if i > 0 { ", " }
+                                                    (date(*d))
+                                                }
+                                                ")"
+                                            }
+                                        }
+                                    }
+                                }
+                                td { (euros_text(&invoice.total)) @if invoice.kind == "payment" { " – payée" } }
+                            }
+                        }
+                    }
+                }
+            }
+            p class="note" { "Émetteur : " (invoices[0].issuer) ", " (invoices[0].issuer_address) }
+        }
+    };
+    Ok(ok(page("Mes factures", Some(&context.nav()), content)))
+}

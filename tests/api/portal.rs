@@ -1,0 +1,292 @@
+//! The portal's sessions and forms without a browser: the login form's double submit, French
+//! refusals, the session cookie's attributes, and the API and the portal each keeping to their
+//! own credential (bearer header or cookie). The walk through the pages is `portal_e2e.rs`.
+
+use cantine::accounts::Role;
+use reqwest::redirect::Policy;
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn set_cookies(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect()
+}
+
+/// Posts the login form with a matching double-submit token.
+async fn log_in(app: &TestApp, login: &str, password: &str, next: &str) -> reqwest::Response {
+    client()
+        .post(format!("{}/connexion", app.address))
+        .header("cookie", "cantine_connexion=abc123")
+        .form(&[
+            ("identifiant", login),
+            ("mot_de_passe", password),
+            ("csrf", "abc123"),
+            ("suivant", next),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn family_login(app: &TestApp) -> String {
+    let canteen = setup_repausset(app).await;
+    family_with_child(app, &canteen.admin, "DUPONT", "Hervé").await;
+    let (login,): (String,) =
+        sqlx::query_as("SELECT login FROM users WHERE role = 'family' LIMIT 1")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    login
+}
+
+#[tokio::test]
+async fn the_login_form_opens_a_cookie_session_and_refuses_in_french() {
+    let app = spawn_app().await;
+    let login = family_login(&app).await;
+
+    let page = client()
+        .get(format!("{}/connexion", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let cookies = set_cookies(&page);
+    assert!(
+        cookies.iter().any(|c| c.starts_with("cantine_connexion=")
+            && c.contains("HttpOnly")
+            && c.contains("SameSite=Lax")),
+        "{cookies:?}"
+    );
+
+    // A login form posted from elsewhere carries no matching cookie.
+    let forged = client()
+        .post(format!("{}/connexion", app.address))
+        .form(&[
+            ("identifiant", login.as_str()),
+            ("mot_de_passe", "mot-de-passe"),
+            ("csrf", "abc123"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(forged.text().await.unwrap().contains("Formulaire refusé"));
+
+    let wrong = log_in(&app, &login, "pas-le-bon", "/").await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert!(wrong
+        .text()
+        .await
+        .unwrap()
+        .contains("Identifiant ou mot de passe incorrect."));
+
+    // The wrong password delays the next attempt by a second, as on the API.
+    app.wait_seconds(2);
+    // Only local paths are followed after login.
+    let ok = log_in(&app, &login, "mot-de-passe", "//ailleurs.example/").await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    assert_eq!(ok.headers()["location"], "/");
+    let cookies = set_cookies(&ok);
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("cantine_session="))
+        .expect("a session cookie");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(session.contains(attribute), "{session}");
+    }
+    // The test server's public URL is plain http: a Secure cookie would never come back.
+    assert!(!session.contains("Secure"), "{session}");
+    let token = session
+        .trim_start_matches("cantine_session=")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+
+    // The cookie opens the portal, not the API; the bearer token opens the API, not the portal.
+    let home = client()
+        .get(format!("{}/", app.address))
+        .header("cookie", format!("cantine_session={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(home.status(), 200);
+    assert!(home.text().await.unwrap().contains("Hervé"));
+    let api_with_cookie = client()
+        .get(format!("{}/api/v1/family", app.address))
+        .header("cookie", format!("cantine_session={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api_with_cookie.status(), 401);
+    let portal_with_bearer = client()
+        .get(format!("{}/", app.address))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(portal_with_bearer.status(), 401);
+    app.get("/api/v1/family", &token).await.assert_status(200);
+
+    // A portal form without the session's CSRF token is refused with a French page.
+    let forged = client()
+        .post(format!("{}/deconnexion", app.address))
+        .header("cookie", format!("cantine_session={token}"))
+        .form(&[("csrf", "0000")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(forged.text().await.unwrap().contains("Formulaire refusé"));
+    app.get("/api/v1/family", &token).await.assert_status(200);
+
+    // With it, logout ends the session for the API too (it is the same session).
+    let csrf = cantine::portal::session::csrf_token_for_session(&app.state, &token);
+    let out = client()
+        .post(format!("{}/deconnexion", app.address))
+        .header("cookie", format!("cantine_session={token}"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert!(set_cookies(&out)
+        .iter()
+        .any(|c| c.starts_with("cantine_session=;") && c.contains("Max-Age=0")));
+    app.get("/api/v1/family", &token)
+        .await
+        .assert_problem(401, "unauthorized");
+}
+
+#[tokio::test]
+async fn staff_cannot_open_a_portal_session() {
+    let app = spawn_app().await;
+    let login = "chef-portail";
+    cantine::db::accounts::insert_user(
+        &app.pool,
+        login,
+        Some(&cantine::accounts::hash_password("staff-password").unwrap()),
+        Role::Kitchen,
+        None,
+    )
+    .await
+    .unwrap();
+    let refused = log_in(&app, login, "staff-password", "/").await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(!set_cookies(&refused)
+        .iter()
+        .any(|c| c.starts_with("cantine_session=") && !c.contains("Max-Age=0")));
+    let (open,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM sessions s JOIN users u ON u.id = s.user_id
+          WHERE u.login = $1 AND s.revoked_at IS NULL",
+    )
+    .bind(login)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        open, 0,
+        "the staff session opened by the form is closed again"
+    );
+}
+
+/// A session opened by the API's login, carried as the portal's cookie.
+fn with_session(request: reqwest::RequestBuilder, token: &str) -> reqwest::RequestBuilder {
+    request.header("cookie", format!("cantine_session={token}"))
+}
+
+#[tokio::test]
+async fn a_bulk_choice_books_what_it_can_and_the_recap_says_what_it_could_not() {
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let family = family_with_child(&app, &canteen.admin, "DUPONT", "Hervé").await;
+    let csrf = cantine::portal::session::csrf_token_for_session(&app.state, &family.token);
+    // "+ tous les lundis" on 11 January: from today to the end of the period.
+    let posted = with_session(
+        client().post(format!("{}/reservation/calendrier", app.address)),
+        &family.token,
+    )
+    .header("content-type", "application/x-www-form-urlencoded")
+    .body(format!(
+        "csrf={csrf}&enfant={}&periode={}&mois=2017-01&choix=tous-mon",
+        family.child_id, canteen.period_id
+    ))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(posted.status(), StatusCode::SEE_OTHER);
+    let recap_path = posted.headers()["location"].to_str().unwrap().to_string();
+    let recap = with_session(
+        client().get(format!("{}{recap_path}", app.address)),
+        &family.token,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(recap.status(), 200);
+    let html = recap.text().await.unwrap();
+    assert!(html.contains("En attente de confirmation"), "{html}");
+    // 16 January is past its cut-off (Tuesday 10th, 09:30); 23 January is the first Monday left.
+    assert!(
+        html.contains("Non réservé : 16/01/2017 - Date limite de réservation dépassée"),
+        "{html}"
+    );
+    assert!(html.contains("lun. 23/01/2017"), "{html}");
+    assert!(!html.contains("mar. 24/01/2017"), "only Mondays: {html}");
+
+    // Abandoning the request gives its places back at once.
+    let id = recap_path.trim_start_matches("/reservations/");
+    let cancelled = with_session(
+        client().post(format!("{}/reservations/{id}/annuler", app.address)),
+        &family.token,
+    )
+    .form(&[("csrf", csrf.as_str())])
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(cancelled.status(), StatusCode::SEE_OTHER);
+    let detail = app
+        .get(&format!("/api/v1/reservations/{id}"), &family.token)
+        .await;
+    assert_eq!(detail.assert_status(200)["status"], "cancelled");
+}
+
+#[tokio::test]
+async fn a_calendar_validated_without_a_day_says_so_in_french() {
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let family = family_with_child(&app, &canteen.admin, "DUPONT", "Hervé").await;
+    let csrf = cantine::portal::session::csrf_token_for_session(&app.state, &family.token);
+    let events = app.event_count().await;
+    let posted = with_session(
+        client().post(format!("{}/reservation/calendrier", app.address)),
+        &family.token,
+    )
+    .header("content-type", "application/x-www-form-urlencoded")
+    .body(format!(
+        "csrf={csrf}&enfant={}&periode={}&mois=2017-01&choix=jours",
+        family.child_id, canteen.period_id
+    ))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(posted.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(posted
+        .text()
+        .await
+        .unwrap()
+        .contains("Cochez au moins un jour libre"));
+    assert_eq!(app.event_count().await, events);
+}
