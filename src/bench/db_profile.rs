@@ -9,6 +9,9 @@ use crate::Args;
 
 const TOP: i64 = 12;
 
+/// calls, total ms, mean ms, rows, the statement's start.
+type Statement = (i64, f64, f64, i64, String);
+
 pub struct Profile {
     pool: Option<PgPool>,
 }
@@ -42,7 +45,7 @@ impl Profile {
     /// The top statements since the last reset, as lines to print.
     pub async fn take(&self, phase: &str) -> Option<String> {
         let pool = self.pool.as_ref()?;
-        let rows: Result<Vec<(i64, f64, f64, i64, String)>, _> = sqlx::query_as(
+        let rows: Result<Vec<Statement>, _> = sqlx::query_as(
             "SELECT calls, total_exec_time, mean_exec_time, rows,
                     left(regexp_replace(query, '\\s+', ' ', 'g'), 120)
                FROM pg_stat_statements

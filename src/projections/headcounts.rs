@@ -8,6 +8,9 @@ use chrono::NaiveDate;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+/// A headcount row: restaurant, date, service, meal option, period (the table's key).
+pub type Key = (Uuid, NaiveDate, String, String, Uuid);
+
 /// Which headcount column a day in this status counts in.
 pub enum Counted {
     Booked,
@@ -27,10 +30,7 @@ pub fn counted(status: &str) -> Option<Counted> {
 /// statement: the opening-day rush makes a few hundred rows hot, and row by row each of them
 /// was written once per reservation instead of once per batch. Rows are written in key order,
 /// so that two writers of the same table (a projector and a verification) lock them alike.
-pub async fn add(
-    tx: &mut PgConnection,
-    changes: HashMap<(Uuid, NaiveDate, String, String, Uuid), (i32, i32)>,
-) -> anyhow::Result<()> {
+pub async fn add(tx: &mut PgConnection, changes: HashMap<Key, (i32, i32)>) -> anyhow::Result<()> {
     if changes.is_empty() {
         return Ok(());
     }

@@ -111,14 +111,12 @@ struct Day {
     status: &'static str,
 }
 
-type HeadcountKey = (Uuid, NaiveDate, String, String, Uuid);
-
 #[derive(Default)]
 struct Batch {
     reservations: HashMap<Uuid, Reservation>,
     /// Net (booked, awaiting_payment) change per headcount row. Every row a day was counted in
     /// is written, even at a net zero, because it exists after a row-by-row application too.
-    headcounts: HashMap<HeadcountKey, (i32, i32)>,
+    headcounts: HashMap<headcounts::Key, (i32, i32)>,
 }
 
 #[derive(sqlx::FromRow)]
