@@ -70,6 +70,8 @@ pub struct StartOptions {
     pub fast_unsafe: bool,
     /// Overrides the server's `max_connections` (default 100).
     pub max_connections: Option<u32>,
+    /// Further `-c name=value` settings (the benchmark's `pg_stat_statements` profile).
+    pub settings: Vec<String>,
 }
 
 /// Why a private server could not be started or stopped; each message says what to do about it.
@@ -450,6 +452,9 @@ fn spawn_server(
     }
     if let Some(max) = options.max_connections {
         cmd.arg("-c").arg(format!("max_connections={max}"));
+    }
+    for setting in &options.settings {
+        cmd.arg("-c").arg(setting);
     }
     cmd.current_dir(data_dir)
         .stdin(Stdio::null())
@@ -919,6 +924,7 @@ mod tests {
         let options = StartOptions {
             fast_unsafe: true,
             max_connections: Some(20),
+            ..StartOptions::default()
         };
 
         let mut owner = EmbeddedPostgres::start(&dir.0, options.clone())

@@ -66,6 +66,7 @@ impl Environment {
                 format!("cantine_bench_{}", Uuid::new_v4().simple()),
             ),
             None => {
+                let profile = args.pg_stat_statements;
                 let dir = work_dir.join("pg");
                 eprintln!("starting a private PostgreSQL cluster in {}", dir.display());
                 let cluster = tokio::task::spawn_blocking(move || {
@@ -74,6 +75,11 @@ impl Environment {
                         StartOptions {
                             fast_unsafe: false,
                             max_connections: Some(MAX_CONNECTIONS),
+                            settings: if profile {
+                                vec!["shared_preload_libraries=pg_stat_statements".into()]
+                            } else {
+                                Vec::new()
+                            },
                         },
                     )
                 })

@@ -13,6 +13,8 @@
 
 #[path = "../bench/ceiling.rs"]
 mod ceiling;
+#[path = "../bench/db_profile.rs"]
+mod db_profile;
 #[path = "../bench/invariants.rs"]
 mod invariants;
 #[path = "../bench/replay.rs"]
@@ -74,6 +76,10 @@ pub struct Args {
     /// Skip the pgbench ceiling (the ratio line then says n/a).
     #[arg(long)]
     pub no_pgbench: bool,
+    /// Load `pg_stat_statements` in the private cluster and print the statements that took the
+    /// database's time during the workload and during the replay (the SQL side of a profile).
+    #[arg(long)]
+    pub pg_stat_statements: bool,
 }
 
 fn main() -> std::process::ExitCode {
@@ -128,7 +134,9 @@ async fn run_in(args: &Args, env: &setup::Environment) -> anyhow::Result<bool> {
         families.len()
     );
 
+    let profile = db_profile::Profile::new(args, env).await;
     let outcome = workload::run(args, env, &mut servers, &reference, families).await?;
+    let workload_profile = profile.take("workload").await;
     eprintln!(
         "workload done in {:.1} s; expiring the unpaid",
         outcome.wall.as_secs_f64()
@@ -137,7 +145,9 @@ async fn run_in(args: &Args, env: &setup::Environment) -> anyhow::Result<bool> {
     let peak_rss_kib = servers.peak_rss_kib();
     eprintln!("checking the invariants and measuring the replay");
     let checks = invariants::check(env, &outcome, &settle, &servers).await?;
+    profile.reset().await;
     let replay = replay::measure(env).await?;
+    let replay_profile = profile.take("replay").await;
     servers.stop().await;
     let ceiling = if args.no_pgbench {
         None
@@ -149,7 +159,7 @@ async fn run_in(args: &Args, env: &setup::Environment) -> anyhow::Result<bool> {
         Some(ceiling::measure(env, args.clients, args.pgbench_seconds).await?)
     };
     let machine = report::machine(&env.pool).await;
-    Ok(report::print(report::Report {
+    let passed = report::print(report::Report {
         args,
         machine: &machine,
         reference: &reference,
@@ -162,5 +172,9 @@ async fn run_in(args: &Args, env: &setup::Environment) -> anyhow::Result<bool> {
         replay: &replay,
         ceiling: ceiling.as_ref(),
         checks: &checks,
-    }))
+    });
+    for top in [workload_profile, replay_profile].into_iter().flatten() {
+        println!("{top}");
+    }
+    Ok(passed)
 }

@@ -2,34 +2,70 @@
 //! reservations projection, in the same transaction as the reservation days they count, so that
 //! the two can never disagree; this module holds the counting.
 
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// Removes (`sign` = -1) or adds (+1) the days of a reservation to the headcounts, according to
-/// each day's current status (`booked` or `awaiting_payment`; `requested` days are held too).
-/// A status change is: remove, update the days, add.
-pub async fn adjust(
-    tx: &mut PgConnection,
-    reservation_id: Uuid,
-    dates: Option<&[chrono::NaiveDate]>,
-    sign: i32,
-) -> anyhow::Result<()> {
+/// A headcount row: restaurant, date, service, meal option, period (the table's key).
+pub type Key = (Uuid, NaiveDate, String, String, Uuid);
+
+/// Which headcount column a day in this status counts in.
+pub enum Counted {
+    Booked,
+    /// Awaiting payment; `requested` days are held too.
+    Awaiting,
+}
+
+pub fn counted(status: &str) -> Option<Counted> {
+    match status {
+        "booked" => Some(Counted::Booked),
+        "awaiting_payment" | "requested" => Some(Counted::Awaiting),
+        _ => None,
+    }
+}
+
+/// Adds a batch's net changes, keyed by (restaurant, date, service, meal option, period), in one
+/// statement: the opening-day rush makes a few hundred rows hot, and row by row each of them
+/// was written once per reservation instead of once per batch. Rows are written in key order,
+/// so that two writers of the same table (a projector and a verification) lock them alike.
+pub async fn add(tx: &mut PgConnection, changes: HashMap<Key, (i32, i32)>) -> anyhow::Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut changes: Vec<_> = changes.into_iter().collect();
+    changes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut restaurant = Vec::with_capacity(changes.len());
+    let mut date = Vec::with_capacity(changes.len());
+    let mut service = Vec::with_capacity(changes.len());
+    let mut meal_option = Vec::with_capacity(changes.len());
+    let mut period = Vec::with_capacity(changes.len());
+    let mut booked = Vec::with_capacity(changes.len());
+    let mut awaiting = Vec::with_capacity(changes.len());
+    for ((r, d, s, m, p), (b, a)) in changes {
+        restaurant.push(r);
+        date.push(d);
+        service.push(s);
+        meal_option.push(m);
+        period.push(p);
+        booked.push(b);
+        awaiting.push(a);
+    }
     sqlx::query(
-        "INSERT INTO headcount_view AS h (restaurant_id, period_id, date, service, meal_option, booked, awaiting_payment)
-         SELECT restaurant_id, period_id, date, service, meal_option,
-                $3 * count(*) FILTER (WHERE status = 'booked'),
-                $3 * count(*) FILTER (WHERE status IN ('awaiting_payment', 'requested'))
-           FROM reservation_day_view
-          WHERE reservation_id = $1 AND ($2::date[] IS NULL OR date = ANY($2))
-            AND status IN ('booked', 'awaiting_payment', 'requested')
-          GROUP BY restaurant_id, period_id, date, service, meal_option
+        "INSERT INTO headcount_view AS h (restaurant_id, date, service, meal_option, period_id, booked, awaiting_payment)
+         SELECT * FROM unnest($1::uuid[], $2::date[], $3::text[], $4::text[], $5::uuid[], $6::int[], $7::int[])
          ON CONFLICT (restaurant_id, date, service, meal_option, period_id) DO UPDATE
             SET booked = h.booked + EXCLUDED.booked,
                 awaiting_payment = h.awaiting_payment + EXCLUDED.awaiting_payment",
     )
-    .bind(reservation_id)
-    .bind(dates)
-    .bind(sign)
+    .bind(&restaurant)
+    .bind(&date)
+    .bind(&service)
+    .bind(&meal_option)
+    .bind(&period)
+    .bind(&booked)
+    .bind(&awaiting)
     .execute(tx)
     .await?;
     Ok(())

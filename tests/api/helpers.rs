@@ -36,6 +36,7 @@ fn admin_url() -> String {
                 StartOptions {
                     fast_unsafe: true,
                     max_connections: Some(400),
+                    ..StartOptions::default()
                 },
             )
             .expect("start the test PostgreSQL cluster")

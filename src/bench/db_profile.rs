@@ -1,0 +1,93 @@
+//! `--pg-stat-statements`: where the database's time goes, per statement, during one phase.
+//! It is the SQL half of a profile (the other half, the server's own CPU, is taken with
+//! callgrind), and costs a little, so it is off by default.
+
+use sqlx::PgPool;
+
+use crate::setup::Environment;
+use crate::Args;
+
+const TOP: i64 = 12;
+
+/// calls, total ms, mean ms, rows, the statement's start.
+type Statement = (i64, f64, f64, i64, String);
+
+pub struct Profile {
+    pool: Option<PgPool>,
+}
+
+impl Profile {
+    pub async fn new(args: &Args, env: &Environment) -> Self {
+        if !args.pg_stat_statements {
+            return Self { pool: None };
+        }
+        let pool = env.pool.clone();
+        let created = sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            .execute(&pool)
+            .await;
+        if let Err(e) = created {
+            eprintln!("pg_stat_statements unavailable (a private cluster loads it): {e}");
+            return Self { pool: None };
+        }
+        let profile = Self { pool: Some(pool) };
+        profile.reset().await;
+        profile
+    }
+
+    pub async fn reset(&self) {
+        if let Some(pool) = &self.pool {
+            let _ = sqlx::query("SELECT pg_stat_statements_reset()")
+                .execute(pool)
+                .await;
+        }
+    }
+
+    /// The top statements since the last reset, as lines to print.
+    pub async fn take(&self, phase: &str) -> Option<String> {
+        let pool = self.pool.as_ref()?;
+        let rows: Result<Vec<Statement>, _> = sqlx::query_as(
+            "SELECT calls, total_exec_time, mean_exec_time, rows,
+                    left(regexp_replace(query, '\\s+', ' ', 'g'), 120)
+               FROM pg_stat_statements
+              WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+              ORDER BY total_exec_time DESC LIMIT $1",
+        )
+        .bind(TOP)
+        .fetch_all(pool)
+        .await;
+        let totals: Result<(Option<f64>, Option<i64>), _> = sqlx::query_as(
+            "SELECT sum(total_exec_time), sum(calls)::bigint FROM pg_stat_statements
+              WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        )
+        .fetch_one(pool)
+        .await;
+        let (rows, (total, calls)) = match (rows, totals) {
+            (Ok(rows), Ok(totals)) => (rows, totals),
+            (Err(e), _) | (_, Err(e)) => return Some(format!("profile ({phase}): {e}")),
+        };
+        let total = total.unwrap_or(0.0);
+        let mut out = format!(
+            "database time by statement during the {phase} (pg_stat_statements): {:.1} s in {} calls\n\
+             {:>6} {:>9} {:>10} {:>9} {:>9}  statement\n",
+            total / 1000.0,
+            calls.unwrap_or(0),
+            "share",
+            "total s",
+            "calls",
+            "mean ms",
+            "rows",
+        );
+        for (calls, time, mean, rows, query) in rows {
+            out.push_str(&format!(
+                "{:>5.1}% {:>9.2} {:>10} {:>9.3} {:>9}  {}\n",
+                100.0 * time / total.max(1e-9),
+                time / 1000.0,
+                calls,
+                mean,
+                rows,
+                query
+            ));
+        }
+        Some(out)
+    }
+}
