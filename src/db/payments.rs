@@ -86,18 +86,41 @@ pub async fn start(
         .execute(&mut *tx)
         .await?;
     let ids: Vec<Uuid> = payables.iter().map(|p| p.reservation_id).collect();
-    let pending: Vec<(Uuid,)> = sqlx::query_as(
-        "SELECT DISTINCT r FROM payments, unnest(reservation_ids) AS r
-          WHERE family_id = $1 AND status = 'pending' AND r = ANY($2)",
+    let pending: Vec<(Uuid, DateTime<Utc>, Vec<Uuid>)> = sqlx::query_as(
+        "SELECT id, created_at, reservation_ids FROM payments
+          WHERE family_id = $1 AND status = 'pending' AND reservation_ids && $2 FOR UPDATE",
     )
     .bind(family_id)
     .bind(&ids)
     .fetch_all(&mut *tx)
     .await?;
-    if !pending.is_empty() {
-        return Ok(StartOutcome::AlreadyPending(
-            pending.into_iter().map(|r| r.0).collect(),
-        ));
+    let (abandoned, live): (Vec<_>, Vec<_>) = pending
+        .into_iter()
+        .partition(|(_, created_at, _)| *created_at + payment::PROVIDER_SESSION <= now);
+    if !live.is_empty() {
+        let mut busy: Vec<Uuid> = live
+            .into_iter()
+            .flat_map(|(_, _, reservations)| reservations)
+            .filter(|r| ids.contains(r))
+            .collect();
+        busy.sort();
+        busy.dedup();
+        return Ok(StartOutcome::AlreadyPending(busy));
+    }
+    for (id, _, _) in abandoned {
+        // The payer left the provider's page long ago: that payment is over. Should the
+        // provider still report it paid, the success is handled like any late one (refund).
+        let current = lock(&mut tx, id).await?.expect("selected above");
+        record(
+            &mut tx,
+            &current,
+            PaymentStatus::Failed,
+            "abandoned",
+            now,
+            metadata,
+        )
+        .await?;
+        tracing::info!(payment = %id, "pending payment abandoned for a new one");
     }
     let credit: Option<(Decimal,)> =
         sqlx::query_as("SELECT available FROM family_credits WHERE family_id = $1")
@@ -159,42 +182,57 @@ pub async fn record_outcome(
     };
     let decision = decide(current.status(), outcome);
     if let Decision::Record(status) = decision {
-        let event = match status {
-            PaymentStatus::Succeeded => {
-                if current.status() == PaymentStatus::Failed {
-                    // Its credit was released by the failure; the success spends it again.
-                    adjust_credit(&mut tx, current.family_id, -current.credit_used).await?;
-                }
-                PaymentEvent::PaymentSucceeded(PaymentSucceeded {
-                    provider_ref: provider_ref.to_string(),
-                    amount: current.amount,
-                    succeeded_at: now,
-                })
-            }
-            PaymentStatus::Failed | PaymentStatus::Pending => {
-                adjust_credit(&mut tx, current.family_id, current.credit_used).await?;
-                PaymentEvent::PaymentFailed(PaymentFailed {
-                    provider_ref: provider_ref.to_string(),
-                    failed_at: now,
-                    credit_released: current.credit_used,
-                })
-            }
-        };
-        let (sequence,): (i64,) = sqlx::query_as(
-            "UPDATE payments SET status = $2, provider_ref = $3, settled_at = $4, version = version + 1
-              WHERE id = $1 RETURNING version",
-        )
-        .bind(id)
-        .bind(status.as_str())
-        .bind(provider_ref)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        append(&mut tx, id, sequence, &event, metadata).await?;
+        record(&mut tx, &current, status, provider_ref, now, metadata).await?;
     }
     let after = lock(&mut tx, id).await?.expect("locked above");
     tx.commit().await?;
     Ok(Some((after, decision)))
+}
+
+/// Moves `current` to `status` with its event, in the caller's transaction.
+async fn record(
+    tx: &mut PgConnection,
+    current: &PaymentRow,
+    status: PaymentStatus,
+    provider_ref: &str,
+    now: DateTime<Utc>,
+    metadata: &Value,
+) -> anyhow::Result<()> {
+    let id = current.id;
+
+    let event = match status {
+        PaymentStatus::Succeeded => {
+            if current.status() == PaymentStatus::Failed {
+                // Its credit was released by the failure; the success spends it again.
+                adjust_credit(&mut *tx, current.family_id, -current.credit_used).await?;
+            }
+            PaymentEvent::PaymentSucceeded(PaymentSucceeded {
+                provider_ref: provider_ref.to_string(),
+                amount: current.amount,
+                succeeded_at: now,
+            })
+        }
+        PaymentStatus::Failed | PaymentStatus::Pending => {
+            adjust_credit(&mut *tx, current.family_id, current.credit_used).await?;
+            PaymentEvent::PaymentFailed(PaymentFailed {
+                provider_ref: provider_ref.to_string(),
+                failed_at: now,
+                credit_released: current.credit_used,
+            })
+        }
+    };
+    let (sequence,): (i64,) = sqlx::query_as(
+        "UPDATE payments SET status = $2, provider_ref = $3, settled_at = $4, version = version + 1
+              WHERE id = $1 RETURNING version",
+    )
+    .bind(id)
+    .bind(status.as_str())
+    .bind(provider_ref)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    append(&mut *tx, id, sequence, &event, metadata).await?;
+    Ok(())
 }
 
 /// Records that the money for `allocation` goes back: once per payment and reservation.

@@ -14,6 +14,11 @@ use uuid::Uuid;
 pub const AGGREGATE_TYPE: &str = "Payment";
 pub const EVENT_VERSION: &str = "1.0";
 
+/// How long a payer has on the provider's page. A payment still pending after that was left:
+/// a new payment of its reservations supersedes it (before, the new one is refused, so that a
+/// reservation is in one pending payment at a time).
+pub const PROVIDER_SESSION: chrono::Duration = chrono::Duration::minutes(15);
+
 /// One reservation's share of a payment.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Allocation {

@@ -578,3 +578,54 @@ async fn a_provider_with_its_own_page_gets_the_payer_and_signs_its_notifications
     .assert_status(200);
     assert_eq!(reservation_status(&app, &family, &id).await, "paid");
 }
+
+#[tokio::test]
+async fn a_payment_left_on_the_providers_page_is_superseded_after_its_session() {
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let family = family_with_child(&app, &canteen.admin, "DUPONT", "Alice").await;
+    let id = book_and_confirm(&app, &canteen, &family, &["2017-01-23"]).await;
+    let first = start_payment(&app, &family, &[&id]).await;
+    let first_id = first["id"].as_str().unwrap();
+    // Within the provider's session: one pending payment at a time.
+    app.post(
+        "/api/v1/payments",
+        &family.token,
+        json!({"reservation_ids": [id]}),
+    )
+    .await
+    .assert_problem(409, "payment_pending");
+
+    // The payer left that page; a quarter of an hour later a new payment supersedes it.
+    app.advance_clock(&canteen.admin, 16).await;
+    let second = start_payment(&app, &family, &[&id]).await;
+    let second_id = second["id"].as_str().unwrap();
+    assert_eq!(
+        events_of(&app, "Payment", first_id).await,
+        ["PaymentStarted", "PaymentFailed"]
+    );
+    // Should the provider still report the first one paid, the money counts once: the
+    // reservation is paid by it and the second payment's money goes back.
+    notify(
+        &app,
+        first_id,
+        succeeded(&first["amount"], "LATE"),
+        PAYMENT_SECRET,
+    )
+    .await
+    .assert_status(200);
+    assert_eq!(reservation_status(&app, &family, &id).await, "paid");
+    let state = notify(
+        &app,
+        second_id,
+        succeeded(&second["amount"], "NEW"),
+        PAYMENT_SECRET,
+    )
+    .await;
+    assert_eq!(
+        state.assert_status(200)["refunds"][0]["reason"],
+        "already_paid"
+    );
+    assert_eq!(family_invoices(&app, &family).await.len(), 1);
+    assert_eq!(ledger(&app, &family).await["balance"], "0.00");
+}
