@@ -290,6 +290,18 @@ pub fn table() -> Vec<Route> {
         ),
         route(Method::GET, "/connexion", Public, portal::login::page_get),
         route(Method::POST, "/connexion", Public, portal::login::submit),
+        route(
+            Method::GET,
+            "/connexion/mot-de-passe",
+            Public,
+            portal::password::page_get,
+        ),
+        route(
+            Method::POST,
+            "/connexion/mot-de-passe",
+            Public,
+            portal::password::submit,
+        ),
         route(Method::POST, "/deconnexion", Portal, portal::login::logout),
         route(Method::GET, "/", Portal, portal::home::page_get),
         route(
@@ -343,6 +355,19 @@ pub fn table() -> Vec<Route> {
             portal::history::page_get,
         ),
         route(Method::GET, "/factures", Portal, portal::invoices::page_get),
+        route(Method::GET, "/compte", Portal, portal::account::page_get),
+        route(
+            Method::POST,
+            "/compte/mot-de-passe",
+            Portal,
+            portal::account::change_password,
+        ),
+        route(
+            Method::POST,
+            "/compte/identifiant",
+            Portal,
+            portal::account::change_login,
+        ),
         // The payment provider and the built-in payment simulator
         route(
             Method::POST,

@@ -56,6 +56,10 @@ pub fn french_message(error: &ApiError) -> String {
         "past_cutoff" => "Le délai est dépassé pour certains jours : ils ne peuvent plus changer.",
         "unknown_days" => "Ces jours ne font pas partie de la réservation, ou sont déjà annulés.",
         "invalid_parameter" | "malformed_body" => "La demande est incomplète ou mal formée.",
+        "account_locked" => {
+            "Votre compte est verrouillé après 3 mots de passe erronés : utilisez « Générer votre \
+             mot de passe » pour le débloquer."
+        }
         "too_many_attempts" => "Trop d'essais : patientez un instant avant de réessayer.",
         _ => return error.detail.clone(),
     };

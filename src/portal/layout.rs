@@ -19,12 +19,13 @@ pub struct Nav<'a> {
     pub current: &'a str,
 }
 
-const LINKS: [(&str, &str); 5] = [
+const LINKS: [(&str, &str); 6] = [
     ("/", "Accueil"),
     ("/reservation/nouvelle", "Nouvelle réservation"),
     ("/panier", "Mon panier"),
     ("/historique", "Mes réservations"),
     ("/factures", "Mes factures"),
+    ("/compte", "Mon compte"),
 ];
 
 pub fn page(title: &str, nav: Option<&Nav>, content: Markup) -> Markup {

@@ -77,10 +77,11 @@ pub fn form(
                 }
                 p { button type="submit" { "Connexion" } }
             }
+            p { a href=(super::password::PATH) { "Générer votre mot de passe" } }
             p class="note" {
                 "Attention : votre compte se verrouille après 3 mots de passe erronés. "
-                "Mot de passe oublié ou jamais reçu ? Demandez le lien « Générer votre mot de passe » "
-                "à votre restaurant scolaire."
+                "Mot de passe oublié, jamais reçu ou compte verrouillé ? Utilisez « Générer votre "
+                "mot de passe » : un lien vous est envoyé par e-mail."
             }
         },
     );

@@ -4,6 +4,7 @@
 //! Routes are declared in `api/routes.rs` with `Access::Portal` (cookie session, CSRF on POST,
 //! checked in `guard.rs`).
 
+pub mod account;
 pub mod assets;
 pub mod booking;
 pub mod calendar;
@@ -17,5 +18,6 @@ pub mod home;
 pub mod invoices;
 pub mod layout;
 pub mod login;
+pub mod password;
 pub mod reservation;
 pub mod session;

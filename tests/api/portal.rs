@@ -290,3 +290,285 @@ async fn a_calendar_validated_without_a_day_says_so_in_french() {
         .contains("Cochez au moins un jour libre"));
     assert_eq!(app.event_count().await, events);
 }
+
+/// The family's login, with a session opened by the API.
+async fn family_session(app: &TestApp) -> (String, String) {
+    let canteen = setup_repausset(app).await;
+    let family = family_with_child(app, &canteen.admin, "DUPONT", "Hervé").await;
+    let (login,): (String,) =
+        sqlx::query_as("SELECT login FROM users WHERE role = 'family' LIMIT 1")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    (login, family.token)
+}
+
+fn session_token(response: &reqwest::Response) -> Option<String> {
+    set_cookies(response)
+        .iter()
+        .find(|c| c.starts_with("cantine_session=") && !c.contains("Max-Age=0"))
+        .map(|c| {
+            c.trim_start_matches("cantine_session=")
+                .split(';')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+}
+
+async fn change_password(
+    app: &TestApp,
+    token: &str,
+    csrf: &str,
+    current: &str,
+    new: &str,
+    confirmation: &str,
+) -> reqwest::Response {
+    with_session(
+        client().post(format!("{}/compte/mot-de-passe", app.address)),
+        token,
+    )
+    .form(&[
+        ("csrf", csrf),
+        ("mot_de_passe_actuel", current),
+        ("nouveau_mot_de_passe", new),
+        ("confirmation", confirmation),
+    ])
+    .send()
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_account_page_changes_the_password_and_refuses_in_french() {
+    let app = spawn_app().await;
+    let (login, token) = family_session(&app).await;
+    let csrf = cantine::portal::session::csrf_token_for_session(&app.state, &token);
+
+    let page = with_session(client().get(format!("{}/compte", app.address)), &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    for expected in [
+        "DUPONT",
+        login.as_str(),
+        "Hervé",
+        r#"href="/compte" aria-current="page""#,
+        r#"autocomplete="current-password""#,
+        r#"autocomplete="new-password""#,
+        r#"autocomplete="email""#,
+        r#"<label for="mdp-actuel">"#,
+    ] {
+        assert!(html.contains(expected), "{expected}: {html}");
+    }
+    let hash_before: (String,) = sqlx::query_as("SELECT password_hash FROM users WHERE login = $1")
+        .bind(&login)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+
+    // Without the session's CSRF token: refused, nothing changed.
+    let forged = change_password(
+        &app,
+        &token,
+        "0000",
+        "mot-de-passe",
+        "nouveau-secret",
+        "nouveau-secret",
+    )
+    .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(forged.text().await.unwrap().contains("Formulaire refusé"));
+
+    let wrong = change_password(
+        &app,
+        &token,
+        &csrf,
+        "pas-le-bon",
+        "nouveau-secret",
+        "nouveau-secret",
+    )
+    .await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = wrong.text().await.unwrap();
+    assert!(
+        html.contains("Le mot de passe actuel est incorrect : rien n'a été modifié."),
+        "{html}"
+    );
+    app.wait_seconds(2);
+
+    let differs = change_password(
+        &app,
+        &token,
+        &csrf,
+        "mot-de-passe",
+        "nouveau-secret",
+        "autre-secret",
+    )
+    .await;
+    assert_eq!(differs.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(differs
+        .text()
+        .await
+        .unwrap()
+        .contains("ne sont pas identiques"));
+
+    let short = change_password(&app, &token, &csrf, "mot-de-passe", "court", "court").await;
+    assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(short.text().await.unwrap().contains("8 à 256 caractères"));
+
+    let hash_after: (String,) = sqlx::query_as("SELECT password_hash FROM users WHERE login = $1")
+        .bind(&login)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(hash_before, hash_after, "refusals change nothing");
+    app.get("/api/v1/family", &token).await.assert_status(200);
+
+    let changed = change_password(
+        &app,
+        &token,
+        &csrf,
+        "mot-de-passe",
+        "nouveau-secret",
+        "nouveau-secret",
+    )
+    .await;
+    assert_eq!(changed.status(), StatusCode::SEE_OTHER);
+    assert_eq!(changed.headers()["location"], "/compte?fait=mot-de-passe");
+    let new_token = session_token(&changed).expect("a new session cookie");
+    // Every earlier session ended; the browser carries on with the new one.
+    app.get("/api/v1/family", &token)
+        .await
+        .assert_problem(401, "unauthorized");
+    let done = with_session(
+        client().get(format!("{}/compte?fait=mot-de-passe", app.address)),
+        &new_token,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(done.status(), 200);
+    assert!(done
+        .text()
+        .await
+        .unwrap()
+        .contains("Votre mot de passe est modifié."));
+
+    let with_new = log_in(&app, &login, "nouveau-secret", "/").await;
+    assert_eq!(with_new.status(), StatusCode::SEE_OTHER);
+    let with_old = log_in(&app, &login, "mot-de-passe", "/").await;
+    assert_eq!(with_old.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_account_page_changes_the_login_e_mail() {
+    let app = spawn_app().await;
+    let (login, token) = family_session(&app).await;
+    let csrf = cantine::portal::session::csrf_token_for_session(&app.state, &token);
+    let changed = with_session(
+        client().post(format!("{}/compte/identifiant", app.address)),
+        &token,
+    )
+    .form(&[
+        ("csrf", csrf.as_str()),
+        ("mot_de_passe_actuel", "mot-de-passe"),
+        ("identifiant", "nouvelle.adresse@example.fr"),
+    ])
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(changed.status(), StatusCode::SEE_OTHER);
+    assert_eq!(changed.headers()["location"], "/compte?fait=identifiant");
+    app.login("nouvelle.adresse@example.fr", "mot-de-passe")
+        .await
+        .assert_status(200);
+    app.login(&login, "mot-de-passe")
+        .await
+        .assert_problem(401, "invalid_credentials");
+}
+
+async fn ask_password_email(app: &TestApp, login: &str) -> reqwest::Response {
+    client()
+        .post(format!("{}/connexion/mot-de-passe", app.address))
+        .header("cookie", "cantine_connexion=abc123")
+        .form(&[("identifiant", login), ("csrf", "abc123")])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_password_e_mail_page_answers_alike_for_known_and_unknown_addresses() {
+    let app = spawn_app().await;
+    let (login, _) = family_session(&app).await;
+
+    let connexion = client()
+        .get(format!("{}/connexion", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert!(connexion
+        .text()
+        .await
+        .unwrap()
+        .contains(r#"<a href="/connexion/mot-de-passe">Générer votre mot de passe</a>"#));
+    let page = client()
+        .get(format!("{}/connexion/mot-de-passe", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(set_cookies(&page)
+        .iter()
+        .any(|c| c.starts_with("cantine_connexion=")));
+    let html = page.text().await.unwrap();
+    assert!(html.contains(r#"autocomplete="email""#), "{html}");
+
+    // Posted from elsewhere: no matching cookie, no e-mail.
+    let forged = client()
+        .post(format!("{}/connexion/mot-de-passe", app.address))
+        .form(&[("identifiant", login.as_str()), ("csrf", "abc123")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+
+    let known = ask_password_email(&app, &login).await;
+    let unknown = ask_password_email(&app, "personne@example.fr").await;
+    assert_eq!(known.status(), 200);
+    assert_eq!(unknown.status(), 200);
+    let answer = cantine::api::password::EMAIL_ANSWER;
+    assert!(known.text().await.unwrap().contains(answer));
+    assert!(unknown.text().await.unwrap().contains(answer));
+    assert!(!app.password_link_token(&login, 1).await.is_empty());
+    assert!(app.mail_to("personne@example.fr").is_empty());
+}
+
+#[tokio::test]
+async fn the_login_page_says_in_french_that_the_account_is_locked() {
+    let app = spawn_app().await;
+    let (login, _) = family_session(&app).await;
+    for attempt in 1..=3 {
+        let wrong = log_in(&app, &login, "pas-le-bon", "/").await;
+        let status = wrong.status();
+        let html = wrong.text().await.unwrap();
+        if attempt < 3 {
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{html}");
+        } else {
+            assert_eq!(status, StatusCode::LOCKED, "{html}");
+            assert!(
+                html.contains("Votre compte est verrouillé après 3 mots de passe erronés"),
+                "{html}"
+            );
+            assert!(html.contains("Générer votre mot de passe"), "{html}");
+        }
+        // Past the growing delay between wrong passwords.
+        app.wait_seconds(10);
+    }
+    // The right password does not open a locked account either.
+    let locked = log_in(&app, &login, "mot-de-passe", "/").await;
+    assert_eq!(locked.status(), StatusCode::LOCKED);
+}
