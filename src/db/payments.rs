@@ -54,11 +54,14 @@ pub async fn allocations(pool: &PgPool, id: Uuid) -> anyhow::Result<Vec<Allocati
 }
 
 /// The family's credit that a new payment may spend.
-pub async fn available_credit(pool: &PgPool, family_id: Uuid) -> sqlx::Result<Decimal> {
+pub async fn available_credit(
+    db: impl sqlx::PgExecutor<'_>,
+    family_id: Uuid,
+) -> sqlx::Result<Decimal> {
     let row: Option<(Decimal,)> =
         sqlx::query_as("SELECT available FROM family_credits WHERE family_id = $1")
             .bind(family_id)
-            .fetch_optional(pool)
+            .fetch_optional(db)
             .await?;
     Ok(row.map(|r| r.0).unwrap_or_default())
 }
@@ -122,12 +125,8 @@ pub async fn start(
         .await?;
         tracing::info!(payment = %id, "pending payment abandoned for a new one");
     }
-    let credit: Option<(Decimal,)> =
-        sqlx::query_as("SELECT available FROM family_credits WHERE family_id = $1")
-            .bind(family_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let allocations = allocate(payables, credit.map(|c| c.0).unwrap_or_default());
+    let credit = available_credit(&mut *tx, family_id).await?;
+    let allocations = allocate(payables, credit);
     let credit_used: Decimal = allocations.iter().map(|a| a.credit).sum();
     let amount: Decimal = allocations.iter().map(|a| a.cash).sum();
     // Random, not time-ordered: the id is also the key of the payment page.

@@ -629,3 +629,44 @@ async fn a_payment_left_on_the_providers_page_is_superseded_after_its_session() 
     assert_eq!(family_invoices(&app, &family).await.len(), 1);
     assert_eq!(ledger(&app, &family).await["balance"], "0.00");
 }
+
+#[tokio::test]
+async fn a_credit_note_left_out_by_a_crash_is_issued_by_the_sweep() {
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let family = family_with_child(&app, &canteen.admin, "DUPONT", "Alice").await;
+    let id = book_and_confirm(&app, &canteen, &family, &["2017-01-23", "2017-01-24"]).await;
+    pay(&app, &family, &[&id]).await;
+    // The cancellation is stored, then the server dies before its credit note: the command
+    // alone, as the cancel route would run it, without what the route does next.
+    app.state
+        .commands
+        .execute(
+            id.parse().unwrap(),
+            cantine::domain::reservation::ReservationCommand::Cancel {
+                actor: cantine::domain::reservation::Actor::System,
+                days: Some(vec!["2017-01-24".parse().unwrap()]),
+            },
+            &cantine::commands::CommandMeta::system("crash"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ledger(&app, &family).await["credit"], "0.00");
+
+    let issued = cantine::credit_notes::issue_missing(&app.state, None, "sweep")
+        .await
+        .unwrap();
+    assert_eq!(issued.len(), 1);
+    assert_eq!(issued[0].number, "AV-2017-000001");
+    assert_eq!(issued[0].total.to_string(), "4.15");
+    // Once only: the next sweep finds nothing missing.
+    assert!(
+        cantine::credit_notes::issue_missing(&app.state, None, "sweep")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let ledger = ledger(&app, &family).await;
+    assert_eq!(ledger["credit"], "4.15");
+    assert_eq!(ledger["balance"], "4.15");
+}
