@@ -149,8 +149,9 @@ pub async fn issue_month(
         "SELECT r.family_id, r.id AS reservation_id, r.number,
                 r.child_first_name || ' ' || r.child_last_name AS child, r.restaurant_name,
                 r.period_activity || ' ' || r.period_label AS period, d.date, d.unit_price
-           FROM reservation_day_view d JOIN reservation_view r ON r.id = d.reservation_id
-          WHERE r.organisation_id = $1 AND r.payment_mode = 'postpaid' AND d.status = 'booked'
+           FROM reservation_days d JOIN reservation_view r ON r.id = d.reservation_id
+          WHERE r.organisation_id = $1 AND r.payment_mode = 'postpaid'
+            AND day_status(d.cancelled, r.status) = 'booked'
             AND d.date BETWEEN $2 AND $3
           ORDER BY r.family_id, r.number, d.date",
     )

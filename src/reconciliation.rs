@@ -52,9 +52,9 @@ pub async fn reconcile(pool: &PgPool) -> anyhow::Result<Repairs> {
     );
     let released = sqlx::query(
         "DELETE FROM held_days h
-          WHERE NOT EXISTS (SELECT 1 FROM reservation_day_view d
+          WHERE NOT EXISTS (SELECT 1 FROM reservation_days d JOIN reservation_view r ON r.id = d.reservation_id
                              WHERE d.reservation_id = h.reservation_id AND d.date = h.date
-                               AND d.status IN ('requested', 'awaiting_payment', 'booked'))",
+                               AND day_status(d.cancelled, r.status) IN ('requested', 'awaiting_payment', 'booked'))",
     )
     .execute(&mut *tx)
     .await?
@@ -62,8 +62,8 @@ pub async fn reconcile(pool: &PgPool) -> anyhow::Result<Repairs> {
     let restored = sqlx::query(
         "INSERT INTO held_days (reservation_id, child_id, restaurant_id, service, date)
          SELECT d.reservation_id, d.child_id, d.restaurant_id, d.service, d.date
-           FROM reservation_day_view d
-          WHERE d.status IN ('requested', 'awaiting_payment', 'booked')
+           FROM reservation_days d JOIN reservation_view r ON r.id = d.reservation_id
+          WHERE day_status(d.cancelled, r.status) IN ('requested', 'awaiting_payment', 'booked')
             AND NOT EXISTS (SELECT 1 FROM held_days h WHERE h.reservation_id = d.reservation_id AND h.date = d.date)
          ON CONFLICT DO NOTHING",
     )

@@ -197,9 +197,10 @@ pub async fn calendar(
         .ok_or_else(|| ApiError::not_found("period"))?;
     state.fresh(crate::projections::reservations::NAME).await;
     let own: Vec<(NaiveDate, String, Uuid)> = sqlx::query_as(
-        "SELECT date, status, reservation_id FROM reservation_day_view
-          WHERE child_id = $1 AND period_id = $2 AND date BETWEEN $3 AND $4
-            AND status IN ('requested', 'awaiting_payment', 'booked')",
+        "SELECT d.date, day_status(d.cancelled, r.status), d.reservation_id
+           FROM reservation_days d JOIN reservation_view r ON r.id = d.reservation_id
+          WHERE d.child_id = $1 AND d.period_id = $2 AND d.date BETWEEN $3 AND $4
+            AND NOT d.cancelled AND r.status IN ('requested', 'awaiting_payment', 'confirmed', 'paid')",
     )
     .bind(child_id)
     .bind(period.id)

@@ -457,8 +457,10 @@ pub async fn detail(
     .await?
     .ok_or_else(|| ApiError::not_found("reservation"))?;
     let days: Vec<DayView> = sqlx::query_as(
-        "SELECT date, status, unit_price AS unit_price_value FROM reservation_day_view
-          WHERE reservation_id = $1 ORDER BY date",
+        "SELECT d.date, day_status(d.cancelled, r.status) AS status,
+                d.unit_price AS unit_price_value
+           FROM reservation_days d JOIN reservation_view r ON r.id = d.reservation_id
+          WHERE d.reservation_id = $1 ORDER BY d.date",
     )
     .bind(id)
     .fetch_all(&state.pool)

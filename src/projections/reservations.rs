@@ -6,6 +6,10 @@
 //! change re-counted all its days twice, which made this projection the slowest part of the
 //! service (it fell seconds behind under the opening-day rush, and every read waited for it).
 //! The rows written are the same as applying the events one by one.
+//!
+//! A day row does not store its status: it follows the reservation's (`day_status` in SQL,
+//! [`day_status::of`] here) unless the day was cancelled on its own, so a confirmation, payment
+//! or expiry writes one reservation row, not one row per day.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -30,6 +34,18 @@ mod day_status {
     pub const BOOKED: &str = "booked";
     pub const CANCELLED: &str = "cancelled";
     pub const EXPIRED: &str = "expired";
+
+    /// A day's status from its reservation's, as the SQL function `day_status` computes it.
+    pub fn of(cancelled: bool, reservation_status: &str) -> &'static str {
+        match reservation_status {
+            _ if cancelled => CANCELLED,
+            "requested" => REQUESTED,
+            "awaiting_payment" => AWAITING_PAYMENT,
+            "confirmed" | "paid" => BOOKED,
+            "cancelled" => CANCELLED,
+            _ => EXPIRED,
+        }
+    }
 }
 
 #[async_trait]
@@ -39,7 +55,7 @@ impl Projection for ReservationsProjection {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["reservation_view", "reservation_day_view", "headcount_view"]
+        &["reservation_view", "reservation_days", "headcount_view"]
     }
 
     async fn apply(&self, tx: &mut PgConnection, event: &StoredEvent) -> anyhow::Result<()> {
@@ -106,8 +122,9 @@ struct Day {
     meal_option: String,
     /// Only for days inserted by this batch.
     new: Option<(Uuid, Decimal)>,
-    /// The status in the table before this batch (None: inserted by this batch).
-    stored: Option<String>,
+    /// Whether the table has the day as cancelled before this batch (None: inserted by this
+    /// batch).
+    stored: Option<bool>,
     status: &'static str,
 }
 
@@ -136,18 +153,7 @@ struct DayRow {
     period_id: Uuid,
     service: String,
     meal_option: String,
-    status: String,
-}
-
-/// A stored day status as one of the constants the batch moves days between.
-fn intern(status: &str) -> &'static str {
-    match status {
-        day_status::REQUESTED => day_status::REQUESTED,
-        day_status::AWAITING_PAYMENT => day_status::AWAITING_PAYMENT,
-        day_status::BOOKED => day_status::BOOKED,
-        day_status::CANCELLED => day_status::CANCELLED,
-        _ => day_status::EXPIRED,
-    }
+    cancelled: bool,
 }
 
 impl Batch {
@@ -194,8 +200,8 @@ impl Batch {
             );
         }
         let days: Vec<DayRow> = sqlx::query_as(
-            "SELECT reservation_id, date, restaurant_id, period_id, service, meal_option, status
-               FROM reservation_day_view WHERE reservation_id = ANY($1)",
+            "SELECT reservation_id, date, restaurant_id, period_id, service, meal_option, cancelled
+               FROM reservation_days WHERE reservation_id = ANY($1)",
         )
         .bind(&earlier)
         .fetch_all(&mut *tx)
@@ -205,6 +211,7 @@ impl Batch {
                 .reservations
                 .entry(day.reservation_id)
                 .or_insert_with(Reservation::missing);
+            let status = day_status::of(day.cancelled, &reservation.status);
             reservation.days.insert(
                 day.date,
                 Day {
@@ -213,8 +220,8 @@ impl Batch {
                     service: day.service,
                     meal_option: day.meal_option,
                     new: None,
-                    status: intern(&day.status),
-                    stored: Some(day.status),
+                    status,
+                    stored: Some(day.cancelled),
                 },
             );
         }
@@ -379,7 +386,7 @@ impl Batch {
         let mut inserted = NewRows::default();
         let mut updated = UpdatedRows::default();
         let mut new_days = NewDays::default();
-        let mut changed_days = ChangedDays::default();
+        let mut cancelled_days = CancelledDays::default();
         for (id, r) in self.reservations {
             for (date, day) in r.days {
                 match (&day.new, &day.stored) {
@@ -392,12 +399,11 @@ impl Batch {
                         new_days.service.push(day.service);
                         new_days.meal_option.push(day.meal_option);
                         new_days.unit_price.push(*unit_price);
-                        new_days.status.push(day.status);
+                        new_days.cancelled.push(day.status == day_status::CANCELLED);
                     }
-                    (None, Some(stored)) if stored != day.status => {
-                        changed_days.reservation_id.push(id);
-                        changed_days.date.push(date);
-                        changed_days.status.push(day.status);
+                    (None, Some(false)) if day.status == day_status::CANCELLED => {
+                        cancelled_days.reservation_id.push(id);
+                        cancelled_days.date.push(date);
                     }
                     _ => {}
                 }
@@ -488,10 +494,10 @@ impl Batch {
         }
         if !new_days.date.is_empty() {
             sqlx::query(
-                "INSERT INTO reservation_day_view (reservation_id, date, child_id, restaurant_id,
-                    period_id, service, meal_option, unit_price, status)
+                "INSERT INTO reservation_days (reservation_id, date, child_id, restaurant_id,
+                    period_id, service, meal_option, unit_price, cancelled)
                  SELECT * FROM unnest($1::uuid[], $2::date[], $3::uuid[], $4::uuid[], $5::uuid[],
-                    $6::text[], $7::text[], $8::numeric[], $9::text[])",
+                    $6::text[], $7::text[], $8::numeric[], $9::boolean[])",
             )
             .bind(&new_days.reservation_id)
             .bind(&new_days.date)
@@ -501,19 +507,18 @@ impl Batch {
             .bind(&new_days.service)
             .bind(&new_days.meal_option)
             .bind(&new_days.unit_price)
-            .bind(&new_days.status)
+            .bind(&new_days.cancelled)
             .execute(&mut *tx)
             .await?;
         }
-        if !changed_days.date.is_empty() {
+        if !cancelled_days.date.is_empty() {
             sqlx::query(
-                "UPDATE reservation_day_view d SET status = u.status
-                   FROM unnest($1::uuid[], $2::date[], $3::text[]) AS u(reservation_id, date, status)
+                "UPDATE reservation_days d SET cancelled = true
+                   FROM unnest($1::uuid[], $2::date[]) AS u(reservation_id, date)
                   WHERE d.reservation_id = u.reservation_id AND d.date = u.date",
             )
-            .bind(&changed_days.reservation_id)
-            .bind(&changed_days.date)
-            .bind(&changed_days.status)
+            .bind(&cancelled_days.reservation_id)
+            .bind(&cancelled_days.date)
             .execute(&mut *tx)
             .await?;
         }
@@ -579,12 +584,11 @@ struct NewDays {
     service: Vec<String>,
     meal_option: Vec<String>,
     unit_price: Vec<Decimal>,
-    status: Vec<&'static str>,
+    cancelled: Vec<bool>,
 }
 
 #[derive(Default)]
-struct ChangedDays {
+struct CancelledDays {
     reservation_id: Vec<Uuid>,
     date: Vec<NaiveDate>,
-    status: Vec<&'static str>,
 }

@@ -38,7 +38,7 @@ async fn a_batch_crossing_a_power_of_ten_of_transaction_ids_keeps_its_checkpoint
     .await
     .unwrap();
     sqlx::query(
-        "TRUNCATE reservation_view, reservation_day_view, headcount_view, projection_checkpoints",
+        "TRUNCATE reservation_view, reservation_days, headcount_view, projection_checkpoints",
     )
     .execute(&pool)
     .await
