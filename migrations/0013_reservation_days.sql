@@ -1,22 +1,42 @@
--- A day's status follows its reservation's, except for the days cancelled one by one. Storing it
--- on every day row made each confirmation, payment and expiry rewrite ~140 rows (a whole-year
--- request): 17 % of the database's time during the opening-day rush, and the projection lag that
--- every read waited for. The day rows now keep only what is theirs (the price, whether the day
--- was cancelled); the status is computed by `day_status` from the reservation's.
+-- A reservation's days are folded into its row: the dates, their prices and the dates cancelled
+-- one by one, as arrays. One row per meal day (~140 for a whole year) made the projection write
+-- ~100 rows per request, and rewrite all of them at each confirmation, payment and expiry: the
+-- largest writes of the opening-day rush and of a replay, and the projection lag every read
+-- waited for. A day's status is computed by `day_status` from the reservation's.
 
-ALTER TABLE reservation_day_view RENAME TO reservation_days;
-ALTER INDEX reservation_day_view_pkey RENAME TO reservation_days_pkey;
-ALTER INDEX reservation_day_view_child RENAME TO reservation_days_child;
-ALTER INDEX reservation_day_view_period RENAME TO reservation_days_period;
+ALTER TABLE reservation_view
+    ADD COLUMN service         text,
+    ADD COLUMN meal_option     text,
+    ADD COLUMN dates           date[],
+    ADD COLUMN unit_prices     numeric(10, 2)[],
+    ADD COLUMN cancelled_dates date[];
 
-ALTER TABLE reservation_days ADD COLUMN cancelled boolean NOT NULL DEFAULT false;
-UPDATE reservation_days SET cancelled = true WHERE status = 'cancelled';
-ALTER TABLE reservation_days DROP COLUMN status;
-ALTER TABLE reservation_days ALTER COLUMN cancelled DROP DEFAULT;
+UPDATE reservation_view r
+   SET (service, meal_option, dates, unit_prices, cancelled_dates) =
+       (SELECT min(d.service), min(d.meal_option),
+               COALESCE(array_agg(d.date ORDER BY d.date), '{}'),
+               COALESCE(array_agg(d.unit_price ORDER BY d.date), '{}'),
+               COALESCE(array_agg(d.date ORDER BY d.date) FILTER (WHERE d.status = 'cancelled'), '{}')
+          FROM reservation_day_view d WHERE d.reservation_id = r.id);
+UPDATE reservation_view r
+   SET service = p.service->>'label', meal_option = ''
+  FROM periods p WHERE p.id = r.period_id AND r.service IS NULL;
 
--- The calendar's day status from the day's own flag and its reservation's status (the values of
--- `ReservationStatus::as_str`). A function, not a view, so that a projection rebuild can swap the
--- tables underneath without dropping anything that depends on them.
+ALTER TABLE reservation_view
+    ALTER COLUMN service SET NOT NULL,
+    ALTER COLUMN meal_option SET NOT NULL,
+    ALTER COLUMN dates SET NOT NULL,
+    ALTER COLUMN unit_prices SET NOT NULL,
+    ALTER COLUMN cancelled_dates SET NOT NULL;
+
+DROP TABLE reservation_day_view;
+
+-- The child's calendar: its reservations in a period.
+CREATE INDEX reservation_view_child ON reservation_view (child_id, period_id);
+
+-- The calendar's status of a day: cancelled on its own, or its reservation's (the values of
+-- `ReservationStatus::as_str`). A function, not a view, so that a projection rebuild can swap
+-- the table underneath without dropping what depends on it.
 CREATE FUNCTION day_status(cancelled boolean, reservation_status text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN CASE

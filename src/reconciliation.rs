@@ -52,19 +52,21 @@ pub async fn reconcile(pool: &PgPool) -> anyhow::Result<Repairs> {
     );
     let released = sqlx::query(
         "DELETE FROM held_days h
-          WHERE NOT EXISTS (SELECT 1 FROM reservation_days d JOIN reservation_view r ON r.id = d.reservation_id
-                             WHERE d.reservation_id = h.reservation_id AND d.date = h.date
-                               AND day_status(d.cancelled, r.status) IN ('requested', 'awaiting_payment', 'booked'))",
+          WHERE NOT EXISTS (SELECT 1 FROM reservation_view r
+                             WHERE r.id = h.reservation_id
+                               AND h.date = ANY(r.dates) AND h.date <> ALL(r.cancelled_dates)
+                               AND r.status IN ('requested', 'awaiting_payment', 'confirmed', 'paid'))",
     )
     .execute(&mut *tx)
     .await?
     .rows_affected();
     let restored = sqlx::query(
         "INSERT INTO held_days (reservation_id, child_id, restaurant_id, service, date)
-         SELECT d.reservation_id, d.child_id, d.restaurant_id, d.service, d.date
-           FROM reservation_days d JOIN reservation_view r ON r.id = d.reservation_id
-          WHERE day_status(d.cancelled, r.status) IN ('requested', 'awaiting_payment', 'booked')
-            AND NOT EXISTS (SELECT 1 FROM held_days h WHERE h.reservation_id = d.reservation_id AND h.date = d.date)
+         SELECT r.id, r.child_id, r.restaurant_id, r.service, d.date
+           FROM reservation_view r, unnest(r.dates) AS d(date)
+          WHERE r.status IN ('requested', 'awaiting_payment', 'confirmed', 'paid')
+            AND d.date <> ALL(r.cancelled_dates)
+            AND NOT EXISTS (SELECT 1 FROM held_days h WHERE h.reservation_id = r.id AND h.date = d.date)
          ON CONFLICT DO NOTHING",
     )
     .execute(&mut *tx)

@@ -197,10 +197,11 @@ pub async fn calendar(
         .ok_or_else(|| ApiError::not_found("period"))?;
     state.fresh(crate::projections::reservations::NAME).await;
     let own: Vec<(NaiveDate, String, Uuid)> = sqlx::query_as(
-        "SELECT d.date, day_status(d.cancelled, r.status), d.reservation_id
-           FROM reservation_days d JOIN reservation_view r ON r.id = d.reservation_id
-          WHERE d.child_id = $1 AND d.period_id = $2 AND d.date BETWEEN $3 AND $4
-            AND NOT d.cancelled AND r.status IN ('requested', 'awaiting_payment', 'confirmed', 'paid')",
+        "SELECT d.date, day_status(false, r.status), r.id
+           FROM reservation_view r, unnest(r.dates) AS d(date)
+          WHERE r.child_id = $1 AND r.period_id = $2 AND r.first_day <= $4 AND r.last_day >= $3
+            AND r.status IN ('requested', 'awaiting_payment', 'confirmed', 'paid')
+            AND d.date BETWEEN $3 AND $4 AND d.date <> ALL(r.cancelled_dates)",
     )
     .bind(child_id)
     .bind(period.id)

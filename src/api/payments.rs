@@ -332,22 +332,24 @@ async fn complete_success(
     let allocations = db::payments::allocations(&state.pool, payment.id).await?;
     let mut lines = Vec::new();
     for allocation in &allocations {
-        let before = state.commands.load(allocation.reservation_id).await?;
-        let paid = if before.paid_by == Some(payment.id) {
-            before
-        } else {
-            let command = ReservationCommand::Pay {
-                actor: Actor::System,
-                payment_id: payment.id,
-                amount: allocation.total,
-            };
-            match state
-                .commands
-                .execute(allocation.reservation_id, command, meta)
-                .await
-            {
-                Ok(reservation) => reservation,
-                Err(CommandError::Refused(refusal)) if refusal.kind() != ErrorKind::Internal => {
+        let command = ReservationCommand::Pay {
+            actor: Actor::System,
+            payment_id: payment.id,
+            amount: allocation.total,
+        };
+        // Paying first and looking only on a refusal: a retried notification finds the
+        // reservation already paid by this payment, and every first one saves a read.
+        let paid = match state
+            .commands
+            .execute(allocation.reservation_id, command, meta)
+            .await
+        {
+            Ok(reservation) => reservation,
+            Err(CommandError::Refused(refusal)) if refusal.kind() != ErrorKind::Internal => {
+                let current = state.commands.load(allocation.reservation_id).await?;
+                if current.paid_by == Some(payment.id) {
+                    current
+                } else {
                     db::payments::record_refund(
                         &state.pool,
                         payment.id,
@@ -359,8 +361,8 @@ async fn complete_success(
                     .await?;
                     continue;
                 }
-                Err(e) => return Err(e.into()),
             }
+            Err(e) => return Err(e.into()),
         };
         if let Some(requested) = &paid.requested {
             let days: Vec<(NaiveDate, Decimal)> =

@@ -457,10 +457,10 @@ pub async fn detail(
     .await?
     .ok_or_else(|| ApiError::not_found("reservation"))?;
     let days: Vec<DayView> = sqlx::query_as(
-        "SELECT d.date, day_status(d.cancelled, r.status) AS status,
+        "SELECT d.date, day_status(d.date = ANY(r.cancelled_dates), r.status) AS status,
                 d.unit_price AS unit_price_value
-           FROM reservation_days d JOIN reservation_view r ON r.id = d.reservation_id
-          WHERE d.reservation_id = $1 ORDER BY d.date",
+           FROM reservation_view r, unnest(r.dates, r.unit_prices) AS d(date, unit_price)
+          WHERE r.id = $1 ORDER BY d.date",
     )
     .bind(id)
     .fetch_all(&state.pool)

@@ -69,9 +69,10 @@ pub async fn check(
     let (log_days, mismatched): (Option<i64>, Option<i64>) = sqlx::query_as(&format!(
         "WITH from_log AS (SELECT period_id, date, status, count(*) AS n FROM ({DAYS_FROM_LOG}) x
                             GROUP BY 1, 2, 3),
-              from_view AS (SELECT d.period_id, d.date, day_status(d.cancelled, r.status) AS status,
+              from_view AS (SELECT r.period_id, d.date,
+                                   day_status(d.date = ANY(r.cancelled_dates), r.status) AS status,
                                    count(*) AS n
-                              FROM reservation_days d JOIN reservation_view r ON r.id = d.reservation_id
+                              FROM reservation_view r, unnest(r.dates) AS d(date)
                              GROUP BY 1, 2, 3)
          SELECT (SELECT sum(n) FROM from_log WHERE status IN ('booked', 'awaiting_payment'))::bigint,
                 count(*) FILTER (WHERE l.n IS DISTINCT FROM v.n)
@@ -176,10 +177,10 @@ pub async fn check(
     // Every expired reservation holds no place; every unpaid one has expired.
     let expired_holding = scalar(
         pool,
-        "SELECT count(*) FROM reservation_days d JOIN reservation_view r ON r.id = d.reservation_id
-          WHERE day_status(d.cancelled, r.status) IN ('booked', 'awaiting_payment')
+        "SELECT count(*) FROM reservation_view r, unnest(r.dates) AS d(date)
+          WHERE day_status(d.date = ANY(r.cancelled_dates), r.status) IN ('booked', 'awaiting_payment')
             AND EXISTS (SELECT 1 FROM events e WHERE e.aggregate_type = 'Reservation'
-                           AND e.aggregate_id = d.reservation_id::text
+                           AND e.aggregate_id = r.id::text
                            AND e.event_type = 'ReservationExpired')",
     )
     .await?;

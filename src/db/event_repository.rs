@@ -171,37 +171,27 @@ async fn apply_places(
             .execute(&mut *tx)
             .await
             .map_err(database)?;
-            sqlx::query(
-                "INSERT INTO places (restaurant_id, service, date, capacity)
-                 SELECT $1, $2, d, COALESCE(o.capacity, p.capacity)
-                   FROM unnest($3::date[]) AS d
-                   JOIN periods p ON p.id = $4
-                   LEFT JOIN capacity_overrides o ON o.period_id = p.id AND o.date = d
-                 ON CONFLICT (restaurant_id, service, date) DO NOTHING",
+            // One statement creates the day's row at its first booking and takes a place on
+            // it, in date order, so that two appends never wait on each other in a circle. A full
+            // day's row is locked but not counted, and the append fails as a conflict.
+            let (taken,): (i64,) = sqlx::query_as(
+                "WITH taken AS (
+                    INSERT INTO places AS pl (restaurant_id, service, date, capacity, taken)
+                    SELECT $1, $2, d, COALESCE(o.capacity, p.capacity), 1
+                      FROM unnest($3::date[]) AS d
+                      JOIN periods p ON p.id = $4
+                      LEFT JOIN capacity_overrides o ON o.period_id = p.id AND o.date = d
+                     WHERE COALESCE(o.capacity, p.capacity) > 0
+                     ORDER BY d
+                    ON CONFLICT (restaurant_id, service, date) DO UPDATE SET taken = pl.taken + 1
+                       WHERE pl.taken < pl.capacity
+                    RETURNING 1)
+                 SELECT count(*) FROM taken",
             )
             .bind(e.restaurant.id)
             .bind(service)
             .bind(&dates)
             .bind(e.period.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(database)?;
-            // Rows are locked in date order, so that two appends never wait on each other in a
-            // circle.
-            let (taken,): (i64,) = sqlx::query_as(
-                "WITH wanted AS (
-                    SELECT date FROM places
-                     WHERE restaurant_id = $1 AND service = $2 AND date = ANY($3) AND taken < capacity
-                     ORDER BY date FOR UPDATE)
-                 , updated AS (
-                    UPDATE places p SET taken = p.taken + 1 FROM wanted w
-                     WHERE p.restaurant_id = $1 AND p.service = $2 AND p.date = w.date
-                    RETURNING 1)
-                 SELECT count(*) FROM updated",
-            )
-            .bind(e.restaurant.id)
-            .bind(service)
-            .bind(&dates)
             .fetch_one(&mut *tx)
             .await
             .map_err(database)?;

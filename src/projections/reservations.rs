@@ -7,9 +7,10 @@
 //! service (it fell seconds behind under the opening-day rush, and every read waited for it).
 //! The rows written are the same as applying the events one by one.
 //!
-//! A day row does not store its status: it follows the reservation's (`day_status` in SQL,
-//! [`day_status::of`] here) unless the day was cancelled on its own, so a confirmation, payment
-//! or expiry writes one reservation row, not one row per day.
+//! A reservation's days are arrays in its row (dates, prices, dates cancelled on their own), and
+//! a day's status is the reservation's (`day_status` in SQL, [`day_status::of`] here) unless it
+//! was cancelled: one row per request and per change, where a row per day made a whole-year
+//! request ~140 rows, rewritten at each confirmation, payment and expiry.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -55,7 +56,7 @@ impl Projection for ReservationsProjection {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["reservation_view", "reservation_days", "headcount_view"]
+        &["reservation_view", "headcount_view"]
     }
 
     async fn apply(&self, tx: &mut PgConnection, event: &StoredEvent) -> anyhow::Result<()> {
@@ -86,15 +87,17 @@ impl Projection for ReservationsProjection {
 struct Reservation {
     /// Present when the reservation was requested in this batch: its row is inserted at the end.
     new: Option<Box<NewRow>>,
-    /// False when neither the batch nor the table has the row (events of a reservation whose
-    /// request is missing change nothing, as row-by-row updates would not either).
-    exists: bool,
     changed: bool,
     status: String,
     total: Decimal,
     pay_before: Option<DateTime<Utc>>,
     expires_at: Option<DateTime<Utc>>,
-    days: BTreeMap<NaiveDate, Day>,
+    restaurant_id: Uuid,
+    period_id: Uuid,
+    service: String,
+    meal_option: String,
+    /// Each day's status, as the calendar shows it.
+    days: BTreeMap<NaiveDate, &'static str>,
 }
 
 struct NewRow {
@@ -104,28 +107,13 @@ struct NewRow {
     child_id: Uuid,
     child_first_name: String,
     child_last_name: String,
-    restaurant_id: Uuid,
     restaurant_name: String,
-    period_id: Uuid,
     period_activity: String,
     period_label: String,
     created_at: DateTime<Utc>,
-    first_day: Option<NaiveDate>,
-    last_day: Option<NaiveDate>,
     payment_mode: &'static str,
-}
-
-struct Day {
-    restaurant_id: Uuid,
-    period_id: Uuid,
-    service: String,
-    meal_option: String,
-    /// Only for days inserted by this batch.
-    new: Option<(Uuid, Decimal)>,
-    /// Whether the table has the day as cancelled before this batch (None: inserted by this
-    /// batch).
-    stored: Option<bool>,
-    status: &'static str,
+    /// In date order, as `days`.
+    unit_prices: Vec<Decimal>,
 }
 
 #[derive(Default)]
@@ -143,17 +131,12 @@ struct ViewRow {
     total: Decimal,
     pay_before: Option<DateTime<Utc>>,
     expires_at: Option<DateTime<Utc>>,
-}
-
-#[derive(sqlx::FromRow)]
-struct DayRow {
-    reservation_id: Uuid,
-    date: NaiveDate,
     restaurant_id: Uuid,
     period_id: Uuid,
     service: String,
     meal_option: String,
-    cancelled: bool,
+    dates: Vec<NaiveDate>,
+    cancelled_dates: Vec<NaiveDate>,
 }
 
 impl Batch {
@@ -179,49 +162,34 @@ impl Batch {
             return Ok(batch);
         }
         let rows: Vec<ViewRow> = sqlx::query_as(
-            "SELECT id, status, total, pay_before, expires_at FROM reservation_view WHERE id = ANY($1)",
+            "SELECT id, status, total, pay_before, expires_at, restaurant_id, period_id, service,
+                    meal_option, dates, cancelled_dates
+               FROM reservation_view WHERE id = ANY($1)",
         )
         .bind(&earlier)
         .fetch_all(&mut *tx)
         .await?;
         for row in rows {
+            let cancelled: HashSet<NaiveDate> = row.cancelled_dates.into_iter().collect();
+            let days = row
+                .dates
+                .into_iter()
+                .map(|date| (date, day_status::of(cancelled.contains(&date), &row.status)))
+                .collect();
             batch.reservations.insert(
                 row.id,
                 Reservation {
                     new: None,
-                    exists: true,
                     changed: false,
                     status: row.status,
                     total: row.total,
                     pay_before: row.pay_before,
                     expires_at: row.expires_at,
-                    days: BTreeMap::new(),
-                },
-            );
-        }
-        let days: Vec<DayRow> = sqlx::query_as(
-            "SELECT reservation_id, date, restaurant_id, period_id, service, meal_option, cancelled
-               FROM reservation_days WHERE reservation_id = ANY($1)",
-        )
-        .bind(&earlier)
-        .fetch_all(&mut *tx)
-        .await?;
-        for day in days {
-            let reservation = batch
-                .reservations
-                .entry(day.reservation_id)
-                .or_insert_with(Reservation::missing);
-            let status = day_status::of(day.cancelled, &reservation.status);
-            reservation.days.insert(
-                day.date,
-                Day {
-                    restaurant_id: day.restaurant_id,
-                    period_id: day.period_id,
-                    service: day.service,
-                    meal_option: day.meal_option,
-                    new: None,
-                    status,
-                    stored: Some(day.cancelled),
+                    restaurant_id: row.restaurant_id,
+                    period_id: row.period_id,
+                    service: row.service,
+                    meal_option: row.meal_option,
+                    days,
                 },
             );
         }
@@ -235,23 +203,17 @@ impl Batch {
                     PaymentMode::Prepaid { .. } => "prepaid",
                     PaymentMode::Postpaid => "postpaid",
                 };
-                let days = e
-                    .days
-                    .iter()
-                    .map(|d| {
-                        (
-                            d.date,
-                            Day {
-                                restaurant_id: e.restaurant.id,
-                                period_id: e.period.id,
-                                service: d.service.clone(),
-                                meal_option: d.meal_option.clone(),
-                                new: Some((e.child.id, d.unit_price)),
-                                stored: None,
-                                status: day_status::REQUESTED,
-                            },
-                        )
-                    })
+                // The aggregate gives every day of a request the period's service and the child's
+                // meal option of that moment, so they are kept once per reservation.
+                let (service, meal_option) = match e.days.first() {
+                    Some(day) => (day.service.clone(), day.meal_option.clone()),
+                    None => (e.period.service.label.clone(), e.child.meal_option.clone()),
+                };
+                let prices: BTreeMap<NaiveDate, Decimal> =
+                    e.days.iter().map(|d| (d.date, d.unit_price)).collect();
+                let days = prices
+                    .keys()
+                    .map(|date| (*date, day_status::REQUESTED))
                     .collect();
                 let reservation = Reservation {
                     new: Some(Box::new(NewRow {
@@ -261,22 +223,22 @@ impl Batch {
                         child_id: e.child.id,
                         child_first_name: e.child.first_name,
                         child_last_name: e.child.last_name,
-                        restaurant_id: e.restaurant.id,
                         restaurant_name: e.restaurant.name,
-                        period_id: e.period.id,
                         period_activity: e.period.activity,
                         period_label: e.period.label,
                         created_at: e.requested_at,
-                        first_day: e.days.iter().map(|d| d.date).min(),
-                        last_day: e.days.iter().map(|d| d.date).max(),
                         payment_mode,
+                        unit_prices: prices.into_values().collect(),
                     })),
-                    exists: true,
                     changed: true,
                     status: ReservationStatus::Requested.as_str().to_string(),
                     total: e.total,
                     pay_before: None,
                     expires_at: e.confirm_before,
+                    restaurant_id: e.restaurant.id,
+                    period_id: e.period.id,
+                    service,
+                    meal_option,
                     days,
                 };
                 self.reservations.insert(id, reservation);
@@ -305,19 +267,17 @@ impl Batch {
                 let Some(reservation) = self.reservations.get_mut(&id) else {
                     return;
                 };
-                for (date, day) in reservation.days.iter_mut() {
+                for (date, status) in reservation.days.iter_mut() {
                     if dates.contains(date) {
-                        day.status = day_status::CANCELLED;
+                        *status = day_status::CANCELLED;
                     }
                 }
-                if reservation.exists {
-                    reservation.changed = true;
-                    reservation.total = e.remaining_total;
-                    if e.reservation_cancelled {
-                        reservation.status = ReservationStatus::Cancelled.as_str().to_string();
-                        reservation.pay_before = None;
-                        reservation.expires_at = None;
-                    }
+                reservation.changed = true;
+                reservation.total = e.remaining_total;
+                if e.reservation_cancelled {
+                    reservation.status = ReservationStatus::Cancelled.as_str().to_string();
+                    reservation.pay_before = None;
+                    reservation.expires_at = None;
                 }
             }
         }
@@ -335,20 +295,18 @@ impl Batch {
         let Some(reservation) = self.reservations.get_mut(&id) else {
             return;
         };
-        if reservation.exists {
-            reservation.changed = true;
-            reservation.status = status.as_str().to_string();
-            reservation.pay_before = pay_before.or(reservation.pay_before);
-            // Only requests and holds awaiting payment can expire; `pay_before` stays for the
-            // record.
-            reservation.expires_at = match status {
-                ReservationStatus::Requested | ReservationStatus::AwaitingPayment => pay_before,
-                _ => None,
-            };
-        }
+        reservation.changed = true;
+        reservation.status = status.as_str().to_string();
+        reservation.pay_before = pay_before.or(reservation.pay_before);
+        // Only requests and holds awaiting payment can expire; `pay_before` stays for the
+        // record.
+        reservation.expires_at = match status {
+            ReservationStatus::Requested | ReservationStatus::AwaitingPayment => pay_before,
+            _ => None,
+        };
         for d in reservation.days.values_mut() {
-            if d.status != day_status::CANCELLED {
-                d.status = day;
+            if *d != day_status::CANCELLED {
+                *d = day;
             }
         }
         self.adjust(id, None, 1);
@@ -360,21 +318,21 @@ impl Batch {
         let Some(reservation) = self.reservations.get(&id) else {
             return;
         };
-        for (date, day) in &reservation.days {
+        for (date, status) in &reservation.days {
             if dates.is_some_and(|dates| !dates.contains(date)) {
                 continue;
             }
-            let (booked, awaiting) = match headcounts::counted(day.status) {
+            let (booked, awaiting) = match headcounts::counted(status) {
                 Some(headcounts::Counted::Booked) => (sign, 0),
                 Some(headcounts::Counted::Awaiting) => (0, sign),
                 None => continue,
             };
             let key = (
-                day.restaurant_id,
+                reservation.restaurant_id,
                 *date,
-                day.service.clone(),
-                day.meal_option.clone(),
-                day.period_id,
+                reservation.service.clone(),
+                reservation.meal_option.clone(),
+                reservation.period_id,
             );
             let entry = self.headcounts.entry(key).or_default();
             entry.0 += booked;
@@ -385,29 +343,13 @@ impl Batch {
     async fn write(self, tx: &mut PgConnection) -> anyhow::Result<()> {
         let mut inserted = NewRows::default();
         let mut updated = UpdatedRows::default();
-        let mut new_days = NewDays::default();
-        let mut cancelled_days = CancelledDays::default();
         for (id, r) in self.reservations {
-            for (date, day) in r.days {
-                match (&day.new, &day.stored) {
-                    (Some((child_id, unit_price)), _) => {
-                        new_days.reservation_id.push(id);
-                        new_days.date.push(date);
-                        new_days.child_id.push(*child_id);
-                        new_days.restaurant_id.push(day.restaurant_id);
-                        new_days.period_id.push(day.period_id);
-                        new_days.service.push(day.service);
-                        new_days.meal_option.push(day.meal_option);
-                        new_days.unit_price.push(*unit_price);
-                        new_days.cancelled.push(day.status == day_status::CANCELLED);
-                    }
-                    (None, Some(false)) if day.status == day_status::CANCELLED => {
-                        cancelled_days.reservation_id.push(id);
-                        cancelled_days.date.push(date);
-                    }
-                    _ => {}
-                }
-            }
+            let cancelled: Vec<NaiveDate> = r
+                .days
+                .iter()
+                .filter(|(_, status)| **status == day_status::CANCELLED)
+                .map(|(date, _)| *date)
+                .collect();
             match r.new {
                 Some(row) => {
                     inserted.id.push(id);
@@ -417,19 +359,26 @@ impl Batch {
                     inserted.child_id.push(row.child_id);
                     inserted.child_first_name.push(row.child_first_name);
                     inserted.child_last_name.push(row.child_last_name);
-                    inserted.restaurant_id.push(row.restaurant_id);
+                    inserted.restaurant_id.push(r.restaurant_id);
                     inserted.restaurant_name.push(row.restaurant_name);
-                    inserted.period_id.push(row.period_id);
+                    inserted.period_id.push(r.period_id);
                     inserted.period_activity.push(row.period_activity);
                     inserted.period_label.push(row.period_label);
                     inserted.created_at.push(row.created_at);
-                    inserted.first_day.push(row.first_day);
-                    inserted.last_day.push(row.last_day);
+                    inserted.first_day.push(r.days.keys().next().copied());
+                    inserted.last_day.push(r.days.keys().next_back().copied());
                     inserted.status.push(r.status);
                     inserted.total.push(r.total);
                     inserted.payment_mode.push(row.payment_mode);
                     inserted.pay_before.push(r.pay_before);
                     inserted.expires_at.push(r.expires_at);
+                    inserted.service.push(r.service);
+                    inserted.meal_option.push(r.meal_option);
+                    inserted
+                        .dates
+                        .push(PgDates(r.days.keys().copied().collect()));
+                    inserted.unit_prices.push(PgPrices(row.unit_prices));
+                    inserted.cancelled_dates.push(PgDates(cancelled));
                 }
                 None if r.changed => {
                     updated.id.push(id);
@@ -437,20 +386,36 @@ impl Batch {
                     updated.total.push(r.total);
                     updated.pay_before.push(r.pay_before);
                     updated.expires_at.push(r.expires_at);
+                    updated.cancelled_dates.push(PgDates(cancelled));
                 }
                 None => {}
             }
         }
         if !inserted.id.is_empty() {
+            // Arrays of arrays travel as one text array each: PostgreSQL has no array of
+            // arrays of different lengths, and `unnest` of a text array gives each row's own.
             sqlx::query(
                 "INSERT INTO reservation_view (id, number, organisation_id, family_id, child_id,
                     child_first_name, child_last_name, restaurant_id, restaurant_name, period_id,
                     period_activity, period_label, created_at, first_day, last_day, status, total,
-                    payment_mode, pay_before, expires_at)
-                 SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::uuid[],
+                    payment_mode, pay_before, expires_at, service, meal_option, dates, unit_prices,
+                    cancelled_dates)
+                 SELECT u.id, u.number, u.organisation_id, u.family_id, u.child_id,
+                        u.child_first_name, u.child_last_name, u.restaurant_id, u.restaurant_name,
+                        u.period_id, u.period_activity, u.period_label, u.created_at, u.first_day,
+                        u.last_day, u.status, u.total, u.payment_mode, u.pay_before, u.expires_at,
+                        u.service, u.meal_option, u.dates::date[], u.unit_prices::numeric[],
+                        u.cancelled_dates::date[]
+                   FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::uuid[],
                     $6::text[], $7::text[], $8::uuid[], $9::text[], $10::uuid[], $11::text[],
                     $12::text[], $13::timestamptz[], $14::date[], $15::date[], $16::text[],
-                    $17::numeric[], $18::text[], $19::timestamptz[], $20::timestamptz[])",
+                    $17::numeric[], $18::text[], $19::timestamptz[], $20::timestamptz[],
+                    $21::text[], $22::text[], $23::text[], $24::text[], $25::text[])
+                     AS u(id, number, organisation_id, family_id, child_id, child_first_name,
+                          child_last_name, restaurant_id, restaurant_name, period_id,
+                          period_activity, period_label, created_at, first_day, last_day, status,
+                          total, payment_mode, pay_before, expires_at, service, meal_option,
+                          dates, unit_prices, cancelled_dates)",
             )
             .bind(&inserted.id)
             .bind(&inserted.number)
@@ -472,6 +437,11 @@ impl Batch {
             .bind(&inserted.payment_mode)
             .bind(&inserted.pay_before)
             .bind(&inserted.expires_at)
+            .bind(&inserted.service)
+            .bind(&inserted.meal_option)
+            .bind(array_literals(&inserted.dates))
+            .bind(array_literals(&inserted.unit_prices))
+            .bind(array_literals(&inserted.cancelled_dates))
             .execute(&mut *tx)
             .await?;
         }
@@ -479,9 +449,10 @@ impl Batch {
             sqlx::query(
                 "UPDATE reservation_view v
                     SET status = u.status, total = u.total, pay_before = u.pay_before,
-                        expires_at = u.expires_at
+                        expires_at = u.expires_at, cancelled_dates = u.cancelled_dates::date[]
                    FROM unnest($1::uuid[], $2::text[], $3::numeric[], $4::timestamptz[],
-                               $5::timestamptz[]) AS u(id, status, total, pay_before, expires_at)
+                               $5::timestamptz[], $6::text[])
+                        AS u(id, status, total, pay_before, expires_at, cancelled_dates)
                   WHERE v.id = u.id",
             )
             .bind(&updated.id)
@@ -489,36 +460,7 @@ impl Batch {
             .bind(&updated.total)
             .bind(&updated.pay_before)
             .bind(&updated.expires_at)
-            .execute(&mut *tx)
-            .await?;
-        }
-        if !new_days.date.is_empty() {
-            sqlx::query(
-                "INSERT INTO reservation_days (reservation_id, date, child_id, restaurant_id,
-                    period_id, service, meal_option, unit_price, cancelled)
-                 SELECT * FROM unnest($1::uuid[], $2::date[], $3::uuid[], $4::uuid[], $5::uuid[],
-                    $6::text[], $7::text[], $8::numeric[], $9::boolean[])",
-            )
-            .bind(&new_days.reservation_id)
-            .bind(&new_days.date)
-            .bind(&new_days.child_id)
-            .bind(&new_days.restaurant_id)
-            .bind(&new_days.period_id)
-            .bind(&new_days.service)
-            .bind(&new_days.meal_option)
-            .bind(&new_days.unit_price)
-            .bind(&new_days.cancelled)
-            .execute(&mut *tx)
-            .await?;
-        }
-        if !cancelled_days.date.is_empty() {
-            sqlx::query(
-                "UPDATE reservation_days d SET cancelled = true
-                   FROM unnest($1::uuid[], $2::date[]) AS u(reservation_id, date)
-                  WHERE d.reservation_id = u.reservation_id AND d.date = u.date",
-            )
-            .bind(&cancelled_days.reservation_id)
-            .bind(&cancelled_days.date)
+            .bind(array_literals(&updated.cancelled_dates))
             .execute(&mut *tx)
             .await?;
         }
@@ -526,19 +468,40 @@ impl Batch {
     }
 }
 
-impl Reservation {
-    fn missing() -> Self {
-        Reservation {
-            new: None,
-            exists: false,
-            changed: false,
-            status: String::new(),
-            total: Decimal::ZERO,
-            pay_before: None,
-            expires_at: None,
-            days: BTreeMap::new(),
-        }
+/// An array as PostgreSQL's text form (`{2025-09-01,2025-09-02}`), cast back in SQL.
+trait ArrayLiteral {
+    fn literal(&self) -> String;
+}
+
+struct PgDates(Vec<NaiveDate>);
+struct PgPrices(Vec<Decimal>);
+
+impl ArrayLiteral for PgDates {
+    fn literal(&self) -> String {
+        join_braced(self.0.iter().map(|d| d.format("%Y-%m-%d").to_string()))
     }
+}
+
+impl ArrayLiteral for PgPrices {
+    fn literal(&self) -> String {
+        join_braced(self.0.iter().map(Decimal::to_string))
+    }
+}
+
+fn join_braced(items: impl Iterator<Item = String>) -> String {
+    let mut out = String::from("{");
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&item);
+    }
+    out.push('}');
+    out
+}
+
+fn array_literals<T: ArrayLiteral>(arrays: &[T]) -> Vec<String> {
+    arrays.iter().map(ArrayLiteral::literal).collect()
 }
 
 #[derive(Default)]
@@ -563,6 +526,11 @@ struct NewRows {
     payment_mode: Vec<&'static str>,
     pay_before: Vec<Option<DateTime<Utc>>>,
     expires_at: Vec<Option<DateTime<Utc>>>,
+    service: Vec<String>,
+    meal_option: Vec<String>,
+    dates: Vec<PgDates>,
+    unit_prices: Vec<PgPrices>,
+    cancelled_dates: Vec<PgDates>,
 }
 
 #[derive(Default)]
@@ -572,23 +540,5 @@ struct UpdatedRows {
     total: Vec<Decimal>,
     pay_before: Vec<Option<DateTime<Utc>>>,
     expires_at: Vec<Option<DateTime<Utc>>>,
-}
-
-#[derive(Default)]
-struct NewDays {
-    reservation_id: Vec<Uuid>,
-    date: Vec<NaiveDate>,
-    child_id: Vec<Uuid>,
-    restaurant_id: Vec<Uuid>,
-    period_id: Vec<Uuid>,
-    service: Vec<String>,
-    meal_option: Vec<String>,
-    unit_price: Vec<Decimal>,
-    cancelled: Vec<bool>,
-}
-
-#[derive(Default)]
-struct CancelledDays {
-    reservation_id: Vec<Uuid>,
-    date: Vec<NaiveDate>,
+    cancelled_dates: Vec<PgDates>,
 }

@@ -37,12 +37,10 @@ async fn a_batch_crossing_a_power_of_ten_of_transaction_ids_keeps_its_checkpoint
     .execute(&pool)
     .await
     .unwrap();
-    sqlx::query(
-        "TRUNCATE reservation_view, reservation_days, headcount_view, projection_checkpoints",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    sqlx::query("TRUNCATE reservation_view, headcount_view, projection_checkpoints")
+        .execute(&pool)
+        .await
+        .unwrap();
     assert_eq!(
         catch_up(&pool, &ReservationsProjection)
             .await
