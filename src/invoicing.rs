@@ -31,66 +31,69 @@ pub async fn issue_once(
     draft: InvoiceDraft,
     request_id: &str,
 ) -> anyhow::Result<Option<InvoiceIssued>> {
-    let mut tx = pool.begin().await?;
-    // The counter row is held from its increment to the commit, so every invoice of the town
-    // queued behind the WAL flush of the one before (the largest wait of the opening-day rush).
-    // This transaction commits without waiting for the flush, and `flush_barrier` waits for it
-    // after the lock is gone: the caller hears of the invoice only once it is durable, and the
-    // WAL being written in order, no later number can survive a crash that loses this one.
-    let claimed = sqlx::query(
-        "WITH async AS (SELECT set_config('synchronous_commit', 'off', true))
-         INSERT INTO invoice_keys (organisation_id, key, invoice_id)
-         SELECT $1, $2, $3 FROM async
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(draft.issuer.id)
-    .bind(key)
-    .bind(draft.invoice_id)
-    .execute(&mut *tx)
-    .await?;
-    if claimed.rows_affected() == 0 {
-        return Ok(None);
-    }
     let issued_at = clock.now();
     let year = issued_at.with_timezone(&Paris).year();
-    let (sequence,): (i64,) = sqlx::query_as(
-        "INSERT INTO invoice_counters (organisation_id, series, year, last_number) VALUES ($1, $2, $3, 1)
-         ON CONFLICT (organisation_id, series, year) DO UPDATE SET last_number = invoice_counters.last_number + 1
-         RETURNING last_number",
-    )
-    .bind(draft.issuer.id)
-    .bind(draft.kind.series())
-    .bind(year)
-    .fetch_one(&mut *tx)
-    .await?;
     let kind = draft.kind;
-    let issued = invoice::issue(draft, kind.number(year, sequence), issued_at)?;
-    if kind == InvoiceKind::CreditNote {
-        // The credit is spendable from the moment its credit note exists, not before.
-        sqlx::query(
-            "INSERT INTO family_credits (family_id, available) VALUES ($1, $2)
-             ON CONFLICT (family_id) DO UPDATE SET available = family_credits.available + $2",
-        )
-        .bind(issued.family_id)
-        .bind(issued.total)
-        .execute(&mut *tx)
-        .await?;
-    }
+    // The number is the counter's, set in SQL; everything else of the invoice is decided here.
+    let mut issued = invoice::issue(draft, String::new(), issued_at)?;
     let metadata =
         serde_json::json!({"actor": "system", "actor_role": "system", "request_id": request_id});
-    sqlx::query(
-        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-         VALUES ($1, $2, 1, $3, $4, $5, $6)",
+    // One statement, committed on its own: the key that makes the invoice issued once, the next
+    // number of the gapless counter, the event carrying it, and for a credit note the family's
+    // spendable credit. The counter row is held from its increment to the commit, so every
+    // invoice of the town queues on it: held for one statement rather than a transaction's
+    // round trips, and not through the WAL flush (the statement commits without waiting for it,
+    // and `flush_barrier` waits after the lock is gone: the caller hears of the invoice only
+    // once it is durable, and the WAL being written in order, no later number can survive a
+    // crash that loses this one).
+    let number: Option<(String,)> = sqlx::query_as(
+        "WITH async AS (SELECT set_config('synchronous_commit', 'off', true)),
+              claimed AS (
+                INSERT INTO invoice_keys (organisation_id, key, invoice_id)
+                SELECT $1, $2, $3 FROM async
+                ON CONFLICT DO NOTHING
+                RETURNING organisation_id),
+              counted AS (
+                INSERT INTO invoice_counters (organisation_id, series, year, last_number)
+                SELECT organisation_id, $4, $5, 1 FROM claimed
+                ON CONFLICT (organisation_id, series, year)
+                   DO UPDATE SET last_number = invoice_counters.last_number + 1
+                RETURNING $6 || CASE WHEN last_number < 1000000 THEN lpad(last_number::text, 6, '0')
+                                     ELSE last_number::text END AS number),
+              credited AS (
+                INSERT INTO family_credits (family_id, available)
+                SELECT $7, $8 FROM counted WHERE $9
+                ON CONFLICT (family_id) DO UPDATE SET available = family_credits.available + $8
+                RETURNING 1),
+              appended AS (
+                INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
+                                    payload, metadata)
+                SELECT $10, $3::text, 1, $11, $12, jsonb_set($13, '{number}', to_jsonb(number)), $14
+                  FROM counted
+                RETURNING payload->>'number' AS number)
+         SELECT number FROM appended",
     )
+    .bind(issued.issuer.id)
+    .bind(key)
+    .bind(issued.invoice_id)
+    .bind(kind.series())
+    .bind(year)
+    .bind(kind.number_prefix(year))
+    .bind(issued.family_id)
+    .bind(issued.total)
+    // The credit is spendable from the moment its credit note exists, not before.
+    .bind(kind == InvoiceKind::CreditNote)
     .bind(invoice::AGGREGATE_TYPE)
-    .bind(issued.invoice_id.to_string())
     .bind(invoice::EVENT_TYPE)
     .bind(invoice::EVENT_VERSION)
     .bind(serde_json::to_value(&issued)?)
     .bind(metadata)
-    .execute(&mut *tx)
+    .fetch_optional(pool)
     .await?;
-    tx.commit().await?;
+    let Some((number,)) = number else {
+        return Ok(None);
+    };
+    issued.number = number;
     flush_barrier(pool).await?;
     tracing::info!(invoice = %issued.number, family = %issued.family_id, total = %issued.total, "invoice issued");
     Ok(Some(issued))

@@ -48,9 +48,14 @@ impl InvoiceKind {
 
     /// `2017-000001` for invoices, `AV-2017-000001` (avoir) for credit notes.
     pub fn number(self, year: i32, sequence: i64) -> String {
+        format!("{}{sequence:06}", self.number_prefix(year))
+    }
+
+    /// What comes before the sequence: `2017-`, `AV-2017-`.
+    pub fn number_prefix(self, year: i32) -> String {
         match self {
-            InvoiceKind::CreditNote => format!("AV-{}", format_number(year, sequence)),
-            InvoiceKind::Payment | InvoiceKind::Monthly => format_number(year, sequence),
+            InvoiceKind::CreditNote => format!("AV-{year}-"),
+            InvoiceKind::Payment | InvoiceKind::Monthly => format!("{year}-"),
         }
     }
 }

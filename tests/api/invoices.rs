@@ -120,6 +120,32 @@ async fn numbers_run_without_gaps_per_year_even_when_issuing_fails() {
     .unwrap();
     assert_eq!(next.number, "2018-000001");
 
+    // The number is formatted in SQL: past six digits it grows, as the domain's format does.
+    sqlx::query("UPDATE invoice_counters SET last_number = 999999 WHERE year = 2018")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let big = invoicing::issue_once(
+        &app.pool,
+        clock.as_ref(),
+        "seven-digits",
+        draft(&app, family_id, true),
+        "t",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(big.number, InvoiceKind::Payment.number(2018, 1_000_000));
+    assert_eq!(big.number, "2018-1000000");
+    let (stored,): (Value,) = sqlx::query_as(
+        "SELECT payload FROM events WHERE aggregate_type = 'Invoice' AND aggregate_id = $1",
+    )
+    .bind(big.invoice_id.to_string())
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(stored, serde_json::to_value(&big).unwrap());
+
     // A rebuild replays the numbers from the log; it never renumbers.
     let before = numbers(&app).await;
     cantine::projections::rebuild::rebuild(
