@@ -335,7 +335,7 @@ pub async fn recap(
         }
     };
     Ok(ok(page(
-        "Récapitulatif de vos actions",
+        "Récapitulatif de vos modifications",
         Some(&context.nav()),
         content,
     )))

@@ -163,7 +163,7 @@ async fn booked_days_cancelled_from_the_calendar_free_their_places_and_credit_th
     let (status, recap) = page(&app, &family, &recap_path).await;
     assert_eq!(status, 200, "{recap}");
     for needle in [
-        "Récapitulatif de vos actions",
+        "Récapitulatif de vos modifications",
         "Réservation ajoutée : 30/01/2017 - Prix : 4,15 €",
         "1 × 4,15 € = 4,15 €",
         "Annulation : lun. 23/01/2017 - Prix : 4,15 €",
@@ -202,6 +202,7 @@ async fn booked_days_cancelled_from_the_calendar_free_their_places_and_credit_th
     let (status, result) = page(&app, &family, &result_path).await;
     assert_eq!(status, 200, "{result}");
     for needle in [
+        "Récapitulatif de vos actions",
         "Réservation ajoutée : 30/01/2017 - Prix : 4,15 €",
         "Réservation annulée : 23/01/2017 - Prix : 4,15 €",
         "Réservation annulée : 24/01/2017 - Prix : 4,15 €",
