@@ -366,6 +366,8 @@ pub async fn confirm(
         let _own = reservations::detail(State(state.clone()), caller.clone(), ApiPath(id)).await?;
         match reservations::confirm(State(state.clone()), caller.clone(), ApiPath(id)).await {
             Ok(_) => {}
+            // The form posted again (the back button): the days stand, nothing was refused.
+            Err(e) if e.code == "already_confirmed" => {}
             Err(e) if e.status.is_client_error() => outcome.added_refused = Some(e.code.into()),
             Err(e) => return Err(e.into()),
         }
@@ -461,7 +463,19 @@ pub async fn result(
         .into_iter()
         .filter_map(parse_booked)
         .collect();
-    for (id, _) in &claimed {
+    let refusals: Vec<(Uuid, NaiveDate, &str)> = values("refus")
+        .into_iter()
+        .filter_map(|v| {
+            let mut parts = v.splitn(3, '_');
+            let (id, d, code) = (parts.next()?, parts.next()?, parts.next()?);
+            Some((id.parse().ok()?, d.parse().ok()?, code))
+        })
+        .collect();
+    let named = claimed
+        .iter()
+        .map(|(id, _)| id)
+        .chain(refusals.iter().map(|(id, _, _)| id));
+    for id in named {
         if !details.contains_key(id) {
             let detail = reservations::detail(State(state.clone()), caller.clone(), ApiPath(*id))
                 .await?
@@ -481,13 +495,16 @@ pub async fn result(
         .collect();
     cancelled.sort();
     cancelled.dedup();
-    let mut refused: Vec<(NaiveDate, String)> = values("refus")
-        .into_iter()
-        .filter_map(|v| {
-            let mut parts = v.splitn(3, '_');
-            let (_, d, code) = (parts.next()?, parts.next()?, parts.next()?);
-            Some((d.parse().ok()?, cancel_refusal(code)))
+    // A refusal is shown only for a day the reservation still holds.
+    let mut refused: Vec<(NaiveDate, String)> = refusals
+        .iter()
+        .filter(|(id, d, _)| {
+            details[id]
+                .days
+                .iter()
+                .any(|x| x.date == *d && x.status != "cancelled")
         })
+        .map(|(_, d, code)| (*d, cancel_refusal(code)))
         .collect();
     refused.sort();
     let added = match plan.added {

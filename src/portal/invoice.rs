@@ -124,7 +124,7 @@ pub async fn page_get(
                         "Montant crédité sur le compte de la famille le " (date_time(invoice.issued_at))
                         ", déduit de ses prochains paiements."
                     },
-                    "monthly" => p { "Facture à régler auprès de la régie de restauration scolaire." },
+                    "monthly" => p { "Facture mensuelle à régler : repas facturés après service." },
                     _ => @if let Some(payment) = &payment {
                         p {
                             "Payée : " (euros_text(&payment.amount)) " par paiement en ligne"

@@ -216,6 +216,29 @@ async fn booked_days_cancelled_from_the_calendar_free_their_places_and_credit_th
         assert!(result.contains(needle), "{needle}: {result}");
     }
 
+    // The same form posted again (the back button): nothing more is done, nothing is refused
+    // that stands.
+    let events = app.event_count().await;
+    let (status, again_path, _) = post_form(
+        &app,
+        &family,
+        "/reservation/recapitulatif",
+        format!(
+            "csrf={token}&enfant={}&periode={}&mois=2017-01&ajout={added}&annuler={id}_2017-01-23&annuler={id}_2017-01-24",
+            family.child_id, canteen.period_id
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(app.event_count().await, events);
+    let (_, again) = page(&app, &family, &again_path).await;
+    assert!(
+        again.contains("Nombre de réservations annulées : <strong>0</strong>"),
+        "{again}"
+    );
+    assert!(!again.contains("n'ont pas été réservés"), "{again}");
+    assert!(!again.contains("Avoir n°"), "{again}");
+
     // The API agrees: the days are cancelled, their places given back, the family credited.
     let days = day_statuses(&app, &family, &id).await;
     assert_eq!(status_of(&days, "2017-01-23"), "cancelled");
