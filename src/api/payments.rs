@@ -514,6 +514,10 @@ pub struct Invoice {
     pub total: String,
     pub issuer: String,
     pub issuer_address: String,
+    /// The family's name as it was when the document was issued.
+    pub family_name: String,
+    /// The payment that settled it (prepaid invoices), or that the credited days came from.
+    pub payment_id: Option<Uuid>,
     #[schema(value_type = Vec<Object>)]
     pub lines: Vec<InvoiceLineView>,
 }
@@ -541,6 +545,8 @@ impl From<InvoiceIssued> for Invoice {
             total: money(issued.total),
             issuer: issued.issuer.name,
             issuer_address: issued.issuer.address,
+            family_name: issued.family_name,
+            payment_id: issued.payment_id,
             lines: issued
                 .lines
                 .into_iter()

@@ -368,6 +368,38 @@ pub fn table() -> Vec<Route> {
             Portal,
             portal::account::change_login,
         ),
+        // The family portal, second guide: cancelling from the calendar, printable invoices and
+        // credit notes, the ledger.
+        route(
+            Method::GET,
+            "/reservation/recapitulatif",
+            Portal,
+            portal::changes::recap,
+        ),
+        route(
+            Method::POST,
+            "/reservation/recapitulatif",
+            Portal,
+            portal::changes::confirm,
+        ),
+        route(
+            Method::GET,
+            "/reservation/bilan",
+            Portal,
+            portal::changes::result,
+        ),
+        route(
+            Method::GET,
+            "/factures/{id}",
+            Portal,
+            portal::invoice::page_get,
+        ),
+        route(
+            Method::GET,
+            "/compte/releve",
+            Portal,
+            portal::ledger::page_get,
+        ),
         // The payment provider and the built-in payment simulator
         route(
             Method::POST,

@@ -2,6 +2,10 @@
 //! sign and a colour, checkboxes for the free days, and the bulk choices ("+ cette semaine",
 //! "+ tous les lundis", "+ tous les jours de l'année"). Validating posts the days, or the bulk
 //! choice, to the API's booking handler; the recap follows.
+//!
+//! Booked days still before their cancellation cut-off carry a box too (second guide step 5,
+//! "réservations ou annulations"): ticked, they go to the recap of both kinds of change
+//! (`changes.rs`), where nothing is cancelled before the family confirms.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -10,9 +14,11 @@ use axum::response::Response;
 use chrono::{Datelike, Duration, NaiveDate};
 use maud::{html, Markup};
 use serde::Deserialize;
+use std::collections::{BTreeSet, HashSet};
 use uuid::Uuid;
 
 use super::booking::{child_of, find_period, rules};
+use super::changes::{parse_booked, Plan};
 use super::context::Context;
 use super::error::{french_message, PortalError, PortalResult};
 use super::format::{day, month_name};
@@ -96,6 +102,8 @@ struct View<'a> {
     restaurant: String,
     period: PeriodView,
     calendar: Calendar,
+    /// Booked days the family may still cancel.
+    cancellable: HashSet<NaiveDate>,
     error: Option<String>,
 }
 
@@ -151,6 +159,7 @@ fn render_page(view: View, status: StatusCode) -> Response {
             input type="hidden" name="periode" value=(period.id);
             input type="hidden" name="mois" value=(calendar.month);
             p { "Cochez les jours souhaités pour le service " (period.service.label) " (" (period.service.start) " – " (period.service.end) "), puis validez le planning." }
+            p { "Pour annuler un repas réservé, cochez-le aussi : rien n'est annulé avant la confirmation du récapitulatif. " (period.cancellation_rule) "." }
             @for week in &weeks {
                 @let monday = week[0].date - Duration::days(week[0].date.weekday().num_days_from_monday() as i64);
                 fieldset class="week" {
@@ -165,6 +174,20 @@ fn render_page(view: View, status: StatusCode) -> Response {
                                     label for=(id) {
                                         span class="date" { (day(d.date)) }
                                         span class="status" { span class="sign" aria-hidden="true" { (sign) } " " (words) }
+                                    }
+                                } @else if let (Some(reservation), true) = (d.reservation_id, view.cancellable.contains(&d.date)) {
+                                    @let id = format!("annuler-{}", d.date);
+                                    input type="checkbox" id=(id) name="annuler" value={(reservation) "_" (d.date)};
+                                    label for=(id) {
+                                        span class="date" { (day(d.date)) }
+                                        span class="status" { span class="sign" aria-hidden="true" { (sign) } " " (words) }
+                                        span class="cancel-hint" { "cocher pour annuler" }
+                                    }
+                                } @else if d.reservation_id.is_some() {
+                                    span class="text" {
+                                        span class="date" { (day(d.date)) }
+                                        span class="status" { span class="sign" aria-hidden="true" { (sign) } " " (words) }
+                                        span class="cancel-hint" { "délai d'annulation dépassé" }
                                     }
                                 } @else {
                                     span class="text" {
@@ -243,6 +266,7 @@ async fn show(
         Some((status, message)) => (status, Some(message)),
         None => (StatusCode::OK, None),
     };
+    let cancellable = cancellable_days(state, &calendar).await?;
     Ok(render_page(
         View {
             context: &context,
@@ -250,10 +274,38 @@ async fn show(
             restaurant,
             period,
             calendar,
+            cancellable,
             error,
         },
         status,
     ))
+}
+
+/// The booked days of the month whose reservation's own cancellation cut-off has not passed,
+/// asked of the reservation aggregate (the rule the cancel command applies).
+async fn cancellable_days(
+    state: &AppState,
+    calendar: &Calendar,
+) -> PortalResult<HashSet<NaiveDate>> {
+    let reservations: BTreeSet<Uuid> = calendar
+        .days
+        .iter()
+        .filter_map(|d| d.reservation_id)
+        .collect();
+    let now = state.clock.now();
+    let mut cancellable = HashSet::new();
+    for id in reservations {
+        let reservation = state.commands.load(id).await.map_err(ApiError::from)?;
+        let days: Vec<NaiveDate> = calendar
+            .days
+            .iter()
+            .filter(|d| d.reservation_id == Some(id))
+            .map(|d| d.date)
+            .collect();
+        let past = reservation.past_cancellation_cutoff(days.iter(), now);
+        cancellable.extend(days.into_iter().filter(|d| !past.contains(d)));
+    }
+    Ok(cancellable)
 }
 
 pub async fn page_get(
@@ -323,13 +375,31 @@ pub async fn submit(
     } else {
         return Err(bad_form());
     };
-    if days.as_ref().is_some_and(Vec::is_empty) {
+    let cancel: Option<Vec<(Uuid, NaiveDate)>> = fields(&body)
+        .into_iter()
+        .filter(|(k, _)| *k == "annuler")
+        .map(|(_, v)| parse_booked(v))
+        .collect();
+    let plan = |added: Option<Uuid>, cancel: Vec<(Uuid, NaiveDate)>| Plan {
+        child: child_id,
+        period: period_id,
+        month: month.clone().filter(|m| month_bounds(m).is_some()),
+        added,
+        cancel,
+    };
+    let cancel = cancel.ok_or_else(bad_form)?;
+    let adds_nothing = days.as_ref().is_some_and(Vec::is_empty);
+    if adds_nothing && !cancel.is_empty() {
+        // Only cancellations: the recap says what they will do, nothing is done yet.
+        return Ok(see_other(&plan(None, cancel).recap_path()));
+    }
+    if adds_nothing {
         let again = Choice {
             enfant: child_id,
             periode: period_id,
             mois: month,
         };
-        let message = "Cochez au moins un jour libre, ou utilisez un choix groupé.".to_string();
+        let message = "Cochez au moins un jour libre, ou un jour réservé à annuler, ou utilisez un choix groupé.".to_string();
         return show(
             &state,
             &caller,
@@ -348,7 +418,10 @@ pub async fn submit(
         selection,
     };
     match reservations::create(State(state.clone()), caller.clone(), ApiJson(request)).await {
-        Ok((_, created)) => Ok(see_other(&format!("/reservations/{}", created.0.id))),
+        Ok((_, created)) if cancel.is_empty() => {
+            Ok(see_other(&format!("/reservations/{}", created.0.id)))
+        }
+        Ok((_, created)) => Ok(see_other(&plan(Some(created.0.id), cancel).recap_path())),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
             let again = Choice {
                 enfant: child_id,

@@ -26,7 +26,14 @@ impl From<sqlx::Error> for PortalError {
 
 /// The sentence for an API error code; the API's own detail when it is already French.
 pub fn french_message(error: &ApiError) -> String {
-    let text = match error.code {
+    french_for_code(error.code)
+        .map(str::to_string)
+        .unwrap_or_else(|| error.detail.clone())
+}
+
+/// The sentence for a code, when the portal has one.
+pub fn french_for_code(code: &str) -> Option<&'static str> {
+    let text = match code {
         "not_found" => "Cette page n'existe pas, ou ne concerne pas votre famille.",
         "forbidden" => "Cet espace est réservé aux comptes famille.",
         "unauthorized" => "Connectez-vous pour continuer.",
@@ -61,9 +68,9 @@ pub fn french_message(error: &ApiError) -> String {
              mot de passe » pour le débloquer."
         }
         "too_many_attempts" => "Trop d'essais : patientez un instant avant de réessayer.",
-        _ => return error.detail.clone(),
+        _ => return None,
     };
-    text.to_string()
+    Some(text)
 }
 
 pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {

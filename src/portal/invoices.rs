@@ -33,7 +33,11 @@ pub async fn page_get(State(state): State<AppState>, caller: Caller) -> PortalRe
                     tbody {
                         @for invoice in &invoices {
                             tr {
-                                td { (invoice.number) }
+                                td {
+                                    a href={"/factures/" (invoice.id)} {
+                                        (super::invoice::title_of(invoice))
+                                    }
+                                }
                                 td { (date_time(invoice.issued_at)) }
                                 td {
                                     ul class="plain" {
@@ -51,7 +55,11 @@ pub async fn page_get(State(state): State<AppState>, caller: Caller) -> PortalRe
                                         }
                                     }
                                 }
-                                td { (euros_text(&invoice.total)) @if invoice.kind == "payment" { " – payée" } }
+                                td {
+                                    (euros_text(&invoice.total))
+                                    @if invoice.kind == "payment" { " – payée" }
+                                    @if invoice.kind == "credit_note" { " – crédité" }
+                                }
                             }
                         }
                     }
@@ -59,6 +67,7 @@ pub async fn page_get(State(state): State<AppState>, caller: Caller) -> PortalRe
             }
             p class="note" { "Émetteur : " (invoices[0].issuer) ", " (invoices[0].issuer_address) }
         }
+        p { "Chaque facture et chaque avoir s'ouvre en une page imprimable. " a href="/compte/releve" { "Relevé de compte (solde et avoir disponible)" } }
     };
     Ok(ok(page("Mes factures", Some(&context.nav()), content)))
 }

@@ -83,7 +83,7 @@ fn days_table(detail: &ReservationDetail) -> Markup {
 }
 
 /// The days the request could not book, with why, from the request's own event.
-async fn refused_lines(state: &AppState, id: Uuid) -> PortalResult<Vec<String>> {
+pub(super) async fn refused_lines(state: &AppState, id: Uuid) -> PortalResult<Vec<String>> {
     let reservation = state
         .commands
         .load(id)

@@ -52,7 +52,7 @@ const WHO: [Who; 7] = [
 const HEADER: &str = "| route | access | anonymous | family, own ids | family, other's ids | admin | kitchen | finance | auditor |";
 
 /// Routes that are pages for a browser, not API routes of the OpenAPI document.
-const NOT_IN_OPENAPI: [(&str, &str); 25] = [
+const NOT_IN_OPENAPI: [(&str, &str); 30] = [
     ("GET", "/mot-de-passe"),
     ("POST", "/mot-de-passe"),
     ("GET", "/api/v1/payments/{id}/checkout"),
@@ -79,6 +79,11 @@ const NOT_IN_OPENAPI: [(&str, &str); 25] = [
     ("GET", "/compte"),
     ("POST", "/compte/mot-de-passe"),
     ("POST", "/compte/identifiant"),
+    ("GET", "/reservation/recapitulatif"),
+    ("POST", "/reservation/recapitulatif"),
+    ("GET", "/reservation/bilan"),
+    ("GET", "/factures/{id}"),
+    ("GET", "/compte/releve"),
 ];
 
 /// The login form's double-submit value, sent both as its cookie and its field.
@@ -178,6 +183,12 @@ fn expected(method: &Method, path: &str) -> Option<[u16; 7]> {
         ("GET", "/compte") => PORTAL_PAGE,
         ("POST", "/compte/mot-de-passe") => PORTAL_FORM,
         ("POST", "/compte/identifiant") => PORTAL_FORM,
+        ("GET", "/reservation/recapitulatif") => PORTAL_ID_PAGE,
+        ("POST", "/reservation/recapitulatif") => PORTAL_ID_FORM,
+        ("GET", "/reservation/bilan") => PORTAL_ID_PAGE,
+        // No invoice in the fixture: an id of nobody's, the same 404 for both families.
+        ("GET", "/factures/{id}") => [401, 404, 404, 403, 403, 403, 403],
+        ("GET", "/compte/releve") => PORTAL_PAGE,
         _ => return None,
     };
     Some(row)
@@ -454,7 +465,10 @@ impl Fixture {
                     &self.period_id
                 } else if path.starts_with("/api/v1/restaurants/") {
                     &self.restaurant_id
-                } else if path.starts_with("/api/v1/payments/") || path.starts_with("/paiements/") {
+                } else if path.starts_with("/api/v1/payments/")
+                    || path.starts_with("/paiements/")
+                    || path.starts_with("/factures/")
+                {
                     &random
                 } else if path.ends_with("/confirmer") {
                     &side.to_confirm_in_portal
@@ -498,6 +512,11 @@ impl Fixture {
             ) => {
                 Body::Form(format!("csrf={csrf}"))
             }
+            // Nothing chosen: only whose child it is decides.
+            ("POST", "/reservation/recapitulatif") => Body::Form(format!(
+                "csrf={csrf}&enfant={}&periode={}&mois=2017-01",
+                side.child_id, self.period_id
+            )),
             // A Thursday the API's booking row does not take.
             ("POST", "/reservation/calendrier") => Body::Form(format!(
                 "csrf={csrf}&enfant={}&periode={}&mois=2017-02&jour=2017-02-02&choix=jours",
@@ -574,6 +593,12 @@ impl Fixture {
                 "?enfant={}&periode={}&mois=2017-01",
                 side.child_id, self.period_id
             ),
+            "/reservation/recapitulatif" | "/reservation/bilan" if method == Method::GET => {
+                format!(
+                    "?enfant={}&periode={}&mois=2017-01",
+                    side.child_id, self.period_id
+                )
+            }
             "/mot-de-passe" if method == Method::GET => format!("?jeton={}", "0".repeat(64)),
             "/api/v1/restaurants/{id}/headcounts" | "/api/v1/finance/invoices" => {
                 "?from=2017-01-23&to=2017-01-27".to_string()

@@ -19,6 +19,7 @@ mod ledger;
 mod operations;
 mod portal;
 mod portal_e2e;
+mod portal_second_guide;
 mod projections;
 mod projector;
 mod reconciliation;

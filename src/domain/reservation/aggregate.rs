@@ -102,6 +102,16 @@ impl Reservation {
             .map(|r| &r.period.cancellation_cutoff)
     }
 
+    /// Which of `days` can no longer be cancelled at `now`: the same rule as the cancel
+    /// command, so that a screen can offer only what the command will accept.
+    pub fn past_cancellation_cutoff<'a>(
+        &self,
+        days: impl Iterator<Item = &'a NaiveDate>,
+        now: DateTime<Utc>,
+    ) -> Vec<NaiveDate> {
+        Self::days_past(self.cancellation_cutoff(), days, now)
+    }
+
     fn days_past<'a>(
         cutoff: Option<&BookingCutoff>,
         days: impl Iterator<Item = &'a NaiveDate>,

@@ -1,0 +1,250 @@
+// The second guide (Carcassonne: "réservations ou annulations des repas") walked in headless
+// Chromium through the family portal, on the demo of the first guide's afternoon (11 January
+// 2017, 14:38): Léa's billed-later calendar with a bulk choice ("+ tous les jeudis"), the recap
+// with the days refused and why, the confirmation; then, from the same calendar, two booked
+// days cancelled and one added, the recap of both, the result's counts; then one of Hervé's paid
+// days (booked and paid beforehand by the test) cancelled for a credit note, the printable
+// invoice (also as printed) and the ledger. axe-core runs on every page (any serious or critical
+// violation fails), and each step is saved at desktop and phone width (20 to 29).
+//
+// Usage: node e2e/second_guide.mjs <base-url> <login> <password>
+// Env: SCREENSHOTS (folder, default docs/screenshots), CHROMIUM (default /usr/bin/chromium).
+
+import { chromium } from 'playwright-core';
+import { createRequire } from 'node:module';
+import { mkdirSync, readFileSync, readdirSync, rmSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const [base, login, password] = process.argv.slice(2);
+if (!base || !login || !password) {
+  console.error('usage: node second_guide.mjs <base-url> <login> <password>');
+  process.exit(2);
+}
+const here = dirname(fileURLToPath(import.meta.url));
+const shots = process.env.SCREENSHOTS ?? join(here, '..', 'docs', 'screenshots');
+mkdirSync(shots, { recursive: true });
+// This walk's pictures are 20 to 29; the first guide's are left alone.
+for (const old of readdirSync(shots).filter(f => /^(2\d-.*|echec-second)\.png$/.test(f))) {
+  rmSync(join(shots, old));
+}
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+
+const profile = mkdtempSync(join(tmpdir(), 'cantine-e2e-second-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  viewport: DESKTOP,
+  locale: 'fr-FR',
+  // axe is injected as a script; the portal's CSP rightly allows no inline script.
+  bypassCSP: true,
+});
+const page = context.pages()[0] ?? await context.newPage();
+const failures = [];
+let step = 19;
+let audited = 0;
+
+function check(condition, what) {
+  if (!condition) {
+    failures.push(what);
+    console.error(`  ✗ ${what}`);
+  } else {
+    console.log(`  ✓ ${what}`);
+  }
+}
+
+async function text() {
+  return (await page.locator('body').innerText()).replace(/\s+/g, ' ');
+}
+
+const found = (body, needle) => needle instanceof RegExp ? needle.test(body) : body.includes(needle);
+
+/// Waits (up to 5 s) for the page to show every needle: a click's next page may still be loading.
+async function expectText(...needles) {
+  let body = '';
+  for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
+    await page.waitForLoadState('load').catch(() => {});
+    body = await text().catch(() => '');
+    if (needles.every(needle => found(body, needle))) break;
+    await page.waitForTimeout(100);
+  }
+  for (const needle of needles) {
+    check(found(body, needle), `page shows ${needle}`);
+  }
+}
+
+/// axe on the page as it stands, its language, and its fit on a phone.
+async function audit(name) {
+  audited += 1;
+  console.log(`${name}: ${page.url()} — ${await page.title()}`);
+  await page.addScriptTag({ content: axeSource });
+  const results = await page.evaluate(async () =>
+    // eslint-disable-next-line no-undef
+    await axe.run(document, { resultTypes: ['violations'] }));
+  const grave = results.violations.filter(v => v.impact === 'serious' || v.impact === 'critical');
+  for (const v of results.violations) {
+    console.log(`  axe ${v.impact}: ${v.id} — ${v.help} (${v.nodes.length} node(s): ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')})`);
+  }
+  check(grave.length === 0, `no serious or critical axe violation on ${name}`);
+  check((await page.getAttribute('html', 'lang')) === 'fr', `${name} is in French (lang="fr")`);
+  await page.setViewportSize(PHONE);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 1, `${name} fits a phone's width (overflow ${overflow}px)`);
+  await page.setViewportSize(DESKTOP);
+}
+
+/// A step: the audit, then both screenshots, numbered from 20.
+async function visit(name) {
+  step += 1;
+  const file = `${step}-${name}`;
+  await audit(file);
+  await page.screenshot({ path: join(shots, `${file}-ordinateur.png`), fullPage: true });
+  await page.setViewportSize(PHONE);
+  await page.screenshot({ path: join(shots, `${file}-telephone.png`), fullPage: true });
+  await page.setViewportSize(DESKTOP);
+}
+
+/// From the home page to a child's calendar: child, restaurant, period, "Continuer".
+async function openCalendar(child, restaurant, period) {
+  await page.getByRole('link', { name: 'Nouvelle réservation' }).first().click();
+  await expectText("Sélectionnez l'enfant à inscrire");
+  await page.getByRole('link', { name: child }).click();
+  await page.getByRole('link', { name: restaurant }).click();
+  await page.getByRole('link', { name: period }).click();
+  await page.getByRole('link', { name: 'Continuer' }).click();
+  await expectText('janvier 2017', 'Légende');
+}
+
+/// Ticks a box with the keyboard, as a parent without a mouse would.
+async function tick(selector, what) {
+  const box = page.locator(selector);
+  await box.focus();
+  await page.keyboard.press('Space');
+  check(await box.isChecked(), `${what} is ticked with the keyboard`);
+}
+
+try {
+  // Log in (keyboard only); the home page.
+  await page.goto(`${base}/`);
+  await page.focus('#identifiant');
+  await page.keyboard.type(login);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(password);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { level: 1, name: /Mon compte famille/ }).waitFor();
+  await expectText('Quelle action souhaitez-vous effectuer ?', 'Léa');
+  await audit('accueil');
+
+  // Step 5 of the second guide: Léa's month calendar in the billed-later restaurant.
+  await page.getByRole('link', { name: 'Nouvelle réservation' }).first().click();
+  await page.getByRole('link', { name: /DUPONT Léa/ }).click();
+  await page.getByRole('link', { name: /Jean Jaurès/ }).click();
+  await page.getByRole('link', { name: /Inscription cantine 2016-2017/ }).click();
+  await expectText('Facturé en fin de mois', '4,97 €', 'Pour annuler',
+    "Vous pouvez annuler jusqu'à 2 jours avant le repas, 10:00");
+  await audit('etablissement-periode');
+  await page.getByRole('link', { name: 'Continuer' }).click();
+  await expectText('janvier 2017', 'Légende', 'Réservé', 'Libre', 'Complet', 'Fermé', 'Délai dépassé',
+    '+ cette semaine', '+ tous les jeudis', "+ tous les jours de l'année", 'Pour annuler un repas réservé');
+  check(await page.locator('ul.days li.status-past_cutoff').count() > 0, 'days past the cut-off are marked');
+  check(await page.locator('input[name="annuler"]').count() === 0, 'nothing booked yet: nothing to cancel');
+  await visit('calendrier');
+
+  // A bulk choice: every Thursday from today. The recap lists what could not be booked, and why.
+  await page.getByRole('button', { name: '+ tous les jeudis' }).click();
+  await expectText('Récapitulatif de votre demande', 'En attente de confirmation',
+    'Non réservé : 12/01/2017 - Date limite de réservation dépassée', 'jeu. 19/01/2017',
+    'jeu. 26/01/2017', /\d+ × 4,97 € = \d+,\d\d €/, 'Estimation de votre facture');
+  await visit('choix-groupe');
+
+  // Confirmed at once: billed later, nothing to pay online.
+  await page.getByRole('button', { name: 'Confirmer la réservation' }).click();
+  await expectText('✓ Confirmée', 'réservé');
+  await visit('reservation-confirmee');
+
+  // Back to the calendar: cancel 19 and 26 January, add Monday 16th.
+  await openCalendar(/DUPONT Léa/, /Jean Jaurès/, /Inscription cantine 2016-2017/);
+  await expectText('cocher pour annuler');
+  check(await page.locator('ul.days li.status-booked').count() === 2, 'the two Thursdays left in January (19th, 26th) are shown booked');
+  await tick('#annuler-2017-01-19', 'booked 19 January (to cancel)');
+  await tick('#annuler-2017-01-26', 'booked 26 January (to cancel)');
+  await tick('#jour-2017-01-16', 'free 16 January (to add)');
+  const label = await page.locator('label[for="annuler-2017-01-19"]').innerText();
+  check(/19\/01\/2017/.test(label) && /Réservé/.test(label) && /annuler/.test(label),
+    `the box to cancel says its day, its state and what it does (${label.replace(/\s+/g, ' ')})`);
+  await visit('calendrier-annulation');
+
+  // The recap of both kinds of change; nothing is cancelled yet.
+  await page.getByRole('button', { name: 'Valider le planning' }).click();
+  await expectText('Récapitulatif de vos modifications', 'Réservation ajoutée : 16/01/2017 - Prix : 4,97 €',
+    '1 × 4,97 € = 4,97 €', 'Annulation : jeu. 19/01/2017 - Prix : 4,97 €',
+    'Annulation : jeu. 26/01/2017 - Prix : 4,97 €', 'Montant des repas annulés : 9,94 €',
+    'ne vous seront pas facturés');
+  await visit('recapitulatif-actions');
+
+  // Confirmed: the result day by day, with the guide's counts.
+  await page.getByRole('button', { name: 'Confirmer les modifications' }).click();
+  await expectText('Récapitulatif de vos actions', 'Réservation ajoutée : 16/01/2017 - Prix : 4,97 €',
+    'Réservation annulée : 19/01/2017 - Prix : 4,97 €', 'Réservation annulée : 26/01/2017 - Prix : 4,97 €',
+    'Nombre de réservations effectuées avec succès : 1', 'Nombre de réservations annulées : 2');
+  await visit('bilan');
+  await page.getByRole('link', { name: 'Continuer' }).click();
+  await expectText('janvier 2017');
+  check(await page.locator('#jour-2017-01-19').count() === 1, '19 January is free again');
+  check(await page.locator('#annuler-2017-01-16').count() === 1, '16 January is booked (and can be cancelled)');
+  await audit('calendrier-apres');
+
+  // Hervé's paid days: cancelling one in time gives a credit note.
+  await openCalendar(/DUPONT Hervé/, 'Restaurant Scolaire Le Repausset', /Restauration Le Repausset 2016-2017/);
+  await tick('#annuler-2017-01-31', 'paid 31 January (to cancel)');
+  await page.getByRole('button', { name: 'Valider le planning' }).click();
+  await expectText('Annulation : mar. 31/01/2017 - Prix : 4,15 €', 'un avoir de 4,15 €');
+  await audit('recapitulatif-avoir');
+  await page.getByRole('button', { name: 'Confirmer les modifications' }).click();
+  await expectText('Nombre de réservations annulées : 1', 'Avoir n° AV-2017-000001', '4,15 € crédités');
+  await audit('bilan-avoir');
+  await page.getByRole('link', { name: /Voir l'avoir AV-2017-000001/ }).click();
+  await expectText('Avoir n° AV-2017-000001', 'Total crédité', '4,15 €', '31/01/2017', 'DUPONT');
+  await visit('avoir');
+
+  // The invoice of the payment, printable.
+  await page.getByRole('link', { name: 'Retour à mes factures' }).click();
+  await expectText('Factures & paiements', 'Facture n° 2017-000001', 'Avoir n° AV-2017-000001');
+  await audit('factures');
+  await page.getByRole('link', { name: 'Facture n° 2017-000001' }).click();
+  await expectText('Facture n° 2017-000001', 'Communauté de communes Terre de Camargue', 'DUPONT',
+    'Hervé DUPONT', '23/01/2017, 24/01/2017, 27/01/2017, 31/01/2017', '4,15 €', '16,60 €',
+    'Payée : 16,60 € par paiement en ligne', 'Imprimer');
+  await visit('facture');
+  await page.emulateMedia({ media: 'print' });
+  check(!(await page.locator('header.site').isVisible()), 'printed, the invoice has no navigation');
+  check(!(await page.locator('p.no-print').first().isVisible()), 'printed, the invoice has no links');
+  check(await page.locator('table.lines').isVisible(), 'printed, the invoice keeps its lines');
+  await visit('facture-impression');
+  await page.emulateMedia({ media: 'screen' });
+
+  // The ledger: invoice, payment, credit note, the balance and the credit left.
+  await page.getByRole('link', { name: 'Relevé de compte' }).first().click();
+  await expectText('Relevé de compte', 'Solde du compte', 'Avoir disponible', 'Facture', 'Paiement',
+    'Avoir', '-16,60 €', '16,60 €', '4,15 € (déduit de votre prochain paiement)', '4,15 € (en votre faveur)');
+  await visit('releve');
+} catch (e) {
+  failures.push(`the walk stopped: ${e.stack ?? e}`);
+  console.error(e);
+  await page.screenshot({ path: join(shots, 'echec-second.png'), fullPage: true }).catch(() => {});
+} finally {
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+
+if (failures.length) {
+  console.error(`\n${failures.length} failure(s):\n- ${failures.join('\n- ')}`);
+  process.exit(1);
+}
+console.log(`\nsecond guide walked: ${audited} pages checked with axe, ${step - 19} steps saved in ${shots}`);
