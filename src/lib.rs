@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod audit;
+pub mod backoffice;
 pub mod clock;
 pub mod commands;
 pub mod credit_notes;

@@ -67,6 +67,21 @@ pub fn french_message(error: &ApiError) -> String {
 }
 
 pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+    error_page_with_link(
+        status,
+        title,
+        message,
+        ("/", "Retour à l'accueil du portail"),
+    )
+}
+
+/// A refusal that points somewhere useful to whoever got it (staff are sent to their own space).
+pub fn error_page_with_link(
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    (href, label): (&str, &str),
+) -> Response {
     render(
         status,
         page(
@@ -74,7 +89,7 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
             None,
             html! {
                 p role="alert" { (message) }
-                p { a href="/" { "Retour à l'accueil du portail" } }
+                p { a href=(href) { (label) } }
             },
         ),
     )

@@ -52,7 +52,7 @@ const WHO: [Who; 7] = [
 const HEADER: &str = "| route | access | anonymous | family, own ids | family, other's ids | admin | kitchen | finance | auditor |";
 
 /// Routes that are pages for a browser, not API routes of the OpenAPI document.
-const NOT_IN_OPENAPI: [(&str, &str); 25] = [
+const NOT_IN_OPENAPI: [(&str, &str); 27] = [
     ("GET", "/mot-de-passe"),
     ("POST", "/mot-de-passe"),
     ("GET", "/api/v1/payments/{id}/checkout"),
@@ -79,6 +79,9 @@ const NOT_IN_OPENAPI: [(&str, &str); 25] = [
     ("GET", "/compte"),
     ("POST", "/compte/mot-de-passe"),
     ("POST", "/compte/identifiant"),
+    // The staff back office (`src/backoffice`)
+    ("GET", "/gestion"),
+    ("POST", "/gestion/deconnexion"),
 ];
 
 /// The login form's double-submit value, sent both as its cookie and its field.
@@ -98,6 +101,8 @@ fn expected(method: &Method, path: &str) -> Option<[u16; 7]> {
     const PORTAL_FORM: [u16; 7] = [401, 303, 303, 403, 403, 403, 403];
     const PORTAL_ID_PAGE: [u16; 7] = [401, 200, 404, 403, 403, 403, 403];
     const PORTAL_ID_FORM: [u16; 7] = [401, 303, 404, 403, 403, 403, 403];
+    const STAFF_PAGE: [u16; 7] = [401, 403, 403, 200, 200, 200, 200];
+    const STAFF_FORM: [u16; 7] = [401, 403, 403, 303, 303, 303, 303];
     let row = match (method.as_str(), path) {
         ("GET", "/health") => [200; 7],
         ("GET", "/api/v1/openapi.json") => [200; 7],
@@ -178,6 +183,10 @@ fn expected(method: &Method, path: &str) -> Option<[u16; 7]> {
         ("GET", "/compte") => PORTAL_PAGE,
         ("POST", "/compte/mot-de-passe") => PORTAL_FORM,
         ("POST", "/compte/identifiant") => PORTAL_FORM,
+        // The back office: pages of the staff roles the API's routes allow; families get a
+        // French 403 page, as do staff of another role.
+        ("GET", "/gestion") => STAFF_PAGE,
+        ("POST", "/gestion/deconnexion") => STAFF_FORM,
         _ => return None,
     };
     Some(row)
@@ -191,6 +200,7 @@ fn ends_session(method: &Method, path: &str) -> bool {
             "/api/v1/account/password",
             "/deconnexion",
             "/compte/mot-de-passe",
+            "/gestion/deconnexion",
         ]
         .contains(&path)
 }
@@ -492,6 +502,7 @@ impl Fixture {
             (
                 "POST",
                 "/deconnexion"
+                | "/gestion/deconnexion"
                 | "/reservations/{id}/confirmer"
                 | "/reservations/{id}/annuler"
                 | "/panier/paiement",
@@ -789,7 +800,7 @@ async fn access_matrix_every_route_every_caller() {
             );
             if who != Who::Anonymous {
                 // The portal's pages take the session from the browser's cookie only.
-                request = if route.access == Access::Portal {
+                request = if route.access.is_page() {
                     request.header(
                         "cookie",
                         format!("{SESSION_COOKIE}={}", fixture.tokens[&who]),

@@ -6,6 +6,7 @@ mod helpers;
 mod access_matrix;
 mod accounts;
 mod admin;
+mod backoffice;
 mod capacity;
 mod closures;
 mod embedded_default;
