@@ -15,6 +15,7 @@ pub mod credit_notes;
 pub mod database;
 pub mod db;
 pub mod demo;
+pub mod documents;
 pub mod domain;
 pub mod expiry;
 pub mod invoicing;

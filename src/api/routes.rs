@@ -59,11 +59,8 @@ const AUDITOR: Access = Access::Staff(&[Role::Auditor]);
 const LOGIN_LOG_READERS: Access = Access::Staff(&[Role::Admin, Role::Auditor]);
 /// The back office's pages mirror the API's roles (the same role lists, `access.rs`).
 const STAFF_PAGE: Access = Access::BackOffice(STAFF_ROLES);
-#[allow(dead_code)]
 const KITCHEN_PAGE: Access = Access::BackOffice(KITCHEN_ROLES);
-#[allow(dead_code)]
 const FINANCE_PAGE: Access = Access::BackOffice(FINANCE_ROLES);
-#[allow(dead_code)]
 const ADMIN_PAGE: Access = Access::BackOffice(ADMIN_ROLES);
 /// The quotient familial comes from the family's papers, which the finance office also handles.
 const QUOTIENT_SETTERS: Access = Access::Staff(&[Role::Admin, Role::Finance]);
@@ -367,6 +364,18 @@ pub fn table() -> Vec<Route> {
         route(Method::GET, "/factures", Portal, portal::invoices::page_get),
         route(Method::GET, "/compte", Portal, portal::account::page_get),
         route(
+            Method::GET,
+            "/documents",
+            Portal,
+            portal::documents::page_get,
+        ),
+        route(
+            Method::GET,
+            "/documents/{id}",
+            Portal,
+            portal::documents::download,
+        ),
+        route(
             Method::POST,
             "/compte/mot-de-passe",
             Portal,
@@ -390,6 +399,66 @@ pub fn table() -> Vec<Route> {
             "/gestion/deconnexion",
             STAFF_PAGE,
             portal::login::logout,
+        ),
+        route(
+            Method::GET,
+            "/gestion/cuisine",
+            KITCHEN_PAGE,
+            backoffice::kitchen::page_get,
+        ),
+        route(
+            Method::GET,
+            "/gestion/cuisine/{id}/export",
+            KITCHEN_PAGE,
+            backoffice::kitchen::export,
+        ),
+        route(
+            Method::GET,
+            "/gestion/finances",
+            FINANCE_PAGE,
+            backoffice::finance::summary,
+        ),
+        route(
+            Method::GET,
+            "/gestion/finances/factures",
+            FINANCE_PAGE,
+            backoffice::finance::invoices,
+        ),
+        route(
+            Method::GET,
+            "/gestion/finances/paiements",
+            FINANCE_PAGE,
+            backoffice::finance::payments,
+        ),
+        route(
+            Method::GET,
+            "/gestion/finances/exports/{document}",
+            FINANCE_PAGE,
+            backoffice::finance::export,
+        ),
+        route(
+            Method::GET,
+            "/gestion/documents",
+            ADMIN_PAGE,
+            backoffice::documents::page_get,
+        ),
+        route(
+            Method::POST,
+            "/gestion/documents",
+            ADMIN_PAGE,
+            backoffice::documents::upload,
+        ),
+        route(
+            Method::GET,
+            "/gestion/documents/{id}",
+            ADMIN_PAGE,
+            backoffice::documents::download,
+        ),
+        route(
+            Method::POST,
+            "/gestion/documents/{id}/retrait",
+            ADMIN_PAGE,
+            backoffice::documents::withdraw,
         ),
         // The payment provider and the built-in payment simulator
         route(

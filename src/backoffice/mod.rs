@@ -9,9 +9,12 @@
 //! to exactly those roles.
 
 pub mod context;
+pub mod documents;
 pub mod error;
+pub mod finance;
 pub mod guard;
 pub mod home;
+pub mod kitchen;
 pub mod layout;
 
 use crate::accounts::Role;

@@ -10,6 +10,7 @@ pub mod booking;
 pub mod calendar;
 pub mod cart;
 pub mod context;
+pub mod documents;
 pub mod error;
 pub mod format;
 pub mod guard;
