@@ -4,8 +4,8 @@
 //! (`Access::Portal`, [`admit`]) and the staff back office (`Access::BackOffice`, in
 //! `backoffice::guard`) differ only in who they admit and how they say no.
 
-use axum::body::{to_bytes, Body};
-use axum::extract::{FromRequest, Multipart, Request};
+use axum::body::{to_bytes, Body, Bytes};
+use axum::extract::Request;
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -71,7 +71,7 @@ pub async fn admit_if(
         };
         let bytes = to_bytes(body, limit).await.map_err(|_| too_large())?;
         let given = if multipart {
-            multipart_field(&parts.headers, &bytes, CSRF_FIELD).await
+            multipart_field(&parts.headers, bytes.clone(), CSRF_FIELD).await
         } else {
             form_field(&bytes, CSRF_FIELD)
         }
@@ -114,11 +114,13 @@ pub fn form_field(body: &[u8], name: &str) -> Option<String> {
         .map(|(_, value)| value.to_string())
 }
 
-/// One text field of a multipart form, read with axum's own parser from the buffered body.
-async fn multipart_field(headers: &HeaderMap, body: &[u8], name: &str) -> Option<String> {
-    let mut request = Request::new(Body::from(body.to_vec()));
-    *request.headers_mut() = headers.clone();
-    let mut multipart = Multipart::from_request(request, &()).await.ok()?;
+/// One text field of a multipart form, read from the buffered body with the parser axum's
+/// `Multipart` uses (multer), without axum's default body limit: the guard bounded the body.
+async fn multipart_field(headers: &HeaderMap, body: Bytes, name: &str) -> Option<String> {
+    let content_type = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let boundary = multer::parse_boundary(content_type).ok()?;
+    let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(body) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
     while let Ok(Some(field)) = multipart.next_field().await {
         if field.name() == Some(name) {
             return field.text().await.ok();
