@@ -24,8 +24,9 @@ use axum::Router;
 
 use super::access::{self, Access, ADMIN_ROLES, FINANCE_ROLES, KITCHEN_ROLES, STAFF_ROLES};
 use super::{
-    account, admin, audit, auth, closures, family, finance, idempotency, kitchen, ledger,
-    month_end, openapi, operations, password, payments, reservations, staff_accounts, tariffs,
+    account, admin, audit, auth, closures, documents, family, finance, idempotency, kitchen,
+    ledger, month_end, openapi, operations, password, payments, reservations, staff_accounts,
+    tariffs,
 };
 use crate::accounts::Role;
 use crate::app::AppState;
@@ -202,6 +203,12 @@ pub fn table() -> Vec<Route> {
             tariffs::set_quotient,
         ),
         route(
+            Method::DELETE,
+            "/api/v1/admin/documents/{id}",
+            ADMIN,
+            documents::withdraw,
+        ),
+        route(
             Method::GET,
             "/api/v1/admin/projections",
             ADMIN,
@@ -288,6 +295,13 @@ pub fn table() -> Vec<Route> {
         route(Method::GET, "/api/v1/payments/{id}", Family, payments::show),
         route(Method::GET, "/api/v1/invoices", Family, payments::invoices),
         route(Method::GET, "/api/v1/ledger", Family, ledger::ledger),
+        route(Method::GET, "/api/v1/documents", Family, documents::list),
+        route(
+            Method::GET,
+            "/api/v1/documents/{id}",
+            Family,
+            documents::download,
+        ),
         // The family portal's pages (`src/portal`): a cookie session, CSRF on every form
         route(
             Method::GET,

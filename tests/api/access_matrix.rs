@@ -164,6 +164,10 @@ fn expected(method: &Method, path: &str) -> Option<[u16; 7]> {
         ("POST", "/api/v1/payments") => FAMILY_ID_WRITE,
         ("GET", "/api/v1/invoices") => FAMILY_READ,
         ("GET", "/api/v1/ledger") => FAMILY_READ,
+        ("GET", "/api/v1/documents") => FAMILY_READ,
+        // A document nobody published: not found, for whoever may look.
+        ("GET", "/api/v1/documents/{id}") => [401, 404, 404, 403, 403, 403, 403],
+        ("DELETE", "/api/v1/admin/documents/{id}") => [401, 403, 403, 404, 403, 403, 403],
         // A payment nobody started: not found for a family, whichever.
         ("GET", "/api/v1/payments/{id}") => [401, 404, 404, 403, 403, 403, 403],
         // Unsigned: the signature is the only proof that counts, whoever is logged in.
@@ -495,6 +499,8 @@ impl Fixture {
                     &self.restaurant_id
                 } else if path.starts_with("/api/v1/payments/")
                     || path.starts_with("/paiements/")
+                    || path.starts_with("/api/v1/documents/")
+                    || path.starts_with("/api/v1/admin/documents/")
                     || path.starts_with("/documents/")
                     || path.starts_with("/gestion/documents/")
                 {

@@ -703,3 +703,72 @@ async fn a_published_document_reaches_its_families_byte_for_byte_until_withdrawn
     .await;
     assert_eq!(again.status(), 404);
 }
+
+#[tokio::test]
+async fn the_api_lists_and_serves_the_same_documents_and_lets_admins_withdraw_them() {
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let dupont = family_with_child(&app, &canteen.admin, "DUPONT", "Hervé").await;
+    let admin = app.staff_token(Role::Admin).await;
+    let csrf = csrf_token_for_session(&app.state, &admin);
+    let bytes = pdf();
+    let published = upload(
+        &app,
+        &admin,
+        upload_body(
+            Some(&csrf),
+            "Délibération tarifaire",
+            "tariffs",
+            ("tarifs.pdf", &bytes),
+        ),
+    )
+    .await;
+    assert_eq!(published.status(), StatusCode::SEE_OTHER);
+    let list = app
+        .get("/api/v1/documents", &dupont.token)
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["title"], "Délibération tarifaire");
+    assert_eq!(list[0]["kind"], "tariffs");
+    assert_eq!(list[0]["size"], bytes.len());
+    let id = list[0]["id"].as_str().unwrap().to_string();
+    let file = app
+        .raw()
+        .await
+        .get(format!("{}/api/v1/documents/{id}", app.address))
+        .bearer_auth(&dupont.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), 200);
+    assert_eq!(file.headers()["content-type"], "application/pdf");
+    assert_eq!(file.bytes().await.unwrap().as_ref(), bytes.as_slice());
+    // Kitchen staff may not withdraw; an administrator may, once.
+    let kitchen = app.staff_token(Role::Kitchen).await;
+    let delete = |token: String| {
+        let url = format!("{}/api/v1/admin/documents/{id}", app.address);
+        async move {
+            client()
+                .delete(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(delete(kitchen).await, 403);
+    assert_eq!(delete(admin.clone()).await, 204);
+    assert_eq!(delete(admin).await, 404);
+    app.get(&format!("/api/v1/documents/{id}"), &dupont.token)
+        .await
+        .assert_problem(404, "not_found");
+    let list = app
+        .get("/api/v1/documents", &dupont.token)
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(list, serde_json::json!([]));
+}
