@@ -17,7 +17,7 @@ pub async fn admit(
     roles: &'static [Role],
     request: Request,
 ) -> Result<Request, Response> {
-    admit_if(state, request, |caller| {
+    admit_if(state, request, super::HOME, |caller| {
         if caller.role == Role::Family {
             Some(error_page_with_link(
                 StatusCode::FORBIDDEN,

@@ -97,10 +97,16 @@ pub fn error_page_with_link(
 
 /// The CSRF refusal: a form that does not carry its session's token.
 pub fn csrf_refused() -> Response {
-    error_page(
+    csrf_refused_from("/")
+}
+
+/// The same, pointing back to the home of the side of the site the form came from.
+pub fn csrf_refused_from(home: &str) -> Response {
+    error_page_with_link(
         StatusCode::FORBIDDEN,
         "Formulaire refusé",
-        "Ce formulaire a expiré ou ne vient pas du portail. Rechargez la page et recommencez.",
+        "Ce formulaire a expiré ou ne vient pas de ce site. Rechargez la page et recommencez.",
+        (home, "Retour à l'accueil"),
     )
 }
 

@@ -9,7 +9,7 @@ use axum::extract::Request;
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::error::{csrf_refused, error_page_with_link};
+use super::error::{csrf_refused_from, error_page_with_link};
 use super::session::{cookie, csrf_valid, expired_cookie, CSRF_FIELD, SESSION_COOKIE};
 use crate::accounts::Role;
 use crate::api::access::session_caller;
@@ -22,7 +22,7 @@ use crate::app::AppState;
 pub const UPLOAD_BODY_LIMIT: usize = 6 * 1024 * 1024;
 
 pub async fn admit(state: &AppState, request: Request) -> Result<Request, Response> {
-    admit_if(state, request, |caller| {
+    admit_if(state, request, "/", |caller| {
         (caller.role != Role::Family).then(|| {
             error_page_with_link(
                 StatusCode::FORBIDDEN,
@@ -36,10 +36,12 @@ pub async fn admit(state: &AppState, request: Request) -> Result<Request, Respon
 }
 
 /// The session of the cookie (else the login form, 401), then `refusal` (sent as is if any),
-/// then on POST the form's CSRF token (url-encoded or multipart).
+/// then on POST the form's CSRF token (url-encoded or multipart). `home` is where the refusals
+/// of a form lead back to.
 pub async fn admit_if(
     state: &AppState,
     request: Request,
+    home: &str,
     refusal: impl FnOnce(&Caller) -> Option<Response>,
 ) -> Result<Request, Response> {
     let token = cookie(request.headers(), SESSION_COOKIE).map(str::to_string);
@@ -69,7 +71,7 @@ pub async fn admit_if(
         } else {
             BODY_LIMIT
         };
-        let bytes = to_bytes(body, limit).await.map_err(|_| too_large())?;
+        let bytes = to_bytes(body, limit).await.map_err(|_| too_large(home))?;
         let given = if multipart {
             multipart_field(&parts.headers, bytes.clone(), CSRF_FIELD).await
         } else {
@@ -78,7 +80,7 @@ pub async fn admit_if(
         .unwrap_or_default();
         if !csrf_valid(state, &caller.session_hash, &given) {
             tracing::warn!(path = %parts.uri.path(), "page form refused: wrong CSRF token");
-            return Err(csrf_refused());
+            return Err(csrf_refused_from(home));
         }
         Body::from(bytes)
     } else {
@@ -88,12 +90,12 @@ pub async fn admit_if(
     Ok(Request::from_parts(parts, body))
 }
 
-fn too_large() -> Response {
+fn too_large(home: &str) -> Response {
     error_page_with_link(
         StatusCode::PAYLOAD_TOO_LARGE,
         "Envoi trop volumineux",
         "Ce formulaire dépasse la taille acceptée. Revenez en arrière et envoyez moins de données.",
-        ("/", "Retour à l'accueil"),
+        (home, "Retour à l'accueil"),
     )
 }
 

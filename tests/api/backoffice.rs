@@ -172,7 +172,8 @@ async fn back_office_forms_need_the_sessions_csrf_token() {
         let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let refused = post_form(&app, "/gestion/deconnexion", &token, &fields).await;
         assert_eq!(refused.status(), 403);
-        assert!(refused.text().await.unwrap().contains("Formulaire refusé"));
+        let text = refused.text().await.unwrap();
+        assert!(text.contains("Formulaire refusé") && text.contains("href=\"/gestion\""));
         assert_eq!(page(&app, "/gestion", &token).await.0, 200);
     }
     let csrf = csrf_token_for_session(&app.state, &token);
