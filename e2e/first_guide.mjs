@@ -24,7 +24,8 @@ if (!base || !login || !password) {
 const here = dirname(fileURLToPath(import.meta.url));
 const shots = process.env.SCREENSHOTS ?? join(here, '..', 'docs', 'screenshots');
 mkdirSync(shots, { recursive: true });
-// A step renamed or removed must not leave its old picture behind (20 and up: second_guide.mjs).
+// A step renamed or removed must not leave its old picture behind. Screenshots 01-19 are this
+// walk's; the others keep theirs (20-29 second_guide.mjs, 30-49 backoffice.mjs, 50-69 the admin's).
 for (const old of readdirSync(shots).filter(f => /^([01]\d-.*|echec)\.png$/.test(f))) {
   rmSync(join(shots, old));
 }

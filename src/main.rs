@@ -364,7 +364,9 @@ async fn serve() -> anyhow::Result<()> {
     )
     .await?;
     println!("Cantine listens on {public_url}  (health: {public_url}/health, API: {public_url}/api/v1/openapi.json)");
-    println!("Family portal: {public_url}/connexion");
+    println!(
+        "Family portal and staff back office: {public_url}/connexion (staff land on /gestion)"
+    );
     if demo::present(&pool).await? {
         println!("Demo logins (POST /api/v1/auth/login):");
         for (login, password, role) in demo::LOGINS {

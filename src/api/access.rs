@@ -34,18 +34,37 @@ pub enum Access {
     AnyUser,
     /// Staff sessions of these roles.
     Staff(&'static [Role]),
+    /// The staff back office's pages (`src/backoffice`): a staff session of these roles carried
+    /// by the browser's cookie, and on POST the form's CSRF token of that session, like
+    /// [`Access::Portal`]. Refusals are French pages.
+    BackOffice(&'static [Role]),
 }
+
+/// Who may use the kitchens' routes, in the API and in the back office alike.
+pub const KITCHEN_ROLES: &[Role] = &[Role::Kitchen, Role::Admin];
+/// Who may use the finance office's routes, in the API and in the back office alike.
+pub const FINANCE_ROLES: &[Role] = &[Role::Finance];
+pub const ADMIN_ROLES: &[Role] = &[Role::Admin];
+/// Every staff role: the back office's home and logout.
+pub const STAFF_ROLES: &[Role] = &[Role::Admin, Role::Kitchen, Role::Finance, Role::Auditor];
 
 impl Access {
     pub fn needs_session(self) -> bool {
         !matches!(self, Access::Public | Access::Proof)
     }
 
+    /// A page for a browser: the session comes from the cookie, forms carry a CSRF token.
+    pub fn is_page(self) -> bool {
+        matches!(self, Access::Portal | Access::BackOffice(_))
+    }
+
     pub fn allows(self, role: Role) -> bool {
         match self {
             Access::Public | Access::Proof | Access::AnyUser => true,
             Access::Family | Access::Portal => role == Role::Family,
-            Access::Staff(roles) => role != Role::Family && roles.contains(&role),
+            Access::Staff(roles) | Access::BackOffice(roles) => {
+                role != Role::Family && roles.contains(&role)
+            }
         }
     }
 
@@ -62,6 +81,10 @@ impl Access {
                 .map(|r| r.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
+            Access::BackOffice(roles) => format!(
+                "{}, browser session + CSRF",
+                Access::Staff(roles).describe()
+            ),
         }
     }
 }
@@ -75,6 +98,12 @@ pub async fn guard(
 ) -> Response {
     if access == Access::Portal {
         return match crate::portal::guard::admit(&state, request).await {
+            Ok(request) => next.run(request).await,
+            Err(refusal) => refusal,
+        };
+    }
+    if let Access::BackOffice(roles) = access {
+        return match crate::backoffice::guard::admit(&state, roles, request).await {
             Ok(request) => next.run(request).await,
             Err(refusal) => refusal,
         };

@@ -4,7 +4,10 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Europe::Paris;
+use rust_decimal::Decimal;
+use uuid::Uuid;
 
 use super::csv_response::{csv_response, wants_csv};
 use super::error::ApiResult;
@@ -24,23 +27,7 @@ pub async fn invoices(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let (from, to) = range(&state, &query)?;
-    state.fresh(crate::projections::invoices::NAME).await;
-    let start = paris_to_utc(from.and_hms_opt(0, 0, 0).expect("midnight"));
-    let end = paris_to_utc(
-        (to + chrono::Duration::days(1))
-            .and_hms_opt(0, 0, 0)
-            .expect("midnight"),
-    );
-    let rows: Vec<(sqlx::types::Json<InvoiceIssued>,)> = sqlx::query_as(
-        "SELECT document FROM invoice_view
-          WHERE organisation_id = $1 AND issued_at >= $2 AND issued_at < $3 ORDER BY number",
-    )
-    .bind(state.organisation.id)
-    .bind(start)
-    .bind(end)
-    .fetch_all(&state.pool)
-    .await?;
-    let issued: Vec<InvoiceIssued> = rows.into_iter().map(|r| r.0 .0).collect();
+    let issued = issued_between(&state, from, to).await?;
     if wants_csv(&headers) {
         let records = issued
             .iter()
@@ -74,4 +61,68 @@ pub async fn invoices(
         );
     }
     Ok(Json(issued.into_iter().map(Invoice::from).collect::<Vec<_>>()).into_response())
+}
+
+/// The invoices and credit notes issued from `from` to `to` (Paris days), by number.
+pub async fn issued_between(
+    state: &AppState,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> ApiResult<Vec<InvoiceIssued>> {
+    state.fresh(crate::projections::invoices::NAME).await;
+    let start = paris_to_utc(from.and_hms_opt(0, 0, 0).expect("midnight"));
+    let end = paris_to_utc(
+        (to + chrono::Duration::days(1))
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight"),
+    );
+    let rows: Vec<(sqlx::types::Json<InvoiceIssued>,)> = sqlx::query_as(
+        "SELECT document FROM invoice_view
+          WHERE organisation_id = $1 AND issued_at >= $2 AND issued_at < $3 ORDER BY number",
+    )
+    .bind(state.organisation.id)
+    .bind(start)
+    .bind(end)
+    .fetch_all(&state.pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.0 .0).collect())
+}
+
+/// A payment as the finance office follows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PaymentRow {
+    pub id: Uuid,
+    pub family_name: String,
+    pub status: String,
+    pub amount: Decimal,
+    pub credit_used: Decimal,
+    pub reservations: i64,
+    pub provider_ref: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub settled_at: Option<DateTime<Utc>>,
+}
+
+/// The payments started in the month (`YYYY-MM`, Paris time) of the organisation, with this
+/// status if given (`pending`, `succeeded`, `failed`), the latest first.
+pub async fn month_payments(
+    state: &AppState,
+    month: &str,
+    status: Option<&str>,
+) -> ApiResult<Vec<PaymentRow>> {
+    let (start, end) = super::month_end::month_range(month)?;
+    Ok(sqlx::query_as(
+        "SELECT p.id, f.name AS family_name, p.status, p.amount, p.credit_used,
+                cardinality(p.reservation_ids)::bigint AS reservations, p.provider_ref,
+                p.created_at, p.settled_at
+           FROM payments p JOIN families f ON f.id = p.family_id
+          WHERE f.organisation_id = $1 AND p.created_at >= $2 AND p.created_at < $3
+            AND ($4::text IS NULL OR p.status = $4)
+          ORDER BY p.created_at DESC, p.id",
+    )
+    .bind(state.organisation.id)
+    .bind(start)
+    .bind(end)
+    .bind(status)
+    .fetch_all(&state.pool)
+    .await?)
 }

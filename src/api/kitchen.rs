@@ -73,6 +73,41 @@ pub async fn headcounts(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let (from, to) = range(&state, &query)?;
+    let rows = headcount_rows(&state, restaurant_id, from, to).await?;
+    if wants_csv(&headers) {
+        let mut header = vec!["date", "service", "booked", "awaiting_payment", "capacity"];
+        header.extend(MEAL_OPTIONS);
+        let records = rows
+            .iter()
+            .map(|r| {
+                let mut record = vec![
+                    r.date.to_string(),
+                    r.service.clone(),
+                    r.booked.to_string(),
+                    r.awaiting_payment.to_string(),
+                    r.capacity.to_string(),
+                ];
+                record.extend(
+                    MEAL_OPTIONS
+                        .iter()
+                        .map(|o| r.by_meal_option.get(*o).copied().unwrap_or(0).to_string()),
+                );
+                record
+            })
+            .collect();
+        return csv_response(&format!("effectifs-{from}-{to}.csv"), &header, records);
+    }
+    Ok(Json(rows).into_response())
+}
+
+/// The headcount of a restaurant per service day from `from` to `to`, read from the headcount
+/// projection: what the API's route and the back office's kitchen page both show.
+pub async fn headcount_rows(
+    state: &AppState,
+    restaurant_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> ApiResult<Vec<Headcount>> {
     if db::reference::restaurant_capacity(&state.pool, state.organisation.id, restaurant_id)
         .await?
         .is_none()
@@ -131,28 +166,5 @@ pub async fn headcounts(
         }
     }
     rows.sort_by(|a, b| (a.date, &a.service).cmp(&(b.date, &b.service)));
-    if wants_csv(&headers) {
-        let mut header = vec!["date", "service", "booked", "awaiting_payment", "capacity"];
-        header.extend(MEAL_OPTIONS);
-        let records = rows
-            .iter()
-            .map(|r| {
-                let mut record = vec![
-                    r.date.to_string(),
-                    r.service.clone(),
-                    r.booked.to_string(),
-                    r.awaiting_payment.to_string(),
-                    r.capacity.to_string(),
-                ];
-                record.extend(
-                    MEAL_OPTIONS
-                        .iter()
-                        .map(|o| r.by_meal_option.get(*o).copied().unwrap_or(0).to_string()),
-                );
-                record
-            })
-            .collect();
-        return csv_response(&format!("effectifs-{from}-{to}.csv"), &header, records);
-    }
-    Ok(Json(rows).into_response())
+    Ok(rows)
 }

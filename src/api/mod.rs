@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod closures;
 pub mod csv_response;
+pub mod documents;
 pub mod error;
 pub mod extract;
 pub mod family;

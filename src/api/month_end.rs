@@ -30,7 +30,7 @@ pub struct MonthQuery {
 }
 
 /// The month's instants: [first midnight, next month's first midnight) in Paris.
-fn month_range(month: &str) -> ApiResult<(DateTime<Utc>, DateTime<Utc>)> {
+pub fn month_range(month: &str) -> ApiResult<(DateTime<Utc>, DateTime<Utc>)> {
     let (first, last) = month_bounds(month).ok_or_else(|| {
         ApiError::bad_request("invalid_parameter", "month must be written YYYY-MM")
     })?;
@@ -313,7 +313,48 @@ pub async fn reconciliation(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let style = CsvStyle::from_param(query.format.as_deref())?;
-    let (start, end) = month_range(&query.month)?;
+    let report = reconciliation_report(&state, &query.month).await?;
+    if wants_csv(&headers) {
+        let records = report
+            .restaurants
+            .iter()
+            .chain(std::iter::once(&report.totals))
+            .map(|r| {
+                let amount = |text: &str| match style {
+                    CsvStyle::French => text.replace('.', ","),
+                    CsvStyle::Standard => text.to_string(),
+                };
+                vec![
+                    r.restaurant.clone(),
+                    amount(&r.invoiced),
+                    amount(&r.credited),
+                    amount(&r.paid),
+                    amount(&r.refunded),
+                    amount(&r.outstanding),
+                ]
+            })
+            .collect();
+        return styled_csv_response(
+            style,
+            &format!("rapprochement-{}.csv", query.month),
+            &[
+                "restaurant",
+                "invoiced",
+                "credited",
+                "paid",
+                "refunded",
+                "outstanding",
+            ],
+            records,
+        );
+    }
+    Ok(Json(report).into_response())
+}
+
+/// The month's reconciliation report (`YYYY-MM`, Paris time): what the API's route and the back
+/// office's finance page both show.
+pub async fn reconciliation_report(state: &AppState, month: &str) -> ApiResult<Reconciliation> {
+    let (start, end) = month_range(month)?;
     state.fresh(projections::ledger::NAME).await;
     state.fresh(projections::invoices::NAME).await;
     let rows: Vec<(String, Decimal, Decimal, Decimal, Decimal, Decimal)> = sqlx::query_as(
@@ -351,7 +392,7 @@ pub async fn reconciliation(
             sums.row(restaurant)
         })
         .collect();
-    let source = source_sums(&state, start, end).await?;
+    let source = source_sums(state, start, end).await?;
     let check = |column: &str, ledger: Decimal, source: Decimal| Check {
         column: column.into(),
         ledger: money(ledger),
@@ -366,50 +407,15 @@ pub async fn reconciliation(
     ];
     let balanced = rows_balance && checks.iter().all(|c| c.holds);
     if !balanced {
-        tracing::error!(month = %query.month, "the month's reconciliation does not balance");
+        tracing::error!(month = %month, "the month's reconciliation does not balance");
     }
-    let report = Reconciliation {
-        month: query.month.clone(),
+    Ok(Reconciliation {
+        month: month.to_string(),
         restaurants,
         totals: totals.row("TOTAL".into()),
         checks,
         balanced,
-    };
-    if wants_csv(&headers) {
-        let records = report
-            .restaurants
-            .iter()
-            .chain(std::iter::once(&report.totals))
-            .map(|r| {
-                let amount = |text: &str| match style {
-                    CsvStyle::French => text.replace('.', ","),
-                    CsvStyle::Standard => text.to_string(),
-                };
-                vec![
-                    r.restaurant.clone(),
-                    amount(&r.invoiced),
-                    amount(&r.credited),
-                    amount(&r.paid),
-                    amount(&r.refunded),
-                    amount(&r.outstanding),
-                ]
-            })
-            .collect();
-        return styled_csv_response(
-            style,
-            &format!("rapprochement-{}.csv", query.month),
-            &[
-                "restaurant",
-                "invoiced",
-                "credited",
-                "paid",
-                "refunded",
-                "outstanding",
-            ],
-            records,
-        );
-    }
-    Ok(Json(report).into_response())
+    })
 }
 
 /// The month's figures straight from the documents, not from the ledger.

@@ -7,6 +7,7 @@
 //!    `caller.family()`, never from the request, and answers 404 for another family's ids);
 //!    `Access::Portal` for a family portal page (`src/portal`): the session comes from the
 //!    browser's cookie and every POST must carry the session's CSRF token;
+//!    `Access::BackOffice(roles)` for a staff page (`src/backoffice`), the same with staff roles;
 //! 2. annotate the handler with `#[utoipa::path]` and list it in `openapi.rs` (HTML pages excepted);
 //! 3. add its row to the access matrix test (`tests/api/access_matrix.rs`): the test fails for a
 //!    route of this table, or of the OpenAPI document, that has no row there.
@@ -14,20 +15,22 @@
 //! The guard (`access.rs`) answers 401 without a valid session and 403 for a role the route
 //! does not allow, before the handler runs.
 
+use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use axum::http::Method;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 
-use super::access::{self, Access};
+use super::access::{self, Access, ADMIN_ROLES, FINANCE_ROLES, KITCHEN_ROLES, STAFF_ROLES};
 use super::{
-    account, admin, audit, auth, closures, family, finance, idempotency, kitchen, ledger,
-    month_end, openapi, operations, password, payments, reservations, staff_accounts, tariffs,
+    account, admin, audit, auth, closures, documents, family, finance, idempotency, kitchen,
+    ledger, month_end, openapi, operations, password, payments, reservations, staff_accounts,
+    tariffs,
 };
 use crate::accounts::Role;
 use crate::app::AppState;
-use crate::portal;
+use crate::{backoffice, portal};
 
 pub struct Route {
     pub method: Method,
@@ -50,11 +53,16 @@ where
     }
 }
 
-const ADMIN: Access = Access::Staff(&[Role::Admin]);
-const KITCHEN: Access = Access::Staff(&[Role::Kitchen, Role::Admin]);
-const FINANCE: Access = Access::Staff(&[Role::Finance]);
+const ADMIN: Access = Access::Staff(ADMIN_ROLES);
+const KITCHEN: Access = Access::Staff(KITCHEN_ROLES);
+const FINANCE: Access = Access::Staff(FINANCE_ROLES);
 const AUDITOR: Access = Access::Staff(&[Role::Auditor]);
 const LOGIN_LOG_READERS: Access = Access::Staff(&[Role::Admin, Role::Auditor]);
+/// The back office's pages mirror the API's roles (the same role lists, `access.rs`).
+const STAFF_PAGE: Access = Access::BackOffice(STAFF_ROLES);
+const KITCHEN_PAGE: Access = Access::BackOffice(KITCHEN_ROLES);
+const FINANCE_PAGE: Access = Access::BackOffice(FINANCE_ROLES);
+const ADMIN_PAGE: Access = Access::BackOffice(ADMIN_ROLES);
 /// The quotient familial comes from the family's papers, which the finance office also handles.
 const QUOTIENT_SETTERS: Access = Access::Staff(&[Role::Admin, Role::Finance]);
 
@@ -195,6 +203,12 @@ pub fn table() -> Vec<Route> {
             tariffs::set_quotient,
         ),
         route(
+            Method::DELETE,
+            "/api/v1/admin/documents/{id}",
+            ADMIN,
+            documents::withdraw,
+        ),
+        route(
             Method::GET,
             "/api/v1/admin/projections",
             ADMIN,
@@ -281,6 +295,13 @@ pub fn table() -> Vec<Route> {
         route(Method::GET, "/api/v1/payments/{id}", Family, payments::show),
         route(Method::GET, "/api/v1/invoices", Family, payments::invoices),
         route(Method::GET, "/api/v1/ledger", Family, ledger::ledger),
+        route(Method::GET, "/api/v1/documents", Family, documents::list),
+        route(
+            Method::GET,
+            "/api/v1/documents/{id}",
+            Family,
+            documents::download,
+        ),
         // The family portal's pages (`src/portal`): a cookie session, CSRF on every form
         route(
             Method::GET,
@@ -357,6 +378,18 @@ pub fn table() -> Vec<Route> {
         route(Method::GET, "/factures", Portal, portal::invoices::page_get),
         route(Method::GET, "/compte", Portal, portal::account::page_get),
         route(
+            Method::GET,
+            "/documents",
+            Portal,
+            portal::documents::page_get,
+        ),
+        route(
+            Method::GET,
+            "/documents/{id}",
+            Portal,
+            portal::documents::download,
+        ),
+        route(
             Method::POST,
             "/compte/mot-de-passe",
             Portal,
@@ -400,6 +433,79 @@ pub fn table() -> Vec<Route> {
             Portal,
             portal::ledger::page_get,
         ),
+        // The staff back office (`src/backoffice`): a cookie session, CSRF on every form
+        route(
+            Method::GET,
+            "/gestion",
+            STAFF_PAGE,
+            backoffice::home::page_get,
+        ),
+        route(
+            Method::POST,
+            "/gestion/deconnexion",
+            STAFF_PAGE,
+            portal::login::logout,
+        ),
+        route(
+            Method::GET,
+            "/gestion/cuisine",
+            KITCHEN_PAGE,
+            backoffice::kitchen::page_get,
+        ),
+        route(
+            Method::GET,
+            "/gestion/cuisine/{id}/export",
+            KITCHEN_PAGE,
+            backoffice::kitchen::export,
+        ),
+        route(
+            Method::GET,
+            "/gestion/finances",
+            FINANCE_PAGE,
+            backoffice::finance::summary,
+        ),
+        route(
+            Method::GET,
+            "/gestion/finances/factures",
+            FINANCE_PAGE,
+            backoffice::finance::invoices,
+        ),
+        route(
+            Method::GET,
+            "/gestion/finances/paiements",
+            FINANCE_PAGE,
+            backoffice::finance::payments,
+        ),
+        route(
+            Method::GET,
+            "/gestion/finances/exports/{document}",
+            FINANCE_PAGE,
+            backoffice::finance::export,
+        ),
+        route(
+            Method::GET,
+            "/gestion/documents",
+            ADMIN_PAGE,
+            backoffice::documents::page_get,
+        ),
+        route(
+            Method::POST,
+            "/gestion/documents",
+            ADMIN_PAGE,
+            backoffice::documents::upload,
+        ),
+        route(
+            Method::GET,
+            "/gestion/documents/{id}",
+            ADMIN_PAGE,
+            backoffice::documents::download,
+        ),
+        route(
+            Method::POST,
+            "/gestion/documents/{id}/retrait",
+            ADMIN_PAGE,
+            backoffice::documents::withdraw,
+        ),
         // The payment provider and the built-in payment simulator
         route(
             Method::POST,
@@ -430,11 +536,18 @@ pub fn table() -> Vec<Route> {
 pub fn build(state: &AppState) -> Router<AppState> {
     table().into_iter().fold(Router::new(), |router, r| {
         let guard = from_fn_with_state((state.clone(), r.access), access::guard);
-        let handler = if idempotency::applies_to(&r.method, r.path) && r.access != Access::Portal {
+        let handler = if idempotency::applies_to(&r.method, r.path) && !r.access.is_page() {
             r.handler
                 .route_layer(from_fn_with_state(state.clone(), idempotency::layer))
         } else {
             r.handler
+        };
+        // Back-office forms may carry an upload: the guard bounds their bodies instead
+        // (`portal::guard::UPLOAD_BODY_LIMIT`), and the handlers' extractors must accept as much.
+        let handler = if matches!(r.access, Access::BackOffice(_)) {
+            handler.route_layer(DefaultBodyLimit::max(portal::guard::UPLOAD_BODY_LIMIT))
+        } else {
+            handler
         };
         router.route(r.path, handler.route_layer(guard))
     })

@@ -74,6 +74,21 @@ pub fn french_for_code(code: &str) -> Option<&'static str> {
 }
 
 pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+    error_page_with_link(
+        status,
+        title,
+        message,
+        ("/", "Retour à l'accueil du portail"),
+    )
+}
+
+/// A refusal that points somewhere useful to whoever got it (staff are sent to their own space).
+pub fn error_page_with_link(
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    (href, label): (&str, &str),
+) -> Response {
     render(
         status,
         page(
@@ -81,7 +96,7 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
             None,
             html! {
                 p role="alert" { (message) }
-                p { a href="/" { "Retour à l'accueil du portail" } }
+                p { a href=(href) { (label) } }
             },
         ),
     )
@@ -89,10 +104,16 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
 
 /// The CSRF refusal: a form that does not carry its session's token.
 pub fn csrf_refused() -> Response {
-    error_page(
+    csrf_refused_from("/")
+}
+
+/// The same, pointing back to the home of the side of the site the form came from.
+pub fn csrf_refused_from(home: &str) -> Response {
+    error_page_with_link(
         StatusCode::FORBIDDEN,
         "Formulaire refusé",
-        "Ce formulaire a expiré ou ne vient pas du portail. Rechargez la page et recommencez.",
+        "Ce formulaire a expiré ou ne vient pas de ce site. Rechargez la page et recommencez.",
+        (home, "Retour à l'accueil"),
     )
 }
 

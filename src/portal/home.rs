@@ -36,6 +36,7 @@ pub async fn page_get(State(state): State<AppState>, caller: Caller) -> PortalRe
                 li { a class="button" href="/panier" { "Mon panier" } }
                 li { a class="button" href="/historique" { "Gérer mes réservations" } }
                 li { a class="button" href="/factures" { "Consulter mes factures" } }
+                li { a class="button" href="/documents" { "Documents (règlement, tarifs)" } }
             }
             @if !cart.reservations.is_empty() {
                 p class="alert" {

@@ -45,6 +45,18 @@ fn local_path(next: Option<&str>) -> &str {
     }
 }
 
+/// Staff land in the back office and families in the portal, each at the page asked for when it
+/// belongs to their side (a family sent to `/gestion` would only meet a refusal).
+fn landing(staff: bool, next: Option<&str>) -> &str {
+    let path = local_path(next);
+    let back_office = path == crate::backoffice::HOME || path.starts_with("/gestion/");
+    match (staff, back_office) {
+        (true, true) | (false, false) => path,
+        (true, false) => crate::backoffice::HOME,
+        (false, true) => "/",
+    }
+}
+
 /// The login page with a new double-submit token.
 pub fn form(
     state: &AppState,
@@ -124,18 +136,8 @@ pub async fn submit(
             return Ok(form(&state, next, Some(&message), e.status));
         }
     };
-    if session.role != "family" {
-        // Staff pages come in a later slice: no session is left open for a page it cannot use.
-        let hash = crate::accounts::token_hash(&session.token);
-        db::accounts::revoke_session(&state.pool, &hash, state.clock.now()).await?;
-        return Ok(form(
-            &state,
-            next,
-            Some("Le portail famille est réservé aux comptes famille."),
-            StatusCode::FORBIDDEN,
-        ));
-    }
-    let mut response = see_other(local_path(next));
+    let staff = session.role != "family";
+    let mut response = see_other(landing(staff, next));
     let cookies = response.headers_mut();
     cookies.append(header::SET_COOKIE, session_cookie(&state, &session.token));
     cookies.append(

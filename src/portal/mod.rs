@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod cart;
 pub mod changes;
 pub mod context;
+pub mod documents;
 pub mod error;
 pub mod format;
 pub mod guard;

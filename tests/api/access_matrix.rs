@@ -52,7 +52,7 @@ const WHO: [Who; 7] = [
 const HEADER: &str = "| route | access | anonymous | family, own ids | family, other's ids | admin | kitchen | finance | auditor |";
 
 /// Routes that are pages for a browser, not API routes of the OpenAPI document.
-const NOT_IN_OPENAPI: [(&str, &str); 30] = [
+const NOT_IN_OPENAPI: [(&str, &str); 44] = [
     ("GET", "/mot-de-passe"),
     ("POST", "/mot-de-passe"),
     ("GET", "/api/v1/payments/{id}/checkout"),
@@ -84,6 +84,21 @@ const NOT_IN_OPENAPI: [(&str, &str); 30] = [
     ("GET", "/reservation/bilan"),
     ("GET", "/factures/{id}"),
     ("GET", "/compte/releve"),
+    // The staff back office (`src/backoffice`)
+    ("GET", "/gestion"),
+    ("POST", "/gestion/deconnexion"),
+    ("GET", "/gestion/cuisine"),
+    ("GET", "/gestion/cuisine/{id}/export"),
+    ("GET", "/gestion/finances"),
+    ("GET", "/gestion/finances/factures"),
+    ("GET", "/gestion/finances/paiements"),
+    ("GET", "/gestion/finances/exports/{document}"),
+    ("GET", "/gestion/documents"),
+    ("POST", "/gestion/documents"),
+    ("GET", "/gestion/documents/{id}"),
+    ("POST", "/gestion/documents/{id}/retrait"),
+    ("GET", "/documents"),
+    ("GET", "/documents/{id}"),
 ];
 
 /// The login form's double-submit value, sent both as its cookie and its field.
@@ -103,6 +118,10 @@ fn expected(method: &Method, path: &str) -> Option<[u16; 7]> {
     const PORTAL_FORM: [u16; 7] = [401, 303, 303, 403, 403, 403, 403];
     const PORTAL_ID_PAGE: [u16; 7] = [401, 200, 404, 403, 403, 403, 403];
     const PORTAL_ID_FORM: [u16; 7] = [401, 303, 404, 403, 403, 403, 403];
+    const STAFF_PAGE: [u16; 7] = [401, 403, 403, 200, 200, 200, 200];
+    const STAFF_FORM: [u16; 7] = [401, 403, 403, 303, 303, 303, 303];
+    const KITCHEN_PAGE: [u16; 7] = [401, 403, 403, 200, 200, 403, 403];
+    const FINANCE_PAGE: [u16; 7] = [401, 403, 403, 403, 403, 200, 403];
     let row = match (method.as_str(), path) {
         ("GET", "/health") => [200; 7],
         ("GET", "/api/v1/openapi.json") => [200; 7],
@@ -150,6 +169,10 @@ fn expected(method: &Method, path: &str) -> Option<[u16; 7]> {
         ("POST", "/api/v1/payments") => FAMILY_ID_WRITE,
         ("GET", "/api/v1/invoices") => FAMILY_READ,
         ("GET", "/api/v1/ledger") => FAMILY_READ,
+        ("GET", "/api/v1/documents") => FAMILY_READ,
+        // A document nobody published: not found, for whoever may look.
+        ("GET", "/api/v1/documents/{id}") => [401, 404, 404, 403, 403, 403, 403],
+        ("DELETE", "/api/v1/admin/documents/{id}") => [401, 403, 403, 404, 403, 403, 403],
         // A payment nobody started: not found for a family, whichever.
         ("GET", "/api/v1/payments/{id}") => [401, 404, 404, 403, 403, 403, 403],
         // Unsigned: the signature is the only proof that counts, whoever is logged in.
@@ -189,6 +212,23 @@ fn expected(method: &Method, path: &str) -> Option<[u16; 7]> {
         // No invoice in the fixture: an id of nobody's, the same 404 for both families.
         ("GET", "/factures/{id}") => [401, 404, 404, 403, 403, 403, 403],
         ("GET", "/compte/releve") => PORTAL_PAGE,
+        // The back office: pages of the staff roles the API's routes allow; families get a
+        // French 403 page, as do staff of another role.
+        ("GET", "/gestion") => STAFF_PAGE,
+        ("POST", "/gestion/deconnexion") => STAFF_FORM,
+        ("GET", "/gestion/cuisine") => KITCHEN_PAGE,
+        ("GET", "/gestion/cuisine/{id}/export") => KITCHEN_PAGE,
+        ("GET", "/gestion/finances") => FINANCE_PAGE,
+        ("GET", "/gestion/finances/factures") => FINANCE_PAGE,
+        ("GET", "/gestion/finances/paiements") => FINANCE_PAGE,
+        ("GET", "/gestion/finances/exports/{document}") => FINANCE_PAGE,
+        ("GET", "/gestion/documents") => [401, 403, 403, 200, 403, 403, 403],
+        ("POST", "/gestion/documents") => [401, 403, 403, 303, 403, 403, 403],
+        // A document nobody published: not found, for whoever may look.
+        ("GET", "/gestion/documents/{id}") => [401, 403, 403, 404, 403, 403, 403],
+        ("POST", "/gestion/documents/{id}/retrait") => [401, 403, 403, 404, 403, 403, 403],
+        ("GET", "/documents") => PORTAL_PAGE,
+        ("GET", "/documents/{id}") => [401, 404, 404, 403, 403, 403, 403],
         _ => return None,
     };
     Some(row)
@@ -202,6 +242,7 @@ fn ends_session(method: &Method, path: &str) -> bool {
             "/api/v1/account/password",
             "/deconnexion",
             "/compte/mot-de-passe",
+            "/gestion/deconnexion",
         ]
         .contains(&path)
 }
@@ -463,11 +504,17 @@ impl Fixture {
                     &family_for_admin_route
                 } else if path.starts_with("/api/v1/admin/periods/") {
                     &self.period_id
-                } else if path.starts_with("/api/v1/restaurants/") {
+                } else if path.starts_with("/api/v1/restaurants/")
+                    || path.starts_with("/gestion/cuisine/")
+                {
                     &self.restaurant_id
                 } else if path.starts_with("/api/v1/payments/")
                     || path.starts_with("/paiements/")
                     || path.starts_with("/factures/")
+                    || path.starts_with("/api/v1/documents/")
+                    || path.starts_with("/api/v1/admin/documents/")
+                    || path.starts_with("/documents/")
+                    || path.starts_with("/gestion/documents/")
                 {
                     &random
                 } else if path.ends_with("/confirmer") {
@@ -506,6 +553,8 @@ impl Fixture {
             (
                 "POST",
                 "/deconnexion"
+                | "/gestion/deconnexion"
+                | "/gestion/documents/{id}/retrait"
                 | "/reservations/{id}/confirmer"
                 | "/reservations/{id}/annuler"
                 | "/panier/paiement",
@@ -521,6 +570,14 @@ impl Fixture {
             ("POST", "/reservation/calendrier") => Body::Form(format!(
                 "csrf={csrf}&enfant={}&periode={}&mois=2017-02&jour=2017-02-02&choix=jours",
                 side.child_id, self.period_id
+            )),
+            // A one-line PDF: only access decides.
+            ("POST", "/gestion/documents") => Body::Multipart(format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+                 --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"titre\"\r\n\r\nRèglement {n}\r\n\
+                 --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"nature\"\r\n\r\nrules\r\n\
+                 --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"r.pdf\"\r\n\
+                 Content-Type: application/pdf\r\n\r\n%PDF-1.4 matrice\r\n--{BOUNDARY}--\r\n"
             )),
             ("POST", "/api/v1/auth/login") => {
                 Body::Json(json!({"login": "reserve@example.fr", "password": PASSWORD}))
@@ -606,6 +663,8 @@ impl Fixture {
             "/api/v1/finance/exports/{document}" | "/api/v1/finance/reconciliation" => {
                 "?month=2017-01".to_string()
             }
+            "/gestion/cuisine" | "/gestion/cuisine/{id}/export" => "?date=2017-01-23".to_string(),
+            p if p.starts_with("/gestion/finances") => "?mois=2017-01".to_string(),
             _ => String::new(),
         };
         (format!("{path_with_ids}{query}"), body)
@@ -666,7 +725,8 @@ impl Fixture {
                 (SELECT count(*) FROM invoice_keys),
                 (SELECT string_agg(restaurant_id || service || date || capacity || taken, ',' ORDER BY restaurant_id, service, date) FROM places),
                 (SELECT string_agg(period_id || date::text || capacity, ',' ORDER BY period_id, date) FROM capacity_overrides),
-                (SELECT string_agg(encode(token_hash, 'hex') || coalesce(used_at::text, ''), ',' ORDER BY token_hash) FROM password_links)))",
+                (SELECT string_agg(encode(token_hash, 'hex') || coalesce(used_at::text, ''), ',' ORDER BY token_hash) FROM password_links),
+                (SELECT string_agg(id || coalesce(withdrawn_at::text, ''), ',' ORDER BY id) FROM documents)))",
         )
         .fetch_one(&self.app.pool)
         .await
@@ -679,7 +739,10 @@ enum Body {
     None,
     Json(Value),
     Form(String),
+    Multipart(String),
 }
+
+const BOUNDARY: &str = "matrice-boundary";
 
 fn route_key(method: &Method, path: &str) -> (String, String) {
     (method.as_str().to_string(), path.to_string())
@@ -814,7 +877,7 @@ async fn access_matrix_every_route_every_caller() {
             );
             if who != Who::Anonymous {
                 // The portal's pages take the session from the browser's cookie only.
-                request = if route.access == Access::Portal {
+                request = if route.access.is_page() {
                     request.header(
                         "cookie",
                         format!("{SESSION_COOKIE}={}", fixture.tokens[&who]),
@@ -834,6 +897,12 @@ async fn access_matrix_every_route_every_caller() {
                 Body::Json(value) => request.json(&value),
                 Body::Form(text) => request
                     .header("content-type", "application/x-www-form-urlencoded")
+                    .body(text),
+                Body::Multipart(text) => request
+                    .header(
+                        "content-type",
+                        format!("multipart/form-data; boundary={BOUNDARY}"),
+                    )
                     .body(text),
             };
             let response = request.send().await.unwrap();
@@ -855,7 +924,12 @@ async fn access_matrix_every_route_every_caller() {
                 Who::Anonymous => &anonymous_secrets,
                 // Reading the log is the auditors' job, and invoices' recipients finance's.
                 Who::Auditor if route.path == "/api/v1/audit/events" => &no_secrets,
-                Who::Finance if route.path.starts_with("/api/v1/finance/") => &no_secrets,
+                Who::Finance
+                    if route.path.starts_with("/api/v1/finance/")
+                        || route.path.starts_with("/gestion/finances") =>
+                {
+                    &no_secrets
+                }
                 Who::Kitchen | Who::Finance | Who::Auditor => &family_secrets,
                 Who::Admin => &no_secrets,
             };

@@ -6,6 +6,8 @@ mod helpers;
 mod access_matrix;
 mod accounts;
 mod admin;
+mod backoffice;
+mod backoffice_e2e;
 mod capacity;
 mod closures;
 mod embedded_default;

@@ -171,7 +171,7 @@ async fn the_login_form_opens_a_cookie_session_and_refuses_in_french() {
 }
 
 #[tokio::test]
-async fn staff_cannot_open_a_portal_session() {
+async fn a_staff_login_lands_in_the_back_office_not_in_the_portal() {
     let app = spawn_app().await;
     let login = "chef-portail";
     cantine::db::accounts::insert_user(
@@ -183,22 +183,28 @@ async fn staff_cannot_open_a_portal_session() {
     )
     .await
     .unwrap();
-    let refused = log_in(&app, login, "staff-password", "/").await;
-    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-    assert!(!set_cookies(&refused)
-        .iter()
-        .any(|c| c.starts_with("cantine_session=") && !c.contains("Max-Age=0")));
-    let (open,): (i64,) = sqlx::query_as(
-        "SELECT count(*) FROM sessions s JOIN users u ON u.id = s.user_id
-          WHERE u.login = $1 AND s.revoked_at IS NULL",
-    )
-    .bind(login)
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
-    assert_eq!(
-        open, 0,
-        "the staff session opened by the form is closed again"
+    // Asked for a family page, a staff member still lands in the back office.
+    let landed = log_in(&app, login, "staff-password", "/historique").await;
+    assert_eq!(landed.status(), StatusCode::SEE_OTHER);
+    assert_eq!(landed.headers()["location"], "/gestion");
+    let session = set_cookies(&landed)
+        .into_iter()
+        .find(|c| c.starts_with("cantine_session=") && !c.contains("Max-Age=0"))
+        .expect("a session cookie");
+    let token = session["cantine_session=".len()..]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let portal = with_session(client().get(format!("{}/", app.address)), &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(portal.status(), StatusCode::FORBIDDEN);
+    let text = portal.text().await.unwrap();
+    assert!(
+        text.contains("Accès refusé") && text.contains("href=\"/gestion\""),
+        "{text}"
     );
 }
 

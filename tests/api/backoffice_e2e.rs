@@ -1,0 +1,186 @@
+//! The staff back office walked in a real browser: the real server on a real database with the
+//! demo, bookings made through the API (paid, and awaiting payment) so that the kitchen's sheet
+//! and the finance pages have something to show, driven by `e2e/backoffice.mjs` in headless
+//! Chromium with axe-core on every page. Screenshots 30-49 land in `docs/screenshots/`.
+//!
+//! Like the portal's walk, this test fails, never skips, when Chromium or the node modules are
+//! missing: `.ci/run` installs them (`apt-get install -y chromium`, `npm ci --prefix e2e`).
+
+use std::path::Path;
+use std::time::Duration;
+
+use cantine::accounts::Role;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const RESTAURANT: &str = "Restaurant Scolaire Le Repausset";
+
+fn require(condition: bool, what: &str) {
+    assert!(
+        condition,
+        "the back office's browser test needs {what}: run `apt-get install -y chromium` and \
+         `npm ci --prefix e2e` (as .ci/run does)"
+    );
+}
+
+/// A demo family's child by first name, with the family's token.
+async fn demo_child(app: &TestApp, token: &str, first_name: &str) -> Family {
+    let family = app
+        .get("/api/v1/family", token)
+        .await
+        .assert_status(200)
+        .clone();
+    let child = family["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["first_name"] == first_name)
+        .unwrap_or_else(|| panic!("no child {first_name} in {family}"));
+    Family {
+        id: family["id"].as_str().unwrap().into(),
+        token: token.into(),
+        child_id: child["id"].as_str().unwrap().into(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn back_office_in_a_browser() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| CHROMIUM.into());
+    require(
+        Path::new(&chromium).exists(),
+        "Chromium at /usr/bin/chromium",
+    );
+    require(
+        root.join("e2e/node_modules/playwright-core").exists()
+            && root.join("e2e/node_modules/axe-core").exists(),
+        "e2e/node_modules (playwright-core, axe-core)",
+    );
+    let node = std::process::Command::new("node").arg("--version").output();
+    require(node.is_ok_and(|o| o.status.success()), "node");
+
+    let app = spawn_app().await;
+    app.pause_clock();
+    cantine::demo::load_if_empty(&app.pool, &app.state.organisation, guide_now())
+        .await
+        .expect("load the demo");
+    let login = |role: Role| {
+        cantine::demo::LOGINS
+            .iter()
+            .find(|(_, _, r)| *r == role)
+            .map(|(l, p, _)| (l.to_string(), p.to_string()))
+            .unwrap()
+    };
+    let (dupont_login, dupont_password, _) = cantine::demo::LOGINS[0];
+    let (martin_login, martin_password, _) = cantine::demo::LOGINS[1];
+
+    // Bookings through the API: the Dupont children paid on the 23rd and 24th, Inès Martin
+    // confirmed on the 23rd but not paid yet.
+    let dupont_token = app.token(dupont_login, dupont_password).await;
+    let establishments = app
+        .get("/api/v1/establishments", &dupont_token)
+        .await
+        .assert_status(200)
+        .clone();
+    let repausset = establishments
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == RESTAURANT)
+        .unwrap();
+    let canteen = Canteen {
+        admin: String::new(),
+        restaurant_id: repausset["id"].as_str().unwrap().into(),
+        period_id: repausset["periods"][0]["id"].as_str().unwrap().into(),
+    };
+    let herve = demo_child(&app, &dupont_token, "Hervé").await;
+    let lea = demo_child(&app, &dupont_token, "Léa").await;
+    let first = book_and_confirm(&app, &canteen, &herve, &["2017-01-23", "2017-01-24"]).await;
+    let second = book_and_confirm(&app, &canteen, &lea, &["2017-01-23"]).await;
+    pay(&app, &herve, &[&first, &second]).await;
+    let martin_token = app.token(martin_login, martin_password).await;
+    let ines = demo_child(&app, &martin_token, "Inès").await;
+    book_and_confirm(&app, &canteen, &ines, &["2017-01-23"]).await;
+    all_fresh(&app).await;
+
+    // What the API says, for the page to show.
+    let kitchen_token = app.staff_token(Role::Kitchen).await;
+    let headcount = app
+        .get(
+            &format!(
+                "/api/v1/restaurants/{}/headcounts?from=2017-01-23&to=2017-01-23",
+                canteen.restaurant_id
+            ),
+            &kitchen_token,
+        )
+        .await
+        .assert_status(200)
+        .clone();
+    let day = &headcount[0];
+    assert_eq!(day["booked"], 2, "{headcount}");
+    assert_eq!(day["awaiting_payment"], 1, "{headcount}");
+    let finance_token = app.staff_token(Role::Finance).await;
+    let invoices = app
+        .get(
+            "/api/v1/finance/invoices?from=2017-01-01&to=2017-01-31",
+            &finance_token,
+        )
+        .await
+        .assert_status(200)
+        .clone();
+    let expect: Value = json!({
+        "day": "2017-01-23",
+        "restaurant": RESTAURANT,
+        "family": "DUPONT",
+        "invoice": invoices[0]["number"],
+        "standard": day["by_meal_option"]["standard"],
+        "vegetarian": day["by_meal_option"]["vegetarian"],
+        "no_pork": day["by_meal_option"]["no_pork"],
+        "booked": day["booked"],
+        "awaiting": day["awaiting_payment"],
+    });
+
+    let (kitchen, kitchen_password) = login(Role::Kitchen);
+    let (finance, finance_password) = login(Role::Finance);
+    let (admin, admin_password) = login(Role::Admin);
+    let run = tokio::process::Command::new("node")
+        .arg(root.join("e2e/backoffice.mjs"))
+        .args([
+            app.address.as_str(),
+            &kitchen,
+            &kitchen_password,
+            &finance,
+            &finance_password,
+            &admin,
+            &admin_password,
+            dupont_login,
+            dupont_password,
+        ])
+        .env("EXPECT", expect.to_string())
+        .env("SCREENSHOTS", root.join("docs/screenshots"))
+        .env("CHROMIUM", &chromium)
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(300), run)
+        .await
+        .expect("the browser walk ends within 5 minutes")
+        .expect("start node");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    eprintln!("{stderr}");
+    assert!(
+        output.status.success(),
+        "the back office failed in the browser:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("back office walked"), "{stdout}");
+    // The document the walk published is the one stored.
+    let (count,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM documents WHERE withdrawn_at IS NULL")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(count, 1);
+}
