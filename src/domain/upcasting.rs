@@ -52,14 +52,19 @@ pub fn upcast(event_type: &str, version: &str, payload: Value) -> anyhow::Result
     Ok((version, payload))
 }
 
+/// Whether a payload of this type and version has an upcaster to go through.
+pub fn needs_upcast(event_type: &str, version: &str) -> bool {
+    UPCASTERS
+        .iter()
+        .any(|(t, from, _, _)| *t == event_type && *from == version)
+}
+
 /// The cqrs-es side: aggregates are loaded through the same upcasters.
 pub struct StoreUpcaster;
 
 impl cqrs_es::persist::EventUpcaster for StoreUpcaster {
     fn can_upcast(&self, event_type: &str, event_version: &str) -> bool {
-        UPCASTERS
-            .iter()
-            .any(|(t, from, _, _)| *t == event_type && *from == event_version)
+        needs_upcast(event_type, event_version)
     }
 
     fn upcast(
