@@ -10,9 +10,26 @@ use tokio::sync::oneshot;
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// Makes glibc give every large block back to the system when it is freed.
+///
+/// glibc serves blocks above its mmap threshold with their own mapping, unmapped on free, but
+/// each such free raises the threshold to the block's size (up to 32 MiB): after the first login
+/// every argon2 block came from the heaps of the threads instead, which glibc keeps. 2,000
+/// logins left the server at 205 MiB; with the threshold fixed (which turns the raising off) it
+/// stays at the blocks in flight, 54 MiB (BENCHMARKS.md).
+pub fn keep_large_blocks_out_of_the_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; called once at start-up, before any
+    // argon2 work.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}
+
 fn pool() -> &'static Mutex<mpsc::Sender<Job>> {
     static POOL: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
     POOL.get_or_init(|| {
+        keep_large_blocks_out_of_the_heap();
         let (sender, receiver) = mpsc::channel::<Job>();
         let receiver = std::sync::Arc::new(Mutex::new(receiver));
         let workers = std::thread::available_parallelism()

@@ -236,7 +236,7 @@ pub fn print(r: Report<'_>) -> bool {
     };
     println!(
         "server peak resident memory (VmHWM): {} during the workload; {} at start, {} after the \
-         logins (argon2: 19 MiB per login in flight, kept by the allocator afterwards)",
+         logins (argon2: 19 MiB per login in flight, one per core)",
         mib(&r.peak_rss_kib),
         mib(&r.start_rss_kib),
         mib(&r.login_peak_rss_kib)
