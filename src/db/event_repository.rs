@@ -37,7 +37,7 @@ fn conflict() -> PersistenceError {
     PersistenceError::OptimisticLockError
 }
 
-fn database(e: sqlx::Error) -> PersistenceError {
+pub(super) fn database(e: sqlx::Error) -> PersistenceError {
     if let sqlx::Error::Database(db) = &e {
         // Unique keys (the event's sequence, a child's meal) and deadlocks between appends
         // touching the same places: decide again.
@@ -85,6 +85,11 @@ impl PersistedEventRepository for CantineEventRepository {
             return Err(PersistenceError::UnknownError(
                 "snapshots are not used: cqrs-es 0.5.0 applies new events twice to them".into(),
             ));
+        }
+        if let [event] = events {
+            if event.aggregate_type == "Reservation" {
+                return super::append_alone::append_alone(&self.pool, event).await;
+            }
         }
         let mut tx = self.pool.begin().await.map_err(database)?;
         append(&mut tx, events).await?;

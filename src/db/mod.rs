@@ -2,6 +2,7 @@
 //! reference data. Nothing here decides a business rule.
 
 pub mod accounts;
+pub mod append_alone;
 pub mod documents;
 pub mod event_repository;
 pub mod idempotency;
