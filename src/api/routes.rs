@@ -166,6 +166,18 @@ pub fn table() -> Vec<Route> {
             admin::create_child,
         ),
         route(
+            Method::PATCH,
+            "/api/v1/admin/restaurants/{id}",
+            ADMIN,
+            admin::edit_restaurant,
+        ),
+        route(
+            Method::PATCH,
+            "/api/v1/admin/families/{id}/children/{child_id}",
+            ADMIN,
+            admin::edit_child,
+        ),
+        route(
             Method::POST,
             "/api/v1/admin/clock",
             ADMIN,
@@ -459,6 +471,109 @@ pub fn table() -> Vec<Route> {
             "/gestion/documents/{id}/retrait",
             ADMIN_PAGE,
             backoffice::documents::withdraw,
+        ),
+        // The administrators' pages (`src/backoffice/admin`): the API's admin roles
+        route(
+            Method::GET,
+            "/gestion/familles",
+            ADMIN_PAGE,
+            backoffice::admin::families::list,
+        ),
+        route(
+            Method::POST,
+            "/gestion/familles",
+            ADMIN_PAGE,
+            backoffice::admin::families::create,
+        ),
+        route(
+            Method::GET,
+            "/gestion/familles/{id}",
+            ADMIN_PAGE,
+            backoffice::admin::families::show,
+        ),
+        route(
+            Method::POST,
+            "/gestion/familles/{id}",
+            ADMIN_PAGE,
+            backoffice::admin::families::edit,
+        ),
+        route(
+            Method::POST,
+            "/gestion/familles/{id}/deverrouillage",
+            ADMIN_PAGE,
+            backoffice::admin::families::unlock,
+        ),
+        route(
+            Method::POST,
+            "/gestion/familles/{id}/mot-de-passe",
+            ADMIN_PAGE,
+            backoffice::admin::families::password_email,
+        ),
+        route(
+            Method::POST,
+            "/gestion/familles/{id}/enfants",
+            ADMIN_PAGE,
+            backoffice::admin::children::create,
+        ),
+        route(
+            Method::POST,
+            "/gestion/familles/{id}/enfants/{child_id}",
+            ADMIN_PAGE,
+            backoffice::admin::children::edit,
+        ),
+        route(
+            Method::GET,
+            "/gestion/restaurants",
+            ADMIN_PAGE,
+            backoffice::admin::restaurants::list,
+        ),
+        route(
+            Method::POST,
+            "/gestion/restaurants",
+            ADMIN_PAGE,
+            backoffice::admin::restaurants::create,
+        ),
+        route(
+            Method::GET,
+            "/gestion/restaurants/{id}",
+            ADMIN_PAGE,
+            backoffice::admin::restaurants::show,
+        ),
+        route(
+            Method::POST,
+            "/gestion/restaurants/{id}",
+            ADMIN_PAGE,
+            backoffice::admin::restaurants::edit,
+        ),
+        route(
+            Method::GET,
+            "/gestion/periodes",
+            ADMIN_PAGE,
+            backoffice::admin::periods::list,
+        ),
+        route(
+            Method::GET,
+            "/gestion/periodes/{id}",
+            ADMIN_PAGE,
+            backoffice::admin::periods::show,
+        ),
+        route(
+            Method::POST,
+            "/gestion/periodes/{id}/fermetures",
+            ADMIN_PAGE,
+            backoffice::admin::periods::set_closures,
+        ),
+        route(
+            Method::POST,
+            "/gestion/periodes/{id}/capacite",
+            ADMIN_PAGE,
+            backoffice::admin::periods::set_capacity,
+        ),
+        route(
+            Method::POST,
+            "/gestion/periodes/{id}/tarifs",
+            ADMIN_PAGE,
+            backoffice::admin::periods::add_tariff,
         ),
         // The payment provider and the built-in payment simulator
         route(

@@ -1,0 +1,593 @@
+//! `/gestion/periodes`: the booking periods with their rules in the words families read
+//! (`portal::booking::rules`), and a period's page to edit its closures
+//! (`api::closures::replace`), set a day's capacity (`api::admin::set_capacity`) and add a price
+//! list by quotient familial (`api::tariffs::create`).
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::NaiveDate;
+use maud::{html, Markup};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::form::{self, french, input, refused, Errors};
+use crate::api::admin::{self, validate_closures, CapacityOverride};
+use crate::api::closures::{self, NewClosures};
+use crate::api::error::ApiError;
+use crate::api::extract::{ApiForm, ApiJson, ApiPath, ApiQuery, Caller};
+use crate::api::family::PeriodView;
+use crate::api::tariffs::{self, paris_today, NewBracket, NewPriceList, PriceListView};
+use crate::app::AppState;
+use crate::backoffice::context::StaffContext;
+use crate::backoffice::error::StaffResult;
+use crate::backoffice::layout::page;
+use crate::db;
+use crate::domain::period::Closure;
+use crate::portal::booking::rules;
+use crate::portal::format::{date, day, euros_text};
+use crate::portal::layout::{csrf_field, ok, render};
+
+pub const PATH: &str = "/gestion/periodes";
+/// Empty closure rows offered after the period's own, to add closures without JavaScript.
+const NEW_CLOSURE_ROWS: usize = 3;
+/// Brackets with a ceiling the price form offers; the open top bracket comes after them.
+const BRACKET_ROWS: usize = 4;
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    pub restaurant: Option<Uuid>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> StaffResult<Response> {
+    let context = StaffContext::load(&state, &caller, PATH).await?;
+    let periods: Vec<_> = db::reference::periods(&state.pool, state.organisation.id)
+        .await?
+        .into_iter()
+        .filter(|p| query.restaurant.is_none_or(|r| r == p.restaurant_id))
+        .collect();
+    let content = html! {
+        @if query.restaurant.is_some() {
+            p { a href=(PATH) { "← Les périodes de tous les restaurants" } }
+        }
+        @if periods.is_empty() {
+            p { "Aucune période n'est encore enregistrée." }
+        }
+        @for period in &periods {
+            @let heading = format!("periode-{}", period.id);
+            section class="card" aria-labelledby=(heading) {
+                h2 id=(heading) { (period.restaurant_name) " – " (period.label) }
+                (rules(&period.restaurant_name, &PeriodView::from(period.clone())))
+                p {
+                    a class="button" href=(format!("{PATH}/{}", period.id)) {
+                        "Fermetures, capacités et prix"
+                        span class="visually-hidden" { " de " (period.label) }
+                    }
+                }
+            }
+        }
+    };
+    Ok(ok(page(
+        "Périodes de réservation",
+        Some(&context.nav()),
+        content,
+    )))
+}
+
+/// One row of the closures form, as typed.
+#[derive(Default, Clone)]
+pub struct ClosureRow {
+    pub label: String,
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Default, Clone)]
+pub struct CapacityForm {
+    pub date: String,
+    pub capacity: String,
+}
+
+#[derive(Default, Clone)]
+pub struct TariffForm {
+    pub from: String,
+    /// `(ceiling, price)` of each bracket row.
+    pub rows: Vec<(String, String)>,
+    pub top: String,
+}
+
+/// What the period's page shows besides the period: a refused form, or what was done.
+#[derive(Default)]
+pub struct Forms {
+    pub closures: Option<(Vec<ClosureRow>, bool, Errors)>,
+    pub capacity: Option<(CapacityForm, Errors)>,
+    pub tariff: Option<(TariffForm, Errors)>,
+    pub done: Option<String>,
+    pub closures_done: Option<String>,
+    /// Days the closures just closed on which meals are held or paid (the API lists them).
+    pub booked_now_closed: Vec<NaiveDate>,
+}
+
+#[derive(Deserialize)]
+pub struct DoneQuery {
+    pub fait: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<DoneQuery>,
+) -> StaffResult<Response> {
+    let done = match query.fait.as_deref() {
+        Some("capacite") => Some("Capacité du jour enregistrée.".to_string()),
+        Some("tarifs") => Some("Grille de prix ajoutée.".to_string()),
+        _ => None,
+    };
+    let forms = Forms {
+        done,
+        ..Forms::default()
+    };
+    period_page(&state, &caller, id, forms, StatusCode::OK).await
+}
+
+async fn period_page(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    forms: Forms,
+    status: StatusCode,
+) -> StaffResult<Response> {
+    let context = StaffContext::load(state, caller, PATH).await?;
+    let period = db::reference::period(&state.pool, state.organisation.id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("period"))?;
+    let overrides = db::reference::capacity_overrides(&state.pool, id).await?;
+    let lists = tariffs::list(State(state.clone()), ApiPath(id)).await?.0;
+    let today = paris_today(state);
+    let path = format!("{PATH}/{id}");
+    let closures_rows: Vec<ClosureRow> = period
+        .rules
+        .0
+        .closures
+        .iter()
+        .map(|c| ClosureRow {
+            label: c.label.clone(),
+            from: c.from.to_string(),
+            to: c.to.to_string(),
+        })
+        .chain(std::iter::repeat_n(ClosureRow::default(), NEW_CLOSURE_ROWS))
+        .collect();
+    let no_errors = Errors::default();
+    let (closure_values, holidays, closure_errors) = match &forms.closures {
+        Some((rows, holidays, errors)) => (rows.as_slice(), *holidays, errors),
+        None => (closures_rows.as_slice(), false, &no_errors),
+    };
+    let view = PeriodView::from(period.clone());
+    let content = html! {
+        p { a href=(format!("{PATH}?restaurant={}", period.restaurant_id)) { "← Les périodes de " (period.restaurant_name) } }
+        @if let Some(done) = &forms.done {
+            p class="info" role="status" { (done) }
+        }
+        section aria-labelledby="regles" {
+            h2 id="regles" { "Règles de la période" }
+            (rules(&period.restaurant_name, &view))
+        }
+        (closures_form(&path, (closure_values, holidays, closure_errors), &forms, &context.csrf))
+        (capacity_section(&path, &period, &overrides, forms.capacity.as_ref(), &context.csrf))
+        (tariff_section(&path, &view, &lists, today, forms.tariff.as_ref(), &context.csrf))
+    };
+    Ok(render(
+        status,
+        page(
+            &format!("{} – {}", period.restaurant_name, period.label),
+            Some(&context.nav()),
+            content,
+        ),
+    ))
+}
+
+fn closures_form(
+    path: &str,
+    (rows, holidays, errors): (&[ClosureRow], bool, &Errors),
+    forms: &Forms,
+    csrf: &str,
+) -> Markup {
+    html! {
+        section aria-labelledby="fermetures" {
+            h2 id="fermetures" { "Fermetures" }
+            // The answer to this form shows here: the page comes back scrolled to it.
+            @if let Some(done) = &forms.closures_done {
+                p class="info" role="status" { (done) }
+            }
+            @if !forms.booked_now_closed.is_empty() {
+                div class="alert" role="alert" {
+                    p {
+                        "Des repas sont déjà réservés ces jours désormais fermés. Ils restent réservés : "
+                        "à vous de décider de les rembourser ou de les reporter."
+                    }
+                    ul { @for d in &forms.booked_now_closed { li { (day(*d)) } } }
+                }
+            }
+            p {
+                "Les jours fermés ne peuvent plus être réservés. Pour retirer une fermeture, videz ses "
+                "trois champs ; pour en ajouter une, remplissez une ligne vide. Une fermeture d'un "
+                "seul jour a la même date de début et de fin."
+            }
+            (refused(errors, "Les fermetures n'ont pas été enregistrées"))
+            form method="post" action=(form::action(&format!("{path}/fermetures"), "fermetures")) {
+                (csrf_field(csrf))
+                @for (i, row) in rows.iter().enumerate() {
+                    fieldset class="row" {
+                        legend {
+                            @if row.label.is_empty() && row.from.is_empty() { "Nouvelle fermeture" }
+                            @else { "Fermeture " (i + 1) }
+                        }
+                        (input(("", &format!("libelle-{i}")), "Motif", "text", &row.label, errors, None))
+                        (input(("", &format!("du-{i}")), "Du", "date", &row.from, errors, None))
+                        (input(("", &format!("au-{i}")), "Au (inclus)", "date", &row.to, errors, None))
+                    }
+                }
+                input type="hidden" name="lignes" value=(rows.len());
+                p class="field checkbox" {
+                    input id="feries" name="feries" type="checkbox" value="oui" checked[holidays];
+                    " "
+                    label for="feries" class="inline" { "Ajouter aussi les jours fériés de la période" }
+                }
+                p { button type="submit" class="primary" { "Enregistrer les fermetures" } }
+            }
+        }
+    }
+}
+
+fn capacity_section(
+    path: &str,
+    period: &db::reference::PeriodRow,
+    overrides: &[db::reference::CapacityOverrideRow],
+    refused_form: Option<&(CapacityForm, Errors)>,
+    csrf: &str,
+) -> Markup {
+    let blank = (CapacityForm::default(), Errors::default());
+    let (values, errors) = refused_form.unwrap_or(&blank);
+    html! {
+        section aria-labelledby="capacites" {
+            h2 id="capacites" { "Capacités" }
+            p { "Capacité habituelle : " strong { (period.capacity) " places" } " par jour de service." }
+            @if overrides.is_empty() {
+                p { "Aucun jour n'a de capacité particulière." }
+            } @else {
+                div class="scroll" {
+                    table class="stack" {
+                        caption { "Jours à capacité particulière" }
+                        thead { tr {
+                            th scope="col" { "Jour" }
+                            th scope="col" class="number" { "Capacité" }
+                            th scope="col" class="number" { "Places prises" }
+                        } }
+                        tbody {
+                            @for o in overrides {
+                                tr {
+                                    th scope="row" data-label="Jour" { (day(o.date)) }
+                                    td class="number" data-label="Capacité" { (o.capacity) }
+                                    td class="number" data-label="Places prises" { (o.taken) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            h3 id="capacite-jour" { "Changer la capacité d'un jour" }
+            p class="note" { "Une sortie, un manque de personnel : la capacité ne descend pas sous les places déjà prises." }
+            (refused(errors, "La capacité n'a pas été changée"))
+            form method="post" action=(form::action(&format!("{path}/capacite"), "capacite-jour")) aria-labelledby="capacite-jour" {
+                (csrf_field(csrf))
+                (input(("", "date"), "Jour", "date", &values.date, errors, None))
+                (input(("", "capacite"), "Capacité ce jour-là (places)", "text", &values.capacity, errors, None))
+                p { button type="submit" class="primary" { "Enregistrer la capacité" } }
+            }
+        }
+    }
+}
+
+/// A bracket's range of quotient familial in words.
+fn bracket_range(previous: Option<i32>, up_to: Option<i32>) -> String {
+    match (previous, up_to) {
+        (None, Some(up_to)) => format!("Jusqu'à {up_to} €"),
+        (Some(prev), Some(up_to)) => format!("De {} € à {up_to} €", prev + 1),
+        (Some(prev), None) => format!("Au-delà de {prev} €"),
+        (None, None) => "Toutes les familles".to_string(),
+    }
+}
+
+fn tariff_section(
+    path: &str,
+    period: &PeriodView,
+    lists: &[PriceListView],
+    today: NaiveDate,
+    refused_form: Option<&(TariffForm, Errors)>,
+    csrf: &str,
+) -> Markup {
+    let current = lists.iter().rposition(|l| l.effective_from <= today);
+    let blank = (
+        TariffForm {
+            rows: vec![(String::new(), String::new()); BRACKET_ROWS],
+            ..TariffForm::default()
+        },
+        Errors::default(),
+    );
+    let (values, errors) = refused_form.unwrap_or(&blank);
+    let bracket_error = errors.get("tranches");
+    html! {
+        section aria-labelledby="prix" {
+            h2 id="prix" { "Prix selon le quotient familial" }
+            p {
+                "Sans grille, ou avant la première, le repas coûte " (euros_text(&period.unit_price))
+                ". Une grille ne se modifie pas : pour changer les prix, ajoutez-en une à partir d'une "
+                "date plus tardive. Les repas déjà réservés gardent leur prix."
+            }
+            @if lists.is_empty() {
+                p { "Aucune grille de prix pour cette période." }
+            }
+            @for (i, list) in lists.iter().enumerate() {
+                div class="scroll" {
+                    table class="stack" {
+                        caption {
+                            "Grille à partir du " (date(list.effective_from))
+                            @if Some(i) == current { " – en vigueur aujourd'hui" }
+                            @else if list.effective_from > today { " – à venir" }
+                            @else { " – remplacée" }
+                        }
+                        thead { tr {
+                            th scope="col" { "Quotient familial" }
+                            th scope="col" class="number" { "Prix du repas" }
+                        } }
+                        tbody {
+                            @for (j, b) in list.brackets.iter().enumerate() {
+                                @let previous = j.checked_sub(1).and_then(|k| list.brackets[k].up_to);
+                                tr {
+                                    th scope="row" data-label="Quotient familial" { (bracket_range(previous, b.up_to)) }
+                                    td class="number" data-label="Prix du repas" { (euros_text(&b.unit_price)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            h3 id="nouvelle-grille" { "Ajouter une grille de prix" }
+            (refused(errors, "La grille n'a pas été ajoutée"))
+            form method="post" action=(form::action(&format!("{path}/tarifs"), "nouvelle-grille")) aria-labelledby="nouvelle-grille" {
+                (csrf_field(csrf))
+                (input(("", "debut"), "En vigueur à partir du", "date", &values.from, errors, None))
+                fieldset aria-describedby=[bracket_error.map(|_| "tranches-erreur")] {
+                    legend { "Tranches, du quotient le plus bas au plus haut" }
+                    @if let Some(e) = bracket_error {
+                        p id="tranches-erreur" class="field-error" { (e) }
+                    }
+                    p class="note" { "Remplissez autant de lignes que de tranches ; laissez les autres vides." }
+                    @for (i, (ceiling, price)) in values.rows.iter().enumerate() {
+                        div class="row" {
+                            (input(("", &format!("plafond-{i}")), &format!("Tranche {} : quotient jusqu'à (€)", i + 1), "text", ceiling, errors, None))
+                            (input(("", &format!("prix-{i}")), &format!("Tranche {} : prix du repas (€)", i + 1), "text", price, errors, None))
+                        }
+                    }
+                    (input(("", "prix-haut"), "Au-delà de la dernière tranche : prix du repas (€)", "text", &values.top, errors, None))
+                }
+                p { button type="submit" class="primary" { "Ajouter la grille" } }
+            }
+        }
+    }
+}
+
+fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> &'a str {
+    form.get(name).map(String::as_str).unwrap_or("").trim()
+}
+
+pub async fn set_closures(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiForm(fields): ApiForm<HashMap<String, String>>,
+) -> StaffResult<Response> {
+    let count: usize = field(&fields, "lignes").parse().unwrap_or(0).min(200);
+    let rows: Vec<ClosureRow> = (0..count)
+        .map(|i| ClosureRow {
+            label: field(&fields, &format!("libelle-{i}")).to_string(),
+            from: field(&fields, &format!("du-{i}")).to_string(),
+            to: field(&fields, &format!("au-{i}")).to_string(),
+        })
+        .collect();
+    let holidays = !field(&fields, "feries").is_empty();
+    let mut errors = Errors::default();
+    let mut closures = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        if row.label.is_empty() && row.from.is_empty() && row.to.is_empty() {
+            continue;
+        }
+        if row.label.is_empty() {
+            errors.add(format!("libelle-{i}"), "Donnez le motif de la fermeture.");
+        }
+        let from = form::date(&row.from);
+        // A single day may leave "Au" empty.
+        let to = if row.to.is_empty() {
+            from
+        } else {
+            form::date(&row.to)
+        };
+        if from.is_err() {
+            errors.add(format!("du-{i}"), form::BAD_DATE);
+        }
+        if to.is_err() && !row.to.is_empty() {
+            errors.add(format!("au-{i}"), form::BAD_DATE);
+        }
+        if let (Ok(from), Ok(to)) = (from, to) {
+            let closure = Closure {
+                from,
+                to,
+                label: row.label.clone(),
+            };
+            // The API's rule, row by row, so that its refusal shows on the row it concerns.
+            if let Err(e) = validate_closures(std::slice::from_ref(&closure)) {
+                errors.add(format!("au-{i}"), french(&e));
+            }
+            closures.push(closure);
+        }
+    }
+    if !errors.any() {
+        let body = NewClosures {
+            closures,
+            public_holidays: holidays,
+        };
+        match closures::replace(State(state.clone()), ApiPath(id), ApiJson(body)).await {
+            Ok(set) => {
+                let forms = Forms {
+                    closures_done: Some(format!(
+                        "Fermetures enregistrées : {} en tout.",
+                        set.0.closures.len()
+                    )),
+                    booked_now_closed: set.0.booked_days_now_closed,
+                    ..Forms::default()
+                };
+                return period_page(&state, &caller, id, forms, StatusCode::OK).await;
+            }
+            Err(e) if e.code == "invalid_period" => errors.add("du-0", french(&e)),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let forms = Forms {
+        closures: Some((rows, holidays, errors)),
+        ..Forms::default()
+    };
+    period_page(&state, &caller, id, forms, StatusCode::UNPROCESSABLE_ENTITY).await
+}
+
+#[derive(Deserialize)]
+pub struct CapacityFields {
+    #[serde(default)]
+    pub date: String,
+    #[serde(default)]
+    pub capacite: String,
+}
+
+pub async fn set_capacity(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiForm(fields): ApiForm<CapacityFields>,
+) -> StaffResult<Response> {
+    let values = CapacityForm {
+        date: fields.date.trim().to_string(),
+        capacity: fields.capacite.trim().to_string(),
+    };
+    let mut errors = Errors::default();
+    let on = form::date(&values.date)
+        .map_err(|_| errors.add("date", form::BAD_DATE))
+        .ok();
+    let capacity = match form::whole_number(&values.capacity) {
+        Ok(Some(n)) => i32::try_from(n).ok(),
+        _ => None,
+    };
+    if capacity.is_none() {
+        errors.add("capacite", form::BAD_NUMBER);
+    }
+    if let (Some(on), Some(capacity)) = (on, capacity) {
+        let body = CapacityOverride { date: on, capacity };
+        match admin::set_capacity(State(state.clone()), ApiPath(id), ApiJson(body)).await {
+            Ok(_) => return Ok(form::done(&format!("{PATH}/{id}?fait=capacite"))),
+            Err(e) => match e.code {
+                "closed_day" => errors.add("date", french(&e)),
+                "invalid_capacity" | "capacity_below_taken" => errors.add("capacite", french(&e)),
+                _ => return Err(e.into()),
+            },
+        }
+    }
+    let forms = Forms {
+        capacity: Some((values, errors)),
+        ..Forms::default()
+    };
+    period_page(&state, &caller, id, forms, StatusCode::UNPROCESSABLE_ENTITY).await
+}
+
+pub async fn add_tariff(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiForm(fields): ApiForm<HashMap<String, String>>,
+) -> StaffResult<Response> {
+    let values = TariffForm {
+        from: field(&fields, "debut").to_string(),
+        rows: (0..BRACKET_ROWS)
+            .map(|i| {
+                (
+                    field(&fields, &format!("plafond-{i}")).to_string(),
+                    field(&fields, &format!("prix-{i}")).to_string(),
+                )
+            })
+            .collect(),
+        top: field(&fields, "prix-haut").to_string(),
+    };
+    let mut errors = Errors::default();
+    let from = form::date(&values.from)
+        .map_err(|_| errors.add("debut", form::BAD_DATE))
+        .ok();
+    let mut brackets = Vec::new();
+    for (i, (ceiling, price)) in values.rows.iter().enumerate() {
+        if ceiling.is_empty() && price.is_empty() {
+            continue;
+        }
+        let up_to = match form::whole_number(ceiling) {
+            Ok(Some(n)) => Some(n),
+            Ok(None) => {
+                errors.add(
+                    format!("plafond-{i}"),
+                    "Donnez le quotient le plus haut de la tranche.",
+                );
+                None
+            }
+            Err(_) => {
+                errors.add(format!("plafond-{i}"), form::BAD_NUMBER);
+                None
+            }
+        };
+        let unit_price = form::amount(price)
+            .map_err(|_| errors.add(format!("prix-{i}"), form::BAD_AMOUNT))
+            .ok();
+        if let (Some(up_to), Some(unit_price)) = (up_to, unit_price) {
+            brackets.push(NewBracket {
+                up_to: Some(up_to),
+                unit_price,
+            });
+        }
+    }
+    match form::amount(&values.top) {
+        Ok(unit_price) => brackets.push(NewBracket {
+            up_to: None,
+            unit_price,
+        }),
+        Err(_) => errors.add("prix-haut", form::BAD_AMOUNT),
+    }
+    if let (Some(from), false) = (from, errors.any()) {
+        let body = NewPriceList {
+            effective_from: from,
+            brackets,
+        };
+        match tariffs::create(State(state.clone()), ApiPath(id), ApiJson(body)).await {
+            Ok(_) => return Ok(form::done(&format!("{PATH}/{id}?fait=tarifs"))),
+            Err(e) => match e.code {
+                "tariff_exists" => errors.add("debut", french(&e)),
+                "invalid_tariff" => errors.add("tranches", french(&e)),
+                _ => return Err(e.into()),
+            },
+        }
+    }
+    let forms = Forms {
+        tariff: Some((values, errors)),
+        ..Forms::default()
+    };
+    period_page(&state, &caller, id, forms, StatusCode::UNPROCESSABLE_ENTITY).await
+}
