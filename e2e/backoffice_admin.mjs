@@ -194,6 +194,25 @@ try {
   await page.locator('#prix').scrollIntoViewIfNeeded();
   await visit('periode-prix');
 
+  // A new period: Wednesdays at Le Repausset, invoiced at the end of the month.
+  await menu().getByRole('link', { name: 'Périodes' }).click();
+  await page.getByLabel('Restaurant', { exact: true }).selectOption({ label: 'Restaurant Scolaire Le Repausset' });
+  await page.getByLabel('Activité').fill('CENTRE DE LOISIRS');
+  await page.getByLabel('Nom de la période').fill('Mercredis 2017');
+  await page.getByLabel('Du', { exact: true }).fill('2017-03-01');
+  await page.getByLabel('Au (inclus)').fill('2017-06-28');
+  for (const day of ['lundi', 'mardi', 'jeudi', 'vendredi']) {
+    await page.getByLabel(day, { exact: true }).uncheck();
+  }
+  await page.getByLabel('mercredi', { exact: true }).check();
+  await page.getByLabel('Mode de paiement').selectOption({ label: 'facturé en fin de mois' });
+  await page.getByLabel('Prix du repas (€)').fill('3,80');
+  await page.getByRole('button', { name: 'Créer la période' }).click();
+  await page.getByRole('heading', { level: 1, name: /Mercredis 2017/ }).waitFor();
+  await expectText('Période créée', 'CENTRE DE LOISIRS', 'mercredi', 'Facturé en fin de mois', '3,80 €',
+    'Lundi de Pâques');
+  await visit('periode-creee');
+
   // A form without its session's CSRF token is refused, and changes nothing.
   const forged = await page.request.post(`${base}/gestion/familles`,
     { form: { csrf: '00', nom: 'FAUX', email: 'faux@example.fr' }, maxRedirects: 0 });

@@ -552,6 +552,12 @@ pub fn table() -> Vec<Route> {
             backoffice::admin::periods::list,
         ),
         route(
+            Method::POST,
+            "/gestion/periodes",
+            ADMIN_PAGE,
+            backoffice::admin::new_period::create,
+        ),
+        route(
             Method::GET,
             "/gestion/periodes/{id}",
             ADMIN_PAGE,

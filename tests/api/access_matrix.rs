@@ -52,7 +52,7 @@ const WHO: [Who; 7] = [
 const HEADER: &str = "| route | access | anonymous | family, own ids | family, other's ids | admin | kitchen | finance | auditor |";
 
 /// Routes that are pages for a browser, not API routes of the OpenAPI document.
-const NOT_IN_OPENAPI: [(&str, &str); 56] = [
+const NOT_IN_OPENAPI: [(&str, &str); 57] = [
     ("GET", "/mot-de-passe"),
     ("POST", "/mot-de-passe"),
     ("GET", "/api/v1/payments/{id}/checkout"),
@@ -108,6 +108,7 @@ const NOT_IN_OPENAPI: [(&str, &str); 56] = [
     ("GET", "/gestion/restaurants/{id}"),
     ("POST", "/gestion/restaurants/{id}"),
     ("GET", "/gestion/periodes"),
+    ("POST", "/gestion/periodes"),
     ("GET", "/gestion/periodes/{id}"),
     ("POST", "/gestion/periodes/{id}/fermetures"),
     ("POST", "/gestion/periodes/{id}/capacite"),
@@ -256,6 +257,7 @@ fn expected(method: &Method, path: &str) -> Option<[u16; 7]> {
             | "/gestion/familles/{id}/enfants/{child_id}"
             | "/gestion/restaurants"
             | "/gestion/restaurants/{id}"
+            | "/gestion/periodes"
             | "/gestion/periodes/{id}/capacite"
             | "/gestion/periodes/{id}/tarifs",
         ) => [401, 403, 403, 303, 403, 403, 403],
@@ -635,6 +637,14 @@ impl Fixture {
             ("POST", "/gestion/periodes/{id}/fermetures") => Body::Form(format!(
                 "csrf={csrf}&lignes=2&libelle-0=No%C3%ABl&du-0=2016-12-17&au-0=2017-01-02\
                  &libelle-1=Hiver&du-1=2017-02-18&au-1=2017-03-05"
+            )),
+            // The autumn after the fixture's period: no day the other rows book.
+            ("POST", "/gestion/periodes") => Body::Form(format!(
+                "csrf={csrf}&restaurant={}&activite=CANTINE&libelle=Automne+{n}&du=2017-09-04\
+                 &au=2017-12-15&jour-mon=oui&jour-thu=oui&service=REPAS&debut_service=12%3A00\
+                 &fin_service=13%3A00&delai=semaine&delai_jour=tue&delai_heure=09%3A30\
+                 &paiement=prepaye&attente=60&prix=4%2C15",
+                self.restaurant_id
             )),
             ("POST", "/gestion/periodes/{id}/capacite") => Body::Form(format!(
                 "csrf={csrf}&date=2017-02-02&capacite={}",

@@ -771,3 +771,85 @@ async fn closures_capacities_and_prices_edited_on_the_period_page_are_what_the_a
     .await;
     assert!(text.contains("value=\"5,00\""));
 }
+
+#[tokio::test]
+async fn a_period_created_on_the_page_is_the_apis_and_a_bad_one_changes_nothing() {
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let admin = &canteen.admin;
+    let family = family_with_child(&app, admin, "DUPONT", "Hervé").await;
+    let form = |from: &'static str, to: &'static str, monday: &'static str| {
+        vec![
+            ("restaurant", canteen.restaurant_id.clone()),
+            ("activite", "CENTRE DE LOISIRS".to_string()),
+            ("libelle", "Mercredis 2017".to_string()),
+            ("du", from.to_string()),
+            ("au", to.to_string()),
+            ("jour-wed", monday.to_string()),
+            ("feries", "oui".to_string()),
+            ("service", "REPAS".to_string()),
+            ("debut_service", "12:00".to_string()),
+            ("fin_service", "13:30".to_string()),
+            ("delai", "jours".to_string()),
+            ("delai_jour", "tue".to_string()),
+            ("delai_nombre", "3".to_string()),
+            ("delai_heure", "10:00".to_string()),
+            ("paiement", "fin_de_mois".to_string()),
+            ("attente", "60".to_string()),
+            ("prix", "3,80".to_string()),
+            ("capacite", "".to_string()),
+        ]
+    };
+    let as_fields =
+        |form: &[(&'static str, String)]| -> Vec<(&'static str, String)> { form.to_vec() };
+    // The end before the start, then no opening day: refused where it belongs.
+    for (fields, field_id, message) in [
+        (
+            as_fields(&form("2017-03-01", "2017-02-01", "oui")),
+            "au",
+            "La fin de la période est avant son début",
+        ),
+        (
+            as_fields(&form("2017-03-01", "2017-06-30", "")),
+            "jours",
+            "Cochez au moins un jour d'ouverture",
+        ),
+    ] {
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let before = stored(&app).await;
+        let (status, text, _) = submit(&app, "/gestion/periodes", admin, &fields).await;
+        assert_eq!(status, 422, "{text}");
+        assert!(text.contains(message), "{message}");
+        assert!(text.contains(&format!("id=\"{field_id}-erreur\"")));
+        assert!(text.contains("value=\"Mercredis 2017\""));
+        assert_eq!(stored(&app).await, before);
+    }
+    let fields = form("2017-03-01", "2017-06-30", "oui");
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _, location) = submit(&app, "/gestion/periodes", admin, &fields).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let location = location.unwrap();
+    assert!(location.ends_with("?fait=creee#contenu"), "{location}");
+    let (_, text) = page(&app, &location, admin).await;
+    assert!(text.contains("Période créée"));
+    assert!(text.contains("Facturé en fin de mois"));
+    // The families see it with its rules, the restaurant's capacity and the public holidays.
+    let establishments = app.get("/api/v1/establishments", &family.token).await;
+    let periods = establishments.assert_status(200)[0]["periods"].clone();
+    let created = periods
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["label"] == "Mercredis 2017")
+        .expect("the new period")
+        .clone();
+    assert_eq!(created["opening_days"], json!(["wed"]));
+    assert_eq!(created["unit_price"], "3.80");
+    assert_eq!(created["capacity"], 120);
+    assert_eq!(created["payment"], json!({"mode": "postpaid"}));
+    assert!(created["closures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["label"] == "Lundi de Pâques"));
+}

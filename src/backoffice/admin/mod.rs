@@ -7,5 +7,6 @@
 pub mod children;
 pub mod families;
 pub mod form;
+pub mod new_period;
 pub mod periods;
 pub mod restaurants;

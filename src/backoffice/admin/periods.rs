@@ -14,6 +14,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::form::{self, french, input, refused, Errors};
+use super::new_period::{self, PeriodForm};
 use crate::api::admin::{self, validate_closures, CapacityOverride};
 use crate::api::closures::{self, NewClosures};
 use crate::api::error::ApiError;
@@ -28,7 +29,7 @@ use crate::db;
 use crate::domain::period::Closure;
 use crate::portal::booking::rules;
 use crate::portal::format::{date, day, euros_text};
-use crate::portal::layout::{csrf_field, ok, render};
+use crate::portal::layout::{csrf_field, render};
 
 pub const PATH: &str = "/gestion/periodes";
 /// Empty closure rows offered after the period's own, to add closures without JavaScript.
@@ -46,14 +47,33 @@ pub async fn list(
     caller: Caller,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> StaffResult<Response> {
-    let context = StaffContext::load(&state, &caller, PATH).await?;
+    list_page(
+        &state,
+        &caller,
+        query.restaurant,
+        (&PeriodForm::blank(), &Errors::default()),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The periods (of one restaurant, or all), then the form of a new period.
+pub async fn list_page(
+    state: &AppState,
+    caller: &Caller,
+    restaurant: Option<Uuid>,
+    (values, errors): (&PeriodForm, &Errors),
+    status: StatusCode,
+) -> StaffResult<Response> {
+    let context = StaffContext::load(state, caller, PATH).await?;
     let periods: Vec<_> = db::reference::periods(&state.pool, state.organisation.id)
         .await?
         .into_iter()
-        .filter(|p| query.restaurant.is_none_or(|r| r == p.restaurant_id))
+        .filter(|p| restaurant.is_none_or(|r| r == p.restaurant_id))
         .collect();
+    let restaurants = db::reference::restaurants(&state.pool, state.organisation.id).await?;
     let content = html! {
-        @if query.restaurant.is_some() {
+        @if restaurant.is_some() {
             p { a href=(PATH) { "← Les périodes de tous les restaurants" } }
         }
         @if periods.is_empty() {
@@ -72,12 +92,12 @@ pub async fn list(
                 }
             }
         }
+        (new_period::section(&restaurants, values, errors, &context.csrf))
     };
-    Ok(ok(page(
-        "Périodes de réservation",
-        Some(&context.nav()),
-        content,
-    )))
+    Ok(render(
+        status,
+        page("Périodes de réservation", Some(&context.nav()), content),
+    ))
 }
 
 /// One row of the closures form, as typed.
@@ -126,6 +146,11 @@ pub async fn show(
     ApiQuery(query): ApiQuery<DoneQuery>,
 ) -> StaffResult<Response> {
     let done = match query.fait.as_deref() {
+        Some("creee") => Some(
+            "Période créée. Ajoutez-y si besoin ses fermetures, des capacités particulières et \
+             ses prix selon le quotient familial."
+                .to_string(),
+        ),
         Some("capacite") => Some("Capacité du jour enregistrée.".to_string()),
         Some("tarifs") => Some("Grille de prix ajoutée.".to_string()),
         _ => None,
