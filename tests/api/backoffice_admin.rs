@@ -295,6 +295,30 @@ async fn a_locked_account_shows_since_when_and_is_unlocked_on_its_page() {
     .await
     .assert_status(200);
     app.login(&login, "mot-de-passe").await.assert_status(200);
+    // A disabled account gets no password e-mail: the page says why, in French.
+    app.post_empty(
+        &format!("/api/v1/admin/families/{}/disable", family.id),
+        &canteen.admin,
+    )
+    .await
+    .assert_status(200);
+    let sent = app.mail_to(&login).len();
+    let (status, text, _) =
+        submit(&app, &format!("{path}/mot-de-passe"), &canteen.admin, &[]).await;
+    assert_eq!(status, 409);
+    assert!(text.contains("Le mail n'est pas parti") && text.contains("réactivez-le"));
+    assert!(text.contains("✗ Désactivé depuis le"));
+    assert_eq!(app.mail_to(&login).len(), sent);
+    // A family, restaurant or period that does not exist: a French 404 page.
+    for path in [
+        "/gestion/familles/0193a000-0000-7000-8000-000000000000",
+        "/gestion/restaurants/0193a000-0000-7000-8000-000000000000",
+        "/gestion/periodes/0193a000-0000-7000-8000-000000000000",
+    ] {
+        let (status, text) = page(&app, path, &canteen.admin).await;
+        assert_eq!(status, 404, "{path}");
+        assert!(text.contains("Page introuvable"), "{path}");
+    }
 }
 
 async fn family_login_of(app: &TestApp, family_id: &str) -> String {
