@@ -134,7 +134,7 @@ async fn list_page(
                 }
             }
             @if !rows.is_empty() {
-                div class="scroll" {
+                div class="scroll admin" {
                     table class="stack" {
                         caption { "Familles, par nom – page " (page_number) " sur " (pages) }
                         thead {

@@ -263,7 +263,7 @@ fn closures_form(
                 p class="field checkbox" {
                     input id="feries" name="feries" type="checkbox" value="oui" checked[holidays];
                     " "
-                    label for="feries" class="inline" { "Ajouter aussi les jours fériés de la période" }
+                    label for="feries" class="inline" { "Ajouter aussi les jours fériés de la période (s’ils n’y sont pas déjà)" }
                 }
                 p { button type="submit" class="primary" { "Enregistrer les fermetures" } }
             }
@@ -287,7 +287,7 @@ fn capacity_section(
             @if overrides.is_empty() {
                 p { "Aucun jour n'a de capacité particulière." }
             } @else {
-                div class="scroll" {
+                div class="scroll admin" {
                     table class="stack" {
                         caption { "Jours à capacité particulière" }
                         thead { tr {
@@ -360,7 +360,7 @@ fn tariff_section(
                 p { "Aucune grille de prix pour cette période." }
             }
             @for (i, list) in lists.iter().enumerate() {
-                div class="scroll" {
+                div class="scroll admin" {
                     table class="stack" {
                         caption {
                             "Grille à partir du " (date(list.effective_from))

@@ -73,7 +73,7 @@ async fn list_page(
         @if restaurants.is_empty() {
             p { "Aucun restaurant n'est encore enregistré." }
         } @else {
-            div class="scroll" {
+            div class="scroll admin" {
                 table class="stack" {
                     caption { "Restaurants" }
                     thead {
