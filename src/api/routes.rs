@@ -511,6 +511,18 @@ pub fn table() -> Vec<Route> {
         ),
         route(
             Method::POST,
+            "/gestion/familles/{id}/desactivation",
+            ADMIN_PAGE,
+            backoffice::admin::families::disable,
+        ),
+        route(
+            Method::POST,
+            "/gestion/familles/{id}/activation",
+            ADMIN_PAGE,
+            backoffice::admin::families::enable,
+        ),
+        route(
+            Method::POST,
             "/gestion/familles/{id}/enfants",
             ADMIN_PAGE,
             backoffice::admin::children::create,

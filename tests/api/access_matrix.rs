@@ -52,7 +52,7 @@ const WHO: [Who; 7] = [
 const HEADER: &str = "| route | access | anonymous | family, own ids | family, other's ids | admin | kitchen | finance | auditor |";
 
 /// Routes that are pages for a browser, not API routes of the OpenAPI document.
-const NOT_IN_OPENAPI: [(&str, &str); 57] = [
+const NOT_IN_OPENAPI: [(&str, &str); 59] = [
     ("GET", "/mot-de-passe"),
     ("POST", "/mot-de-passe"),
     ("GET", "/api/v1/payments/{id}/checkout"),
@@ -101,6 +101,8 @@ const NOT_IN_OPENAPI: [(&str, &str); 57] = [
     ("POST", "/gestion/familles/{id}"),
     ("POST", "/gestion/familles/{id}/deverrouillage"),
     ("POST", "/gestion/familles/{id}/mot-de-passe"),
+    ("POST", "/gestion/familles/{id}/desactivation"),
+    ("POST", "/gestion/familles/{id}/activation"),
     ("POST", "/gestion/familles/{id}/enfants"),
     ("POST", "/gestion/familles/{id}/enfants/{child_id}"),
     ("GET", "/gestion/restaurants"),
@@ -253,6 +255,8 @@ fn expected(method: &Method, path: &str) -> Option<[u16; 7]> {
             | "/gestion/familles/{id}"
             | "/gestion/familles/{id}/deverrouillage"
             | "/gestion/familles/{id}/mot-de-passe"
+            | "/gestion/familles/{id}/desactivation"
+            | "/gestion/familles/{id}/activation"
             | "/gestion/familles/{id}/enfants"
             | "/gestion/familles/{id}/enfants/{child_id}"
             | "/gestion/restaurants"
@@ -654,7 +658,14 @@ impl Fixture {
             ("POST", "/gestion/periodes/{id}/tarifs") => Body::Form(format!(
                 "csrf={csrf}&debut=2017-06-02&plafond-0=500&prix-0=1%2C50&prix-haut=4%2C97"
             )),
-            ("POST", "/gestion/familles/{id}/deverrouillage" | "/gestion/familles/{id}/mot-de-passe") => {
+            // Disabled, then enabled again (the route table's order): later rows find it open.
+            (
+                "POST",
+                "/gestion/familles/{id}/deverrouillage"
+                | "/gestion/familles/{id}/mot-de-passe"
+                | "/gestion/familles/{id}/desactivation"
+                | "/gestion/familles/{id}/activation",
+            ) => {
                 Body::Form(format!("csrf={csrf}"))
             }
             ("PATCH", "/api/v1/admin/restaurants/{id}") => {

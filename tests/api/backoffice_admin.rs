@@ -296,12 +296,11 @@ async fn a_locked_account_shows_since_when_and_is_unlocked_on_its_page() {
     .assert_status(200);
     app.login(&login, "mot-de-passe").await.assert_status(200);
     // A disabled account gets no password e-mail: the page says why, in French.
-    app.post_empty(
-        &format!("/api/v1/admin/families/{}/disable", family.id),
-        &canteen.admin,
-    )
-    .await
-    .assert_status(200);
+    let (status, _, _) = submit(&app, &format!("{path}/desactivation"), &canteen.admin, &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    app.login(&login, "mot-de-passe")
+        .await
+        .assert_problem(403, "account_disabled");
     let sent = app.mail_to(&login).len();
     let (status, text, _) =
         submit(&app, &format!("{path}/mot-de-passe"), &canteen.admin, &[]).await;
@@ -309,6 +308,11 @@ async fn a_locked_account_shows_since_when_and_is_unlocked_on_its_page() {
     assert!(text.contains("Le mail n'est pas parti") && text.contains("réactivez-le"));
     assert!(text.contains("✗ Désactivé depuis le"));
     assert_eq!(app.mail_to(&login).len(), sent);
+    assert!(text.contains("Réactiver le compte"));
+    let (status, _, _) = submit(&app, &format!("{path}/activation"), &canteen.admin, &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    app.wait_seconds(60);
+    app.login(&login, "mot-de-passe").await.assert_status(200);
     // A family, restaurant or period that does not exist: a French 404 page.
     for path in [
         "/gestion/familles/0193a000-0000-7000-8000-000000000000",

@@ -326,6 +326,10 @@ pub async fn show(
             "Le mail « Générer votre mot de passe » est parti à l'adresse de la famille : le lien \
              est valable une heure.",
         ),
+        Some("desactivee") => Some(
+            "Le compte est désactivé : ses sessions sont fermées et son mot de passe ne l'ouvre plus.",
+        ),
+        Some("reactivee") => Some("Le compte est réactivé : la famille peut de nouveau se connecter."),
         Some("enfant-ajoute") => Some("Enfant ajouté."),
         Some("enfant-modifie") => Some("Les changements de l'enfant sont enregistrés."),
         _ => None,
@@ -438,6 +442,18 @@ fn account_actions(family: &FamilyAccountRow, path: &str, csrf: &str) -> Markup 
             (csrf_field(csrf))
             button type="submit" { "Envoyer le mail « Générer votre mot de passe »" }
         }
+        @if family.disabled_at.is_some() {
+            form method="post" action=(form::action(&format!("{path}/activation"), "compte")) {
+                (csrf_field(csrf))
+                button type="submit" { "Réactiver le compte" }
+            }
+        } @else {
+            p class="note" { "Désactiver le compte ferme ses sessions ; son mot de passe ne l'ouvre plus jusqu'à sa réactivation." }
+            form method="post" action=(form::action(&format!("{path}/desactivation"), "compte")) {
+                (csrf_field(csrf))
+                button type="submit" { "Désactiver le compte" }
+            }
+        }
     }
 }
 
@@ -486,6 +502,22 @@ pub async fn unlock(
         "{}?fait=deverrouillee",
         family_path(id)
     )))
+}
+
+pub async fn disable(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> StaffResult<Response> {
+    let _disabled = staff_accounts::disable(State(state), ApiPath(id)).await?;
+    Ok(form::done(&format!("{}?fait=desactivee", family_path(id))))
+}
+
+pub async fn enable(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> StaffResult<Response> {
+    let _enabled = staff_accounts::enable(State(state), ApiPath(id)).await?;
+    Ok(form::done(&format!("{}?fait=reactivee", family_path(id))))
 }
 
 pub async fn password_email(
