@@ -489,37 +489,37 @@ pub fn table() -> Vec<Route> {
             Method::GET,
             "/gestion/familles/{id}",
             ADMIN_PAGE,
-            backoffice::admin::families::show,
+            backoffice::admin::family::show,
         ),
         route(
             Method::POST,
             "/gestion/familles/{id}",
             ADMIN_PAGE,
-            backoffice::admin::families::edit,
+            backoffice::admin::family::edit,
         ),
         route(
             Method::POST,
             "/gestion/familles/{id}/deverrouillage",
             ADMIN_PAGE,
-            backoffice::admin::families::unlock,
+            backoffice::admin::family::unlock,
         ),
         route(
             Method::POST,
             "/gestion/familles/{id}/mot-de-passe",
             ADMIN_PAGE,
-            backoffice::admin::families::password_email,
+            backoffice::admin::family::password_email,
         ),
         route(
             Method::POST,
             "/gestion/familles/{id}/desactivation",
             ADMIN_PAGE,
-            backoffice::admin::families::disable,
+            backoffice::admin::family::disable,
         ),
         route(
             Method::POST,
             "/gestion/familles/{id}/activation",
             ADMIN_PAGE,
-            backoffice::admin::families::enable,
+            backoffice::admin::family::enable,
         ),
         route(
             Method::POST,
@@ -591,7 +591,7 @@ pub fn table() -> Vec<Route> {
             Method::POST,
             "/gestion/periodes/{id}/tarifs",
             ADMIN_PAGE,
-            backoffice::admin::periods::add_tariff,
+            backoffice::admin::prices::add_tariff,
         ),
         // The payment provider and the built-in payment simulator
         route(

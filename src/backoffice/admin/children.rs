@@ -8,7 +8,8 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::families::{family_page, family_path, Forms};
+use super::families::family_path;
+use super::family::{family_page, Forms};
 use super::form::{self, french, input, names_field, refused, select, Errors};
 use crate::api::admin::{self, ChildEdit, NewChild, MEAL_OPTIONS};
 use crate::api::error::ApiError;

@@ -2,6 +2,8 @@
 //! the refusals of the API put in French, and the parsing of what a browser sends (numbers,
 //! dates, French amounts) before the API's rules are asked.
 
+use std::collections::HashMap;
+
 use axum::response::Response;
 use chrono::NaiveDate;
 use maud::{html, Markup};
@@ -216,6 +218,11 @@ pub fn date(text: &str) -> Result<NaiveDate, &'static str> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y"))
         .map_err(|_| BAD_DATE)
+}
+
+/// A field of a form read as a map (forms whose rows vary), trimmed; empty when absent.
+pub fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> &'a str {
+    form.get(name).map(String::as_str).unwrap_or("").trim()
 }
 
 /// A value for a link's query string, percent-encoded.

@@ -6,7 +6,9 @@
 
 pub mod children;
 pub mod families;
+pub mod family;
 pub mod form;
 pub mod new_period;
 pub mod periods;
+pub mod prices;
 pub mod restaurants;

@@ -1,7 +1,7 @@
 //! `/gestion/periodes`: the booking periods with their rules in the words families read
 //! (`portal::booking::rules`), and a period's page to edit its closures
 //! (`api::closures::replace`), set a day's capacity (`api::admin::set_capacity`) and add a price
-//! list by quotient familial (`api::tariffs::create`).
+//! list by quotient familial (`prices.rs`).
 
 use std::collections::HashMap;
 
@@ -13,14 +13,15 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::form::{self, french, input, refused, Errors};
+use super::form::{self, field, french, input, refused, Errors};
 use super::new_period::{self, PeriodForm};
+use super::prices::{tariff_section, TariffForm};
 use crate::api::admin::{self, validate_closures, CapacityOverride};
 use crate::api::closures::{self, NewClosures};
 use crate::api::error::ApiError;
 use crate::api::extract::{ApiForm, ApiJson, ApiPath, ApiQuery, Caller};
 use crate::api::family::PeriodView;
-use crate::api::tariffs::{self, paris_today, NewBracket, NewPriceList, PriceListView};
+use crate::api::tariffs::{self, paris_today};
 use crate::app::AppState;
 use crate::backoffice::context::StaffContext;
 use crate::backoffice::error::StaffResult;
@@ -28,14 +29,12 @@ use crate::backoffice::layout::page;
 use crate::db;
 use crate::domain::period::Closure;
 use crate::portal::booking::rules;
-use crate::portal::format::{date, day, euros_text};
+use crate::portal::format::day;
 use crate::portal::layout::{csrf_field, render};
 
 pub const PATH: &str = "/gestion/periodes";
 /// Empty closure rows offered after the period's own, to add closures without JavaScript.
 const NEW_CLOSURE_ROWS: usize = 3;
-/// Brackets with a ceiling the price form offers; the open top bracket comes after them.
-const BRACKET_ROWS: usize = 4;
 
 #[derive(Deserialize)]
 pub struct ListQuery {
@@ -114,14 +113,6 @@ pub struct CapacityForm {
     pub capacity: String,
 }
 
-#[derive(Default, Clone)]
-pub struct TariffForm {
-    pub from: String,
-    /// `(ceiling, price)` of each bracket row.
-    pub rows: Vec<(String, String)>,
-    pub top: String,
-}
-
 /// What the period's page shows besides the period: a refused form, or what was done.
 #[derive(Default)]
 pub struct Forms {
@@ -162,7 +153,7 @@ pub async fn show(
     period_page(&state, &caller, id, forms, StatusCode::OK).await
 }
 
-async fn period_page(
+pub(super) async fn period_page(
     state: &AppState,
     caller: &Caller,
     id: Uuid,
@@ -320,99 +311,6 @@ fn capacity_section(
     }
 }
 
-/// A bracket's range of quotient familial in words.
-fn bracket_range(previous: Option<i32>, up_to: Option<i32>) -> String {
-    match (previous, up_to) {
-        (None, Some(up_to)) => format!("Jusqu'à {up_to} €"),
-        (Some(prev), Some(up_to)) => format!("De {} € à {up_to} €", prev + 1),
-        (Some(prev), None) => format!("Au-delà de {prev} €"),
-        (None, None) => "Toutes les familles".to_string(),
-    }
-}
-
-fn tariff_section(
-    path: &str,
-    period: &PeriodView,
-    lists: &[PriceListView],
-    today: NaiveDate,
-    refused_form: Option<&(TariffForm, Errors)>,
-    csrf: &str,
-) -> Markup {
-    let current = lists.iter().rposition(|l| l.effective_from <= today);
-    let blank = (
-        TariffForm {
-            rows: vec![(String::new(), String::new()); BRACKET_ROWS],
-            ..TariffForm::default()
-        },
-        Errors::default(),
-    );
-    let (values, errors) = refused_form.unwrap_or(&blank);
-    let bracket_error = errors.get("tranches");
-    html! {
-        section aria-labelledby="prix" {
-            h2 id="prix" { "Prix selon le quotient familial" }
-            p {
-                "Sans grille, ou avant la première, le repas coûte " (euros_text(&period.unit_price))
-                ". Une grille ne se modifie pas : pour changer les prix, ajoutez-en une à partir d'une "
-                "date plus tardive. Les repas déjà réservés gardent leur prix."
-            }
-            @if lists.is_empty() {
-                p { "Aucune grille de prix pour cette période." }
-            }
-            @for (i, list) in lists.iter().enumerate() {
-                div class="scroll admin" {
-                    table class="stack" {
-                        caption {
-                            "Grille à partir du " (date(list.effective_from))
-                            @if Some(i) == current { " – en vigueur aujourd'hui" }
-                            @else if list.effective_from > today { " – à venir" }
-                            @else { " – remplacée" }
-                        }
-                        thead { tr {
-                            th scope="col" { "Quotient familial" }
-                            th scope="col" class="number" { "Prix du repas" }
-                        } }
-                        tbody {
-                            @for (j, b) in list.brackets.iter().enumerate() {
-                                @let previous = j.checked_sub(1).and_then(|k| list.brackets[k].up_to);
-                                tr {
-                                    th scope="row" data-label="Quotient familial" { (bracket_range(previous, b.up_to)) }
-                                    td class="number" data-label="Prix du repas" { (euros_text(&b.unit_price)) }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            h3 id="nouvelle-grille" { "Ajouter une grille de prix" }
-            (refused(errors, "La grille n'a pas été ajoutée"))
-            form method="post" action=(form::action(&format!("{path}/tarifs"), "nouvelle-grille")) aria-labelledby="nouvelle-grille" {
-                (csrf_field(csrf))
-                (input(("", "debut"), "En vigueur à partir du", "date", &values.from, errors, None))
-                fieldset aria-describedby=[bracket_error.map(|_| "tranches-erreur")] {
-                    legend { "Tranches, du quotient le plus bas au plus haut" }
-                    @if let Some(e) = bracket_error {
-                        p id="tranches-erreur" class="field-error" { (e) }
-                    }
-                    p class="note" { "Remplissez autant de lignes que de tranches ; laissez les autres vides." }
-                    @for (i, (ceiling, price)) in values.rows.iter().enumerate() {
-                        div class="row" {
-                            (input(("", &format!("plafond-{i}")), &format!("Tranche {} : quotient jusqu'à (€)", i + 1), "text", ceiling, errors, None))
-                            (input(("", &format!("prix-{i}")), &format!("Tranche {} : prix du repas (€)", i + 1), "text", price, errors, None))
-                        }
-                    }
-                    (input(("", "prix-haut"), "Au-delà de la dernière tranche : prix du repas (€)", "text", &values.top, errors, None))
-                }
-                p { button type="submit" class="primary" { "Ajouter la grille" } }
-            }
-        }
-    }
-}
-
-fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> &'a str {
-    form.get(name).map(String::as_str).unwrap_or("").trim()
-}
-
 pub async fn set_closures(
     State(state): State<AppState>,
     caller: Caller,
@@ -533,85 +431,6 @@ pub async fn set_capacity(
     }
     let forms = Forms {
         capacity: Some((values, errors)),
-        ..Forms::default()
-    };
-    period_page(&state, &caller, id, forms, StatusCode::UNPROCESSABLE_ENTITY).await
-}
-
-pub async fn add_tariff(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<Uuid>,
-    ApiForm(fields): ApiForm<HashMap<String, String>>,
-) -> StaffResult<Response> {
-    let values = TariffForm {
-        from: field(&fields, "debut").to_string(),
-        rows: (0..BRACKET_ROWS)
-            .map(|i| {
-                (
-                    field(&fields, &format!("plafond-{i}")).to_string(),
-                    field(&fields, &format!("prix-{i}")).to_string(),
-                )
-            })
-            .collect(),
-        top: field(&fields, "prix-haut").to_string(),
-    };
-    let mut errors = Errors::default();
-    let from = form::date(&values.from)
-        .map_err(|_| errors.add("debut", form::BAD_DATE))
-        .ok();
-    let mut brackets = Vec::new();
-    for (i, (ceiling, price)) in values.rows.iter().enumerate() {
-        if ceiling.is_empty() && price.is_empty() {
-            continue;
-        }
-        let up_to = match form::whole_number(ceiling) {
-            Ok(Some(n)) => Some(n),
-            Ok(None) => {
-                errors.add(
-                    format!("plafond-{i}"),
-                    "Donnez le quotient le plus haut de la tranche.",
-                );
-                None
-            }
-            Err(_) => {
-                errors.add(format!("plafond-{i}"), form::BAD_NUMBER);
-                None
-            }
-        };
-        let unit_price = form::amount(price)
-            .map_err(|_| errors.add(format!("prix-{i}"), form::BAD_AMOUNT))
-            .ok();
-        if let (Some(up_to), Some(unit_price)) = (up_to, unit_price) {
-            brackets.push(NewBracket {
-                up_to: Some(up_to),
-                unit_price,
-            });
-        }
-    }
-    match form::amount(&values.top) {
-        Ok(unit_price) => brackets.push(NewBracket {
-            up_to: None,
-            unit_price,
-        }),
-        Err(_) => errors.add("prix-haut", form::BAD_AMOUNT),
-    }
-    if let (Some(from), false) = (from, errors.any()) {
-        let body = NewPriceList {
-            effective_from: from,
-            brackets,
-        };
-        match tariffs::create(State(state.clone()), ApiPath(id), ApiJson(body)).await {
-            Ok(_) => return Ok(form::done(&format!("{PATH}/{id}?fait=tarifs"))),
-            Err(e) => match e.code {
-                "tariff_exists" => errors.add("debut", french(&e)),
-                "invalid_tariff" => errors.add("tranches", french(&e)),
-                _ => return Err(e.into()),
-            },
-        }
-    }
-    let forms = Forms {
-        tariff: Some((values, errors)),
         ..Forms::default()
     };
     period_page(&state, &caller, id, forms, StatusCode::UNPROCESSABLE_ENTITY).await
