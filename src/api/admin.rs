@@ -40,16 +40,73 @@ pub async fn create_restaurant(
     ApiJson(body): ApiJson<NewRestaurant>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     let name = non_empty("name", &body.name)?;
-    if body.capacity < 0 {
+    valid_capacity(body.capacity)?;
+    let id =
+        db::reference::insert_restaurant(&state.pool, state.organisation.id, name, body.capacity)
+            .await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+fn valid_capacity(capacity: i32) -> ApiResult<()> {
+    if capacity < 0 {
         return Err(ApiError::rule(
             "invalid_capacity",
             "capacity must be zero or more",
         ));
     }
-    let id =
-        db::reference::insert_restaurant(&state.pool, state.organisation.id, name, body.capacity)
-            .await?;
-    Ok((StatusCode::CREATED, Json(Created { id })))
+    Ok(())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RestaurantEdit {
+    pub name: Option<String>,
+    /// The capacity new periods start with; periods already created keep theirs.
+    pub capacity: Option<i32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RestaurantView {
+    pub id: Uuid,
+    pub name: String,
+    pub capacity: i32,
+}
+
+/// Renames a restaurant or changes its capacity. Periods copy the capacity when created, so a
+/// change here only reaches the periods created afterwards: a day's places never move under
+/// families who already booked.
+#[utoipa::path(patch, path = "/api/v1/admin/restaurants/{id}", tag = "admin", request_body = RestaurantEdit,
+    params(("id" = Uuid, Path, description = "restaurant id")),
+    responses((status = 200, body = RestaurantView), (status = 404, body = super::error::Problem),
+              (status = 422, body = super::error::Problem)))]
+pub async fn edit_restaurant(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<RestaurantEdit>,
+) -> ApiResult<Json<RestaurantView>> {
+    // Everything is checked before anything changes: a refused edit changes nothing.
+    let name = body
+        .name
+        .as_deref()
+        .map(|n| non_empty("name", n))
+        .transpose()?;
+    if let Some(capacity) = body.capacity {
+        valid_capacity(capacity)?;
+    }
+    let row = db::reference::update_restaurant(
+        &state.pool,
+        state.organisation.id,
+        id,
+        name,
+        body.capacity,
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("restaurant"))?;
+    Ok(Json(RestaurantView {
+        id: row.id,
+        name: row.name,
+        capacity: row.capacity,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -150,7 +207,7 @@ fn invalid(detail: impl Into<String>) -> ApiError {
     ApiError::rule("invalid_period", detail)
 }
 
-pub(super) fn validate_closures(closures: &[Closure]) -> ApiResult<()> {
+pub fn validate_closures(closures: &[Closure]) -> ApiResult<()> {
     if let Some(closure) = closures.iter().find(|c| c.from > c.to) {
         return Err(invalid(format!(
             "closure {} ends before it starts",
@@ -299,12 +356,7 @@ pub async fn create_child(
     let first_name = non_empty("first_name", &body.first_name)?;
     let last_name = non_empty("last_name", &body.last_name)?;
     let meal_option = body.meal_option.as_deref().unwrap_or("standard");
-    if !MEAL_OPTIONS.contains(&meal_option) {
-        return Err(ApiError::rule(
-            "invalid_meal_option",
-            "meal_option is one of standard, vegetarian, no_pork",
-        ));
-    }
+    valid_meal_option(meal_option)?;
     if !db::reference::family_exists(&state.pool, state.organisation.id, family_id).await? {
         return Err(ApiError::not_found("family"));
     }
@@ -312,6 +364,80 @@ pub async fn create_child(
         db::reference::insert_child(&state.pool, family_id, first_name, last_name, meal_option)
             .await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+fn valid_meal_option(meal_option: &str) -> ApiResult<()> {
+    if !MEAL_OPTIONS.contains(&meal_option) {
+        return Err(ApiError::rule(
+            "invalid_meal_option",
+            "meal_option is one of standard, vegetarian, no_pork",
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChildEdit {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// `standard`, `vegetarian` or `no_pork`
+    pub meal_option: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ChildView {
+    pub id: Uuid,
+    pub first_name: String,
+    pub last_name: String,
+    pub meal_option: String,
+}
+
+/// Corrects a child's name or changes its meal option. Days already booked keep the option
+/// they were booked with (it is in their events): the kitchen's past sheets do not move.
+#[utoipa::path(patch, path = "/api/v1/admin/families/{id}/children/{child_id}", tag = "admin", request_body = ChildEdit,
+    params(("id" = Uuid, Path, description = "family id"), ("child_id" = Uuid, Path, description = "child id")),
+    responses((status = 200, body = ChildView), (status = 404, body = super::error::Problem),
+              (status = 422, body = super::error::Problem)))]
+pub async fn edit_child(
+    State(state): State<AppState>,
+    ApiPath((family_id, child_id)): ApiPath<(Uuid, Uuid)>,
+    ApiJson(body): ApiJson<ChildEdit>,
+) -> ApiResult<Json<ChildView>> {
+    let first_name = body
+        .first_name
+        .as_deref()
+        .map(|n| non_empty("first_name", n))
+        .transpose()?;
+    let last_name = body
+        .last_name
+        .as_deref()
+        .map(|n| non_empty("last_name", n))
+        .transpose()?;
+    if let Some(option) = body.meal_option.as_deref() {
+        valid_meal_option(option)?;
+    }
+    if !db::reference::family_exists(&state.pool, state.organisation.id, family_id).await? {
+        return Err(ApiError::not_found("family"));
+    }
+    let child = db::reference::update_child(
+        &state.pool,
+        family_id,
+        child_id,
+        db::reference::ChildChange {
+            first_name,
+            last_name,
+            meal_option: body.meal_option.as_deref(),
+        },
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("child"))?;
+    Ok(Json(ChildView {
+        id: child.id,
+        first_name: child.first_name,
+        last_name: child.last_name,
+        meal_option: child.meal_option,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -32,6 +32,8 @@ use super::idempotency;
         super::admin::create_period,
         super::admin::create_family,
         super::admin::create_child,
+        super::admin::edit_restaurant,
+        super::admin::edit_child,
         super::admin::advance_clock,
         super::admin::set_capacity,
         super::closures::replace,

@@ -165,8 +165,20 @@ pub async fn set_quotient(
     ApiPath(family_id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<QuotientBody>,
 ) -> ApiResult<Json<QuotientSet>> {
-    let quotient = body
-        .quotient
+    let quotient = quotient_value(body.quotient)?;
+    if !db::tariffs::set_quotient(&state.pool, state.organisation.id, family_id, quotient).await? {
+        return Err(ApiError::not_found("family"));
+    }
+    Ok(Json(QuotientSet {
+        family_id,
+        quotient,
+    }))
+}
+
+/// A quotient as stored, or the refusal: checked on its own so that a form that changes other
+/// things too (the back office's family form) can refuse before changing anything.
+pub fn quotient_value(quotient: Option<i64>) -> ApiResult<Option<i32>> {
+    quotient
         .map(|q| {
             i32::try_from(q).ok().filter(|q| *q >= 0).ok_or_else(|| {
                 ApiError::rule(
@@ -175,14 +187,7 @@ pub async fn set_quotient(
                 )
             })
         })
-        .transpose()?;
-    if !db::tariffs::set_quotient(&state.pool, state.organisation.id, family_id, quotient).await? {
-        return Err(ApiError::not_found("family"));
-    }
-    Ok(Json(QuotientSet {
-        family_id,
-        quotient,
-    }))
+        .transpose()
 }
 
 /// Today in Paris: the day whose price a parent's estimate shows.

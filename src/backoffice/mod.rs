@@ -8,6 +8,7 @@
 //! section of its own, add it to [`SECTIONS`] so that the navigation and the home page offer it
 //! to exactly those roles.
 
+pub mod admin;
 pub mod context;
 pub mod documents;
 pub mod error;
@@ -55,6 +56,27 @@ pub const SECTIONS: &[Section] = &[
         path: "/gestion/documents",
         label: "Documents",
         summary: "Les documents que les familles téléchargent : règlement, délibération tarifaire.",
+        roles: ADMIN_ROLES,
+    },
+    // The administrators' pages (`admin/`).
+    Section {
+        path: admin::families::PATH,
+        label: "Familles",
+        summary: "Les comptes des familles et leurs enfants : créer, modifier, déverrouiller, \
+                  envoyer le mail « Générer votre mot de passe ».",
+        roles: ADMIN_ROLES,
+    },
+    Section {
+        path: admin::restaurants::PATH,
+        label: "Restaurants",
+        summary: "Les restaurants scolaires et leur capacité.",
+        roles: ADMIN_ROLES,
+    },
+    Section {
+        path: admin::periods::PATH,
+        label: "Périodes",
+        summary: "Les périodes de réservation : règles, fermetures, capacités et prix selon le \
+                  quotient familial.",
         roles: ADMIN_ROLES,
     },
 ];

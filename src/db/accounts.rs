@@ -401,3 +401,44 @@ pub async fn session_user(
     .fetch_optional(pool)
     .await
 }
+
+/// One page of the organisation's families for the back office, by name, whose name or login
+/// contains `search` (any case); with how many match in all.
+pub async fn search_families(
+    pool: &PgPool,
+    organisation_id: Uuid,
+    search: &str,
+    offset: i64,
+    limit: i64,
+) -> sqlx::Result<(Vec<FamilyAccountRow>, i64)> {
+    // `%` and `_` typed in the box are searched for as themselves.
+    let pattern = format!(
+        "%{}%",
+        search
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let (total,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM families f JOIN users u ON u.family_id = f.id
+          WHERE f.organisation_id = $1 AND (f.name ILIKE $2 OR u.login ILIKE $2)",
+    )
+    .bind(organisation_id)
+    .bind(&pattern)
+    .fetch_one(pool)
+    .await?;
+    let rows = sqlx::query_as(
+        "SELECT f.id, f.name, u.login, u.password_hash IS NOT NULL AS has_password, u.locked_at,
+                u.disabled_at, u.last_login_at, f.anonymised_at, f.quotient_familial
+           FROM families f JOIN users u ON u.family_id = f.id
+          WHERE f.organisation_id = $1 AND (f.name ILIKE $2 OR u.login ILIKE $2)
+          ORDER BY lower(f.name), f.id OFFSET $3 LIMIT $4",
+    )
+    .bind(organisation_id)
+    .bind(&pattern)
+    .bind(offset)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok((rows, total))
+}

@@ -1,6 +1,7 @@
 //! Reference data managed by town staff: the organisation, restaurants, periods, families and
 //! children.
 
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::types::Json;
@@ -250,4 +251,123 @@ pub async fn restaurants(pool: &PgPool, organisation_id: Uuid) -> sqlx::Result<V
         .bind(organisation_id)
         .fetch_all(pool)
         .await
+}
+
+// The administrators' back office: restaurants with their capacity, children with their meal
+// option, a period's capacity overrides, and the edits the API's admin routes make.
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RestaurantDetail {
+    pub id: Uuid,
+    pub name: String,
+    pub capacity: i32,
+    pub periods: i64,
+}
+
+pub async fn restaurant_details(
+    pool: &PgPool,
+    organisation_id: Uuid,
+) -> sqlx::Result<Vec<RestaurantDetail>> {
+    sqlx::query_as(
+        "SELECT r.id, r.name, r.capacity,
+                (SELECT count(*) FROM periods p WHERE p.restaurant_id = r.id) AS periods
+           FROM restaurants r WHERE r.organisation_id = $1 ORDER BY r.name, r.id",
+    )
+    .bind(organisation_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// Changes what is given; answers the restaurant as it now is, or none if it is not one of
+/// the organisation's.
+pub async fn update_restaurant(
+    pool: &PgPool,
+    organisation_id: Uuid,
+    id: Uuid,
+    name: Option<&str>,
+    capacity: Option<i32>,
+) -> sqlx::Result<Option<RestaurantDetail>> {
+    sqlx::query_as(
+        "UPDATE restaurants r SET name = coalesce($3, r.name), capacity = coalesce($4, r.capacity)
+          WHERE r.id = $1 AND r.organisation_id = $2
+         RETURNING r.id, r.name, r.capacity,
+                   (SELECT count(*) FROM periods p WHERE p.restaurant_id = r.id) AS periods",
+    )
+    .bind(id)
+    .bind(organisation_id)
+    .bind(name)
+    .bind(capacity)
+    .fetch_optional(pool)
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ChildDetail {
+    pub id: Uuid,
+    pub first_name: String,
+    pub last_name: String,
+    pub meal_option: String,
+}
+
+pub async fn children_of(pool: &PgPool, family_id: Uuid) -> sqlx::Result<Vec<ChildDetail>> {
+    sqlx::query_as(
+        "SELECT id, first_name, last_name, meal_option FROM children
+          WHERE family_id = $1 ORDER BY first_name, id",
+    )
+    .bind(family_id)
+    .fetch_all(pool)
+    .await
+}
+
+pub struct ChildChange<'a> {
+    pub first_name: Option<&'a str>,
+    pub last_name: Option<&'a str>,
+    pub meal_option: Option<&'a str>,
+}
+
+/// Changes what is given of a child of this family; none if the family has no such child.
+pub async fn update_child(
+    pool: &PgPool,
+    family_id: Uuid,
+    child_id: Uuid,
+    change: ChildChange<'_>,
+) -> sqlx::Result<Option<ChildDetail>> {
+    sqlx::query_as(
+        "UPDATE children SET first_name = coalesce($3, first_name),
+                last_name = coalesce($4, last_name), meal_option = coalesce($5, meal_option)
+          WHERE id = $2 AND family_id = $1
+         RETURNING id, first_name, last_name, meal_option",
+    )
+    .bind(family_id)
+    .bind(child_id)
+    .bind(change.first_name)
+    .bind(change.last_name)
+    .bind(change.meal_option)
+    .fetch_optional(pool)
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CapacityOverrideRow {
+    pub date: NaiveDate,
+    pub capacity: i32,
+    /// Places held or paid that day (0 when nobody booked yet).
+    pub taken: i32,
+}
+
+pub async fn capacity_overrides(
+    pool: &PgPool,
+    period_id: Uuid,
+) -> sqlx::Result<Vec<CapacityOverrideRow>> {
+    sqlx::query_as(
+        "SELECT o.date, o.capacity, coalesce(pl.taken, 0) AS taken
+           FROM capacity_overrides o
+           JOIN periods p ON p.id = o.period_id
+           LEFT JOIN places pl ON pl.restaurant_id = p.restaurant_id
+                              AND pl.service = p.service->>'label' AND pl.date = o.date
+          WHERE o.period_id = $1 ORDER BY o.date",
+    )
+    .bind(period_id)
+    .fetch_all(pool)
+    .await
 }

@@ -52,7 +52,7 @@ const WHO: [Who; 7] = [
 const HEADER: &str = "| route | access | anonymous | family, own ids | family, other's ids | admin | kitchen | finance | auditor |";
 
 /// Routes that are pages for a browser, not API routes of the OpenAPI document.
-const NOT_IN_OPENAPI: [(&str, &str); 44] = [
+const NOT_IN_OPENAPI: [(&str, &str); 64] = [
     ("GET", "/mot-de-passe"),
     ("POST", "/mot-de-passe"),
     ("GET", "/api/v1/payments/{id}/checkout"),
@@ -99,6 +99,27 @@ const NOT_IN_OPENAPI: [(&str, &str); 44] = [
     ("POST", "/gestion/documents/{id}/retrait"),
     ("GET", "/documents"),
     ("GET", "/documents/{id}"),
+    // The administrators' pages of the back office (`src/backoffice/admin`)
+    ("GET", "/gestion/familles"),
+    ("POST", "/gestion/familles"),
+    ("GET", "/gestion/familles/{id}"),
+    ("POST", "/gestion/familles/{id}"),
+    ("POST", "/gestion/familles/{id}/deverrouillage"),
+    ("POST", "/gestion/familles/{id}/mot-de-passe"),
+    ("POST", "/gestion/familles/{id}/desactivation"),
+    ("POST", "/gestion/familles/{id}/activation"),
+    ("POST", "/gestion/familles/{id}/enfants"),
+    ("POST", "/gestion/familles/{id}/enfants/{child_id}"),
+    ("GET", "/gestion/restaurants"),
+    ("POST", "/gestion/restaurants"),
+    ("GET", "/gestion/restaurants/{id}"),
+    ("POST", "/gestion/restaurants/{id}"),
+    ("GET", "/gestion/periodes"),
+    ("POST", "/gestion/periodes"),
+    ("GET", "/gestion/periodes/{id}"),
+    ("POST", "/gestion/periodes/{id}/fermetures"),
+    ("POST", "/gestion/periodes/{id}/capacite"),
+    ("POST", "/gestion/periodes/{id}/tarifs"),
 ];
 
 /// The login form's double-submit value, sent both as its cookie and its field.
@@ -229,6 +250,36 @@ fn expected(method: &Method, path: &str) -> Option<[u16; 7]> {
         ("POST", "/gestion/documents/{id}/retrait") => [401, 403, 403, 404, 403, 403, 403],
         ("GET", "/documents") => PORTAL_PAGE,
         ("GET", "/documents/{id}") => [401, 404, 404, 403, 403, 403, 403],
+        // The administrators' pages: the API's admin role only. The closures form answers with
+        // the period's page itself (it lists the booked days the new closures close).
+        ("PATCH", "/api/v1/admin/restaurants/{id}") => ADMIN_OK,
+        ("PATCH", "/api/v1/admin/families/{id}/children/{child_id}") => ADMIN_OK,
+        (
+            "GET",
+            "/gestion/familles"
+            | "/gestion/familles/{id}"
+            | "/gestion/restaurants"
+            | "/gestion/restaurants/{id}"
+            | "/gestion/periodes"
+            | "/gestion/periodes/{id}",
+        ) => ADMIN_OK,
+        ("POST", "/gestion/periodes/{id}/fermetures") => ADMIN_OK,
+        (
+            "POST",
+            "/gestion/familles"
+            | "/gestion/familles/{id}"
+            | "/gestion/familles/{id}/deverrouillage"
+            | "/gestion/familles/{id}/mot-de-passe"
+            | "/gestion/familles/{id}/desactivation"
+            | "/gestion/familles/{id}/activation"
+            | "/gestion/familles/{id}/enfants"
+            | "/gestion/familles/{id}/enfants/{child_id}"
+            | "/gestion/restaurants"
+            | "/gestion/restaurants/{id}"
+            | "/gestion/periodes"
+            | "/gestion/periodes/{id}/capacite"
+            | "/gestion/periodes/{id}/tarifs",
+        ) => [401, 403, 403, 303, 403, 403, 403],
         _ => return None,
     };
     Some(row)
@@ -500,12 +551,21 @@ impl Fixture {
             .replace("{document}", "payments")
             .replace(
                 "{id}",
-                if path.starts_with("/api/v1/admin/families/") {
+                // A child's route: the child's own family (the Dupont family's, for staff).
+                if path.contains("{child_id}") && path.contains("/famil") {
+                    &side.family_id
+                } else if path.starts_with("/api/v1/admin/families/")
+                    || path.starts_with("/gestion/familles/")
+                {
                     &family_for_admin_route
-                } else if path.starts_with("/api/v1/admin/periods/") {
+                } else if path.starts_with("/api/v1/admin/periods/")
+                    || path.starts_with("/gestion/periodes/")
+                {
                     &self.period_id
                 } else if path.starts_with("/api/v1/restaurants/")
                     || path.starts_with("/gestion/cuisine/")
+                    || path.starts_with("/api/v1/admin/restaurants/")
+                    || path.starts_with("/gestion/restaurants/")
                 {
                     &self.restaurant_id
                 } else if path.starts_with("/api/v1/payments/")
@@ -579,6 +639,64 @@ impl Fixture {
                  --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"r.pdf\"\r\n\
                  Content-Type: application/pdf\r\n\r\n%PDF-1.4 matrice\r\n--{BOUNDARY}--\r\n"
             )),
+            // The administrators' forms: valid, and changing nothing the other rows rely on.
+            ("POST", "/gestion/familles") => Body::Form(format!(
+                "csrf={csrf}&nom=FAMILLE+PAGE+{n}&email=famille-page-{n}%40example.fr&quotient="
+            )),
+            ("POST", "/gestion/familles/{id}") => Body::Form(format!(
+                "csrf={csrf}&nom=CIBLE+{n}&email=cible%40example.fr&quotient={}",
+                300 + n
+            )),
+            ("POST", "/gestion/familles/{id}/enfants") => {
+                Body::Form(format!("csrf={csrf}&prenom=L%C3%A9a&nom=CIBLE&menu=standard"))
+            }
+            ("POST", "/gestion/familles/{id}/enfants/{child_id}") => Body::Form(format!(
+                "csrf={csrf}&prenom={}&nom={}&menu=standard",
+                side.child_name.replace('é', "%C3%A9"),
+                if who == Who::FamilyOther { "MARTIN" } else { "DUPONT" }
+            )),
+            ("POST", "/gestion/restaurants") => Body::Form(format!(
+                "csrf={csrf}&nom=Restaurant+{n}&capacite=10"
+            )),
+            ("POST", "/gestion/restaurants/{id}") => Body::Form(format!(
+                "csrf={csrf}&nom=Restaurant+Scolaire+Le+Repausset&capacite=120"
+            )),
+            ("POST", "/gestion/periodes/{id}/fermetures") => Body::Form(format!(
+                "csrf={csrf}&lignes=2&libelle-0=No%C3%ABl&du-0=2016-12-17&au-0=2017-01-02\
+                 &libelle-1=Hiver&du-1=2017-02-18&au-1=2017-03-05"
+            )),
+            // The autumn after the fixture's period: no day the other rows book.
+            ("POST", "/gestion/periodes") => Body::Form(format!(
+                "csrf={csrf}&restaurant={}&activite=CANTINE&libelle=Automne+{n}&du=2017-09-04\
+                 &au=2017-12-15&jour-mon=oui&jour-thu=oui&service=REPAS&debut_service=12%3A00\
+                 &fin_service=13%3A00&delai=semaine&delai_jour=tue&delai_heure=09%3A30\
+                 &paiement=prepaye&attente=60&prix=4%2C15",
+                self.restaurant_id
+            )),
+            ("POST", "/gestion/periodes/{id}/capacite") => Body::Form(format!(
+                "csrf={csrf}&date=2017-02-02&capacite={}",
+                100 + n
+            )),
+            // From June, a day after the API's row: no day the other rows book or pay.
+            ("POST", "/gestion/periodes/{id}/tarifs") => Body::Form(format!(
+                "csrf={csrf}&debut=2017-06-02&plafond-0=500&prix-0=1%2C50&prix-haut=4%2C97"
+            )),
+            // Disabled, then enabled again (the route table's order): later rows find it open.
+            (
+                "POST",
+                "/gestion/familles/{id}/deverrouillage"
+                | "/gestion/familles/{id}/mot-de-passe"
+                | "/gestion/familles/{id}/desactivation"
+                | "/gestion/familles/{id}/activation",
+            ) => {
+                Body::Form(format!("csrf={csrf}"))
+            }
+            ("PATCH", "/api/v1/admin/restaurants/{id}") => {
+                Body::Json(json!({"name": "Restaurant Scolaire Le Repausset", "capacity": 120}))
+            }
+            ("PATCH", "/api/v1/admin/families/{id}/children/{child_id}") => {
+                Body::Json(json!({"first_name": side.child_name}))
+            }
             ("POST", "/api/v1/auth/login") => {
                 Body::Json(json!({"login": "reserve@example.fr", "password": PASSWORD}))
             }

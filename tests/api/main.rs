@@ -7,6 +7,8 @@ mod access_matrix;
 mod accounts;
 mod admin;
 mod backoffice;
+mod backoffice_admin;
+mod backoffice_admin_e2e;
 mod backoffice_e2e;
 mod capacity;
 mod closures;
