@@ -172,7 +172,7 @@ try {
   // Step 10: the cart, its deadline, then the payment.
   await page.getByRole('link', { name: 'Accéder à mon panier' }).click();
   await expectText('Mon panier', `n° ${number}`, 'Hervé DUPONT', '16,60 €', deadline ?? /\d{2}:\d{2}/,
-    'Montant total de votre paiement');
+    deadline ? 'il reste 1 h 00 min' : /il reste (\d+ h )?\d+ min/, 'Montant total de votre paiement');
   await visit('panier');
 
   // A form without its session's CSRF token is refused, and changes nothing.

@@ -1,4 +1,5 @@
-//! "Mon panier" (first guide step 10): what awaits payment, each with its deadline, one total;
+//! "Mon panier" (first guide step 10): what awaits payment, each with its deadline and the time
+//! left before it (as of the page; no script runs in the portal), one total;
 //! "Accéder au paiement" starts one payment for all of it through the API's payment handler and
 //! sends the browser to the provider's page (the built-in simulator), which links back to
 //! `/paiements/{id}`.
@@ -11,7 +12,7 @@ use uuid::Uuid;
 
 use super::context::Context;
 use super::error::PortalResult;
-use super::format::{date_time, euros_text, time};
+use super::format::{date_time, euros_text, time, time_left};
 use super::history::{history_of, table};
 use super::layout::{csrf_field, ok, page, see_other};
 use crate::api::extract::{ApiJson, ApiPath, Caller};
@@ -23,6 +24,7 @@ pub async fn page_get(State(state): State<AppState>, caller: Caller) -> PortalRe
     let cart = payments::cart(State(state.clone()), caller.clone())
         .await?
         .0;
+    let now = state.clock.now();
     let content = html! {
         h2 { "Récapitulatif de mes réservations en attente de paiement" }
         @if cart.reservations.is_empty() {
@@ -53,7 +55,11 @@ pub async fn page_get(State(state): State<AppState>, caller: Caller) -> PortalRe
                                 td data-label="Enfant" { (r.child) }
                                 td data-label="Établissement" { (r.establishment) }
                                 td data-label="Montant" { (euros_text(&r.total)) }
-                                td data-label="À régler avant" { span { strong { (time(r.pay_before)) } " (" (date_time(r.pay_before)) ")" } }
+                                td data-label="À régler avant" {
+                                    span { strong { (time(r.pay_before)) } " (" (date_time(r.pay_before)) ")" }
+                                    br;
+                                    span class="countdown" { (time_left(now, r.pay_before)) }
+                                }
                             }
                         }
                     }

@@ -69,6 +69,18 @@ pub fn date_time(t: DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// The cart's countdown to a deadline, as of the page's time: `il reste 1 h 05 min`.
+pub fn time_left(now: DateTime<Utc>, deadline: DateTime<Utc>) -> String {
+    if deadline <= now {
+        return "délai dépassé".into();
+    }
+    match (deadline - now).num_minutes() {
+        0 => "il reste moins d'une minute".into(),
+        minutes @ 1..=59 => format!("il reste {minutes} min"),
+        minutes => format!("il reste {} h {:02} min", minutes / 60, minutes % 60),
+    }
+}
+
 /// A reservation's state as the first guide's history shows it: a sign and its words, so that
 /// the sign is never alone.
 pub fn reservation_state(status: &str) -> (&'static str, &'static str) {
@@ -115,5 +127,19 @@ mod tests {
         let t: DateTime<Utc> = "2017-01-11T14:38:00Z".parse().unwrap();
         assert_eq!(time(t), "15:38");
         assert_eq!(date_time(t), "11/01/2017 à 15:38");
+    }
+
+    #[test]
+    fn the_countdown_says_what_is_left_in_words() {
+        let now: DateTime<Utc> = "2017-01-11T13:38:00Z".parse().unwrap();
+        let at = |minutes: i64, seconds: i64| {
+            now + chrono::Duration::minutes(minutes) + chrono::Duration::seconds(seconds)
+        };
+        assert_eq!(time_left(now, at(60, 0)), "il reste 1 h 00 min");
+        assert_eq!(time_left(now, at(125, 30)), "il reste 2 h 05 min");
+        assert_eq!(time_left(now, at(4, 59)), "il reste 4 min");
+        assert_eq!(time_left(now, at(0, 30)), "il reste moins d'une minute");
+        assert_eq!(time_left(now, at(0, 0)), "délai dépassé");
+        assert_eq!(time_left(now, at(-5, 0)), "délai dépassé");
     }
 }
