@@ -7,104 +7,20 @@
 // Usage: node e2e/backoffice_admin.mjs <base-url> <admin-login> <password>
 // Env: SCREENSHOTS (folder, default docs/screenshots), CHROMIUM (default /usr/bin/chromium).
 
-import { chromium } from 'playwright-core';
-import { createRequire } from 'node:module';
-import { mkdirSync, readFileSync, readdirSync, rmSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startWalk } from './walk.mjs';
 
 const [base, login, password] = process.argv.slice(2);
 if (!base || !login || !password) {
   console.error('usage: node backoffice_admin.mjs <base-url> <admin-login> <password>');
   process.exit(2);
 }
-const here = dirname(fileURLToPath(import.meta.url));
-const shots = process.env.SCREENSHOTS ?? join(here, '..', 'docs', 'screenshots');
-mkdirSync(shots, { recursive: true });
-// This walk owns the numbers 50 to 69: a page renamed or removed leaves no old picture behind.
-for (const old of readdirSync(shots).filter(f => /^([56]\d-.*|echec-administration)\.png$/.test(f))) {
-  rmSync(join(shots, old));
-}
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
-const FIRST = 50;
-
-const profile = mkdtempSync(join(tmpdir(), 'cantine-e2e-admin-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  viewport: DESKTOP,
-  locale: 'fr-FR',
-  // axe is injected as a script; the pages' CSP rightly allows no inline script.
-  bypassCSP: true,
-});
-const page = context.pages()[0] ?? await context.newPage();
-const failures = [];
-let pages = 0;
-
-function check(condition, what) {
-  if (!condition) {
-    failures.push(what);
-    console.error(`  ✗ ${what}`);
-  } else {
-    console.log(`  ✓ ${what}`);
-  }
-}
-
-async function text() {
-  return (await page.locator('body').innerText()).replace(/\s+/g, ' ');
-}
-
-const found = (body, needle) => needle instanceof RegExp ? needle.test(body) : body.includes(needle);
-
-/// Waits (up to 5 s) for the page to show every needle: a click's next page may still be loading.
-async function expectText(...needles) {
-  let body = '';
-  for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
-    await page.waitForLoadState('load').catch(() => {});
-    body = await text().catch(() => '');
-    if (needles.every(needle => found(body, needle))) break;
-    await page.waitForTimeout(100);
-  }
-  for (const needle of needles) {
-    check(found(body, needle), `page shows ${needle}`);
-  }
-}
-
-/// axe on the page as it stands, every field labelled, then both screenshots.
-async function visit(name) {
-  const file = `${FIRST + pages}-${name}`;
-  pages += 1;
-  console.log(`${file}: ${page.url()} — ${await page.title()}`);
-  await page.addScriptTag({ content: axeSource });
-  const results = await page.evaluate(async () =>
-    // eslint-disable-next-line no-undef
-    await axe.run(document, { resultTypes: ['violations'] }));
-  const grave = results.violations.filter(v => v.impact === 'serious' || v.impact === 'critical');
-  for (const v of results.violations) {
-    console.log(`  axe ${v.impact}: ${v.id} — ${v.help} (${v.nodes.length} node(s): ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')})`);
-  }
-  check(grave.length === 0, `no serious or critical axe violation on ${name}`);
-  check((await page.getAttribute('html', 'lang')) === 'fr', `${name} is in French (lang="fr")`);
-  const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input:not([type=hidden]), select')]
-    .filter(f => !f.labels || f.labels.length === 0).map(f => f.id || f.name));
-  check(unlabelled.length === 0, `every field of ${name} has a label (${unlabelled.join(', ')})`);
-  await page.screenshot({ path: join(shots, `${file}-ordinateur.png`), fullPage: true });
-  await page.setViewportSize(PHONE);
-  await page.screenshot({ path: join(shots, `${file}-telephone.png`), fullPage: true });
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  check(overflow <= 1, `${name} fits a phone's width (overflow ${overflow}px)`);
-  await page.setViewportSize(DESKTOP);
-}
+const walk = await startWalk({ name: 'administration', first: 50, last: 69, failureShot: 'echec-administration.png' });
+const { page, check, expectText, audit, visit, text } = walk;
 
 const menu = () => page.getByRole('navigation', { name: 'Menu de gestion' });
 
-try {
+await walk.finish(async () => {
   // The administrator logs in with the keyboard and lands on the back office's home.
   const first = await page.goto(`${base}/gestion`);
   check(first.status() === 401, 'the back office without a session answers the login form (401)');
@@ -223,17 +139,4 @@ try {
   await expectText('Connexion');
   const after = await page.goto(`${base}/gestion/familles`);
   check(after.status() === 401, 'after logout the families need a login again');
-} catch (e) {
-  failures.push(`the walk stopped: ${e.stack ?? e}`);
-  console.error(e);
-  await page.screenshot({ path: join(shots, 'echec-administration.png'), fullPage: true }).catch(() => {});
-} finally {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
-}
-
-if (failures.length) {
-  console.error(`\n${failures.length} failure(s):\n- ${failures.join('\n- ')}`);
-  process.exit(1);
-}
-console.log(`\nadministration walked: ${pages} pages checked with axe, screenshots in ${shots}`);
+});

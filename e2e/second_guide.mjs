@@ -10,105 +10,16 @@
 // Usage: node e2e/second_guide.mjs <base-url> <login> <password>
 // Env: SCREENSHOTS (folder, default docs/screenshots), CHROMIUM (default /usr/bin/chromium).
 
-import { chromium } from 'playwright-core';
-import { createRequire } from 'node:module';
-import { mkdirSync, readFileSync, readdirSync, rmSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startWalk } from './walk.mjs';
 
 const [base, login, password] = process.argv.slice(2);
 if (!base || !login || !password) {
   console.error('usage: node second_guide.mjs <base-url> <login> <password>');
   process.exit(2);
 }
-const here = dirname(fileURLToPath(import.meta.url));
-const shots = process.env.SCREENSHOTS ?? join(here, '..', 'docs', 'screenshots');
-mkdirSync(shots, { recursive: true });
-// This walk's pictures are 20 to 29; the first guide's are left alone.
-for (const old of readdirSync(shots).filter(f => /^(2\d-.*|echec-second)\.png$/.test(f))) {
-  rmSync(join(shots, old));
-}
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
-
-const profile = mkdtempSync(join(tmpdir(), 'cantine-e2e-second-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  viewport: DESKTOP,
-  locale: 'fr-FR',
-  // axe is injected as a script; the portal's CSP rightly allows no inline script.
-  bypassCSP: true,
-});
-const page = context.pages()[0] ?? await context.newPage();
-const failures = [];
-let step = 19;
-let audited = 0;
-
-function check(condition, what) {
-  if (!condition) {
-    failures.push(what);
-    console.error(`  ✗ ${what}`);
-  } else {
-    console.log(`  ✓ ${what}`);
-  }
-}
-
-async function text() {
-  return (await page.locator('body').innerText()).replace(/\s+/g, ' ');
-}
-
-const found = (body, needle) => needle instanceof RegExp ? needle.test(body) : body.includes(needle);
-
-/// Waits (up to 5 s) for the page to show every needle: a click's next page may still be loading.
-async function expectText(...needles) {
-  let body = '';
-  for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
-    await page.waitForLoadState('load').catch(() => {});
-    body = await text().catch(() => '');
-    if (needles.every(needle => found(body, needle))) break;
-    await page.waitForTimeout(100);
-  }
-  for (const needle of needles) {
-    check(found(body, needle), `page shows ${needle}`);
-  }
-}
-
-/// axe on the page as it stands, its language, and its fit on a phone.
-async function audit(name) {
-  audited += 1;
-  console.log(`${name}: ${page.url()} — ${await page.title()}`);
-  await page.addScriptTag({ content: axeSource });
-  const results = await page.evaluate(async () =>
-    // eslint-disable-next-line no-undef
-    await axe.run(document, { resultTypes: ['violations'] }));
-  const grave = results.violations.filter(v => v.impact === 'serious' || v.impact === 'critical');
-  for (const v of results.violations) {
-    console.log(`  axe ${v.impact}: ${v.id} — ${v.help} (${v.nodes.length} node(s): ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')})`);
-  }
-  check(grave.length === 0, `no serious or critical axe violation on ${name}`);
-  check((await page.getAttribute('html', 'lang')) === 'fr', `${name} is in French (lang="fr")`);
-  await page.setViewportSize(PHONE);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  check(overflow <= 1, `${name} fits a phone's width (overflow ${overflow}px)`);
-  await page.setViewportSize(DESKTOP);
-}
-
-/// A step: the audit, then both screenshots, numbered from 20.
-async function visit(name) {
-  step += 1;
-  const file = `${step}-${name}`;
-  await audit(file);
-  await page.screenshot({ path: join(shots, `${file}-ordinateur.png`), fullPage: true });
-  await page.setViewportSize(PHONE);
-  await page.screenshot({ path: join(shots, `${file}-telephone.png`), fullPage: true });
-  await page.setViewportSize(DESKTOP);
-}
+const walk = await startWalk({ name: 'second guide', first: 20, last: 29, failureShot: 'echec-second.png' });
+const { page, check, expectText, audit, visit, text } = walk;
 
 /// From the home page to a child's calendar: child, restaurant, period, "Continuer".
 async function openCalendar(child, restaurant, period) {
@@ -129,7 +40,7 @@ async function tick(selector, what) {
   check(await box.isChecked(), `${what} is ticked with the keyboard`);
 }
 
-try {
+await walk.finish(async () => {
   // Log in (keyboard only); the home page.
   await page.goto(`${base}/`);
   await page.focus('#identifiant');
@@ -234,17 +145,4 @@ try {
   await expectText('Relevé de compte', 'Solde du compte', 'Avoir disponible', 'Facture', 'Paiement',
     'Avoir', '-16,60 €', '16,60 €', '4,15 € (déduit de votre prochain paiement)', '4,15 € (en votre faveur)');
   await visit('releve');
-} catch (e) {
-  failures.push(`the walk stopped: ${e.stack ?? e}`);
-  console.error(e);
-  await page.screenshot({ path: join(shots, 'echec-second.png'), fullPage: true }).catch(() => {});
-} finally {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
-}
-
-if (failures.length) {
-  console.error(`\n${failures.length} failure(s):\n- ${failures.join('\n- ')}`);
-  process.exit(1);
-}
-console.log(`\nsecond guide walked: ${audited} pages checked with axe, ${step - 19} steps saved in ${shots}`);
+});

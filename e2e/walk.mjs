@@ -3,7 +3,7 @@
 // any serious or critical violation fails; lang="fr"; screenshots at desktop and phone width; no
 // sideways scrolling on a phone). Each walk numbers its screenshots in a range of its own and
 // removes only its own old ones, so that walks can be added without touching each other:
-// 01-29 the first guide, 30-49 the staff back office, 50-69 free for the admin's pages.
+// 01-19 the first guide, 20-29 the second, 30-49 the staff back office, 50-69 the admin's pages.
 //
 // Usage: const walk = await startWalk({ name: 'back office', first: 30, last: 49 });
 //        ... walk.page, walk.check(...), await walk.expectText(...), await walk.visit('name') ...
@@ -48,6 +48,7 @@ export async function startWalk({ name, first, last, failureShot }) {
   const page = context.pages()[0] ?? await context.newPage();
   const failures = [];
   let step = first - 1;
+  let audited = 0;
 
   function check(condition, what) {
     if (!condition) {
@@ -88,12 +89,11 @@ export async function startWalk({ name, first, last, failureShot }) {
     }
   }
 
-  /// axe on the page as it stands, then both screenshots.
-  async function visit(shot) {
-    step += 1;
-    if (step > last) throw new Error(`more screenshots than the range ${first}-${last}`);
-    const file = `${String(step).padStart(2, '0')}-${shot}`;
-    console.log(`${file}: ${page.url()} — ${await page.title()}`);
+  /// axe on the page as it stands, its language, a label on every field, and its fit on a
+  /// phone; no screenshot (a page on the way, not a step of the guide).
+  async function audit(name) {
+    audited += 1;
+    console.log(`${name}: ${page.url()} — ${await page.title()}`);
     await page.addScriptTag({ content: axeSource });
     const results = await page.evaluate(async () =>
       // eslint-disable-next-line no-undef
@@ -102,13 +102,26 @@ export async function startWalk({ name, first, last, failureShot }) {
     for (const v of results.violations) {
       console.log(`  axe ${v.impact}: ${v.id} — ${v.help} (${v.nodes.length} node(s): ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')})`);
     }
-    check(grave.length === 0, `no serious or critical axe violation on ${shot}`);
-    check((await page.getAttribute('html', 'lang')) === 'fr', `${shot} is in French (lang="fr")`);
+    check(grave.length === 0, `no serious or critical axe violation on ${name}`);
+    check((await page.getAttribute('html', 'lang')) === 'fr', `${name} is in French (lang="fr")`);
+    const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+      .filter(f => !f.labels || f.labels.length === 0).map(f => f.id || f.name));
+    check(unlabelled.length === 0, `every field of ${name} has a label (${unlabelled.join(', ')})`);
+    await page.setViewportSize(PHONE);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(overflow <= 1, `${name} fits a phone's width (overflow ${overflow}px)`);
+    await page.setViewportSize(DESKTOP);
+  }
+
+  /// A step of the walk: the audit, then both screenshots, numbered in the walk's range.
+  async function visit(shot) {
+    step += 1;
+    if (step > last) throw new Error(`more screenshots than the range ${first}-${last}`);
+    const file = `${String(step).padStart(2, '0')}-${shot}`;
+    await audit(file);
     await page.screenshot({ path: join(shots, `${file}-ordinateur.png`), fullPage: true });
     await page.setViewportSize(PHONE);
     await page.screenshot({ path: join(shots, `${file}-telephone.png`), fullPage: true });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    check(overflow <= 1, `${shot} fits a phone's width (overflow ${overflow}px)`);
     await page.setViewportSize(DESKTOP);
   }
 
@@ -141,8 +154,8 @@ export async function startWalk({ name, first, last, failureShot }) {
       console.error(`\n${failures.length} failure(s):\n- ${failures.join('\n- ')}`);
       process.exit(1);
     }
-    console.log(`\n${name} walked: ${step - first + 1} pages checked with axe, screenshots in ${shots}`);
+    console.log(`\n${name} walked: ${audited} pages checked with axe, ${step - first + 1} steps saved in ${shots}`);
   }
 
-  return { page, context, check, expectText, expectNoText, visit, logIn, finish, text };
+  return { page, context, check, expectText, expectNoText, audit, visit, logIn, finish, text };
 }

@@ -6,24 +6,13 @@
 //! Like the portal's walk, this test fails, never skips, when Chromium or the node modules are
 //! missing: `.ci/run` installs them (`apt-get install -y chromium`, `npm ci --prefix e2e`).
 
-use std::path::Path;
-use std::time::Duration;
-
 use cantine::accounts::Role;
 use serde_json::{json, Value};
 
+use crate::browser::{require_browser, run_walk};
 use crate::helpers::*;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
 const RESTAURANT: &str = "Restaurant Scolaire Le Repausset";
-
-fn require(condition: bool, what: &str) {
-    assert!(
-        condition,
-        "the back office's browser test needs {what}: run `apt-get install -y chromium` and \
-         `npm ci --prefix e2e` (as .ci/run does)"
-    );
-}
 
 /// A demo family's child by first name, with the family's token.
 async fn demo_child(app: &TestApp, token: &str, first_name: &str) -> Family {
@@ -47,19 +36,7 @@ async fn demo_child(app: &TestApp, token: &str, first_name: &str) -> Family {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn back_office_in_a_browser() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| CHROMIUM.into());
-    require(
-        Path::new(&chromium).exists(),
-        "Chromium at /usr/bin/chromium",
-    );
-    require(
-        root.join("e2e/node_modules/playwright-core").exists()
-            && root.join("e2e/node_modules/axe-core").exists(),
-        "e2e/node_modules (playwright-core, axe-core)",
-    );
-    let node = std::process::Command::new("node").arg("--version").output();
-    require(node.is_ok_and(|o| o.status.success()), "node");
+    require_browser();
 
     let app = spawn_app().await;
     app.pause_clock();
@@ -145,9 +122,10 @@ async fn back_office_in_a_browser() {
     let (kitchen, kitchen_password) = login(Role::Kitchen);
     let (finance, finance_password) = login(Role::Finance);
     let (admin, admin_password) = login(Role::Admin);
-    let run = tokio::process::Command::new("node")
-        .arg(root.join("e2e/backoffice.mjs"))
-        .args([
+    let expect = expect.to_string();
+    run_walk(
+        "backoffice.mjs",
+        &[
             app.address.as_str(),
             &kitchen,
             &kitchen_password,
@@ -157,25 +135,11 @@ async fn back_office_in_a_browser() {
             &admin_password,
             dupont_login,
             dupont_password,
-        ])
-        .env("EXPECT", expect.to_string())
-        .env("SCREENSHOTS", root.join("docs/screenshots"))
-        .env("CHROMIUM", &chromium)
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(300), run)
-        .await
-        .expect("the browser walk ends within 5 minutes")
-        .expect("start node");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    println!("{stdout}");
-    eprintln!("{stderr}");
-    assert!(
-        output.status.success(),
-        "the back office failed in the browser:\n{stdout}\n{stderr}"
-    );
-    assert!(stdout.contains("back office walked"), "{stdout}");
+        ],
+        &[("EXPECT", &expect)],
+        "back office walked",
+    )
+    .await;
     // The document the walk published is the one stored.
     let (count,): (i64,) =
         sqlx::query_as("SELECT count(*) FROM documents WHERE withdrawn_at IS NULL")

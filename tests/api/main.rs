@@ -10,6 +10,7 @@ mod backoffice;
 mod backoffice_admin;
 mod backoffice_admin_e2e;
 mod backoffice_e2e;
+mod browser;
 mod capacity;
 mod closures;
 mod embedded_default;

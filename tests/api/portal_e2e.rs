@@ -5,36 +5,12 @@
 //! This test fails, never skips, when Chromium or the node modules are missing: `.ci/run`
 //! installs them (`apt-get install -y chromium`, `npm ci --prefix e2e`).
 
-use std::path::Path;
-use std::time::Duration;
-
+use crate::browser::{require_browser, run_walk};
 use crate::helpers::*;
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-fn require(condition: bool, what: &str) {
-    assert!(
-        condition,
-        "the portal's browser test needs {what}: run `apt-get install -y chromium` and \
-         `npm ci --prefix e2e` (as .ci/run does)"
-    );
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_guide_in_a_browser() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| CHROMIUM.into());
-    require(
-        Path::new(&chromium).exists(),
-        "Chromium at /usr/bin/chromium",
-    );
-    require(
-        root.join("e2e/node_modules/playwright-core").exists()
-            && root.join("e2e/node_modules/axe-core").exists(),
-        "e2e/node_modules (playwright-core, axe-core)",
-    );
-    let node = std::process::Command::new("node").arg("--version").output();
-    require(node.is_ok_and(|o| o.status.success()), "node");
+    require_browser();
 
     let app = spawn_app().await;
     // The clock stands at the guide's 14:38 (Paris), so the page must say "avant 15:38".
@@ -44,71 +20,18 @@ async fn first_guide_in_a_browser() {
         .expect("load the demo");
     let (login, password, _) = cantine::demo::LOGINS[0];
 
-    let run = tokio::process::Command::new("node")
-        .arg(root.join("e2e/first_guide.mjs"))
-        .args([&app.address, login, password])
-        .env("SCREENSHOTS", root.join("docs/screenshots"))
-        .env("CHROMIUM", &chromium)
-        .env("DEADLINE", "15:38")
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(300), run)
-        .await
-        .expect("the browser walk ends within 5 minutes")
-        .expect("start node");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    println!("{stdout}");
-    eprintln!("{stderr}");
-    assert!(
-        output.status.success(),
-        "the first guide failed in the browser:\n{stdout}\n{stderr}"
-    );
-    assert!(stdout.contains("first guide walked"), "{stdout}");
-}
-
-/// Runs one walk of `e2e/` against the app; fails with its output unless it ends with `done`.
-async fn walk(app: &TestApp, script: &str, done: &str) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| CHROMIUM.into());
-    let (login, password, _) = cantine::demo::LOGINS[0];
-    let run = tokio::process::Command::new("node")
-        .arg(root.join("e2e").join(script))
-        .args([&app.address, login, password])
-        .env("SCREENSHOTS", root.join("docs/screenshots"))
-        .env("CHROMIUM", &chromium)
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(300), run)
-        .await
-        .expect("the browser walk ends within 5 minutes")
-        .expect("start node");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    println!("{stdout}");
-    eprintln!("{stderr}");
-    assert!(
-        output.status.success(),
-        "{script} failed in the browser:\n{stdout}\n{stderr}"
-    );
-    assert!(stdout.contains(done), "{stdout}");
+    run_walk(
+        "first_guide.mjs",
+        &[&app.address, login, password],
+        &[("DEADLINE", "15:38")],
+        "first guide walked",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn second_guide_in_a_browser() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| CHROMIUM.into());
-    require(
-        Path::new(&chromium).exists(),
-        "Chromium at /usr/bin/chromium",
-    );
-    require(
-        root.join("e2e/node_modules/playwright-core").exists()
-            && root.join("e2e/node_modules/axe-core").exists(),
-        "e2e/node_modules (playwright-core, axe-core)",
-    );
-    let node = std::process::Command::new("node").arg("--version").output();
-    require(node.is_ok_and(|o| o.status.success()), "node");
+    require_browser();
 
     let app = spawn_app().await;
     app.pause_clock();
@@ -157,7 +80,14 @@ async fn second_guide_in_a_browser() {
     .await;
     pay(&app, &herve, &[&id]).await;
 
-    walk(&app, "second_guide.mjs", "second guide walked").await;
+    let (login, password, _) = cantine::demo::LOGINS[0];
+    run_walk(
+        "second_guide.mjs",
+        &[&app.address, login, password],
+        &[],
+        "second guide walked",
+    )
+    .await;
 
     // What the browser did, as the API sees it.
     let ledger = app.get("/api/v1/ledger", &herve.token).await;
