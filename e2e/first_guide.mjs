@@ -9,101 +9,19 @@
 // Env: SCREENSHOTS (folder, default docs/screenshots), CHROMIUM (default /usr/bin/chromium),
 // DEADLINE (the "pay before" time expected, e.g. 15:38 when the server's clock stands still).
 
-import { chromium } from 'playwright-core';
-import { createRequire } from 'node:module';
-import { mkdirSync, readFileSync, readdirSync, rmSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startWalk } from './walk.mjs';
 
 const [base, login, password] = process.argv.slice(2);
 if (!base || !login || !password) {
   console.error('usage: node first_guide.mjs <base-url> <login> <password>');
   process.exit(2);
 }
-const here = dirname(fileURLToPath(import.meta.url));
-const shots = process.env.SCREENSHOTS ?? join(here, '..', 'docs', 'screenshots');
-mkdirSync(shots, { recursive: true });
-// A step renamed or removed must not leave its old picture behind. Screenshots 01-19 are this
-// walk's; the others keep theirs (20-29 second_guide.mjs, 30-49 backoffice.mjs, 50-69 the admin's).
-for (const old of readdirSync(shots).filter(f => /^([01]\d-.*|echec)\.png$/.test(f))) {
-  rmSync(join(shots, old));
-}
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
 const deadline = process.env.DEADLINE ?? null;
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 
-const profile = mkdtempSync(join(tmpdir(), 'cantine-e2e-'));
-// launchPersistentContext: a fresh user-data-dir of our own, as the machine notes require.
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  viewport: DESKTOP,
-  locale: 'fr-FR',
-  // axe is injected as a script; the portal's CSP rightly allows no inline script.
-  bypassCSP: true,
-});
-const page = context.pages()[0] ?? await context.newPage();
-const failures = [];
-let step = 0;
+const walk = await startWalk({ name: 'first guide', first: 1, last: 19, failureShot: 'echec.png' });
+const { page, context, check, expectText, visit, text } = walk;
 
-function check(condition, what) {
-  if (!condition) {
-    failures.push(what);
-    console.error(`  ✗ ${what}`);
-  } else {
-    console.log(`  ✓ ${what}`);
-  }
-}
-
-async function text() {
-  return (await page.locator('body').innerText()).replace(/\s+/g, ' ');
-}
-
-const found = (body, needle) => needle instanceof RegExp ? needle.test(body) : body.includes(needle);
-
-/// Waits (up to 5 s) for the page to show every needle: a click's next page may still be loading.
-async function expectText(...needles) {
-  let body = '';
-  for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
-    await page.waitForLoadState('load').catch(() => {});
-    body = await text().catch(() => '');
-    if (needles.every(needle => found(body, needle))) break;
-    await page.waitForTimeout(100);
-  }
-  for (const needle of needles) {
-    check(found(body, needle), `page shows ${needle}`);
-  }
-}
-
-/// axe on the page as it stands, then both screenshots.
-async function visit(name) {
-  step += 1;
-  const file = `${String(step).padStart(2, '0')}-${name}`;
-  console.log(`${file}: ${page.url()} — ${await page.title()}`);
-  await page.addScriptTag({ content: axeSource });
-  const results = await page.evaluate(async () =>
-    // eslint-disable-next-line no-undef
-    await axe.run(document, { resultTypes: ['violations'] }));
-  const grave = results.violations.filter(v => v.impact === 'serious' || v.impact === 'critical');
-  for (const v of results.violations) {
-    console.log(`  axe ${v.impact}: ${v.id} — ${v.help} (${v.nodes.length} node(s): ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')})`);
-  }
-  check(grave.length === 0, `no serious or critical axe violation on ${name}`);
-  check((await page.getAttribute('html', 'lang')) === 'fr', `${name} is in French (lang="fr")`);
-  await page.screenshot({ path: join(shots, `${file}-ordinateur.png`), fullPage: true });
-  await page.setViewportSize(PHONE);
-  await page.screenshot({ path: join(shots, `${file}-telephone.png`), fullPage: true });
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  check(overflow <= 1, `${name} fits a phone's width (overflow ${overflow}px)`);
-  await page.setViewportSize(DESKTOP);
-}
-
-try {
+await walk.finish(async () => {
   // Step 1: the portal asks to log in; typed with the keyboard only.
   const first = await page.goto(`${base}/`);
   check(first.status() === 401, 'the portal without a session answers the login form (401)');
@@ -229,17 +147,4 @@ try {
   await expectText('Connexion à votre espace');
   const after = await page.goto(`${base}/panier`);
   check(after.status() === 401, 'after logout the cart needs a login again');
-} catch (e) {
-  failures.push(`the walk stopped: ${e.stack ?? e}`);
-  console.error(e);
-  await page.screenshot({ path: join(shots, 'echec.png'), fullPage: true }).catch(() => {});
-} finally {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
-}
-
-if (failures.length) {
-  console.error(`\n${failures.length} failure(s):\n- ${failures.join('\n- ')}`);
-  process.exit(1);
-}
-console.log(`\nfirst guide walked: ${step} pages checked with axe, screenshots in ${shots}`);
+});
