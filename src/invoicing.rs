@@ -172,7 +172,7 @@ pub async fn issue_month(
                 r.period_activity || ' ' || r.period_label AS period, d.date, d.unit_price
            FROM reservation_view r, unnest(r.dates, r.unit_prices) AS d(date, unit_price)
           WHERE r.organisation_id = $1 AND r.payment_mode = 'postpaid'
-            AND r.status IN ('confirmed', 'paid') AND d.date <> ALL(r.cancelled_dates)
+            AND day_status(d.date = ANY(r.cancelled_dates), r.status) = 'booked'
             AND d.date BETWEEN $2 AND $3
           ORDER BY r.family_id, r.number, d.date",
     )

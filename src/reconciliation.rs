@@ -53,9 +53,9 @@ pub async fn reconcile(pool: &PgPool) -> anyhow::Result<Repairs> {
     let released = sqlx::query(
         "DELETE FROM held_days h
           WHERE NOT EXISTS (SELECT 1 FROM reservation_view r
-                             WHERE r.id = h.reservation_id
-                               AND h.date = ANY(r.dates) AND h.date <> ALL(r.cancelled_dates)
-                               AND r.status IN ('requested', 'awaiting_payment', 'confirmed', 'paid'))",
+                             WHERE r.id = h.reservation_id AND h.date = ANY(r.dates)
+                               AND day_status(h.date = ANY(r.cancelled_dates), r.status)
+                                   IN ('requested', 'awaiting_payment', 'booked'))",
     )
     .execute(&mut *tx)
     .await?
@@ -64,8 +64,8 @@ pub async fn reconcile(pool: &PgPool) -> anyhow::Result<Repairs> {
         "INSERT INTO held_days (reservation_id, child_id, restaurant_id, service, date)
          SELECT r.id, r.child_id, r.restaurant_id, r.service, d.date
            FROM reservation_view r, unnest(r.dates) AS d(date)
-          WHERE r.status IN ('requested', 'awaiting_payment', 'confirmed', 'paid')
-            AND d.date <> ALL(r.cancelled_dates)
+          WHERE day_status(d.date = ANY(r.cancelled_dates), r.status)
+                IN ('requested', 'awaiting_payment', 'booked')
             AND NOT EXISTS (SELECT 1 FROM held_days h WHERE h.reservation_id = r.id AND h.date = d.date)
          ON CONFLICT DO NOTHING",
     )

@@ -197,11 +197,13 @@ pub async fn calendar(
         .ok_or_else(|| ApiError::not_found("period"))?;
     state.fresh(crate::projections::reservations::NAME).await;
     let own: Vec<(NaiveDate, String, Uuid)> = sqlx::query_as(
-        "SELECT d.date, day_status(false, r.status), r.id
-           FROM reservation_view r, unnest(r.dates) AS d(date)
+        "SELECT d.date, d.status, r.id
+           FROM reservation_view r,
+                LATERAL (SELECT date, day_status(date = ANY(r.cancelled_dates), r.status) AS status
+                           FROM unnest(r.dates) AS date) d
           WHERE r.child_id = $1 AND r.period_id = $2 AND r.first_day <= $4 AND r.last_day >= $3
-            AND r.status IN ('requested', 'awaiting_payment', 'confirmed', 'paid')
-            AND d.date BETWEEN $3 AND $4 AND d.date <> ALL(r.cancelled_dates)",
+            AND d.date BETWEEN $3 AND $4
+            AND d.status IN ('requested', 'awaiting_payment', 'booked')",
     )
     .bind(child_id)
     .bind(period.id)

@@ -29,14 +29,16 @@ pub struct ReservationsProjection;
 pub const NAME: &str = "reservations";
 
 /// Day statuses as the calendar shows them.
-mod day_status {
+pub mod day_status {
     pub const REQUESTED: &str = "requested";
     pub const AWAITING_PAYMENT: &str = "awaiting_payment";
     pub const BOOKED: &str = "booked";
     pub const CANCELLED: &str = "cancelled";
     pub const EXPIRED: &str = "expired";
 
-    /// A day's status from its reservation's, as the SQL function `day_status` computes it.
+    /// A day's status from its reservation's, as the SQL function `day_status`
+    /// (`migrations/0013_reservation_days.sql`) computes it; `tests/api/projections.rs` checks
+    /// that the two agree.
     pub fn of(cancelled: bool, reservation_status: &str) -> &'static str {
         match reservation_status {
             _ if cancelled => CANCELLED,

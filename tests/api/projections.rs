@@ -569,3 +569,45 @@ async fn the_log_is_read_in_numeric_transaction_order() {
         "the newest transaction, not the largest text: {head}"
     );
 }
+
+/// The calendar's day status has two spellings: the projection's (`day_status::of`, which
+/// decides the headcounts) and SQL's `day_status()` (what every reader of the day arrays
+/// uses). They must agree for every reservation status, cancelled or not.
+#[tokio::test]
+async fn a_day_status_is_the_same_in_the_projection_and_in_sql() {
+    use cantine::domain::reservation::ReservationStatus::{self, *};
+    use cantine::projections::reservations::day_status;
+
+    let app = spawn_app().await;
+    let every: [ReservationStatus; 6] = [
+        Requested,
+        AwaitingPayment,
+        Paid,
+        Confirmed,
+        Expired,
+        Cancelled,
+    ];
+    // A new status does not compile here until it is listed above.
+    for status in every {
+        match status {
+            Requested | AwaitingPayment | Paid | Confirmed | Expired | Cancelled => {}
+        }
+    }
+    for status in every {
+        for cancelled in [false, true] {
+            let (in_sql,): (String,) = sqlx::query_as("SELECT day_status($1, $2)")
+                .bind(cancelled)
+                .bind(status.as_str())
+                .fetch_one(&app.pool)
+                .await
+                .unwrap();
+            assert_eq!(
+                in_sql,
+                day_status::of(cancelled, status.as_str()),
+                "{status:?}, cancelled: {cancelled}"
+            );
+        }
+    }
+    assert_eq!(day_status::of(false, Paid.as_str()), day_status::BOOKED);
+    assert_eq!(day_status::of(true, Paid.as_str()), day_status::CANCELLED);
+}
