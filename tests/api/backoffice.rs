@@ -4,29 +4,9 @@
 
 use cantine::accounts::Role;
 use cantine::portal::session::csrf_token_for_session;
-use reqwest::redirect::Policy;
 use reqwest::StatusCode;
 
 use crate::helpers::*;
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// A page of the back office (or the portal) with the session as the browser's cookie.
-async fn page(app: &TestApp, path: &str, token: &str) -> (StatusCode, String) {
-    let response = client()
-        .get(format!("{}{path}", app.address))
-        .header("cookie", format!("cantine_session={token}"))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.text().await.unwrap())
-}
 
 /// A url-encoded form with the session's cookie.
 async fn post_form(
@@ -35,7 +15,7 @@ async fn post_form(
     token: &str,
     fields: &[(&str, &str)],
 ) -> reqwest::Response {
-    client()
+    no_redirect_client()
         .post(format!("{}{path}", app.address))
         .header("cookie", format!("cantine_session={token}"))
         .form(fields)
@@ -56,7 +36,7 @@ async fn a_staff_login_through_the_form_lands_on_the_back_office_home() {
     )
     .await
     .unwrap();
-    let landed = client()
+    let landed = no_redirect_client()
         .post(format!("{}/connexion", app.address))
         .header("cookie", "cantine_connexion=abc123")
         .form(&[
@@ -83,7 +63,7 @@ async fn a_staff_login_through_the_form_lands_on_the_back_office_home() {
         .next()
         .unwrap()
         .to_string();
-    let (status, home) = page(&app, "/gestion", &token).await;
+    let (status, home) = cookie_page(&app, "/gestion", &token).await;
     assert_eq!(status, 200);
     assert!(home.contains("lang=\"fr\""));
     assert!(home.contains("Espace de gestion – Finances"), "{home}");
@@ -123,7 +103,7 @@ async fn each_role_sees_only_its_sections_and_families_are_refused_in_french() {
     ];
     for (role, shown, hidden) in expectations {
         let token = app.staff_token(role).await;
-        let (status, home) = page(&app, "/gestion", &token).await;
+        let (status, home) = cookie_page(&app, "/gestion", &token).await;
         assert_eq!(status, 200, "{role:?}");
         for path in shown {
             assert!(
@@ -138,19 +118,19 @@ async fn each_role_sees_only_its_sections_and_families_are_refused_in_french() {
             );
         }
         // The family portal is not theirs.
-        let (status, text) = page(&app, "/", &token).await;
+        let (status, text) = cookie_page(&app, "/", &token).await;
         assert_eq!(status, 403, "{role:?}");
         assert!(text.contains("Accès refusé"));
     }
     // A family session opens no back-office page.
-    let (status, text) = page(&app, "/gestion", &family.token).await;
+    let (status, text) = cookie_page(&app, "/gestion", &family.token).await;
     assert_eq!(status, 403);
     assert!(
         text.contains("Accès refusé") && text.contains("lang=\"fr\""),
         "{text}"
     );
     // Without a session: the login form, as in the portal.
-    let anonymous = client()
+    let anonymous = no_redirect_client()
         .get(format!("{}/gestion", app.address))
         .send()
         .await
@@ -174,13 +154,13 @@ async fn back_office_forms_need_the_sessions_csrf_token() {
         assert_eq!(refused.status(), 403);
         let text = refused.text().await.unwrap();
         assert!(text.contains("Formulaire refusé") && text.contains("href=\"/gestion\""));
-        assert_eq!(page(&app, "/gestion", &token).await.0, 200);
+        assert_eq!(cookie_page(&app, "/gestion", &token).await.0, 200);
     }
     let csrf = csrf_token_for_session(&app.state, &token);
     let out = post_form(&app, "/gestion/deconnexion", &token, &[("csrf", &csrf)]).await;
     assert_eq!(out.status(), StatusCode::SEE_OTHER);
     assert_eq!(out.headers()["location"], "/connexion");
-    assert_eq!(page(&app, "/gestion", &token).await.0, 401);
+    assert_eq!(cookie_page(&app, "/gestion", &token).await.0, 401);
 }
 
 /// The page's cell of one column, as the kitchen sheet writes it.
@@ -233,7 +213,7 @@ async fn the_kitchen_sheet_shows_the_apis_headcount_of_the_day() {
     assert_eq!(day["booked"], 2, "{api}");
     assert_eq!(day["awaiting_payment"], 1, "{api}");
 
-    let (status, sheet) = page(&app, "/gestion/cuisine?date=2017-01-23", &kitchen).await;
+    let (status, sheet) = cookie_page(&app, "/gestion/cuisine?date=2017-01-23", &kitchen).await;
     assert_eq!(status, 200);
     assert!(
         sheet.contains("Effectifs cuisine du lun. 23/01/2017"),
@@ -261,10 +241,10 @@ async fn the_kitchen_sheet_shows_the_apis_headcount_of_the_day() {
     assert!(css.contains("@media print"));
 
     // Today (the injected clock's day, a Wednesday without service) by default.
-    let (_, today) = page(&app, "/gestion/cuisine", &kitchen).await;
+    let (_, today) = cookie_page(&app, "/gestion/cuisine", &kitchen).await;
     assert!(today.contains("mer. 11/01/2017") && today.contains("Pas de service"));
     // One restaurant chosen, and its CSV: the API's own.
-    let (_, one) = page(
+    let (_, one) = cookie_page(
         &app,
         &format!(
             "/gestion/cuisine?date=2017-01-23&restaurant={}",
@@ -277,7 +257,7 @@ async fn the_kitchen_sheet_shows_the_apis_headcount_of_the_day() {
         "/gestion/cuisine/{}/export?date=2017-01-23",
         canteen.restaurant_id
     )));
-    let export = client()
+    let export = no_redirect_client()
         .get(format!(
             "{}/gestion/cuisine/{}/export?date=2017-01-23",
             app.address, canteen.restaurant_id
@@ -304,7 +284,7 @@ async fn the_kitchen_sheet_shows_the_apis_headcount_of_the_day() {
     assert_eq!(csv, api_csv);
     // Finance does not read the kitchen's sheet.
     let finance = app.staff_token(Role::Finance).await;
-    let (status, refused) = page(&app, "/gestion/cuisine", &finance).await;
+    let (status, refused) = cookie_page(&app, "/gestion/cuisine", &finance).await;
     assert_eq!(status, 403);
     assert!(refused.contains("Accès refusé"));
 }
@@ -328,44 +308,48 @@ async fn finance_pages_list_the_invoice_and_payment_of_a_paid_booking_and_export
         .clone();
     let number = invoices[0]["number"].as_str().unwrap().to_string();
 
-    let (status, list) = page(&app, "/gestion/finances/factures?mois=2017-01", &finance).await;
+    let (status, list) =
+        cookie_page(&app, "/gestion/finances/factures?mois=2017-01", &finance).await;
     assert_eq!(status, 200);
     assert!(list.contains(&number) && list.contains("DUPONT"), "{list}");
     assert!(list.contains("8,30 €"), "{list}");
-    let (_, found) = page(
+    let (_, found) = cookie_page(
         &app,
         "/gestion/finances/factures?mois=2017-01&recherche=dupont",
         &finance,
     )
     .await;
     assert!(found.contains(&number) && found.contains("1 pièce(s)"));
-    let (_, by_number) = page(
+    let (_, by_number) = cookie_page(
         &app,
         &format!("/gestion/finances/factures?mois=2017-01&recherche={number}"),
         &finance,
     )
     .await;
     assert!(by_number.contains("1 pièce(s)"));
-    let (_, none) = page(
+    let (_, none) = cookie_page(
         &app,
         "/gestion/finances/factures?mois=2017-01&recherche=martin",
         &finance,
     )
     .await;
     assert!(none.contains("0 pièce(s)") && !none.contains(&number));
-    let (_, february) = page(&app, "/gestion/finances/factures?mois=2017-02", &finance).await;
+    let (_, february) =
+        cookie_page(&app, "/gestion/finances/factures?mois=2017-02", &finance).await;
     assert!(!february.contains(&number));
     // A month that cannot be read: said next to the field, the current month shown.
-    let (status, wrong) = page(&app, "/gestion/finances/factures?mois=janvier", &finance).await;
+    let (status, wrong) =
+        cookie_page(&app, "/gestion/finances/factures?mois=janvier", &finance).await;
     assert_eq!(status, 200);
     assert!(wrong.contains("id=\"mois-erreur\"") && wrong.contains(&number));
 
-    let (_, payments) = page(&app, "/gestion/finances/paiements?mois=2017-01", &finance).await;
+    let (_, payments) =
+        cookie_page(&app, "/gestion/finances/paiements?mois=2017-01", &finance).await;
     assert!(
         payments.contains("DUPONT") && payments.contains("✓ Réussi"),
         "{payments}"
     );
-    let (_, failed) = page(
+    let (_, failed) = cookie_page(
         &app,
         "/gestion/finances/paiements?mois=2017-01&statut=failed",
         &finance,
@@ -373,7 +357,7 @@ async fn finance_pages_list_the_invoice_and_payment_of_a_paid_booking_and_export
     .await;
     assert!(failed.contains("0 paiement(s)") && !failed.contains("DUPONT"));
 
-    let (_, summary) = page(&app, "/gestion/finances?mois=2017-01", &finance).await;
+    let (_, summary) = cookie_page(&app, "/gestion/finances?mois=2017-01", &finance).await;
     assert!(summary.contains("Le mois est équilibré"), "{summary}");
     assert!(summary.contains("Restaurant Scolaire Le Repausset"));
     let report = app
@@ -401,7 +385,7 @@ async fn finance_pages_list_the_invoice_and_payment_of_a_paid_booking_and_export
         assert!(summary.contains(&format!(
             "/gestion/finances/exports/{document}?mois=2017-01"
         )));
-        let response = client()
+        let response = no_redirect_client()
             .get(format!(
                 "{}/gestion/finances/exports/{document}?mois=2017-01&format=fr",
                 app.address
@@ -432,9 +416,9 @@ async fn finance_pages_list_the_invoice_and_payment_of_a_paid_booking_and_export
     // Kitchen and admin do not read the finance pages, as in the API.
     for role in [Role::Kitchen, Role::Admin] {
         let token = app.staff_token(role).await;
-        assert_eq!(page(&app, "/gestion/finances", &token).await.0, 403);
+        assert_eq!(cookie_page(&app, "/gestion/finances", &token).await.0, 403);
         assert_eq!(
-            page(
+            cookie_page(
                 &app,
                 "/gestion/finances/exports/invoices?mois=2017-01",
                 &token
@@ -478,7 +462,7 @@ fn upload_body(csrf: Option<&str>, title: &str, kind: &str, file: (&str, &[u8]))
 }
 
 async fn upload(app: &TestApp, token: &str, body: Vec<u8>) -> reqwest::Response {
-    client()
+    no_redirect_client()
         .post(format!("{}/gestion/documents", app.address))
         .header("cookie", format!("cantine_session={token}"))
         .header(
@@ -587,19 +571,19 @@ async fn a_published_document_reaches_its_families_byte_for_byte_until_withdrawn
         .fetch_one(&app.pool)
         .await
         .unwrap();
-    let (_, admin_page) = page(&app, "/gestion/documents?fait=publie", &admin).await;
+    let (_, admin_page) = cookie_page(&app, "/gestion/documents?fait=publie", &admin).await;
     assert!(admin_page.contains("Document publié"));
     assert!(admin_page.contains("Règlement de la cantine 2016-2017"));
     assert!(admin_page.contains("Visible des familles"));
 
     // The family finds it from its home page, and downloads exactly what was sent.
-    let (_, home) = page(&app, "/", &dupont.token).await;
+    let (_, home) = cookie_page(&app, "/", &dupont.token).await;
     assert!(home.contains("href=\"/documents\""));
-    let (status, list) = page(&app, "/documents", &dupont.token).await;
+    let (status, list) = cookie_page(&app, "/documents", &dupont.token).await;
     assert_eq!(status, 200);
     assert!(list.contains("Règlement de la cantine 2016-2017"));
     assert!(list.contains(&format!("/documents/{id}")));
-    let download = client()
+    let download = no_redirect_client()
         .get(format!("{}/documents/{id}", app.address))
         .header("cookie", format!("cantine_session={}", dupont.token))
         .send()
@@ -618,9 +602,14 @@ async fn a_published_document_reaches_its_families_byte_for_byte_until_withdrawn
     );
     assert_eq!(download.bytes().await.unwrap().as_ref(), bytes.as_slice());
     // Staff do not use the family's page; families do not use the admin's.
-    assert_eq!(page(&app, &format!("/documents/{id}"), &admin).await.0, 403);
     assert_eq!(
-        page(&app, &format!("/gestion/documents/{id}"), &dupont.token)
+        cookie_page(&app, &format!("/documents/{id}"), &admin)
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        cookie_page(&app, &format!("/gestion/documents/{id}"), &dupont.token)
             .await
             .0,
         403
@@ -655,15 +644,15 @@ async fn a_published_document_reaches_its_families_byte_for_byte_until_withdrawn
     )
     .await
     .unwrap();
-    let (status, text) = page(&app, &format!("/documents/{foreign}"), &dupont.token).await;
+    let (status, text) = cookie_page(&app, &format!("/documents/{foreign}"), &dupont.token).await;
     assert_eq!(status, 404);
     assert!(text.contains("Page introuvable"));
-    assert!(!page(&app, "/documents", &dupont.token)
+    assert!(!cookie_page(&app, "/documents", &dupont.token)
         .await
         .1
         .contains("ailleurs"));
     assert_eq!(
-        page(&app, &format!("/gestion/documents/{foreign}"), &admin)
+        cookie_page(&app, &format!("/gestion/documents/{foreign}"), &admin)
             .await
             .0,
         404
@@ -679,17 +668,17 @@ async fn a_published_document_reaches_its_families_byte_for_byte_until_withdrawn
     .await;
     assert_eq!(withdrawn.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        page(&app, &format!("/documents/{id}"), &dupont.token)
+        cookie_page(&app, &format!("/documents/{id}"), &dupont.token)
             .await
             .0,
         404
     );
-    let (_, list) = page(&app, "/documents", &dupont.token).await;
+    let (_, list) = cookie_page(&app, "/documents", &dupont.token).await;
     assert!(list.contains("Aucun document"));
-    let (_, admin_page) = page(&app, "/gestion/documents", &admin).await;
+    let (_, admin_page) = cookie_page(&app, "/gestion/documents", &admin).await;
     assert!(admin_page.contains("Retiré le"));
     assert_eq!(
-        page(&app, &format!("/gestion/documents/{id}"), &admin)
+        cookie_page(&app, &format!("/gestion/documents/{id}"), &admin)
             .await
             .0,
         200
@@ -751,7 +740,7 @@ async fn the_api_lists_and_serves_the_same_documents_and_lets_admins_withdraw_th
     let delete = |token: String| {
         let url = format!("{}/api/v1/admin/documents/{id}", app.address);
         async move {
-            client()
+            no_redirect_client()
                 .delete(url)
                 .bearer_auth(token)
                 .send()

@@ -5,29 +5,10 @@
 
 use cantine::accounts::Role;
 use cantine::portal::session::csrf_token_for_session;
-use reqwest::redirect::Policy;
 use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::*;
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .unwrap()
-}
-
-async fn page(app: &TestApp, path: &str, token: &str) -> (StatusCode, String) {
-    let response = client()
-        .get(format!("{}{path}", app.address))
-        .header("cookie", format!("cantine_session={token}"))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.text().await.unwrap())
-}
 
 /// A form as the browser sends it: the session's cookie and CSRF token, then the fields.
 async fn submit(
@@ -39,7 +20,7 @@ async fn submit(
     let csrf = csrf_token_for_session(&app.state, token);
     let mut all = vec![("csrf", csrf.as_str())];
     all.extend_from_slice(fields);
-    let response = client()
+    let response = no_redirect_client()
         .post(format!("{}{path}", app.address))
         .header("cookie", format!("cantine_session={token}"))
         .form(&all)
@@ -82,7 +63,7 @@ async fn admin_pages_open_to_admins_only_with_french_refusals() {
         ),
     ];
     for (path, shown) in &pages {
-        let (status, text) = page(&app, path, &canteen.admin).await;
+        let (status, text) = cookie_page(&app, path, &canteen.admin).await;
         assert_eq!(status, 200, "{path}");
         assert!(text.contains("lang=\"fr\""), "{path}");
         assert!(text.contains(shown), "{path}: {shown}");
@@ -97,23 +78,23 @@ async fn admin_pages_open_to_admins_only_with_french_refusals() {
     for role in [Role::Kitchen, Role::Finance, Role::Auditor] {
         let token = app.staff_token(role).await;
         for (path, _) in &pages {
-            let (status, text) = page(&app, path, &token).await;
+            let (status, text) = cookie_page(&app, path, &token).await;
             assert_eq!(status, 403, "{role:?} {path}");
             assert!(
                 text.contains("Accès refusé") && text.contains("pas ouverte à votre rôle"),
                 "{role:?} {path}"
             );
         }
-        let (_, home) = page(&app, "/gestion", &token).await;
+        let (_, home) = cookie_page(&app, "/gestion", &token).await;
         assert!(!home.contains("href=\"/gestion/familles\""), "{role:?}");
     }
     for (path, _) in &pages {
-        let (status, text) = page(&app, path, &family.token).await;
+        let (status, text) = cookie_page(&app, path, &family.token).await;
         assert_eq!(status, 403, "{path}");
         assert!(text.contains("réservé au personnel"), "{path}");
     }
     // The admin's home and navigation lead to the three sections.
-    let (_, home) = page(&app, "/gestion", &canteen.admin).await;
+    let (_, home) = cookie_page(&app, "/gestion", &canteen.admin).await;
     for path in [
         "/gestion/familles",
         "/gestion/restaurants",
@@ -149,7 +130,7 @@ async fn admin_forms_need_the_sessions_csrf_token() {
     let admin = app.staff_token(Role::Admin).await;
     let other = app.staff_token(Role::Admin).await;
     for csrf in [String::new(), csrf_token_for_session(&app.state, &other)] {
-        let refused = client()
+        let refused = no_redirect_client()
             .post(format!("{}/gestion/familles", app.address))
             .header("cookie", format!("cantine_session={admin}"))
             .form(&[
@@ -191,7 +172,7 @@ async fn a_family_created_on_the_page_is_listed_and_logs_in_after_the_password_e
         .next()
         .unwrap()
         .to_string();
-    let (_, family_page) = page(&app, &location, &admin).await;
+    let (_, family_page) = cookie_page(&app, &location, &admin).await;
     assert!(family_page.contains("Famille MARTIN"));
     assert!(family_page.contains("Générer votre mot de passe"));
     assert!(family_page.contains("450 €"));
@@ -204,11 +185,11 @@ async fn a_family_created_on_the_page_is_listed_and_logs_in_after_the_password_e
     assert_eq!(shown["quotient_familial"], 450);
     assert_eq!(shown["has_password"], false);
     // Listed, and found by name or e-mail; another search leaves it out.
-    let (_, list) = page(&app, "/gestion/familles", &admin).await;
+    let (_, list) = cookie_page(&app, "/gestion/familles", &admin).await;
     assert!(list.contains("MARTIN") && list.contains("martin@example.fr"));
-    let (_, found) = page(&app, "/gestion/familles?q=MARTIN%40EXAMPLE", &admin).await;
+    let (_, found) = cookie_page(&app, "/gestion/familles?q=MARTIN%40EXAMPLE", &admin).await;
     assert!(found.contains(&format!("/gestion/familles/{id}")));
-    let (_, other) = page(&app, "/gestion/familles?q=dupont", &admin).await;
+    let (_, other) = cookie_page(&app, "/gestion/familles?q=dupont", &admin).await;
     assert!(!other.contains(&format!("/gestion/familles/{id}")));
     assert!(other.contains("0 famille pour « dupont »"));
     // The family chooses its password with the e-mailed link, then logs in.
@@ -253,11 +234,11 @@ async fn many_families_are_listed_a_page_at_a_time() {
         .await
         .assert_status(201);
     }
-    let (_, first) = page(&app, "/gestion/familles", &admin).await;
+    let (_, first) = cookie_page(&app, "/gestion/familles", &admin).await;
     assert!(first.contains("23 familles en tout"));
     assert!(first.contains("FAMILLE 19") && !first.contains("FAMILLE 20"));
     assert!(first.contains("Page 1 sur 2") && first.contains("Page suivante"));
-    let (_, second) = page(&app, "/gestion/familles?q=&page=2", &admin).await;
+    let (_, second) = cookie_page(&app, "/gestion/familles?q=&page=2", &admin).await;
     assert!(second.contains("FAMILLE 22") && !second.contains("FAMILLE 19"));
 }
 
@@ -275,7 +256,7 @@ async fn a_locked_account_shows_since_when_and_is_unlocked_on_its_page() {
         .await
         .assert_problem(423, "account_locked");
     let path = format!("/gestion/familles/{}", family.id);
-    let (_, before) = page(&app, &path, &canteen.admin).await;
+    let (_, before) = cookie_page(&app, &path, &canteen.admin).await;
     assert!(before.contains("verrouillé depuis le"), "{before}");
     assert!(before.contains("Déverrouiller le compte"));
     let (status, _, location) =
@@ -285,7 +266,7 @@ async fn a_locked_account_shows_since_when_and_is_unlocked_on_its_page() {
         location.unwrap(),
         format!("{path}?fait=deverrouillee#contenu")
     );
-    let (_, after) = page(&app, &format!("{path}?fait=deverrouillee"), &canteen.admin).await;
+    let (_, after) = cookie_page(&app, &format!("{path}?fait=deverrouillee"), &canteen.admin).await;
     assert!(after.contains("Le compte est déverrouillé"));
     assert!(after.contains("pas verrouillé") && !after.contains("Déverrouiller le compte"));
     app.get(
@@ -319,7 +300,7 @@ async fn a_locked_account_shows_since_when_and_is_unlocked_on_its_page() {
         "/gestion/restaurants/0193a000-0000-7000-8000-000000000000",
         "/gestion/periodes/0193a000-0000-7000-8000-000000000000",
     ] {
-        let (status, text) = page(&app, path, &canteen.admin).await;
+        let (status, text) = cookie_page(&app, path, &canteen.admin).await;
         assert_eq!(status, 404, "{path}");
         assert!(text.contains("Page introuvable"), "{path}");
     }
@@ -635,7 +616,7 @@ async fn families_children_and_restaurants_edited_on_the_pages_are_what_the_api_
         .map(|c| c["first_name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["Hervé", "Léa"]);
-    let (_, text) = page(&app, &path, admin).await;
+    let (_, text) = cookie_page(&app, &path, admin).await;
     assert!(text.contains("Menu : Végétarien") && text.contains("Menu : Sans porc"));
     // Restaurants: created, then edited.
     let (status, _, _) = submit(
@@ -646,7 +627,7 @@ async fn families_children_and_restaurants_edited_on_the_pages_are_what_the_api_
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let (_, list) = page(&app, "/gestion/restaurants", admin).await;
+    let (_, list) = cookie_page(&app, "/gestion/restaurants", admin).await;
     assert!(list.contains("Cantine du Port"));
     let (status, _, _) = submit(
         &app,
@@ -729,7 +710,7 @@ async fn closures_capacities_and_prices_edited_on_the_period_page_are_what_the_a
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location.unwrap(), format!("{period}?fait=capacite#contenu"));
-    let (_, text) = page(&app, &period, admin).await;
+    let (_, text) = cookie_page(&app, &period, admin).await;
     assert!(text.contains("lun. 30/01/2017"));
     let calendar = app
         .get(
@@ -783,7 +764,7 @@ async fn closures_capacities_and_prices_edited_on_the_period_page_are_what_the_a
             ]
         }])
     );
-    let (_, text) = page(&app, &period, admin).await;
+    let (_, text) = cookie_page(&app, &period, admin).await;
     assert!(text.contains("Grille à partir du 01/02/2017 – à venir"));
     assert!(text.contains("De 501 € à 1000 €") && text.contains("1,50 €"));
     assert!(text.contains("Au-delà de 1000 €") && text.contains("4,97 €"));
@@ -858,7 +839,7 @@ async fn a_period_created_on_the_page_is_the_apis_and_a_bad_one_changes_nothing(
     assert_eq!(status, StatusCode::SEE_OTHER);
     let location = location.unwrap();
     assert!(location.ends_with("?fait=creee#contenu"), "{location}");
-    let (_, text) = page(&app, &location, admin).await;
+    let (_, text) = cookie_page(&app, &location, admin).await;
     assert!(text.contains("Période créée"));
     assert!(text.contains("Facturé en fin de mois"));
     // The families see it with its rules, the restaurant's capacity and the public holidays.

@@ -616,3 +616,23 @@ where
     }
     panic!("timed out waiting for: {what}");
 }
+
+/// A client that answers redirects instead of following them, as the page tests need to see
+/// where a form sends the browser.
+pub fn no_redirect_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A portal or back-office page, with the session as the browser's cookie.
+pub async fn cookie_page(app: &TestApp, path: &str, token: &str) -> (StatusCode, String) {
+    let response = no_redirect_client()
+        .get(format!("{}{path}", app.address))
+        .header("cookie", format!("cantine_session={token}"))
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.text().await.unwrap())
+}

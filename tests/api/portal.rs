@@ -3,17 +3,9 @@
 //! own credential (bearer header or cookie). The walk through the pages is `portal_e2e.rs`.
 
 use cantine::accounts::Role;
-use reqwest::redirect::Policy;
 use reqwest::StatusCode;
 
 use crate::helpers::*;
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .unwrap()
-}
 
 fn set_cookies(response: &reqwest::Response) -> Vec<String> {
     response
@@ -26,7 +18,7 @@ fn set_cookies(response: &reqwest::Response) -> Vec<String> {
 
 /// Posts the login form with a matching double-submit token.
 async fn log_in(app: &TestApp, login: &str, password: &str, next: &str) -> reqwest::Response {
-    client()
+    no_redirect_client()
         .post(format!("{}/connexion", app.address))
         .header("cookie", "cantine_connexion=abc123")
         .form(&[
@@ -56,7 +48,7 @@ async fn the_login_form_opens_a_cookie_session_and_refuses_in_french() {
     let app = spawn_app().await;
     let login = family_login(&app).await;
 
-    let page = client()
+    let page = no_redirect_client()
         .get(format!("{}/connexion", app.address))
         .send()
         .await
@@ -71,7 +63,7 @@ async fn the_login_form_opens_a_cookie_session_and_refuses_in_french() {
     );
 
     // A login form posted from elsewhere carries no matching cookie.
-    let forged = client()
+    let forged = no_redirect_client()
         .post(format!("{}/connexion", app.address))
         .form(&[
             ("identifiant", login.as_str()),
@@ -116,7 +108,7 @@ async fn the_login_form_opens_a_cookie_session_and_refuses_in_french() {
         .to_string();
 
     // The cookie opens the portal, not the API; the bearer token opens the API, not the portal.
-    let home = client()
+    let home = no_redirect_client()
         .get(format!("{}/", app.address))
         .header("cookie", format!("cantine_session={token}"))
         .send()
@@ -124,14 +116,14 @@ async fn the_login_form_opens_a_cookie_session_and_refuses_in_french() {
         .unwrap();
     assert_eq!(home.status(), 200);
     assert!(home.text().await.unwrap().contains("Hervé"));
-    let api_with_cookie = client()
+    let api_with_cookie = no_redirect_client()
         .get(format!("{}/api/v1/family", app.address))
         .header("cookie", format!("cantine_session={token}"))
         .send()
         .await
         .unwrap();
     assert_eq!(api_with_cookie.status(), 401);
-    let portal_with_bearer = client()
+    let portal_with_bearer = no_redirect_client()
         .get(format!("{}/", app.address))
         .bearer_auth(&token)
         .send()
@@ -141,7 +133,7 @@ async fn the_login_form_opens_a_cookie_session_and_refuses_in_french() {
     app.get("/api/v1/family", &token).await.assert_status(200);
 
     // A portal form without the session's CSRF token is refused with a French page.
-    let forged = client()
+    let forged = no_redirect_client()
         .post(format!("{}/deconnexion", app.address))
         .header("cookie", format!("cantine_session={token}"))
         .form(&[("csrf", "0000")])
@@ -154,7 +146,7 @@ async fn the_login_form_opens_a_cookie_session_and_refuses_in_french() {
 
     // With it, logout ends the session for the API too (it is the same session).
     let csrf = cantine::portal::session::csrf_token_for_session(&app.state, &token);
-    let out = client()
+    let out = no_redirect_client()
         .post(format!("{}/deconnexion", app.address))
         .header("cookie", format!("cantine_session={token}"))
         .form(&[("csrf", csrf.as_str())])
@@ -196,10 +188,13 @@ async fn a_staff_login_lands_in_the_back_office_not_in_the_portal() {
         .next()
         .unwrap()
         .to_string();
-    let portal = with_session(client().get(format!("{}/", app.address)), &token)
-        .send()
-        .await
-        .unwrap();
+    let portal = with_session(
+        no_redirect_client().get(format!("{}/", app.address)),
+        &token,
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(portal.status(), StatusCode::FORBIDDEN);
     let text = portal.text().await.unwrap();
     assert!(
@@ -221,7 +216,7 @@ async fn a_bulk_choice_books_what_it_can_and_the_recap_says_what_it_could_not() 
     let csrf = cantine::portal::session::csrf_token_for_session(&app.state, &family.token);
     // "+ tous les lundis" on 11 January: from today to the end of the period.
     let posted = with_session(
-        client().post(format!("{}/reservation/calendrier", app.address)),
+        no_redirect_client().post(format!("{}/reservation/calendrier", app.address)),
         &family.token,
     )
     .header("content-type", "application/x-www-form-urlencoded")
@@ -235,7 +230,7 @@ async fn a_bulk_choice_books_what_it_can_and_the_recap_says_what_it_could_not() 
     assert_eq!(posted.status(), StatusCode::SEE_OTHER);
     let recap_path = posted.headers()["location"].to_str().unwrap().to_string();
     let recap = with_session(
-        client().get(format!("{}{recap_path}", app.address)),
+        no_redirect_client().get(format!("{}{recap_path}", app.address)),
         &family.token,
     )
     .send()
@@ -255,7 +250,7 @@ async fn a_bulk_choice_books_what_it_can_and_the_recap_says_what_it_could_not() 
     // Abandoning the request gives its places back at once.
     let id = recap_path.trim_start_matches("/reservations/");
     let cancelled = with_session(
-        client().post(format!("{}/reservations/{id}/annuler", app.address)),
+        no_redirect_client().post(format!("{}/reservations/{id}/annuler", app.address)),
         &family.token,
     )
     .form(&[("csrf", csrf.as_str())])
@@ -277,7 +272,7 @@ async fn a_calendar_validated_without_a_day_says_so_in_french() {
     let csrf = cantine::portal::session::csrf_token_for_session(&app.state, &family.token);
     let events = app.event_count().await;
     let posted = with_session(
-        client().post(format!("{}/reservation/calendrier", app.address)),
+        no_redirect_client().post(format!("{}/reservation/calendrier", app.address)),
         &family.token,
     )
     .header("content-type", "application/x-www-form-urlencoded")
@@ -331,7 +326,7 @@ async fn change_password(
     confirmation: &str,
 ) -> reqwest::Response {
     with_session(
-        client().post(format!("{}/compte/mot-de-passe", app.address)),
+        no_redirect_client().post(format!("{}/compte/mot-de-passe", app.address)),
         token,
     )
     .form(&[
@@ -351,10 +346,13 @@ async fn the_account_page_changes_the_password_and_refuses_in_french() {
     let (login, token) = family_session(&app).await;
     let csrf = cantine::portal::session::csrf_token_for_session(&app.state, &token);
 
-    let page = with_session(client().get(format!("{}/compte", app.address)), &token)
-        .send()
-        .await
-        .unwrap();
+    let page = with_session(
+        no_redirect_client().get(format!("{}/compte", app.address)),
+        &token,
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     for expected in [
@@ -450,7 +448,7 @@ async fn the_account_page_changes_the_password_and_refuses_in_french() {
         .await
         .assert_problem(401, "unauthorized");
     let done = with_session(
-        client().get(format!("{}/compte?fait=mot-de-passe", app.address)),
+        no_redirect_client().get(format!("{}/compte?fait=mot-de-passe", app.address)),
         &new_token,
     )
     .send()
@@ -475,7 +473,7 @@ async fn the_account_page_changes_the_login_e_mail() {
     let (login, token) = family_session(&app).await;
     let csrf = cantine::portal::session::csrf_token_for_session(&app.state, &token);
     let changed = with_session(
-        client().post(format!("{}/compte/identifiant", app.address)),
+        no_redirect_client().post(format!("{}/compte/identifiant", app.address)),
         &token,
     )
     .form(&[
@@ -497,7 +495,7 @@ async fn the_account_page_changes_the_login_e_mail() {
 }
 
 async fn ask_password_email(app: &TestApp, login: &str) -> reqwest::Response {
-    client()
+    no_redirect_client()
         .post(format!("{}/connexion/mot-de-passe", app.address))
         .header("cookie", "cantine_connexion=abc123")
         .form(&[("identifiant", login), ("csrf", "abc123")])
@@ -511,7 +509,7 @@ async fn the_password_e_mail_page_answers_alike_for_known_and_unknown_addresses(
     let app = spawn_app().await;
     let (login, _) = family_session(&app).await;
 
-    let connexion = client()
+    let connexion = no_redirect_client()
         .get(format!("{}/connexion", app.address))
         .send()
         .await
@@ -521,7 +519,7 @@ async fn the_password_e_mail_page_answers_alike_for_known_and_unknown_addresses(
         .await
         .unwrap()
         .contains(r#"<a href="/connexion/mot-de-passe">Générer votre mot de passe</a>"#));
-    let page = client()
+    let page = no_redirect_client()
         .get(format!("{}/connexion/mot-de-passe", app.address))
         .send()
         .await
@@ -534,7 +532,7 @@ async fn the_password_e_mail_page_answers_alike_for_known_and_unknown_addresses(
     assert!(html.contains(r#"autocomplete="email""#), "{html}");
 
     // Posted from elsewhere: no matching cookie, no e-mail.
-    let forged = client()
+    let forged = no_redirect_client()
         .post(format!("{}/connexion/mot-de-passe", app.address))
         .form(&[("identifiant", login.as_str()), ("csrf", "abc123")])
         .send()

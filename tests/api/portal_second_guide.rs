@@ -4,31 +4,17 @@
 //! family's reservation); the printable invoice and credit note; the ledger page against the API.
 
 use cantine::accounts::Role;
-use reqwest::redirect::Policy;
 use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::helpers::*;
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .unwrap()
-}
 
 fn csrf(app: &TestApp, family: &Family) -> String {
     cantine::portal::session::csrf_token_for_session(&app.state, &family.token)
 }
 
 async fn page(app: &TestApp, family: &Family, path: &str) -> (StatusCode, String) {
-    let response = client()
-        .get(format!("{}{path}", app.address))
-        .header("cookie", format!("cantine_session={}", family.token))
-        .send()
-        .await
-        .unwrap();
-    (response.status(), response.text().await.unwrap())
+    cookie_page(app, path, &family.token).await
 }
 
 /// Posts a portal form (already url-encoded); answers the status and the `Location`.
@@ -38,7 +24,7 @@ async fn post_form(
     path: &str,
     body: String,
 ) -> (StatusCode, String, String) {
-    let response = client()
+    let response = no_redirect_client()
         .post(format!("{}{path}", app.address))
         .header("cookie", format!("cantine_session={}", family.token))
         .header("content-type", "application/x-www-form-urlencoded")
