@@ -135,7 +135,7 @@ async fn main() -> anyhow::Result<()> {
                 None => projections::all(),
             };
             for projection in selected {
-                let report = projections::rebuild::rebuild(&pool, projection.as_ref()).await?;
+                let report = projections::rebuild::rebuild(&pool, projection).await?;
                 let seconds = report.elapsed.as_secs_f64();
                 println!(
                     "{}: rebuilt from {} events in {:.2} s ({:.0} events/s)",
@@ -163,8 +163,7 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
             let all = projections::all();
-            let refs: Vec<&dyn projections::Projection> = all.iter().map(|p| p.as_ref()).collect();
-            let differences = projections::rebuild::verify(&pool, &refs).await?;
+            let differences = projections::rebuild::verify(&pool, &all).await?.differences;
             let mut total = 0;
             for difference in &differences {
                 println!(

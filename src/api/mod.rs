@@ -27,6 +27,7 @@ pub mod password;
 pub mod payments;
 pub mod reservations;
 pub mod routes;
+pub mod server_timing;
 pub mod staff_accounts;
 pub mod tariffs;
 
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(axum::middleware::from_fn(server_timing::record))
                 .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                     let request_id = request
                         .headers()

@@ -106,7 +106,11 @@ impl Environment {
         let external = args
             .database_url
             .as_ref()
+            .filter(|_| !args.keep_database)
             .map(|admin| (admin.clone(), name.clone()));
+        if args.keep_database {
+            eprintln!("the database is kept at the end: {url}");
+        }
         Ok(Self {
             url,
             pool,

@@ -62,6 +62,9 @@ impl Route {
 pub struct Stats {
     /// Latency of every answered request, in microseconds.
     pub latencies: BTreeMap<Route, Vec<u32>>,
+    /// The server's own time for the same requests (its `Server-Timing` header), in
+    /// microseconds.
+    pub server_times: BTreeMap<Route, Vec<u32>>,
     /// Refusals and failures: (route, HTTP status or 0 for a transport error, code) → count.
     pub errors: BTreeMap<(Route, u16, String), u64>,
     pub commands_ok: u64,
@@ -83,6 +86,12 @@ impl Stats {
     fn merge(&mut self, other: Stats) {
         for (route, mut values) in other.latencies {
             self.latencies.entry(route).or_default().append(&mut values);
+        }
+        for (route, mut values) in other.server_times {
+            self.server_times
+                .entry(route)
+                .or_default()
+                .append(&mut values);
         }
         for (key, n) in other.errors {
             *self.errors.entry(key).or_default() += n;
@@ -127,6 +136,34 @@ pub struct Outcome {
     pub kills: usize,
     pub events_before: i64,
     pub events_after: i64,
+    /// The families set aside, run one at a time once the rush is over: what a request costs
+    /// the server without a queue in front of it.
+    pub alone: Stats,
+    pub alone_families: usize,
+}
+
+/// How many families book one at a time after the rush (the last ones with a whole-year
+/// child; at most a tenth of them).
+const ALONE_FAMILIES: usize = 20;
+
+/// Takes from `families` those that will book one at a time after the rush.
+fn set_aside(families: &mut Vec<LoggedIn>) -> Vec<LoggedIn> {
+    let wanted = ALONE_FAMILIES.min(families.len() / 10);
+    let mut alone = Vec::with_capacity(wanted);
+    let mut i = families.len();
+    while i > 0 && alone.len() < wanted {
+        i -= 1;
+        let whole_year = families[i]
+            .plan
+            .children
+            .iter()
+            .any(|c| c.pattern == Pattern::WholeYear);
+        if whole_year {
+            alone.push(families.remove(i));
+        }
+    }
+    alone.reverse();
+    alone
 }
 
 pub struct LoggedIn {
@@ -262,6 +299,11 @@ impl Client {
                 }
             };
             let status = response.status().as_u16();
+            let server_ms = response
+                .headers()
+                .get(cantine::api::server_timing::HEADER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(cantine::api::server_timing::parse);
             let text = match response.text().await {
                 Ok(t) => t,
                 Err(e) => {
@@ -280,6 +322,10 @@ impl Client {
             };
             let micros = started.elapsed().as_micros().min(u32::MAX as u128) as u32;
             stats.latencies.entry(route).or_default().push(micros);
+            if let Some(ms) = server_ms {
+                let micros = (ms * 1000.0).clamp(0.0, u32::MAX as f64) as u32;
+                stats.server_times.entry(route).or_default().push(micros);
+            }
             let body: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
             if (200..300).contains(&status) {
                 if route.is_command() {
@@ -602,8 +648,9 @@ pub async fn run(
     env: &Environment,
     servers: &mut Servers,
     reference: &Arc<Reference>,
-    families: Vec<LoggedIn>,
+    mut families: Vec<LoggedIn>,
 ) -> anyhow::Result<Outcome> {
+    let alone_families = set_aside(&mut families);
     let total = families.len();
     let families = Arc::new(families);
     let next = Arc::new(AtomicUsize::new(0));
@@ -693,6 +740,33 @@ pub async fn run(
     let _ = tokio::time::timeout(Duration::from_secs(10), poller).await;
     sampler_pool.close().await;
     let lag = std::mem::take(&mut *sampler.seen.lock().unwrap());
+    let events_after = count_events(&env.pool).await?;
+
+    // Lag samples taken now would flatter the rush's: this sampler is never polled.
+    let mut alone = Worker {
+        client: Client {
+            http: servers.http.clone(),
+            base: urls[0].clone(),
+            crash_tolerant: args.crash_drill,
+        },
+        stats: Stats::default(),
+        expected: Vec::new(),
+        invoices_seen: Vec::new(),
+        sampler: Arc::new(LagSampler {
+            pending: Mutex::new(Vec::new()),
+            seen: Mutex::new(Vec::new()),
+            lost: AtomicU64::new(0),
+            counter: AtomicU64::new(0),
+            stop: AtomicBool::new(true),
+        }),
+    };
+    for family in &alone_families {
+        if !alone.family(family, reference).await {
+            alone.stats.abandoned_families += 1;
+        }
+    }
+    expected.extend(alone.expected);
+    invoices_seen.extend(alone.invoices_seen);
     Ok(Outcome {
         wall,
         stats,
@@ -702,7 +776,9 @@ pub async fn run(
         lag_lost: sampler.lost.load(Ordering::Relaxed),
         kills: servers.kills,
         events_before,
-        events_after: count_events(&env.pool).await?,
+        events_after,
+        alone_families: alone_families.len(),
+        alone: alone.stats,
     })
 }
 

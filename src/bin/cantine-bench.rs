@@ -80,6 +80,10 @@ pub struct Args {
     /// database's time during the workload and during the replay (the SQL side of a profile).
     #[arg(long)]
     pub pg_stat_statements: bool,
+    /// With --database-url: keep the benchmark's database at the end (its URL is printed), to
+    /// replay or inspect it again (`DATABASE_URL=... cantine audit verify`).
+    #[arg(long, requires = "database_url")]
+    pub keep_database: bool,
 }
 
 fn main() -> std::process::ExitCode {

@@ -2,7 +2,7 @@
 //! reservations projection, in the same transaction as the reservation days they count, so that
 //! the two can never disagree; this module holds the counting.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use sqlx::PgConnection;
@@ -24,6 +24,61 @@ pub fn counted(status: &str) -> Option<Counted> {
         "awaiting_payment" | "requested" => Some(Counted::Awaiting),
         _ => None,
     }
+}
+
+/// The rows of one restaurant, service, meal option and period: a reservation's days all fall
+/// in one, so it is looked up once per reservation instead of once per day.
+type Group = (Uuid, String, String, Uuid);
+
+/// A batch's net (booked, awaiting_payment) change per headcount row. Every row a day was
+/// counted in is kept, even at a net zero, because it exists after a row-by-row application too.
+#[derive(Default)]
+pub struct Changes {
+    groups: HashMap<Group, BTreeMap<NaiveDate, (i32, i32)>>,
+}
+
+impl Changes {
+    /// The changes by date of one group of rows.
+    pub fn group(
+        &mut self,
+        restaurant_id: Uuid,
+        service: &str,
+        meal_option: &str,
+        period_id: Uuid,
+    ) -> &mut BTreeMap<NaiveDate, (i32, i32)> {
+        self.groups
+            .entry((
+                restaurant_id,
+                service.to_string(),
+                meal_option.to_string(),
+                period_id,
+            ))
+            .or_default()
+    }
+
+    fn into_rows(self) -> HashMap<Key, (i32, i32)> {
+        let mut rows = HashMap::new();
+        for ((restaurant, service, meal_option, period), dates) in self.groups {
+            for (date, change) in dates {
+                rows.insert(
+                    (
+                        restaurant,
+                        date,
+                        service.clone(),
+                        meal_option.clone(),
+                        period,
+                    ),
+                    change,
+                );
+            }
+        }
+        rows
+    }
+}
+
+/// Adds a batch's net changes (see [`add`]).
+pub async fn add_changes(tx: &mut PgConnection, changes: Changes) -> anyhow::Result<()> {
+    add(tx, changes.into_rows()).await
 }
 
 /// Adds a batch's net changes, keyed by (restaurant, date, service, meal option, period), in one

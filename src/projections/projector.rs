@@ -99,6 +99,38 @@ pub trait Projection: Send + Sync {
         }
         Ok(())
     }
+
+    /// How a replay from zero feeds this projection (see [`Replay`]); by default, each batch is
+    /// applied as it comes.
+    fn replay(&self) -> Box<dyn Replay + '_> {
+        Box::new(EachBatch(self))
+    }
+}
+
+/// A replay's writer: `feed` may hold what it derives in memory across batches, `flush` writes
+/// it. A replay of the opening day rewrote every hot headcount row once per batch of 1,000
+/// events; held across the whole log, it writes each once.
+#[async_trait]
+pub trait Replay: Send {
+    async fn feed(&mut self, tx: &mut PgConnection, events: &[StoredEvent]) -> anyhow::Result<()>;
+    /// Holds enough that it should be flushed before it is fed again.
+    fn full(&self) -> bool {
+        false
+    }
+    async fn flush(&mut self, tx: &mut PgConnection) -> anyhow::Result<()>;
+}
+
+struct EachBatch<'a, P: ?Sized>(&'a P);
+
+#[async_trait]
+impl<P: Projection + ?Sized> Replay for EachBatch<'_, P> {
+    async fn feed(&mut self, tx: &mut PgConnection, events: &[StoredEvent]) -> anyhow::Result<()> {
+        self.0.apply_all(tx, events).await
+    }
+
+    async fn flush(&mut self, _tx: &mut PgConnection) -> anyhow::Result<()> {
+        Ok(())
+    }
 }
 
 pub const BATCH: i64 = 1000;
@@ -133,6 +165,26 @@ pub async fn read_events(
         .fetch_all(conn)
         .await?;
     rows.into_iter().map(EventRow::into_event).collect()
+}
+
+/// Every safe event after `after`, in commit-safe order, as one query read as it arrives: a
+/// replay decodes rows while the database still sends them.
+pub fn stream_events(
+    conn: &mut PgConnection,
+    after: Position,
+) -> impl futures_util::Stream<Item = anyhow::Result<StoredEvent>> + Send + '_ {
+    use futures_util::StreamExt;
+    sqlx::query_as::<_, EventRow>(SELECT_EVENTS)
+        .bind(after.xid_text())
+        .bind(after.global_position)
+        .bind(Position::END.xid_text())
+        .bind(Position::END.global_position)
+        .bind(i64::MAX)
+        .fetch(conn)
+        .map(|row| {
+            row.map_err(anyhow::Error::from)
+                .and_then(EventRow::into_event)
+        })
 }
 
 /// The end of the log as far as it is safe to read now.

@@ -5,16 +5,19 @@
 //! unchanged. A rebuild then swaps the new tables in; a verification compares them row by row
 //! with the live ones at the same position of the log.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sqlx::{PgConnection, PgPool};
+use futures_util::TryStreamExt;
+use sqlx::{Connection, PgConnection, PgPool};
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::projector::{
-    apply_batch_in, catch_up_in_schema, lock_checkpoint, read_events, safe_head, save_checkpoint,
-    set_search_path, BATCH,
+    apply_batch_in, catch_up_in_schema, lock_checkpoint, safe_head, save_checkpoint,
+    set_search_path, stream_events, BATCH,
 };
-use super::{Position, Projection};
+use super::{Position, Projection, StoredEvent};
 
 async fn create_scratch(
     pool: &PgPool,
@@ -85,12 +88,16 @@ pub struct RebuildReport {
 
 /// Rebuilds a projection from zero. The live tables keep serving until the new ones are
 /// complete; the swap is one short transaction.
-pub async fn rebuild(pool: &PgPool, projection: &dyn Projection) -> anyhow::Result<RebuildReport> {
+pub async fn rebuild(
+    pool: &PgPool,
+    projection: Arc<dyn Projection>,
+) -> anyhow::Result<RebuildReport> {
     let started = Instant::now();
     let schema = scratch_name("rebuild");
-    create_scratch(pool, &schema, &[projection]).await?;
+    create_scratch(pool, &schema, &[projection.as_ref()]).await?;
     let result = async {
-        catch_up_in_schema(pool, projection, &schema, None).await?;
+        catch_up_together_in_schema(pool, std::slice::from_ref(&projection), &schema).await?;
+        let projection = projection.as_ref();
         let mut tx = pool.begin().await?;
         // Waits for the live projector's batch in progress, and holds it off until the swap.
         lock_checkpoint(&mut tx, projection.name()).await?;
@@ -132,41 +139,143 @@ pub async fn rebuild(pool: &PgPool, projection: &dyn Projection) -> anyhow::Resu
     })
 }
 
-/// Replays the log into fresh copies of several projections, reading each batch once for all
-/// of them: reading and decoding the log once per projection was most of a replay's time.
+/// Replays the log into fresh copies of several projections: one reader reads each batch once
+/// for all of them (reading and decoding the log once per projection was most of a replay's
+/// time), and each projection applies them on its own connection and core, holding its rows
+/// in memory across batches until it is full or the log ends.
 async fn catch_up_together_in_schema(
     pool: &PgPool,
-    projections: &[&dyn Projection],
+    projections: &[Arc<dyn Projection>],
     schema: &str,
 ) -> anyhow::Result<()> {
-    loop {
-        let mut tx = pool.begin().await?;
-        set_search_path(&mut tx, schema).await?;
+    let from = {
+        let mut conn = pool.acquire().await?;
         let mut from = None;
         for projection in projections {
-            let checkpoint = lock_checkpoint(&mut tx, projection.name()).await?;
+            let checkpoint = read_checkpoint_in(&mut conn, schema, projection.name()).await?;
             anyhow::ensure!(
                 from.is_none_or(|f| f == checkpoint),
                 "the scratch copies of the projections are not at the same position"
             );
             from = Some(checkpoint);
         }
-        let Some(from) = from else {
-            return Ok(());
-        };
-        let events = read_events(&mut tx, from, Position::END, BATCH).await?;
-        let Some(last) = events.last() else {
-            return Ok(());
-        };
-        for projection in projections {
-            projection.apply_all(&mut tx, &events).await?;
-            save_checkpoint(&mut tx, projection.name(), last).await?;
+        match from {
+            Some(from) => from,
+            None => return Ok(()),
         }
-        tx.commit().await?;
-        if events.len() < BATCH as usize {
-            return Ok(());
+    };
+    // Connections of their own: taken from the pool, a small pool could leave the reader
+    // waiting behind the projections that wait for it.
+    let options = pool.connect_options();
+    let mut senders = Vec::with_capacity(projections.len());
+    let mut workers = Vec::with_capacity(projections.len());
+    for projection in projections {
+        let (sender, receiver) = mpsc::channel(READ_AHEAD);
+        senders.push(sender);
+        let conn = PgConnection::connect_with(&options).await?;
+        workers.push(tokio::spawn(replay_into(
+            conn,
+            projection.clone(),
+            schema.to_string(),
+            receiver,
+        )));
+    }
+    let reader = tokio::spawn(read_ahead(
+        PgConnection::connect_with(&options).await?,
+        from,
+        senders,
+    ));
+    let mut outcome = Ok(());
+    for worker in workers {
+        let result = worker.await.map_err(anyhow::Error::from).and_then(|r| r);
+        outcome = outcome.and(result);
+    }
+    let read = reader.await.map_err(anyhow::Error::from).and_then(|r| r);
+    // A worker's error explains a reader that found its receiver gone.
+    outcome.and(read)
+}
+
+/// Batches a replay's reader may read ahead of its slowest projection.
+const READ_AHEAD: usize = 4;
+
+async fn read_checkpoint_in(
+    conn: &mut PgConnection,
+    schema: &str,
+    name: &str,
+) -> anyhow::Result<Position> {
+    let mut tx = conn.begin().await?;
+    set_search_path(&mut tx, schema).await?;
+    let position = lock_checkpoint(&mut tx, name).await?;
+    tx.commit().await?;
+    Ok(position)
+}
+
+/// Reads the log from `from` to its safe end, and hands every batch to every projection.
+async fn read_ahead(
+    mut conn: PgConnection,
+    from: Position,
+    senders: Vec<mpsc::Sender<Arc<Vec<StoredEvent>>>>,
+) -> anyhow::Result<()> {
+    let send = |events: Vec<StoredEvent>| {
+        let events = Arc::new(events);
+        let senders = &senders;
+        async move {
+            for sender in senders {
+                sender
+                    .send(events.clone())
+                    .await
+                    .map_err(|_| anyhow::anyhow!("a projection stopped during the replay"))?;
+            }
+            anyhow::Ok(())
+        }
+    };
+    let mut stream = std::pin::pin!(stream_events(&mut conn, from));
+    let mut batch = Vec::with_capacity(BATCH as usize);
+    while let Some(event) = stream.try_next().await? {
+        batch.push(event);
+        if batch.len() == BATCH as usize {
+            send(std::mem::replace(
+                &mut batch,
+                Vec::with_capacity(BATCH as usize),
+            ))
+            .await?;
         }
     }
+    if !batch.is_empty() {
+        send(batch).await?;
+    }
+    Ok(())
+}
+
+/// Applies what the reader hands over to one projection's copy in `schema`: one transaction
+/// (rows and checkpoint) each time the projection's replay is full, and one at the end.
+async fn replay_into(
+    mut conn: PgConnection,
+    projection: Arc<dyn Projection>,
+    schema: String,
+    mut batches: mpsc::Receiver<Arc<Vec<StoredEvent>>>,
+) -> anyhow::Result<()> {
+    let mut replay = projection.replay();
+    while let Some(mut events) = batches.recv().await {
+        let mut tx = conn.begin().await?;
+        set_search_path(&mut tx, &schema).await?;
+        lock_checkpoint(&mut tx, projection.name()).await?;
+        let last = loop {
+            replay.feed(&mut tx, &events).await?;
+            if replay.full() {
+                break events;
+            }
+            match batches.recv().await {
+                Some(next) => events = next,
+                None => break events,
+            }
+        };
+        replay.flush(&mut tx).await?;
+        let last = last.last().expect("the reader hands over no empty batch");
+        save_checkpoint(&mut tx, projection.name(), last).await?;
+        tx.commit().await?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone)]
@@ -176,25 +285,36 @@ pub struct TableDifference {
     pub differing_rows: i64,
 }
 
+/// What a verification found, and how long its replay from zero took (the comparison aside).
+#[derive(Debug)]
+pub struct Verification {
+    pub differences: Vec<TableDifference>,
+    pub replayed_in: Duration,
+}
+
 /// Replays the whole log into a scratch schema and compares every row of every projection with
 /// the live one, both brought to the same position of the log.
 pub async fn verify(
     pool: &PgPool,
-    projections: &[&dyn Projection],
-) -> anyhow::Result<Vec<TableDifference>> {
+    projections: &[Arc<dyn Projection>],
+) -> anyhow::Result<Verification> {
     let schema = scratch_name("verify");
-    create_scratch(pool, &schema, projections).await?;
+    let borrowed: Vec<&dyn Projection> = projections.iter().map(|p| p.as_ref()).collect();
+    create_scratch(pool, &schema, &borrowed).await?;
     let result = async {
         let mut differences = Vec::new();
+        let started = Instant::now();
         catch_up_together_in_schema(pool, projections, &schema).await?;
+        let replayed_in = started.elapsed();
         for projection in projections {
+            let projection = projection.as_ref();
             // What the log gained since the replay above, as the live projector would.
-            catch_up_in_schema(pool, *projection, &schema, None).await?;
+            catch_up_in_schema(pool, projection, &schema, None).await?;
             let mut tx = pool.begin().await?;
             lock_checkpoint(&mut tx, projection.name()).await?;
             let head = safe_head(&mut tx).await?;
-            apply_until(&mut tx, *projection, "public", head).await?;
-            apply_until(&mut tx, *projection, &schema, head).await?;
+            apply_until(&mut tx, projection, "public", head).await?;
+            apply_until(&mut tx, projection, &schema, head).await?;
             for table in projection.tables() {
                 let (differing_rows,): (i64,) = sqlx::query_as(&format!(
                     "SELECT (SELECT count(*) FROM (TABLE public.{table} EXCEPT ALL TABLE {schema}.{table}) a)
@@ -209,7 +329,10 @@ pub async fn verify(
             }
             tx.commit().await?;
         }
-        anyhow::Ok(differences)
+        anyhow::Ok(Verification {
+            differences,
+            replayed_in,
+        })
     }
     .await;
     drop_scratch(pool, &schema).await?;

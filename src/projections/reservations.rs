@@ -20,7 +20,7 @@ use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{headcounts, Projection, StoredEvent};
+use super::{headcounts, Projection, Replay, StoredEvent};
 use crate::domain::period::PaymentMode;
 use crate::domain::reservation::{ReservationEvent, ReservationStatus};
 
@@ -66,6 +66,43 @@ impl Projection for ReservationsProjection {
     }
 
     async fn apply_all(&self, tx: &mut PgConnection, events: &[StoredEvent]) -> anyhow::Result<()> {
+        let mut replay = ReservationsReplay {
+            batch: Batch::default(),
+            hold: usize::MAX,
+        };
+        replay.feed(tx, events).await?;
+        replay.flush(tx).await
+    }
+
+    fn replay(&self) -> Box<dyn Replay + '_> {
+        self.replay_holding(REPLAY_HELD)
+    }
+}
+
+impl ReservationsProjection {
+    /// A replay that writes what it holds once it holds `reservations` of them.
+    pub fn replay_holding(&self, reservations: usize) -> Box<dyn Replay> {
+        Box::new(ReservationsReplay {
+            batch: Batch::default(),
+            hold: reservations,
+        })
+    }
+}
+
+/// How many reservations a replay holds in memory before it writes them (~10 KB each).
+const REPLAY_HELD: usize = 1_000;
+
+/// Batches folded in memory, written when flushed: live, every batch; in a replay, every few
+/// thousand reservations.
+struct ReservationsReplay {
+    batch: Batch,
+    /// How many reservations it holds before it says it is full.
+    hold: usize,
+}
+
+#[async_trait]
+impl Replay for ReservationsReplay {
+    async fn feed(&mut self, tx: &mut PgConnection, events: &[StoredEvent]) -> anyhow::Result<()> {
         let mut decoded = Vec::with_capacity(events.len());
         for event in events {
             if event.aggregate_type != "Reservation" {
@@ -77,11 +114,19 @@ impl Projection for ReservationsProjection {
         if decoded.is_empty() {
             return Ok(());
         }
-        let mut batch = Batch::load(tx, &decoded).await?;
+        self.batch.load_missing(tx, &decoded).await?;
         for (id, event) in decoded {
-            batch.apply(id, event);
+            self.batch.apply(id, event);
         }
-        batch.write(tx).await
+        Ok(())
+    }
+
+    fn full(&self) -> bool {
+        self.batch.reservations.len() >= self.hold
+    }
+
+    async fn flush(&mut self, tx: &mut PgConnection) -> anyhow::Result<()> {
+        std::mem::take(&mut self.batch).write(tx).await
     }
 }
 
@@ -121,9 +166,7 @@ struct NewRow {
 #[derive(Default)]
 struct Batch {
     reservations: HashMap<Uuid, Reservation>,
-    /// Net (booked, awaiting_payment) change per headcount row. Every row a day was counted in
-    /// is written, even at a net zero, because it exists after a row-by-row application too.
-    headcounts: HashMap<headcounts::Key, (i32, i32)>,
+    headcounts: headcounts::Changes,
 }
 
 #[derive(sqlx::FromRow)]
@@ -142,11 +185,13 @@ struct ViewRow {
 }
 
 impl Batch {
-    /// Reads, in two statements, the reservations the batch changes without requesting them.
-    async fn load(
+    /// Reads, in one statement, the reservations the events change that were requested
+    /// neither in them nor in what the batch holds already.
+    async fn load_missing(
+        &mut self,
         tx: &mut PgConnection,
         events: &[(Uuid, ReservationEvent)],
-    ) -> anyhow::Result<Self> {
+    ) -> anyhow::Result<()> {
         let requested: HashSet<Uuid> = events
             .iter()
             .filter(|(_, e)| matches!(e, ReservationEvent::ReservationRequested(_)))
@@ -155,13 +200,12 @@ impl Batch {
         let mut earlier: Vec<Uuid> = events
             .iter()
             .map(|(id, _)| *id)
-            .filter(|id| !requested.contains(id))
+            .filter(|id| !requested.contains(id) && !self.reservations.contains_key(id))
             .collect();
         earlier.sort_unstable();
         earlier.dedup();
-        let mut batch = Batch::default();
         if earlier.is_empty() {
-            return Ok(batch);
+            return Ok(());
         }
         let rows: Vec<ViewRow> = sqlx::query_as(
             "SELECT id, status, total, pay_before, expires_at, restaurant_id, period_id, service,
@@ -178,7 +222,7 @@ impl Batch {
                 .into_iter()
                 .map(|date| (date, day_status::of(cancelled.contains(&date), &row.status)))
                 .collect();
-            batch.reservations.insert(
+            self.reservations.insert(
                 row.id,
                 Reservation {
                     new: None,
@@ -195,7 +239,7 @@ impl Batch {
                 },
             );
         }
-        Ok(batch)
+        Ok(())
     }
 
     fn apply(&mut self, id: Uuid, event: ReservationEvent) {
@@ -320,6 +364,12 @@ impl Batch {
         let Some(reservation) = self.reservations.get(&id) else {
             return;
         };
+        let group = self.headcounts.group(
+            reservation.restaurant_id,
+            &reservation.service,
+            &reservation.meal_option,
+            reservation.period_id,
+        );
         for (date, status) in &reservation.days {
             if dates.is_some_and(|dates| !dates.contains(date)) {
                 continue;
@@ -329,14 +379,7 @@ impl Batch {
                 Some(headcounts::Counted::Awaiting) => (0, sign),
                 None => continue,
             };
-            let key = (
-                reservation.restaurant_id,
-                *date,
-                reservation.service.clone(),
-                reservation.meal_option.clone(),
-                reservation.period_id,
-            );
-            let entry = self.headcounts.entry(key).or_default();
+            let entry = group.entry(*date).or_default();
             entry.0 += booked;
             entry.1 += awaiting;
         }
@@ -466,7 +509,7 @@ impl Batch {
             .execute(&mut *tx)
             .await?;
         }
-        headcounts::add(tx, self.headcounts).await
+        headcounts::add_changes(tx, self.headcounts).await
     }
 }
 
@@ -479,9 +522,40 @@ struct PgDates(Vec<NaiveDate>);
 struct PgPrices(Vec<Decimal>);
 
 impl ArrayLiteral for PgDates {
+    /// Written digit by digit: through `format`, the dates of a replay's whole-year requests
+    /// were a tenth of its instructions.
     fn literal(&self) -> String {
-        join_braced(self.0.iter().map(|d| d.format("%Y-%m-%d").to_string()))
+        let mut out = String::with_capacity(2 + 11 * self.0.len());
+        out.push('{');
+        for (i, date) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_iso_date(&mut out, *date);
+        }
+        out.push('}');
+        out
     }
+}
+
+/// `YYYY-MM-DD`, as PostgreSQL reads it.
+fn push_iso_date(out: &mut String, date: NaiveDate) {
+    use chrono::Datelike;
+    if !(0..=9999).contains(&date.year()) {
+        out.push_str(&date.format("%Y-%m-%d").to_string());
+        return;
+    }
+    let digits = |out: &mut String, value: u32, width: u32| {
+        for place in (0..width).rev() {
+            let digit = (value / 10u32.pow(place)) % 10;
+            out.push(char::from(b'0' + digit as u8));
+        }
+    };
+    digits(out, date.year() as u32, 4);
+    out.push('-');
+    digits(out, date.month(), 2);
+    out.push('-');
+    digits(out, date.day(), 2);
 }
 
 impl ArrayLiteral for PgPrices {
@@ -543,4 +617,27 @@ struct UpdatedRows {
     pay_before: Vec<Option<DateTime<Utc>>>,
     expires_at: Vec<Option<DateTime<Utc>>>,
     cancelled_dates: Vec<PgDates>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_literals_are_the_iso_dates_postgres_reads() {
+        let dates: Vec<NaiveDate> = ["2025-09-01", "2026-12-31", "0999-01-09", "2000-02-29"]
+            .iter()
+            .map(|d| d.parse().unwrap())
+            .collect();
+        let expected = format!(
+            "{{{}}}",
+            dates
+                .iter()
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        assert_eq!(PgDates(dates).literal(), expected);
+        assert_eq!(PgDates(Vec::new()).literal(), "{}");
+    }
 }

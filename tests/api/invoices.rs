@@ -150,7 +150,7 @@ async fn numbers_run_without_gaps_per_year_even_when_issuing_fails() {
     let before = numbers(&app).await;
     cantine::projections::rebuild::rebuild(
         &app.pool,
-        &cantine::projections::invoices::InvoicesProjection,
+        std::sync::Arc::new(cantine::projections::invoices::InvoicesProjection),
     )
     .await
     .unwrap();

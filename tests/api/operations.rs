@@ -1,4 +1,4 @@
-//! Health, the OpenAPI document, request ids, and the answers to unknown routes.
+//! Health, the OpenAPI document, request ids, Server-Timing, and the answers to unknown routes.
 
 use crate::helpers::*;
 
@@ -40,6 +40,10 @@ async fn health_openapi_and_unknown_routes() {
         .await
         .unwrap();
     assert!(response.headers().contains_key("x-request-id"));
+    let timing = response.headers()["server-timing"].to_str().unwrap();
+    let millis = cantine::api::server_timing::parse(timing)
+        .unwrap_or_else(|| panic!("no app duration in Server-Timing: {timing}"));
+    assert!(millis >= 0.0, "{timing}");
 }
 
 #[tokio::test]
