@@ -29,19 +29,15 @@ pub fn canonical_json(value: &Value) -> String {
 // its ~140 days, is sealed right after its commit. The bytes are the same.
 fn write_canonical(out: &mut Vec<u8>, value: &Value) {
     match value {
+        // serde_json's maps iterate in key order unless its `preserve_order` feature is on:
+        // then sorting is only a check, and the members need no copy of their keys.
+        Value::Object(map) if map.keys().is_sorted() => {
+            write_members(out, map.iter());
+        }
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push(b'{');
-            for (i, key) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_scalar(out, key);
-                out.push(b':');
-                write_canonical(out, &map[key]);
-            }
-            out.push(b'}');
+            let mut members: Vec<(&String, &Value)> = map.iter().collect();
+            members.sort_by_key(|(key, _)| *key);
+            write_members(out, members.into_iter());
         }
         Value::Array(items) => {
             out.push(b'[');
@@ -55,6 +51,19 @@ fn write_canonical(out: &mut Vec<u8>, value: &Value) {
         }
         other => write_scalar(out, other),
     }
+}
+
+fn write_members<'a>(out: &mut Vec<u8>, members: impl Iterator<Item = (&'a String, &'a Value)>) {
+    out.push(b'{');
+    for (i, (key, value)) in members.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_scalar(out, key);
+        out.push(b':');
+        write_canonical(out, value);
+    }
+    out.push(b'}');
 }
 
 fn write_scalar<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {

@@ -11,9 +11,11 @@ use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::invoices::IssuedSummary;
 use super::{Projection, StoredEvent};
-use crate::domain::invoice::{self, InvoiceIssued, InvoiceKind};
+use crate::domain::invoice::{self, InvoiceKind};
 use crate::domain::payment::{self, PaymentEvent, PaymentStarted};
+use serde::Deserialize;
 
 pub struct LedgerProjection;
 
@@ -41,7 +43,8 @@ impl Projection for LedgerProjection {
         for event in events {
             match event.aggregate_type.as_str() {
                 invoice::AGGREGATE_TYPE if event.event_type == invoice::EVENT_TYPE => {
-                    decoded.push((event, Decoded::Invoice(event.decode()?)));
+                    let issued = IssuedSummary::deserialize(event.current_payload()?.as_ref())?;
+                    decoded.push((event, Decoded::Invoice(issued)));
                 }
                 payment::AGGREGATE_TYPE => match event.decode()? {
                     PaymentEvent::PaymentStarted(started) => {
@@ -75,11 +78,11 @@ impl Projection for LedgerProjection {
 }
 
 enum Decoded {
-    Invoice(InvoiceIssued),
+    Invoice(IssuedSummary),
     Payment(PaymentEvent),
 }
 
-fn invoice_ledger_entries(issued: &InvoiceIssued) -> Vec<OwnedEntry> {
+fn invoice_ledger_entries(issued: &IssuedSummary) -> Vec<OwnedEntry> {
     invoice_entries(issued)
         .into_iter()
         .map(|(restaurant, label, amount)| OwnedEntry {
@@ -120,7 +123,7 @@ struct OwnedEntry {
 
 /// One entry per restaurant of the document: an invoice charges (negative), a credit note
 /// credits (positive).
-fn invoice_entries(issued: &InvoiceIssued) -> Vec<(String, String, Decimal)> {
+fn invoice_entries(issued: &IssuedSummary) -> Vec<(String, String, Decimal)> {
     let sign = match issued.kind {
         InvoiceKind::CreditNote => Decimal::ONE,
         InvoiceKind::Payment | InvoiceKind::Monthly => -Decimal::ONE,

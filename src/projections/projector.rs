@@ -70,18 +70,23 @@ impl EventRow {
 impl StoredEvent {
     /// The payload in the current shape of its event type.
     pub fn decode<T: serde::de::DeserializeOwned>(&self) -> anyhow::Result<T> {
-        use crate::domain::upcasting::needs_upcast;
         // Read in place when the payload is current: copying a whole-year request's payload
         // before reading it was a large share of a replay.
+        Ok(T::deserialize(self.current_payload()?.as_ref())?)
+    }
+
+    /// The payload upcast to the current shape of its event type; borrowed when it is current.
+    pub fn current_payload(&self) -> anyhow::Result<std::borrow::Cow<'_, serde_json::Value>> {
+        use crate::domain::upcasting::needs_upcast;
         if !needs_upcast(&self.event_type, &self.event_version) {
-            return Ok(T::deserialize(&self.payload)?);
+            return Ok(std::borrow::Cow::Borrowed(&self.payload));
         }
         let (_, payload) = crate::domain::upcasting::upcast(
             &self.event_type,
             &self.event_version,
             self.payload.clone(),
         )?;
-        Ok(serde_json::from_value(payload)?)
+        Ok(std::borrow::Cow::Owned(payload))
     }
 }
 
