@@ -227,20 +227,20 @@ impl PaymentStarts {
             .ok_or_else(|| anyhow::anyhow!("payment {payment_id} has no PaymentStarted event"))
     }
 
+    /// One read of the whole key per payment. In one statement (`aggregate_id = ANY($2)`, or
+    /// a lateral join on the ids), the reads took 2.4 ms each under the opening-day rush
+    /// against 0.02 ms for these; most payments start in the batch that settles them anyway.
     async fn load_missing(&mut self, tx: &mut PgConnection) -> anyhow::Result<()> {
-        if self.missing.is_empty() {
-            return Ok(());
-        }
         let ids: Vec<String> = self.missing.drain().collect();
-        let rows: Vec<(String, String, serde_json::Value)> = sqlx::query_as(
-            "SELECT aggregate_id, event_version, payload FROM events
-              WHERE aggregate_type = $1 AND aggregate_id = ANY($2) AND sequence = 1",
-        )
-        .bind(payment::AGGREGATE_TYPE)
-        .bind(&ids)
-        .fetch_all(tx)
-        .await?;
-        for (payment_id, version, payload) in rows {
+        for payment_id in ids {
+            let (version, payload): (String, serde_json::Value) = sqlx::query_as(
+                "SELECT event_version, payload FROM events
+                  WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = 1",
+            )
+            .bind(payment::AGGREGATE_TYPE)
+            .bind(&payment_id)
+            .fetch_one(&mut *tx)
+            .await?;
             let (_, payload) =
                 crate::domain::upcasting::upcast("PaymentStarted", &version, payload)?;
             match serde_json::from_value(payload)? {
