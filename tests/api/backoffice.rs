@@ -8,22 +8,6 @@ use reqwest::StatusCode;
 
 use crate::helpers::*;
 
-/// A url-encoded form with the session's cookie.
-async fn post_form(
-    app: &TestApp,
-    path: &str,
-    token: &str,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    no_redirect_client()
-        .post(format!("{}{path}", app.address))
-        .header("cookie", format!("cantine_session={token}"))
-        .form(fields)
-        .send()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_staff_login_through_the_form_lands_on_the_back_office_home() {
     let app = spawn_app().await;
@@ -150,14 +134,14 @@ async fn back_office_forms_need_the_sessions_csrf_token() {
         vec![("csrf", csrf_token_for_session(&app.state, &other))],
     ] {
         let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let refused = post_form(&app, "/gestion/deconnexion", &token, &fields).await;
+        let refused = cookie_form(&app, "/gestion/deconnexion", &token, &fields).await;
         assert_eq!(refused.status(), 403);
         let text = refused.text().await.unwrap();
         assert!(text.contains("Formulaire refusé") && text.contains("href=\"/gestion\""));
         assert_eq!(cookie_page(&app, "/gestion", &token).await.0, 200);
     }
     let csrf = csrf_token_for_session(&app.state, &token);
-    let out = post_form(&app, "/gestion/deconnexion", &token, &[("csrf", &csrf)]).await;
+    let out = cookie_form(&app, "/gestion/deconnexion", &token, &[("csrf", &csrf)]).await;
     assert_eq!(out.status(), StatusCode::SEE_OTHER);
     assert_eq!(out.headers()["location"], "/connexion");
     assert_eq!(cookie_page(&app, "/gestion", &token).await.0, 401);
@@ -257,15 +241,18 @@ async fn the_kitchen_sheet_shows_the_apis_headcount_of_the_day() {
         "/gestion/cuisine/{}/export?date=2017-01-23",
         canteen.restaurant_id
     )));
-    let export = no_redirect_client()
-        .get(format!(
-            "{}/gestion/cuisine/{}/export?date=2017-01-23",
-            app.address, canteen.restaurant_id
-        ))
-        .header("cookie", format!("cantine_session={kitchen}"))
-        .send()
-        .await
-        .unwrap();
+    let export = browser_request(
+        &app,
+        reqwest::Method::GET,
+        &format!(
+            "/gestion/cuisine/{}/export?date=2017-01-23",
+            canteen.restaurant_id
+        ),
+        &kitchen,
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(export.status(), 200);
     assert!(export.headers()["content-type"]
         .to_str()
@@ -385,15 +372,15 @@ async fn finance_pages_list_the_invoice_and_payment_of_a_paid_booking_and_export
         assert!(summary.contains(&format!(
             "/gestion/finances/exports/{document}?mois=2017-01"
         )));
-        let response = no_redirect_client()
-            .get(format!(
-                "{}/gestion/finances/exports/{document}?mois=2017-01&format=fr",
-                app.address
-            ))
-            .header("cookie", format!("cantine_session={finance}"))
-            .send()
-            .await
-            .unwrap();
+        let response = browser_request(
+            &app,
+            reqwest::Method::GET,
+            &format!("/gestion/finances/exports/{document}?mois=2017-01&format=fr"),
+            &finance,
+        )
+        .send()
+        .await
+        .unwrap();
         assert_eq!(response.status(), 200, "{document}");
         assert!(response.headers()["content-type"]
             .to_str()
@@ -462,9 +449,7 @@ fn upload_body(csrf: Option<&str>, title: &str, kind: &str, file: (&str, &[u8]))
 }
 
 async fn upload(app: &TestApp, token: &str, body: Vec<u8>) -> reqwest::Response {
-    no_redirect_client()
-        .post(format!("{}/gestion/documents", app.address))
-        .header("cookie", format!("cantine_session={token}"))
+    browser_request(&app, reqwest::Method::POST, "/gestion/documents", &token)
         .header(
             "content-type",
             format!("multipart/form-data; boundary={BOUNDARY}"),
@@ -583,12 +568,15 @@ async fn a_published_document_reaches_its_families_byte_for_byte_until_withdrawn
     assert_eq!(status, 200);
     assert!(list.contains("Règlement de la cantine 2016-2017"));
     assert!(list.contains(&format!("/documents/{id}")));
-    let download = no_redirect_client()
-        .get(format!("{}/documents/{id}", app.address))
-        .header("cookie", format!("cantine_session={}", dupont.token))
-        .send()
-        .await
-        .unwrap();
+    let download = browser_request(
+        &app,
+        reqwest::Method::GET,
+        &format!("/documents/{id}"),
+        &dupont.token,
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(download.status(), 200);
     assert_eq!(download.headers()["content-type"], "application/pdf");
     let disposition = download.headers()["content-disposition"]
@@ -659,7 +647,7 @@ async fn a_published_document_reaches_its_families_byte_for_byte_until_withdrawn
     );
 
     // Withdrawn: gone for families, kept (and marked) for the administrators.
-    let withdrawn = post_form(
+    let withdrawn = cookie_form(
         &app,
         &format!("/gestion/documents/{id}/retrait"),
         &admin,
@@ -684,7 +672,7 @@ async fn a_published_document_reaches_its_families_byte_for_byte_until_withdrawn
         200
     );
     // A second withdrawal finds nothing to withdraw.
-    let again = post_form(
+    let again = cookie_form(
         &app,
         &format!("/gestion/documents/{id}/retrait"),
         &admin,

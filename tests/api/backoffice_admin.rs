@@ -20,18 +20,8 @@ async fn submit(
     let csrf = csrf_token_for_session(&app.state, token);
     let mut all = vec![("csrf", csrf.as_str())];
     all.extend_from_slice(fields);
-    let response = no_redirect_client()
-        .post(format!("{}{path}", app.address))
-        .header("cookie", format!("cantine_session={token}"))
-        .form(&all)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let location = response
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().unwrap().to_string());
+    let response = cookie_form(app, path, token, &all).await;
+    let (status, location) = (response.status(), location(&response));
     (status, response.text().await.unwrap(), location)
 }
 
@@ -130,9 +120,7 @@ async fn admin_forms_need_the_sessions_csrf_token() {
     let admin = app.staff_token(Role::Admin).await;
     let other = app.staff_token(Role::Admin).await;
     for csrf in [String::new(), csrf_token_for_session(&app.state, &other)] {
-        let refused = no_redirect_client()
-            .post(format!("{}/gestion/familles", app.address))
-            .header("cookie", format!("cantine_session={admin}"))
+        let refused = browser_request(&app, reqwest::Method::POST, "/gestion/familles", &admin)
             .form(&[
                 ("csrf", csrf.as_str()),
                 ("nom", "MARTIN"),

@@ -7,22 +7,12 @@
 
 use cantine::accounts::Role;
 
-use crate::browser::{require_browser, run_walk};
-use crate::helpers::*;
+use crate::browser::{demo_app_for_walk, demo_login, run_walk};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn administration_in_a_browser() {
-    require_browser();
-
-    let app = spawn_app().await;
-    app.pause_clock();
-    cantine::demo::load_if_empty(&app.pool, &app.state.organisation, guide_now())
-        .await
-        .expect("load the demo");
-    let (login, password, _) = cantine::demo::LOGINS
-        .into_iter()
-        .find(|(_, _, role)| *role == Role::Admin)
-        .expect("the demo's administrator");
+    let app = demo_app_for_walk().await;
+    let (login, password) = demo_login(Role::Admin);
 
     run_walk(
         "backoffice_admin.mjs",

@@ -9,7 +9,7 @@
 use cantine::accounts::Role;
 use serde_json::{json, Value};
 
-use crate::browser::{require_browser, run_walk};
+use crate::browser::{demo_app_for_walk, demo_login, run_walk};
 use crate::helpers::*;
 
 const RESTAURANT: &str = "Restaurant Scolaire Le Repausset";
@@ -36,20 +36,7 @@ async fn demo_child(app: &TestApp, token: &str, first_name: &str) -> Family {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn back_office_in_a_browser() {
-    require_browser();
-
-    let app = spawn_app().await;
-    app.pause_clock();
-    cantine::demo::load_if_empty(&app.pool, &app.state.organisation, guide_now())
-        .await
-        .expect("load the demo");
-    let login = |role: Role| {
-        cantine::demo::LOGINS
-            .iter()
-            .find(|(_, _, r)| *r == role)
-            .map(|(l, p, _)| (l.to_string(), p.to_string()))
-            .unwrap()
-    };
+    let app = demo_app_for_walk().await;
     let (dupont_login, dupont_password, _) = cantine::demo::LOGINS[0];
     let (martin_login, martin_password, _) = cantine::demo::LOGINS[1];
 
@@ -119,20 +106,20 @@ async fn back_office_in_a_browser() {
         "awaiting": day["awaiting_payment"],
     });
 
-    let (kitchen, kitchen_password) = login(Role::Kitchen);
-    let (finance, finance_password) = login(Role::Finance);
-    let (admin, admin_password) = login(Role::Admin);
+    let (kitchen, kitchen_password) = demo_login(Role::Kitchen);
+    let (finance, finance_password) = demo_login(Role::Finance);
+    let (admin, admin_password) = demo_login(Role::Admin);
     let expect = expect.to_string();
     run_walk(
         "backoffice.mjs",
         &[
             app.address.as_str(),
-            &kitchen,
-            &kitchen_password,
-            &finance,
-            &finance_password,
-            &admin,
-            &admin_password,
+            kitchen,
+            kitchen_password,
+            finance,
+            finance_password,
+            admin,
+            admin_password,
             dupont_login,
             dupont_password,
         ],

@@ -7,6 +7,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use cantine::accounts::Role;
+
+use crate::helpers::{guide_now, spawn_app, TestApp};
+
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -36,6 +40,27 @@ pub fn require_browser() {
     );
     let node = std::process::Command::new("node").arg("--version").output();
     require(node.is_ok_and(|o| o.status.success()), "node");
+}
+
+/// The demo's town at the guide's moment (14:38, Paris), the clock stopped there, for a walk;
+/// fails first when the browser is missing.
+pub async fn demo_app_for_walk() -> TestApp {
+    require_browser();
+    let app = spawn_app().await;
+    app.pause_clock();
+    cantine::demo::load_if_empty(&app.pool, &app.state.organisation, guide_now())
+        .await
+        .expect("load the demo");
+    app
+}
+
+/// The login and password of the demo's first account with `role`.
+pub fn demo_login(role: Role) -> (&'static str, &'static str) {
+    cantine::demo::LOGINS
+        .into_iter()
+        .find(|(_, _, r)| *r == role)
+        .map(|(login, password, _)| (login, password))
+        .unwrap_or_else(|| panic!("the demo has no {role:?} account"))
 }
 
 /// Runs `e2e/{script}` with `args` and `env`; fails with its output unless it succeeds and

@@ -626,13 +626,46 @@ pub fn no_redirect_client() -> reqwest::Client {
         .unwrap()
 }
 
+/// A request as the browser sends it from a portal or back-office page: the session as its
+/// cookie, redirects not followed (the tests read them).
+pub fn browser_request(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+) -> reqwest::RequestBuilder {
+    no_redirect_client()
+        .request(method, format!("{}{path}", app.address))
+        .header("cookie", format!("cantine_session={token}"))
+}
+
 /// A portal or back-office page, with the session as the browser's cookie.
 pub async fn cookie_page(app: &TestApp, path: &str, token: &str) -> (StatusCode, String) {
-    let response = no_redirect_client()
-        .get(format!("{}{path}", app.address))
-        .header("cookie", format!("cantine_session={token}"))
+    let response = browser_request(app, reqwest::Method::GET, path, token)
         .send()
         .await
         .unwrap();
     (response.status(), response.text().await.unwrap())
+}
+
+/// A form posted from a page: the fields url-encoded (a name may come more than once).
+pub async fn cookie_form(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    browser_request(app, reqwest::Method::POST, path, token)
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Where a redirect points, if it is one.
+pub fn location(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string())
 }

@@ -108,17 +108,13 @@ async fn the_login_form_opens_a_cookie_session_and_refuses_in_french() {
         .to_string();
 
     // The cookie opens the portal, not the API; the bearer token opens the API, not the portal.
-    let home = no_redirect_client()
-        .get(format!("{}/", app.address))
-        .header("cookie", format!("cantine_session={token}"))
+    let home = browser_request(&app, reqwest::Method::GET, "/", &token)
         .send()
         .await
         .unwrap();
     assert_eq!(home.status(), 200);
     assert!(home.text().await.unwrap().contains("Hervé"));
-    let api_with_cookie = no_redirect_client()
-        .get(format!("{}/api/v1/family", app.address))
-        .header("cookie", format!("cantine_session={token}"))
+    let api_with_cookie = browser_request(&app, reqwest::Method::GET, "/api/v1/family", &token)
         .send()
         .await
         .unwrap();
@@ -133,9 +129,7 @@ async fn the_login_form_opens_a_cookie_session_and_refuses_in_french() {
     app.get("/api/v1/family", &token).await.assert_status(200);
 
     // A portal form without the session's CSRF token is refused with a French page.
-    let forged = no_redirect_client()
-        .post(format!("{}/deconnexion", app.address))
-        .header("cookie", format!("cantine_session={token}"))
+    let forged = browser_request(&app, reqwest::Method::POST, "/deconnexion", &token)
         .form(&[("csrf", "0000")])
         .send()
         .await
@@ -146,9 +140,7 @@ async fn the_login_form_opens_a_cookie_session_and_refuses_in_french() {
 
     // With it, logout ends the session for the API too (it is the same session).
     let csrf = cantine::portal::session::csrf_token_for_session(&app.state, &token);
-    let out = no_redirect_client()
-        .post(format!("{}/deconnexion", app.address))
-        .header("cookie", format!("cantine_session={token}"))
+    let out = browser_request(&app, reqwest::Method::POST, "/deconnexion", &token)
         .form(&[("csrf", csrf.as_str())])
         .send()
         .await
@@ -188,24 +180,16 @@ async fn a_staff_login_lands_in_the_back_office_not_in_the_portal() {
         .next()
         .unwrap()
         .to_string();
-    let portal = with_session(
-        no_redirect_client().get(format!("{}/", app.address)),
-        &token,
-    )
-    .send()
-    .await
-    .unwrap();
+    let portal = browser_request(&app, reqwest::Method::GET, "/", &token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(portal.status(), StatusCode::FORBIDDEN);
     let text = portal.text().await.unwrap();
     assert!(
         text.contains("Accès refusé") && text.contains("href=\"/gestion\""),
         "{text}"
     );
-}
-
-/// A session opened by the API's login, carried as the portal's cookie.
-fn with_session(request: reqwest::RequestBuilder, token: &str) -> reqwest::RequestBuilder {
-    request.header("cookie", format!("cantine_session={token}"))
 }
 
 #[tokio::test]
@@ -215,8 +199,10 @@ async fn a_bulk_choice_books_what_it_can_and_the_recap_says_what_it_could_not() 
     let family = family_with_child(&app, &canteen.admin, "DUPONT", "Hervé").await;
     let csrf = cantine::portal::session::csrf_token_for_session(&app.state, &family.token);
     // "+ tous les lundis" on 11 January: from today to the end of the period.
-    let posted = with_session(
-        no_redirect_client().post(format!("{}/reservation/calendrier", app.address)),
+    let posted = browser_request(
+        &app,
+        reqwest::Method::POST,
+        "/reservation/calendrier",
         &family.token,
     )
     .header("content-type", "application/x-www-form-urlencoded")
@@ -229,8 +215,10 @@ async fn a_bulk_choice_books_what_it_can_and_the_recap_says_what_it_could_not() 
     .unwrap();
     assert_eq!(posted.status(), StatusCode::SEE_OTHER);
     let recap_path = posted.headers()["location"].to_str().unwrap().to_string();
-    let recap = with_session(
-        no_redirect_client().get(format!("{}{recap_path}", app.address)),
+    let recap = browser_request(
+        &app,
+        reqwest::Method::GET,
+        &format!("{recap_path}"),
         &family.token,
     )
     .send()
@@ -249,8 +237,10 @@ async fn a_bulk_choice_books_what_it_can_and_the_recap_says_what_it_could_not() 
 
     // Abandoning the request gives its places back at once.
     let id = recap_path.trim_start_matches("/reservations/");
-    let cancelled = with_session(
-        no_redirect_client().post(format!("{}/reservations/{id}/annuler", app.address)),
+    let cancelled = browser_request(
+        &app,
+        reqwest::Method::POST,
+        &format!("/reservations/{id}/annuler"),
         &family.token,
     )
     .form(&[("csrf", csrf.as_str())])
@@ -271,8 +261,10 @@ async fn a_calendar_validated_without_a_day_says_so_in_french() {
     let family = family_with_child(&app, &canteen.admin, "DUPONT", "Hervé").await;
     let csrf = cantine::portal::session::csrf_token_for_session(&app.state, &family.token);
     let events = app.event_count().await;
-    let posted = with_session(
-        no_redirect_client().post(format!("{}/reservation/calendrier", app.address)),
+    let posted = browser_request(
+        &app,
+        reqwest::Method::POST,
+        "/reservation/calendrier",
         &family.token,
     )
     .header("content-type", "application/x-www-form-urlencoded")
@@ -325,19 +317,16 @@ async fn change_password(
     new: &str,
     confirmation: &str,
 ) -> reqwest::Response {
-    with_session(
-        no_redirect_client().post(format!("{}/compte/mot-de-passe", app.address)),
-        token,
-    )
-    .form(&[
-        ("csrf", csrf),
-        ("mot_de_passe_actuel", current),
-        ("nouveau_mot_de_passe", new),
-        ("confirmation", confirmation),
-    ])
-    .send()
-    .await
-    .unwrap()
+    browser_request(&app, reqwest::Method::POST, "/compte/mot-de-passe", token)
+        .form(&[
+            ("csrf", csrf),
+            ("mot_de_passe_actuel", current),
+            ("nouveau_mot_de_passe", new),
+            ("confirmation", confirmation),
+        ])
+        .send()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -346,13 +335,10 @@ async fn the_account_page_changes_the_password_and_refuses_in_french() {
     let (login, token) = family_session(&app).await;
     let csrf = cantine::portal::session::csrf_token_for_session(&app.state, &token);
 
-    let page = with_session(
-        no_redirect_client().get(format!("{}/compte", app.address)),
-        &token,
-    )
-    .send()
-    .await
-    .unwrap();
+    let page = browser_request(&app, reqwest::Method::GET, "/compte", &token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     for expected in [
@@ -447,8 +433,10 @@ async fn the_account_page_changes_the_password_and_refuses_in_french() {
     app.get("/api/v1/family", &token)
         .await
         .assert_problem(401, "unauthorized");
-    let done = with_session(
-        no_redirect_client().get(format!("{}/compte?fait=mot-de-passe", app.address)),
+    let done = browser_request(
+        &app,
+        reqwest::Method::GET,
+        "/compte?fait=mot-de-passe",
         &new_token,
     )
     .send()
@@ -472,18 +460,15 @@ async fn the_account_page_changes_the_login_e_mail() {
     let app = spawn_app().await;
     let (login, token) = family_session(&app).await;
     let csrf = cantine::portal::session::csrf_token_for_session(&app.state, &token);
-    let changed = with_session(
-        no_redirect_client().post(format!("{}/compte/identifiant", app.address)),
-        &token,
-    )
-    .form(&[
-        ("csrf", csrf.as_str()),
-        ("mot_de_passe_actuel", "mot-de-passe"),
-        ("identifiant", "nouvelle.adresse@example.fr"),
-    ])
-    .send()
-    .await
-    .unwrap();
+    let changed = browser_request(&app, reqwest::Method::POST, "/compte/identifiant", &token)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("mot_de_passe_actuel", "mot-de-passe"),
+            ("identifiant", "nouvelle.adresse@example.fr"),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(changed.status(), StatusCode::SEE_OTHER);
     assert_eq!(changed.headers()["location"], "/compte?fait=identifiant");
     app.login("nouvelle.adresse@example.fr", "mot-de-passe")

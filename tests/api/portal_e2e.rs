@@ -5,19 +5,13 @@
 //! This test fails, never skips, when Chromium or the node modules are missing: `.ci/run`
 //! installs them (`apt-get install -y chromium`, `npm ci --prefix e2e`).
 
-use crate::browser::{require_browser, run_walk};
+use crate::browser::{demo_app_for_walk, run_walk};
 use crate::helpers::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_guide_in_a_browser() {
-    require_browser();
-
-    let app = spawn_app().await;
     // The clock stands at the guide's 14:38 (Paris), so the page must say "avant 15:38".
-    app.pause_clock();
-    cantine::demo::load_if_empty(&app.pool, &app.state.organisation, guide_now())
-        .await
-        .expect("load the demo");
+    let app = demo_app_for_walk().await;
     let (login, password, _) = cantine::demo::LOGINS[0];
 
     run_walk(
@@ -31,13 +25,7 @@ async fn first_guide_in_a_browser() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn second_guide_in_a_browser() {
-    require_browser();
-
-    let app = spawn_app().await;
-    app.pause_clock();
-    cantine::demo::load_if_empty(&app.pool, &app.state.organisation, guide_now())
-        .await
-        .expect("load the demo");
+    let app = demo_app_for_walk().await;
     // Hervé's four days of the first guide, paid: the walk cancels one for a credit note.
     let (login, password, _) = cantine::demo::LOGINS[0];
     let token = app.token(login, password).await;

@@ -24,19 +24,13 @@ async fn post_form(
     path: &str,
     body: String,
 ) -> (StatusCode, String, String) {
-    let response = no_redirect_client()
-        .post(format!("{}{path}", app.address))
-        .header("cookie", format!("cantine_session={}", family.token))
+    let response = browser_request(app, reqwest::Method::POST, path, &family.token)
         .header("content-type", "application/x-www-form-urlencoded")
         .body(body)
         .send()
         .await
         .unwrap();
-    let location = response
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().unwrap().to_string())
-        .unwrap_or_default();
+    let location = location(&response).unwrap_or_default();
     (response.status(), location, response.text().await.unwrap())
 }
 
