@@ -449,7 +449,7 @@ fn upload_body(csrf: Option<&str>, title: &str, kind: &str, file: (&str, &[u8]))
 }
 
 async fn upload(app: &TestApp, token: &str, body: Vec<u8>) -> reqwest::Response {
-    browser_request(&app, reqwest::Method::POST, "/gestion/documents", &token)
+    browser_request(app, reqwest::Method::POST, "/gestion/documents", token)
         .header(
             "content-type",
             format!("multipart/form-data; boundary={BOUNDARY}"),

@@ -215,15 +215,10 @@ async fn a_bulk_choice_books_what_it_can_and_the_recap_says_what_it_could_not() 
     .unwrap();
     assert_eq!(posted.status(), StatusCode::SEE_OTHER);
     let recap_path = posted.headers()["location"].to_str().unwrap().to_string();
-    let recap = browser_request(
-        &app,
-        reqwest::Method::GET,
-        &format!("{recap_path}"),
-        &family.token,
-    )
-    .send()
-    .await
-    .unwrap();
+    let recap = browser_request(&app, reqwest::Method::GET, &recap_path, &family.token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(recap.status(), 200);
     let html = recap.text().await.unwrap();
     assert!(html.contains("En attente de confirmation"), "{html}");
@@ -317,7 +312,7 @@ async fn change_password(
     new: &str,
     confirmation: &str,
 ) -> reqwest::Response {
-    browser_request(&app, reqwest::Method::POST, "/compte/mot-de-passe", token)
+    browser_request(app, reqwest::Method::POST, "/compte/mot-de-passe", token)
         .form(&[
             ("csrf", csrf),
             ("mot_de_passe_actuel", current),
