@@ -362,6 +362,16 @@ struct LagSampler {
 }
 
 impl LagSampler {
+    fn new() -> Arc<Self> {
+        Arc::new(LagSampler {
+            pending: Mutex::new(Vec::new()),
+            seen: Mutex::new(Vec::new()),
+            lost: AtomicU64::new(0),
+            counter: AtomicU64::new(0),
+            stop: AtomicBool::new(false),
+        })
+    }
+
     fn offer(&self, id: Uuid, answered: Instant) {
         if self
             .counter
@@ -436,6 +446,20 @@ fn days_for(reference: &Reference, restaurant: usize, pattern: Pattern) -> Vec<N
 }
 
 impl Worker {
+    fn new(servers: &Servers, base: &str, args: &Args, sampler: Arc<LagSampler>) -> Self {
+        Worker {
+            client: Client {
+                http: servers.http.clone(),
+                base: base.to_string(),
+                crash_tolerant: args.crash_drill,
+            },
+            stats: Stats::default(),
+            expected: Vec::new(),
+            invoices_seen: Vec::new(),
+            sampler,
+        }
+    }
+
     fn give_up(&mut self, failure: Failure) -> bool {
         if self.stats.first_failure.is_none() {
             self.stats.first_failure = Some(failure.describe());
@@ -655,13 +679,7 @@ pub async fn run(
     let families = Arc::new(families);
     let next = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(AtomicUsize::new(0));
-    let sampler = Arc::new(LagSampler {
-        pending: Mutex::new(Vec::new()),
-        seen: Mutex::new(Vec::new()),
-        lost: AtomicU64::new(0),
-        counter: AtomicU64::new(0),
-        stop: AtomicBool::new(false),
-    });
+    let sampler = LagSampler::new();
     let sampler_pool = cantine::db::connect(&env.url, 2).await?;
     let poller = tokio::spawn(sampler.clone().run(sampler_pool.clone()));
     let events_before = count_events(&env.pool).await?;
@@ -669,17 +687,7 @@ pub async fn run(
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for n in 0..args.clients {
-        let mut worker = Worker {
-            client: Client {
-                http: servers.http.clone(),
-                base: urls[n % urls.len()].clone(),
-                crash_tolerant: args.crash_drill,
-            },
-            stats: Stats::default(),
-            expected: Vec::new(),
-            invoices_seen: Vec::new(),
-            sampler: sampler.clone(),
-        };
+        let mut worker = Worker::new(servers, &urls[n % urls.len()], args, sampler.clone());
         let (families, next, done, reference) = (
             families.clone(),
             next.clone(),
@@ -743,23 +751,7 @@ pub async fn run(
     let events_after = count_events(&env.pool).await?;
 
     // Lag samples taken now would flatter the rush's: this sampler is never polled.
-    let mut alone = Worker {
-        client: Client {
-            http: servers.http.clone(),
-            base: urls[0].clone(),
-            crash_tolerant: args.crash_drill,
-        },
-        stats: Stats::default(),
-        expected: Vec::new(),
-        invoices_seen: Vec::new(),
-        sampler: Arc::new(LagSampler {
-            pending: Mutex::new(Vec::new()),
-            seen: Mutex::new(Vec::new()),
-            lost: AtomicU64::new(0),
-            counter: AtomicU64::new(0),
-            stop: AtomicBool::new(true),
-        }),
-    };
+    let mut alone = Worker::new(servers, &urls[0], args, LagSampler::new());
     for family in &alone_families {
         if !alone.family(family, reference).await {
             alone.stats.abandoned_families += 1;

@@ -167,9 +167,7 @@ async fn check(state: &AppState, caller: &Caller, plan: &Plan) -> PortalResult<V
     let now = state.clock.now();
     let mut wanted = Vec::new();
     for (id, days) in plan.by_reservation() {
-        let detail = reservations::detail(State(state.clone()), caller.clone(), ApiPath(id))
-            .await?
-            .0;
+        let detail = reservation(state, caller, id).await?;
         let aggregate = state.commands.load(id).await.map_err(ApiError::from)?;
         let past = aggregate.past_cancellation_cutoff(days.iter(), now);
         for d in days {
@@ -194,6 +192,19 @@ async fn check(state: &AppState, caller: &Caller, plan: &Plan) -> PortalResult<V
     }
     wanted.sort_by_key(|w| w.date);
     Ok(wanted)
+}
+
+/// A reservation as the API shows it to this caller: 404 unless it is the family's.
+async fn reservation(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<ReservationDetail, ApiError> {
+    Ok(
+        reservations::detail(State(state.clone()), caller.clone(), ApiPath(id))
+            .await?
+            .0,
+    )
 }
 
 fn added_lines(detail: &ReservationDetail, verb: &str) -> Vec<(NaiveDate, Decimal, String)> {
@@ -243,11 +254,7 @@ pub async fn recap(
     let child = child_name(&context, &plan).await?;
     let (restaurant, period) = find_period(&state, &caller, plan.period).await?;
     let added = match plan.added {
-        Some(id) => Some(
-            reservations::detail(State(state.clone()), caller.clone(), ApiPath(id))
-                .await?
-                .0,
-        ),
+        Some(id) => Some(reservation(&state, &caller, id).await?),
         None => None,
     };
     let refused_added = match plan.added {
@@ -363,7 +370,7 @@ pub async fn confirm(
     let wanted = check(&state, &caller, &plan).await?;
     let mut outcome = Outcome::default();
     if let Some(id) = plan.added {
-        let _own = reservations::detail(State(state.clone()), caller.clone(), ApiPath(id)).await?;
+        let _own = reservation(&state, &caller, id).await?;
         match reservations::confirm(State(state.clone()), caller.clone(), ApiPath(id)).await {
             Ok(_) => {}
             // The form posted again (the back button): the days stand, nothing was refused.
@@ -477,9 +484,7 @@ pub async fn result(
         .chain(refusals.iter().map(|(id, _, _)| id));
     for id in named {
         if !details.contains_key(id) {
-            let detail = reservations::detail(State(state.clone()), caller.clone(), ApiPath(*id))
-                .await?
-                .0;
+            let detail = reservation(&state, &caller, *id).await?;
             details.insert(*id, detail);
         }
     }
@@ -508,11 +513,7 @@ pub async fn result(
         .collect();
     refused.sort();
     let added = match plan.added {
-        Some(id) => Some(
-            reservations::detail(State(state.clone()), caller.clone(), ApiPath(id))
-                .await?
-                .0,
-        ),
+        Some(id) => Some(reservation(&state, &caller, id).await?),
         None => None,
     };
     let added_refused = values("ajout_refus").first().map(|code| {

@@ -56,41 +56,39 @@ impl Changes {
             .or_default()
     }
 
-    fn into_rows(self) -> HashMap<Key, (i32, i32)> {
-        let mut rows = HashMap::new();
-        for ((restaurant, service, meal_option, period), dates) in self.groups {
-            for (date, change) in dates {
-                rows.insert(
-                    (
+    /// Every row changed, in the table's key order (restaurant, date, service, meal option,
+    /// period).
+    fn into_rows(self) -> Vec<(Key, (i32, i32))> {
+        let mut rows: Vec<(Key, (i32, i32))> = self
+            .groups
+            .into_iter()
+            .flat_map(|((restaurant, service, meal_option, period), dates)| {
+                dates.into_iter().map(move |(date, change)| {
+                    let key = (
                         restaurant,
                         date,
                         service.clone(),
                         meal_option.clone(),
                         period,
-                    ),
-                    change,
-                );
-            }
-        }
+                    );
+                    (key, change)
+                })
+            })
+            .collect();
+        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         rows
     }
 }
 
-/// Adds a batch's net changes (see [`add`]).
-pub async fn add_changes(tx: &mut PgConnection, changes: Changes) -> anyhow::Result<()> {
-    add(tx, changes.into_rows()).await
-}
-
-/// Adds a batch's net changes, keyed by (restaurant, date, service, meal option, period), in one
-/// statement: the opening-day rush makes a few hundred rows hot, and row by row each of them
-/// was written once per reservation instead of once per batch. Rows are written in key order,
-/// so that two writers of the same table (a projector and a verification) lock them alike.
-pub async fn add(tx: &mut PgConnection, changes: HashMap<Key, (i32, i32)>) -> anyhow::Result<()> {
+/// Adds a batch's net changes in one statement: the opening-day rush makes a few hundred rows
+/// hot, and row by row each of them was written once per reservation instead of once per
+/// batch. Rows are written in key order, so that two writers of the same table (a projector
+/// and a verification) lock them alike.
+pub async fn add(tx: &mut PgConnection, changes: Changes) -> anyhow::Result<()> {
+    let changes = changes.into_rows();
     if changes.is_empty() {
         return Ok(());
     }
-    let mut changes: Vec<_> = changes.into_iter().collect();
-    changes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let mut restaurant = Vec::with_capacity(changes.len());
     let mut date = Vec::with_capacity(changes.len());
     let mut service = Vec::with_capacity(changes.len());

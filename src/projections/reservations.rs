@@ -66,10 +66,7 @@ impl Projection for ReservationsProjection {
     }
 
     async fn apply_all(&self, tx: &mut PgConnection, events: &[StoredEvent]) -> anyhow::Result<()> {
-        let mut replay = ReservationsReplay {
-            batch: Batch::default(),
-            hold: usize::MAX,
-        };
+        let mut replay = self.replay_holding(usize::MAX);
         replay.feed(tx, events).await?;
         replay.flush(tx).await
     }
@@ -509,7 +506,7 @@ impl Batch {
             .execute(&mut *tx)
             .await?;
         }
-        headcounts::add_changes(tx, self.headcounts).await
+        headcounts::add(tx, self.headcounts).await
     }
 }
 
