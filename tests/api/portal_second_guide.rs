@@ -34,6 +34,31 @@ async fn post_form(
     (response.status(), location, response.text().await.unwrap())
 }
 
+/// Posts a portal form that must redirect to a page under `to`, and opens that page: answers
+/// its address and its HTML.
+async fn post_and_follow(
+    app: &TestApp,
+    family: &Family,
+    path: &str,
+    body: String,
+    to: &str,
+) -> (String, String) {
+    let (status, location, body) = post_form(app, family, path, body).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    assert!(location.starts_with(to), "{location}");
+    let (status, html) = page(app, family, &location).await;
+    assert_eq!(status, 200, "{html}");
+    (location, html)
+}
+
+/// Fails with the page unless it shows every one of `needles`.
+fn assert_shows<S: AsRef<str>>(html: &str, needles: &[S]) {
+    for needle in needles {
+        let needle = needle.as_ref();
+        assert!(html.contains(needle), "{needle}: {html}");
+    }
+}
+
 async fn booked_on(app: &TestApp, canteen: &Canteen, day: &str) -> i64 {
     let kitchen = app.staff_token(Role::Kitchen).await;
     let path = format!(
@@ -125,7 +150,7 @@ async fn booked_days_cancelled_from_the_calendar_free_their_places_and_credit_th
 
     // Cancel 23 and 24 January, and add Monday 30th in the same validation.
     let token = csrf(&app, &family);
-    let (status, recap_path, _) = post_form(
+    let (recap_path, recap) = post_and_follow(
         &app,
         &family,
         "/reservation/calendrier",
@@ -133,27 +158,22 @@ async fn booked_days_cancelled_from_the_calendar_free_their_places_and_credit_th
             "csrf={token}&enfant={}&periode={}&mois=2017-01&jour=2017-01-30&annuler={id}_2017-01-23&annuler={id}_2017-01-24&choix=jours",
             family.child_id, canteen.period_id
         ),
+        "/reservation/recapitulatif?",
     )
     .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    assert!(
-        recap_path.starts_with("/reservation/recapitulatif?"),
-        "{recap_path}"
+    assert_shows(
+        &recap,
+        &[
+            "Récapitulatif de vos modifications",
+            "Réservation ajoutée : 30/01/2017 - Prix : 4,15 €",
+            "1 × 4,15 € = 4,15 €",
+            "Annulation : lun. 23/01/2017 - Prix : 4,15 €",
+            "Annulation : mar. 24/01/2017 - Prix : 4,15 €",
+            "Montant des repas annulés : <strong>8,30 €</strong>",
+            "un avoir de <strong>8,30 €</strong>",
+            "Confirmer les modifications",
+        ],
     );
-    let (status, recap) = page(&app, &family, &recap_path).await;
-    assert_eq!(status, 200, "{recap}");
-    for needle in [
-        "Récapitulatif de vos modifications",
-        "Réservation ajoutée : 30/01/2017 - Prix : 4,15 €",
-        "1 × 4,15 € = 4,15 €",
-        "Annulation : lun. 23/01/2017 - Prix : 4,15 €",
-        "Annulation : mar. 24/01/2017 - Prix : 4,15 €",
-        "Montant des repas annulés : <strong>8,30 €</strong>",
-        "un avoir de <strong>8,30 €</strong>",
-        "Confirmer les modifications",
-    ] {
-        assert!(recap.contains(needle), "{needle}: {recap}");
-    }
     // Nothing is cancelled before the confirmation.
     let days = day_statuses(&app, &family, &id).await;
     assert_eq!(status_of(&days, "2017-01-23"), "booked");
@@ -164,7 +184,7 @@ async fn booked_days_cancelled_from_the_calendar_free_their_places_and_credit_th
         .find_map(|p| p.strip_prefix("ajout="))
         .expect("the added request in the recap's address")
         .to_string();
-    let (status, result_path, _) = post_form(
+    let (_, result) = post_and_follow(
         &app,
         &family,
         "/reservation/recapitulatif",
@@ -172,29 +192,24 @@ async fn booked_days_cancelled_from_the_calendar_free_their_places_and_credit_th
             "csrf={token}&enfant={}&periode={}&mois=2017-01&ajout={added}&annuler={id}_2017-01-23&annuler={id}_2017-01-24",
             family.child_id, canteen.period_id
         ),
+        "/reservation/bilan?",
     )
     .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    assert!(
-        result_path.starts_with("/reservation/bilan?"),
-        "{result_path}"
+    assert_shows(
+        &result,
+        &[
+            "Récapitulatif de vos actions",
+            "Réservation ajoutée : 30/01/2017 - Prix : 4,15 €",
+            "Réservation annulée : 23/01/2017 - Prix : 4,15 €",
+            "Réservation annulée : 24/01/2017 - Prix : 4,15 €",
+            "Nombre de réservations effectuées avec succès : <strong>1</strong>",
+            "Nombre de réservations annulées : <strong>2</strong>",
+            "Avoir n° AV-2017-000001",
+            "<strong>8,30 €</strong> crédités sur votre compte",
+            "accéder à mon panier",
+            "Continuer",
+        ],
     );
-    let (status, result) = page(&app, &family, &result_path).await;
-    assert_eq!(status, 200, "{result}");
-    for needle in [
-        "Récapitulatif de vos actions",
-        "Réservation ajoutée : 30/01/2017 - Prix : 4,15 €",
-        "Réservation annulée : 23/01/2017 - Prix : 4,15 €",
-        "Réservation annulée : 24/01/2017 - Prix : 4,15 €",
-        "Nombre de réservations effectuées avec succès : <strong>1</strong>",
-        "Nombre de réservations annulées : <strong>2</strong>",
-        "Avoir n° AV-2017-000001",
-        "<strong>8,30 €</strong> crédités sur votre compte",
-        "accéder à mon panier",
-        "Continuer",
-    ] {
-        assert!(result.contains(needle), "{needle}: {result}");
-    }
 
     // The same form posted again (the back button): nothing more is done, nothing is refused
     // that stands.
@@ -257,15 +272,16 @@ async fn booked_days_cancelled_from_the_calendar_free_their_places_and_credit_th
     )
     .await;
     assert_eq!(status, 200);
-    for needle in [
-        "Avoir n° AV-2017-000001",
-        "Total crédité",
-        "8,30 €",
-        "23/01/2017, 24/01/2017",
-        "déduit de ses prochains paiements",
-    ] {
-        assert!(html.contains(needle), "{needle}: {html}");
-    }
+    assert_shows(
+        &html,
+        &[
+            "Avoir n° AV-2017-000001",
+            "Total crédité",
+            "8,30 €",
+            "23/01/2017, 24/01/2017",
+            "déduit de ses prochains paiements",
+        ],
+    );
 
     // The calendar shows the cancelled days free again.
     let (_, html) = page(&app, &family, &calendar_path).await;
@@ -366,7 +382,7 @@ async fn cancellations_are_refused_past_the_cut_off_without_csrf_and_for_another
     );
     assert!(!html.contains("Confirmer les modifications"), "{html}");
     // And confirmed anyway: the result says why, the day stays booked.
-    let (status, result_path, _) = post_form(
+    let (_, result) = post_and_follow(
         &app,
         &family,
         "/reservation/recapitulatif",
@@ -374,25 +390,17 @@ async fn cancellations_are_refused_past_the_cut_off_without_csrf_and_for_another
             "csrf={token}&enfant={}&periode={}&mois=2017-01&annuler={id}_2017-01-23&annuler={id}_2017-01-31",
             family.child_id, canteen.period_id
         ),
+        "/reservation/bilan?",
     )
     .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    let (_, result) = page(&app, &family, &result_path).await;
-    assert!(
-        result.contains("Non annulé : 23/01/2017 - Délai d"),
-        "{result}"
-    );
-    assert!(
-        result.contains("Réservation annulée : 31/01/2017"),
-        "{result}"
-    );
-    assert!(
-        result.contains("Nombre de réservations annulées : <strong>1</strong>"),
-        "{result}"
-    );
-    assert!(
-        result.contains("Nombre de jours refusés : <strong>1</strong>"),
-        "{result}"
+    assert_shows(
+        &result,
+        &[
+            "Non annulé : 23/01/2017 - Délai d",
+            "Réservation annulée : 31/01/2017",
+            "Nombre de réservations annulées : <strong>1</strong>",
+            "Nombre de jours refusés : <strong>1</strong>",
+        ],
     );
     let days = day_statuses(&app, &family, &id).await;
     assert_eq!(status_of(&days, "2017-01-23"), "booked");
@@ -420,20 +428,21 @@ async fn the_invoice_page_is_printable_and_only_the_family_s_own() {
 
     let (status, html) = page(&app, &family, &format!("/factures/{id}")).await;
     assert_eq!(status, 200);
-    for needle in [
-        format!("Facture n° {number}"),
-        "Communauté de communes Terre de Camargue".to_string(),
-        "26 Quai des Croisades".to_string(),
-        "<strong>DUPONT</strong>".to_string(),
-        "Hervé DUPONT".to_string(),
-        "23/01/2017, 24/01/2017, 27/01/2017, 31/01/2017".to_string(),
-        r#"<td data-label="Quantité">4</td>"#.to_string(),
-        "4,15 €".to_string(),
-        "<strong>16,60 €</strong>".to_string(),
-        "Payée : 16,60 € par paiement en ligne".to_string(),
-    ] {
-        assert!(html.contains(&needle), "{needle}: {html}");
-    }
+    assert_shows(
+        &html,
+        &[
+            format!("Facture n° {number}"),
+            "Communauté de communes Terre de Camargue".to_string(),
+            "26 Quai des Croisades".to_string(),
+            "<strong>DUPONT</strong>".to_string(),
+            "Hervé DUPONT".to_string(),
+            "23/01/2017, 24/01/2017, 27/01/2017, 31/01/2017".to_string(),
+            r#"<td data-label="Quantité">4</td>"#.to_string(),
+            "4,15 €".to_string(),
+            "<strong>16,60 €</strong>".to_string(),
+            "Payée : 16,60 € par paiement en ligne".to_string(),
+        ],
+    );
     let css = reqwest::get(format!("{}/portail.css", app.address))
         .await
         .unwrap()
