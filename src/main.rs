@@ -3,10 +3,13 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use cantine::accounts::{hash_password, Role};
+use cantine::app::accounts::credentials::hash_password;
+use cantine::app::demo;
+use cantine::app::mail::Mailer;
 use cantine::app::{self, SecuritySettings, Settings};
-use cantine::mail::Mailer;
-use cantine::{api, audit, database, db, demo, projections, telemetry};
+use cantine::db::{audit_log as audit, server as database};
+use cantine::domain::account::Role;
+use cantine::{db, projections, telemetry, web};
 
 #[derive(Parser)]
 #[command(
@@ -212,9 +215,9 @@ async fn main() -> anyhow::Result<()> {
                 &projections::reservations::ReservationsProjection,
             )
             .await?;
-            let clock = cantine::clock::SystemClock;
+            let clock = cantine::domain::clock::SystemClock;
             let issued =
-                cantine::invoicing::issue_month(&pool, &clock, &organisation, &month, "cli")
+                cantine::app::invoicing::issue_month(&pool, &clock, &organisation, &month, "cli")
                     .await?;
             for invoice in &issued {
                 println!(
@@ -372,7 +375,7 @@ async fn serve() -> anyhow::Result<()> {
             println!("  {:<8} {login:<28} {password}", role.as_str());
         }
     }
-    api::serve(listener, api::router(state), shutdown_signal()).await?;
+    web::serve(listener, web::router(state), shutdown_signal()).await?;
     tracing::info!("stopping");
     background.shutdown();
     pool.close().await;

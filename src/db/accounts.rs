@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::accounts::Role;
+use crate::domain::account::Role;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {

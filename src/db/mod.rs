@@ -2,15 +2,16 @@
 //! reference data. Nothing here decides a business rule.
 
 pub mod accounts;
-pub mod append_alone;
+pub mod audit_log;
 pub mod documents;
-pub mod event_repository;
+pub mod embedded;
 pub mod idempotency;
 pub mod payments;
 pub mod places;
 pub mod reference;
 pub mod reservation_services;
 pub mod retention;
+pub mod server;
 pub mod tariffs;
 
 use std::time::Duration;

@@ -9,7 +9,7 @@ use sqlx::types::Json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::clock::Clock;
+use crate::domain::clock::Clock;
 use crate::domain::period::{
     BookingContext, ChildRef, PaymentMode, PeriodRef, PeriodRules, RestaurantRef, ServiceHours,
 };

@@ -1,6 +1,8 @@
 //! The domain decides and emits events. It knows no HTTP and no SQL: only the services it is
 //! handed (see `reservation::services`).
 
+pub mod account;
+pub mod clock;
 pub mod holidays;
 pub mod invoice;
 pub mod payment;

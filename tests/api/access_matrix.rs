@@ -15,11 +15,12 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use cantine::accounts::{hash_password, Role};
-use cantine::api::access::Access;
-use cantine::api::routes;
+use cantine::app::accounts::credentials::hash_password;
 use cantine::db;
-use cantine::portal::session::{csrf_token_for_session, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
+use cantine::domain::account::Role;
+use cantine::web::access::Access;
+use cantine::web::pages::session::{csrf_token_for_session, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
+use cantine::web::routes;
 use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -925,7 +926,7 @@ async fn access_matrix_every_route_every_caller() {
     let in_table: BTreeSet<(String, String)> =
         table.iter().map(|r| route_key(&r.method, r.path)).collect();
     let document =
-        serde_json::to_value(<cantine::api::openapi::ApiDoc as utoipa::OpenApi>::openapi())
+        serde_json::to_value(<cantine::web::api::openapi::ApiDoc as utoipa::OpenApi>::openapi())
             .unwrap();
     let mut documented = BTreeSet::new();
     for (path, item) in document["paths"].as_object().unwrap() {

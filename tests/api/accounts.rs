@@ -5,7 +5,7 @@ use serde_json::json;
 use crate::helpers::*;
 
 async fn family_login(app: &TestApp) -> (String, String) {
-    let admin = app.staff_token(cantine::accounts::Role::Admin).await;
+    let admin = app.staff_token(cantine::domain::account::Role::Admin).await;
     let login = "famille.dupont@example.fr".to_string();
     app.post(
         "/api/v1/admin/families",

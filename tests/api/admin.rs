@@ -7,7 +7,7 @@ use crate::helpers::*;
 #[tokio::test]
 async fn admin_creates_reference_data_and_refuses_bad_input() {
     let app = spawn_app().await;
-    let admin = app.staff_token(cantine::accounts::Role::Admin).await;
+    let admin = app.staff_token(cantine::domain::account::Role::Admin).await;
     let reply = app
         .post(
             "/api/v1/admin/restaurants",

@@ -2,8 +2,8 @@
 //! rule on its forms, and that its pages show what the API's own routes give. The walk through
 //! the pages in Chromium is `backoffice_e2e.rs`.
 
-use cantine::accounts::Role;
-use cantine::portal::session::csrf_token_for_session;
+use cantine::domain::account::Role;
+use cantine::web::pages::session::csrf_token_for_session;
 use reqwest::StatusCode;
 
 use crate::helpers::*;
@@ -14,7 +14,7 @@ async fn a_staff_login_through_the_form_lands_on_the_back_office_home() {
     cantine::db::accounts::insert_user(
         &app.pool,
         "compta",
-        Some(&cantine::accounts::hash_password("mot-de-passe-compta").unwrap()),
+        Some(&cantine::app::accounts::credentials::hash_password("mot-de-passe-compta").unwrap()),
         Role::Finance,
         None,
     )

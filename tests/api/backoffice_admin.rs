@@ -3,8 +3,8 @@
 //! while a refused form says why next to the field and changes nothing. The walk in Chromium is
 //! `backoffice_admin_e2e.rs`.
 
-use cantine::accounts::Role;
-use cantine::portal::session::csrf_token_for_session;
+use cantine::domain::account::Role;
+use cantine::web::pages::session::csrf_token_for_session;
 use reqwest::StatusCode;
 use serde_json::json;
 

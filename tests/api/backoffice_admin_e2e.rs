@@ -5,7 +5,7 @@
 //! This test fails, never skips, when Chromium or the node modules are missing: `.ci/run`
 //! installs them (`apt-get install -y chromium`, `npm ci --prefix e2e`).
 
-use cantine::accounts::Role;
+use cantine::domain::account::Role;
 
 use crate::browser::{demo_app_for_walk, demo_login, run_walk};
 

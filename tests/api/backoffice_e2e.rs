@@ -6,7 +6,7 @@
 //! Like the portal's walk, this test fails, never skips, when Chromium or the node modules are
 //! missing: `.ci/run` installs them (`apt-get install -y chromium`, `npm ci --prefix e2e`).
 
-use cantine::accounts::Role;
+use cantine::domain::account::Role;
 use serde_json::{json, Value};
 
 use crate::browser::{demo_app_for_walk, demo_login, run_walk};
@@ -37,8 +37,8 @@ async fn demo_child(app: &TestApp, token: &str, first_name: &str) -> Family {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn back_office_in_a_browser() {
     let app = demo_app_for_walk().await;
-    let (dupont_login, dupont_password, _) = cantine::demo::LOGINS[0];
-    let (martin_login, martin_password, _) = cantine::demo::LOGINS[1];
+    let (dupont_login, dupont_password, _) = cantine::app::demo::LOGINS[0];
+    let (martin_login, martin_password, _) = cantine::app::demo::LOGINS[1];
 
     // Bookings through the API: the Dupont children paid on the 23rd and 24th, Inès Martin
     // confirmed on the 23rd but not paid yet.

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use cantine::accounts::Role;
+use cantine::domain::account::Role;
 
 use crate::helpers::{guide_now, spawn_app, TestApp};
 
@@ -48,7 +48,7 @@ pub async fn demo_app_for_walk() -> TestApp {
     require_browser();
     let app = spawn_app().await;
     app.pause_clock();
-    cantine::demo::load_if_empty(&app.pool, &app.state.organisation, guide_now())
+    cantine::app::demo::load_if_empty(&app.pool, &app.state.organisation, guide_now())
         .await
         .expect("load the demo");
     app
@@ -56,7 +56,7 @@ pub async fn demo_app_for_walk() -> TestApp {
 
 /// The login and password of the demo's first account with `role`.
 pub fn demo_login(role: Role) -> (&'static str, &'static str) {
-    cantine::demo::LOGINS
+    cantine::app::demo::LOGINS
         .into_iter()
         .find(|(_, _, r)| *r == role)
         .map(|(login, password, _)| (login, password))

@@ -1,7 +1,7 @@
 //! Capacity and booking rules over HTTP: never a place sold twice, one meal per child, bulk
 //! choices answered day by day.
 
-use cantine::accounts::Role;
+use cantine::domain::account::Role;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -422,7 +422,9 @@ async fn reconciliation_repairs_places_that_drifted_from_the_log() {
     let family = family_with_child(&app, &canteen.admin, "DUPONT", "Hervé").await;
     book_and_confirm(&app, &canteen, &family, &["2017-01-23", "2017-01-24"]).await;
     assert_eq!(
-        cantine::reconciliation::reconcile(&app.pool).await.unwrap(),
+        cantine::app::jobs::reconciliation::reconcile(&app.pool)
+            .await
+            .unwrap(),
         Default::default(),
         "nothing to repair"
     );
@@ -444,14 +446,18 @@ async fn reconciliation_repairs_places_that_drifted_from_the_log() {
     .execute(&app.pool)
     .await
     .unwrap();
-    let repairs = cantine::reconciliation::reconcile(&app.pool).await.unwrap();
+    let repairs = cantine::app::jobs::reconciliation::reconcile(&app.pool)
+        .await
+        .unwrap();
     assert_eq!((repairs.released, repairs.restored), (1, 1));
     assert!(repairs.recounted >= 1);
     assert_eq!(taken(&app, "2017-01-23").await, 1);
     assert_eq!(taken(&app, "2017-01-24").await, 1);
     assert_eq!(taken(&app, "2017-01-26").await, 0);
     assert_eq!(
-        cantine::reconciliation::reconcile(&app.pool).await.unwrap(),
+        cantine::app::jobs::reconciliation::reconcile(&app.pool)
+            .await
+            .unwrap(),
         Default::default()
     );
 }

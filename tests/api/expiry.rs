@@ -52,7 +52,9 @@ async fn nothing_expires_before_the_deadline_and_nothing_twice() {
     let app = spawn_app().await;
     let (canteen, family, id) = confirmed_reservation(&app).await;
     assert_eq!(
-        cantine::expiry::expire_due(&app.state).await.unwrap(),
+        cantine::app::jobs::expiry::expire_due(&app.state)
+            .await
+            .unwrap(),
         0,
         "not before 15:38"
     );
@@ -63,7 +65,9 @@ async fn nothing_expires_before_the_deadline_and_nothing_twice() {
     })
     .await;
     assert_eq!(
-        cantine::expiry::expire_due(&app.state).await.unwrap(),
+        cantine::app::jobs::expiry::expire_due(&app.state)
+            .await
+            .unwrap(),
         0,
         "a second pass expires nothing"
     );
@@ -78,8 +82,8 @@ async fn two_servers_expire_a_hold_once() {
     let a = spawn_app_on(first.database_url.clone(), later).await;
     let b = spawn_app_on(first.database_url.clone(), later).await;
     let (ra, rb) = tokio::join!(
-        cantine::expiry::expire_due(&a.state),
-        cantine::expiry::expire_due(&b.state)
+        cantine::app::jobs::expiry::expire_due(&a.state),
+        cantine::app::jobs::expiry::expire_due(&b.state)
     );
     let total = ra.unwrap() + rb.unwrap();
     assert!(total <= 1, "expired {total} times");

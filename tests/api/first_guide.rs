@@ -17,7 +17,7 @@ pub async fn notify(
     secret: &str,
 ) -> Reply {
     let raw = serde_json::to_vec(&body).unwrap();
-    let signature = cantine::api::payments::sign(secret.as_bytes(), &raw);
+    let signature = cantine::web::api::payments::sign(secret.as_bytes(), &raw);
     let response = app
         .raw()
         .await

@@ -3,11 +3,12 @@
 
 use std::sync::{Arc, Mutex, OnceLock};
 
-use cantine::accounts::{hash_password, Role};
-use cantine::app::{self, AppState, SecuritySettings, Settings};
-use cantine::mail::{Mailer, SentMail};
-use cantine::pg_embedded::{EmbeddedPostgres, StartOptions};
-use cantine::{api, db};
+use cantine::app::accounts::credentials::hash_password;
+use cantine::app::mail::{Mailer, SentMail};
+use cantine::app::{self, Cantine, SecuritySettings, Settings};
+use cantine::db::embedded::{EmbeddedPostgres, StartOptions};
+use cantine::domain::account::Role;
+use cantine::{db, web};
 use chrono::{DateTime, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -126,7 +127,7 @@ pub fn guide_now() -> DateTime<Utc> {
 pub struct TestApp {
     pub address: String,
     pub pool: PgPool,
-    pub state: AppState,
+    pub state: Cantine,
     pub database_url: String,
     client: reqwest::Client,
     background: app::Background,
@@ -220,9 +221,9 @@ async fn spawn_with_payment_page(
     )
     .await
     .expect("build the app");
-    let router = api::router(state.clone());
+    let router = web::router(state.clone());
     tokio::spawn(async move {
-        api::serve(listener, router, std::future::pending())
+        web::serve(listener, router, std::future::pending())
             .await
             .unwrap();
     });

@@ -1,7 +1,7 @@
 //! `Idempotency-Key` on POST routes: a repeat within 24 hours gets the first answer and does
 //! nothing else; the key belongs to its caller; another request under the same key is refused.
 
-use cantine::api::idempotency::fingerprint;
+use cantine::web::idempotency::fingerprint;
 use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -303,7 +303,7 @@ async fn a_repeated_payment_starts_one_payment() {
 async fn notify(app: &TestApp, payment_id: &str, amount: &Value, key: &str) -> Answer {
     let body = json!({"status": "succeeded", "amount": amount, "provider_ref": "PSP-1"});
     let raw = serde_json::to_vec(&body).unwrap();
-    let signature = cantine::api::payments::sign(PAYMENT_SECRET.as_bytes(), &raw);
+    let signature = cantine::web::api::payments::sign(PAYMENT_SECRET.as_bytes(), &raw);
     send_raw(
         app,
         &format!("/api/v1/payments/{payment_id}/notify"),

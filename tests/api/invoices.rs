@@ -1,9 +1,9 @@
 //! Invoice numbers run per organisation and year without a gap, survive rebuilds, and each
 //! invoice is issued once; billed-later days are invoiced per family and month.
 
-use cantine::accounts::Role;
+use cantine::app::invoicing;
+use cantine::domain::account::Role;
 use cantine::domain::invoice::{lines_for, InvoiceDraft, InvoiceKind};
-use cantine::invoicing;
 use rust_decimal_macros::dec;
 use serde_json::{json, Value};
 use uuid::Uuid;

@@ -94,7 +94,9 @@ async fn roles_are_checked_on_every_route() {
     let app = spawn_app().await;
     let canteen = setup_repausset(&app).await;
     let dupont = family_with_child(&app, &canteen.admin, "DUPONT", "Hervé").await;
-    let kitchen = app.staff_token(cantine::accounts::Role::Kitchen).await;
+    let kitchen = app
+        .staff_token(cantine::domain::account::Role::Kitchen)
+        .await;
 
     // A family is not an admin.
     app.post(

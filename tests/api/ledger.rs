@@ -1,7 +1,7 @@
 //! Payments, notifications, credits, refunds and the family ledger (issue 5), each case checked
 //! in the ledger and the projections afterwards.
 
-use cantine::accounts::Role;
+use cantine::domain::account::Role;
 use serde_json::{json, Value};
 
 use crate::first_guide::notify;
@@ -647,13 +647,13 @@ async fn a_credit_note_left_out_by_a_crash_is_issued_by_the_sweep() {
                 actor: cantine::domain::reservation::Actor::System,
                 days: Some(vec!["2017-01-24".parse().unwrap()]),
             },
-            &cantine::commands::CommandMeta::system("crash"),
+            &cantine::store::commands::CommandMeta::system("crash"),
         )
         .await
         .unwrap();
     assert_eq!(ledger(&app, &family).await["credit"], "0.00");
 
-    let issued = cantine::credit_notes::issue_missing(&app.state, None, "sweep")
+    let issued = cantine::app::credit_notes::issue_missing(&app.state, None, "sweep")
         .await
         .unwrap();
     assert_eq!(issued.len(), 1);
@@ -661,7 +661,7 @@ async fn a_credit_note_left_out_by_a_crash_is_issued_by_the_sweep() {
     assert_eq!(issued[0].total.to_string(), "4.15");
     // Once only: the next sweep finds nothing missing.
     assert!(
-        cantine::credit_notes::issue_missing(&app.state, None, "sweep")
+        cantine::app::credit_notes::issue_missing(&app.state, None, "sweep")
             .await
             .unwrap()
             .is_empty()

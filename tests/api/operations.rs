@@ -41,7 +41,7 @@ async fn health_openapi_and_unknown_routes() {
         .unwrap();
     assert!(response.headers().contains_key("x-request-id"));
     let timing = response.headers()["server-timing"].to_str().unwrap();
-    let millis = cantine::api::server_timing::parse(timing)
+    let millis = cantine::web::server_timing::parse(timing)
         .unwrap_or_else(|| panic!("no app duration in Server-Timing: {timing}"));
     assert!(millis >= 0.0, "{timing}");
 }
@@ -49,7 +49,7 @@ async fn health_openapi_and_unknown_routes() {
 #[tokio::test]
 async fn the_clock_route_exists_only_with_a_set_clock() {
     let app = spawn_app().await;
-    let admin = app.staff_token(cantine::accounts::Role::Admin).await;
+    let admin = app.staff_token(cantine::domain::account::Role::Admin).await;
     let reply = app
         .post(
             "/api/v1/admin/clock",
@@ -66,7 +66,9 @@ async fn the_clock_route_exists_only_with_a_set_clock() {
 
     let url = app.database_url.clone();
     let real_time = spawn_app_on_wall_clock(url).await;
-    let admin = real_time.staff_token(cantine::accounts::Role::Admin).await;
+    let admin = real_time
+        .staff_token(cantine::domain::account::Role::Admin)
+        .await;
     real_time
         .post(
             "/api/v1/admin/clock",

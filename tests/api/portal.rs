@@ -2,7 +2,7 @@
 //! refusals, the session cookie's attributes, and the API and the portal each keeping to their
 //! own credential (bearer header or cookie). The walk through the pages is `portal_e2e.rs`.
 
-use cantine::accounts::Role;
+use cantine::domain::account::Role;
 use reqwest::StatusCode;
 
 use crate::helpers::*;
@@ -139,7 +139,7 @@ async fn the_login_form_opens_a_cookie_session_and_refuses_in_french() {
     app.get("/api/v1/family", &token).await.assert_status(200);
 
     // With it, logout ends the session for the API too (it is the same session).
-    let csrf = cantine::portal::session::csrf_token_for_session(&app.state, &token);
+    let csrf = cantine::web::pages::session::csrf_token_for_session(&app.state, &token);
     let out = browser_request(&app, reqwest::Method::POST, "/deconnexion", &token)
         .form(&[("csrf", csrf.as_str())])
         .send()
@@ -161,7 +161,7 @@ async fn a_staff_login_lands_in_the_back_office_not_in_the_portal() {
     cantine::db::accounts::insert_user(
         &app.pool,
         login,
-        Some(&cantine::accounts::hash_password("staff-password").unwrap()),
+        Some(&cantine::app::accounts::credentials::hash_password("staff-password").unwrap()),
         Role::Kitchen,
         None,
     )
@@ -197,7 +197,7 @@ async fn a_bulk_choice_books_what_it_can_and_the_recap_says_what_it_could_not() 
     let app = spawn_app().await;
     let canteen = setup_repausset(&app).await;
     let family = family_with_child(&app, &canteen.admin, "DUPONT", "Hervé").await;
-    let csrf = cantine::portal::session::csrf_token_for_session(&app.state, &family.token);
+    let csrf = cantine::web::pages::session::csrf_token_for_session(&app.state, &family.token);
     // "+ tous les lundis" on 11 January: from today to the end of the period.
     let posted = browser_request(
         &app,
@@ -254,7 +254,7 @@ async fn a_calendar_validated_without_a_day_says_so_in_french() {
     let app = spawn_app().await;
     let canteen = setup_repausset(&app).await;
     let family = family_with_child(&app, &canteen.admin, "DUPONT", "Hervé").await;
-    let csrf = cantine::portal::session::csrf_token_for_session(&app.state, &family.token);
+    let csrf = cantine::web::pages::session::csrf_token_for_session(&app.state, &family.token);
     let events = app.event_count().await;
     let posted = browser_request(
         &app,
@@ -328,7 +328,7 @@ async fn change_password(
 async fn the_account_page_changes_the_password_and_refuses_in_french() {
     let app = spawn_app().await;
     let (login, token) = family_session(&app).await;
-    let csrf = cantine::portal::session::csrf_token_for_session(&app.state, &token);
+    let csrf = cantine::web::pages::session::csrf_token_for_session(&app.state, &token);
 
     let page = browser_request(&app, reqwest::Method::GET, "/compte", &token)
         .send()
@@ -454,7 +454,7 @@ async fn the_account_page_changes_the_password_and_refuses_in_french() {
 async fn the_account_page_changes_the_login_e_mail() {
     let app = spawn_app().await;
     let (login, token) = family_session(&app).await;
-    let csrf = cantine::portal::session::csrf_token_for_session(&app.state, &token);
+    let csrf = cantine::web::pages::session::csrf_token_for_session(&app.state, &token);
     let changed = browser_request(&app, reqwest::Method::POST, "/compte/identifiant", &token)
         .form(&[
             ("csrf", csrf.as_str()),
@@ -524,7 +524,7 @@ async fn the_password_e_mail_page_answers_alike_for_known_and_unknown_addresses(
     let unknown = ask_password_email(&app, "personne@example.fr").await;
     assert_eq!(known.status(), 200);
     assert_eq!(unknown.status(), 200);
-    let answer = cantine::api::password::EMAIL_ANSWER;
+    let answer = cantine::web::api::password::EMAIL_ANSWER;
     assert!(known.text().await.unwrap().contains(answer));
     assert!(unknown.text().await.unwrap().contains(answer));
     assert!(!app.password_link_token(&login, 1).await.is_empty());

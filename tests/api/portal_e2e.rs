@@ -12,7 +12,7 @@ use crate::helpers::*;
 async fn first_guide_in_a_browser() {
     // The clock stands at the guide's 14:38 (Paris), so the page must say "avant 15:38".
     let app = demo_app_for_walk().await;
-    let (login, password, _) = cantine::demo::LOGINS[0];
+    let (login, password, _) = cantine::app::demo::LOGINS[0];
 
     run_walk(
         "first_guide.mjs",
@@ -27,7 +27,7 @@ async fn first_guide_in_a_browser() {
 async fn second_guide_in_a_browser() {
     let app = demo_app_for_walk().await;
     // Hervé's four days of the first guide, paid: the walk cancels one for a credit note.
-    let (login, password, _) = cantine::demo::LOGINS[0];
+    let (login, password, _) = cantine::app::demo::LOGINS[0];
     let token = app.token(login, password).await;
     let family = app.get("/api/v1/family", &token).await;
     let family = family.assert_status(200).clone();
@@ -68,7 +68,7 @@ async fn second_guide_in_a_browser() {
     .await;
     pay(&app, &herve, &[&id]).await;
 
-    let (login, password, _) = cantine::demo::LOGINS[0];
+    let (login, password, _) = cantine::app::demo::LOGINS[0];
     run_walk(
         "second_guide.mjs",
         &[&app.address, login, password],

@@ -3,14 +3,14 @@
 //! headcount), the credit note of paid days; refusals (past the cut-off, no CSRF token, another
 //! family's reservation); the printable invoice and credit note; the ledger page against the API.
 
-use cantine::accounts::Role;
+use cantine::domain::account::Role;
 use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::helpers::*;
 
 fn csrf(app: &TestApp, family: &Family) -> String {
-    cantine::portal::session::csrf_token_for_session(&app.state, &family.token)
+    cantine::web::pages::session::csrf_token_for_session(&app.state, &family.token)
 }
 
 async fn page(app: &TestApp, family: &Family, path: &str) -> (StatusCode, String) {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use cantine::accounts::Role;
+use cantine::domain::account::Role;
 use cantine::projections::projector::{apply_batch_in, set_search_path};
 use cantine::projections::reservations::ReservationsProjection;
 use cantine::projections::{self, Position, Projection, StoredEvent};

@@ -193,7 +193,9 @@ async fn play(app: &TestApp, canteen: &Canteen, seed: u64) -> Mix {
 
 async fn check_month(app: &TestApp, canteen: &Canteen, mix: &Mix, seed: u64) {
     all_fresh(app).await;
-    let finance = app.staff_token(cantine::accounts::Role::Finance).await;
+    let finance = app
+        .staff_token(cantine::domain::account::Role::Finance)
+        .await;
     let report = app
         .get("/api/v1/finance/reconciliation?month=2017-01", &finance)
         .await;
@@ -294,7 +296,9 @@ async fn finance_exports_come_in_plain_and_french_csv() {
     .await
     .assert_status(200);
     all_fresh(&app).await;
-    let finance = app.staff_token(cantine::accounts::Role::Finance).await;
+    let finance = app
+        .staff_token(cantine::domain::account::Role::Finance)
+        .await;
 
     let invoices = app
         .get_text("/api/v1/finance/exports/invoices?month=2017-01", &finance)

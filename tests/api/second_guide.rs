@@ -8,7 +8,7 @@ use crate::helpers::*;
 async fn two_days_at_4_97_are_booked_at_once_and_billed_later() {
     // Monday 12 May 2025, 09:00 in Paris.
     let app = spawn_app_at("2025-05-12T07:00:00Z".parse().unwrap()).await;
-    let admin = app.staff_token(cantine::accounts::Role::Admin).await;
+    let admin = app.staff_token(cantine::domain::account::Role::Admin).await;
     let restaurant = app
         .post(
             "/api/v1/admin/restaurants",

@@ -1,8 +1,8 @@
 //! Accounts and security: the lock and the password link (second guide), delays, sessions,
 //! staff account management, the login log, headers, CORS and limits.
 
-use cantine::accounts::Role;
 use cantine::app::SecuritySettings;
+use cantine::domain::account::Role;
 use reqwest::Method;
 use serde_json::json;
 

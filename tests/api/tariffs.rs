@@ -1,7 +1,7 @@
 //! Tariffs by family income bracket: each family pays its bracket's price of the list in effect
 //! on each meal day, and a price, once booked, never moves.
 
-use cantine::accounts::Role;
+use cantine::domain::account::Role;
 use serde_json::{json, Value};
 
 use crate::helpers::*;

@@ -1,0 +1,193 @@
+//! The application: the only door from the web (and the command line) to the rest. [`Cantine`]
+//! is built once from the settings and holds the pool, the clock, the mailer, the payment
+//! provider and the command executor; the use cases take it and typed values.
+//!
+//! Assembles the service: pool, clock, command side, projector and background tasks.
+
+pub mod accounts;
+pub mod credit_notes;
+pub mod demo;
+pub mod documents;
+pub mod invoicing;
+pub mod jobs;
+pub mod mail;
+pub mod payment_provider;
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+use tokio::sync::Notify;
+
+use self::accounts::throttle::Throttles;
+use self::jobs::{expiry, reconciliation};
+use self::mail::Mailer;
+use self::payment_provider::{PaymentProvider, SignedRedirect, Simulator};
+use crate::db;
+use crate::db::reference::Organisation;
+use crate::db::reservation_services::PgReservationServices;
+use crate::domain::clock::{AdjustableClock, Clock, SystemClock};
+use crate::projections::{self, run_projector, ProjectionProgress, ProjectorHandle};
+use crate::store::commands::ReservationCommands;
+
+/// The development key of payment notifications, used (and announced) when none is configured.
+pub const DEV_PAYMENT_SECRET: &str = "cantine-development-payment-secret";
+
+pub struct Settings {
+    pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
+    pub payment_secret: Option<String>,
+    /// The page of a provider that hosts its own (`CANTINE_PAYMENT_PAGE_URL`); without it, the
+    /// built-in simulator.
+    pub payment_page_url: Option<String>,
+    pub public_url: String,
+    pub mailer: Mailer,
+    pub security: SecuritySettings,
+}
+
+/// What the deployment decides about the HTTP edge.
+#[derive(Debug, Clone, Default)]
+pub struct SecuritySettings {
+    /// Behind a reverse proxy, the client address is the last `X-Forwarded-For` entry
+    /// (`CANTINE_TRUST_FORWARDED_FOR=1`); otherwise that header is ignored.
+    pub trust_forwarded_for: bool,
+    /// Origins allowed to call the API from a browser (`CANTINE_CORS_ORIGINS`, comma-separated);
+    /// empty: CORS off.
+    pub cors_origins: Vec<String>,
+    /// `Strict-Transport-Security` on every answer (when the public URL is https).
+    pub hsts: bool,
+}
+
+impl SecuritySettings {
+    pub fn from_env(public_url: &str) -> Self {
+        Self {
+            trust_forwarded_for: std::env::var("CANTINE_TRUST_FORWARDED_FOR")
+                .is_ok_and(|v| v == "1"),
+            cors_origins: std::env::var("CANTINE_CORS_ORIGINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|o| !o.is_empty())
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            hsts: public_url.starts_with("https://"),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Cantine(Arc<Inner>);
+
+pub struct Inner {
+    pub pool: PgPool,
+    pub clock: Arc<dyn Clock>,
+    /// Present only when started with `CANTINE_CLOCK`: it enables the admin clock route.
+    pub adjustable_clock: Option<Arc<AdjustableClock>>,
+    pub commands: ReservationCommands,
+    pub progress: Arc<ProjectionProgress>,
+    pub expiry_wake: Arc<Notify>,
+    pub payment_provider: Arc<dyn PaymentProvider>,
+    /// The key of the portal's CSRF tokens (the deployment's one configured secret, which the
+    /// portal labels so that its values never coincide with a payment signature).
+    pub portal_secret: Vec<u8>,
+    /// Present when the simulator is the provider: its pages exist only then.
+    pub simulator: Option<Arc<Simulator>>,
+    pub organisation: Organisation,
+    pub public_url: String,
+    pub mailer: Mailer,
+    pub throttles: Throttles,
+    pub security: SecuritySettings,
+}
+
+impl std::ops::Deref for Cantine {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// The running service's background tasks; dropping them stops nothing, `shutdown` does.
+pub struct Background {
+    projectors: Vec<ProjectorHandle>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Background {
+    pub fn shutdown(&self) {
+        self.projectors.iter().for_each(ProjectorHandle::abort);
+        self.tasks.iter().for_each(tokio::task::JoinHandle::abort);
+    }
+}
+
+impl Cantine {
+    /// Waits (briefly) until the projection shows every event committed before this call.
+    pub async fn fresh(&self, projection: &'static str) {
+        self.progress
+            .wait_for(&self.pool, projection, std::time::Duration::from_secs(5))
+            .await
+    }
+}
+
+pub async fn build(pool: PgPool, settings: Settings) -> anyhow::Result<(Cantine, Background)> {
+    let organisation = db::reference::organisation(&pool).await?.ok_or_else(|| {
+        anyhow::anyhow!(
+            "no organisation in the database: run the migrations and load reference data"
+        )
+    })?;
+    let (clock, adjustable_clock): (Arc<dyn Clock>, Option<Arc<AdjustableClock>>) =
+        match settings.clock_start {
+            Some(start) => {
+                let clock = Arc::new(AdjustableClock::starting_at(start));
+                (clock.clone(), Some(clock))
+            }
+            None => (Arc::new(SystemClock), None),
+        };
+    let progress = Arc::new(ProjectionProgress::default());
+    let services = Arc::new(PgReservationServices::new(pool.clone(), clock.clone()));
+    let commands = ReservationCommands::new(pool.clone(), services, progress.clone());
+    let payment_secret = match settings.payment_secret {
+        Some(secret) => secret.into_bytes(),
+        None => {
+            tracing::warn!(
+                "CANTINE_PAYMENT_SECRET is unset: payment notifications use the development key"
+            );
+            DEV_PAYMENT_SECRET.as_bytes().to_vec()
+        }
+    };
+    let (payment_provider, simulator): (Arc<dyn PaymentProvider>, Option<Arc<Simulator>>) =
+        match &settings.payment_page_url {
+            Some(page) => (Arc::new(SignedRedirect::new(page, &payment_secret)), None),
+            None => {
+                let simulator = Arc::new(Simulator::new(&settings.public_url, &payment_secret));
+                (simulator.clone(), Some(simulator))
+            }
+        };
+    tracing::info!(provider = payment_provider.name(), "payment provider");
+    let state = Cantine(Arc::new(Inner {
+        pool: pool.clone(),
+        clock,
+        adjustable_clock,
+        commands,
+        progress: progress.clone(),
+        expiry_wake: Arc::new(Notify::new()),
+        payment_provider,
+        portal_secret: payment_secret.clone(),
+        simulator,
+        organisation,
+        public_url: settings.public_url,
+        mailer: settings.mailer,
+        throttles: Throttles::default(),
+        security: settings.security,
+    }));
+    let projectors = projections::all()
+        .into_iter()
+        .map(|projection| run_projector(pool.clone(), projection, progress.clone()))
+        .collect();
+    let tasks = vec![
+        expiry::spawn(state.clone()),
+        invoicing::spawn_monthly_schedule(state.clone()),
+        reconciliation::spawn(pool.clone()),
+        crate::app::credit_notes::spawn_sweep(state.clone()),
+    ];
+    Ok((state, Background { projectors, tasks }))
+}

@@ -1,0 +1,199 @@
+//! Who may call a route, checked in one place: the route table (`routes.rs`) gives every route an
+//! [`Access`], and [`guard`] enforces it before the handler runs. Handlers then take the
+//! [`Caller`](super::extract::Caller) that the guard resolved from the session; family handlers
+//! take the family from it (`caller.family()`), never from the request.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::error::ApiError;
+use super::extract::{request_id_of, Caller};
+use crate::app::accounts::credentials::token_hash;
+use crate::app::Cantine;
+use crate::db;
+use crate::domain::account::Role;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, logged in or not: health, the OpenAPI document, login, the password link.
+    Public,
+    /// Not a session but a proof carried by the request itself: the payment provider's
+    /// signature, or the unguessable id of the payment simulator's page.
+    Proof,
+    /// A family session; the family comes from the session.
+    Family,
+    /// The family portal's pages: a family session carried by the browser's cookie (never a
+    /// bearer token), and on POST the form's CSRF token of that session. Refusals are French
+    /// pages, not problem+json.
+    Portal,
+    /// A logged-in user of any role, acting on their own account (logout, password, login).
+    AnyUser,
+    /// Staff sessions of these roles.
+    Staff(&'static [Role]),
+    /// The staff back office's pages (`src/backoffice`): a staff session of these roles carried
+    /// by the browser's cookie, and on POST the form's CSRF token of that session, like
+    /// [`Access::Portal`]. Refusals are French pages.
+    BackOffice(&'static [Role]),
+}
+
+/// Who may use the kitchens' routes, in the API and in the back office alike.
+pub const KITCHEN_ROLES: &[Role] = &[Role::Kitchen, Role::Admin];
+/// Who may use the finance office's routes, in the API and in the back office alike.
+pub const FINANCE_ROLES: &[Role] = &[Role::Finance];
+pub const ADMIN_ROLES: &[Role] = &[Role::Admin];
+/// Every staff role: the back office's home and logout.
+pub const STAFF_ROLES: &[Role] = &[Role::Admin, Role::Kitchen, Role::Finance, Role::Auditor];
+
+impl Access {
+    pub fn needs_session(self) -> bool {
+        !matches!(self, Access::Public | Access::Proof)
+    }
+
+    /// A page for a browser: the session comes from the cookie, forms carry a CSRF token.
+    pub fn is_page(self) -> bool {
+        matches!(self, Access::Portal | Access::BackOffice(_))
+    }
+
+    pub fn allows(self, role: Role) -> bool {
+        match self {
+            Access::Public | Access::Proof | Access::AnyUser => true,
+            Access::Family | Access::Portal => role == Role::Family,
+            Access::Staff(roles) | Access::BackOffice(roles) => {
+                role != Role::Family && roles.contains(&role)
+            }
+        }
+    }
+
+    /// For the access matrix and the documentation.
+    pub fn describe(self) -> String {
+        match self {
+            Access::Public => "public".into(),
+            Access::Proof => "signed / capability".into(),
+            Access::Family => "family (own data)".into(),
+            Access::Portal => "family (own data), browser session + CSRF".into(),
+            Access::AnyUser => "any logged-in user (own account)".into(),
+            Access::Staff(roles) => roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            Access::BackOffice(roles) => format!(
+                "{}, browser session + CSRF",
+                Access::Staff(roles).describe()
+            ),
+        }
+    }
+}
+
+/// Resolves the session (401 without a valid one) and checks the role (403), then hands the
+/// caller to the handler through the request's extensions.
+pub async fn guard(
+    State((state, access)): State<(Cantine, Access)>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if access == Access::Portal {
+        return match crate::web::pages::guard::admit(&state, request).await {
+            Ok(request) => next.run(request).await,
+            Err(refusal) => refusal,
+        };
+    }
+    if let Access::BackOffice(roles) = access {
+        return match crate::web::backoffice::guard::admit(&state, roles, request).await {
+            Ok(request) => next.run(request).await,
+            Err(refusal) => refusal,
+        };
+    }
+    if access.needs_session() {
+        let caller = match authenticate(&state, request.headers()).await {
+            Ok(caller) => caller,
+            Err(e) => return e.into_response(),
+        };
+        if !access.allows(caller.role) {
+            return ApiError::forbidden().into_response();
+        }
+        request.extensions_mut().insert(caller);
+    }
+    next.run(request).await
+}
+
+/// The bearer token of the request, if any.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+async fn authenticate(state: &Cantine, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    let token = bearer_token(headers).ok_or_else(ApiError::unauthorized)?;
+    session_caller(state, token, headers)
+        .await?
+        .ok_or_else(ApiError::unauthorized)
+}
+
+/// The caller of a session token, however it came (bearer header or the portal's cookie);
+/// `None` for an unknown, ended or expired session.
+pub async fn session_caller(
+    state: &Cantine,
+    token: &str,
+    headers: &HeaderMap,
+) -> Result<Option<Caller>, ApiError> {
+    let session_hash = token_hash(token);
+    let Some(user) =
+        db::accounts::session_user(&state.pool, &session_hash, state.clock.now()).await?
+    else {
+        return Ok(None);
+    };
+    let role = Role::parse(&user.role)
+        .ok_or_else(|| ApiError::internal(format!("unknown role {}", user.role)))?;
+    Ok(Some(Caller {
+        user_id: user.user_id,
+        role,
+        family_id: user.family_id,
+        request_id: request_id_of(headers),
+        session_hash,
+    }))
+}
+
+/// Where the request comes from: the peer address, or, only when the service is configured to
+/// sit behind a proxy (`CANTINE_TRUST_FORWARDED_FOR=1`), the address that proxy appended last to
+/// `X-Forwarded-For` (earlier entries are whatever the client wrote).
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub String);
+
+impl FromRequestParts<Cantine> for ClientAddr {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Cantine,
+    ) -> Result<Self, Self::Rejection> {
+        if state.security.trust_forwarded_for {
+            let forwarded = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+                .rfind(|v| !v.is_empty());
+            if let Some(addr) = forwarded {
+                return Ok(ClientAddr(addr.chars().take(64).collect()));
+            }
+        }
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        Ok(ClientAddr(peer))
+    }
+}

@@ -1,0 +1,296 @@
+//! `/gestion/familles`: the families, found by name or e-mail a page at a time, and a new family
+//! (its account, its quotient familial, the "Générer votre mot de passe" e-mail); a family's own
+//! page is `family.rs`. Each change is the API's admin handler, called as a function
+//! (`api::admin::create_family`, `api::tariffs::set_quotient`, `api::staff_accounts`).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::html;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::form::{self, french, input, names_field, refused, Errors};
+use crate::app::Cantine;
+use crate::db;
+use crate::db::accounts::FamilyAccountRow;
+use crate::web::api::admin::{self, NewFamily};
+use crate::web::api::staff_accounts;
+use crate::web::api::tariffs::{self, quotient_value, QuotientBody};
+use crate::web::backoffice::context::StaffContext;
+use crate::web::backoffice::error::StaffResult;
+use crate::web::backoffice::layout::page;
+use crate::web::error::ApiError;
+use crate::web::extract::{ApiForm, ApiJson, ApiPath, ApiQuery, Caller};
+use crate::web::pages::format::date_time;
+use crate::web::pages::layout::{csrf_field, render};
+
+pub const PATH: &str = "/gestion/familles";
+pub const PER_PAGE: i64 = 20;
+
+pub fn family_path(id: Uuid) -> String {
+    format!("{PATH}/{id}")
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    pub q: Option<String>,
+    pub page: Option<i64>,
+}
+
+/// The family form's fields, as typed: shown again as they were when refused.
+#[derive(Deserialize, Default, Clone)]
+pub struct FamilyForm {
+    #[serde(default)]
+    pub nom: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub quotient: String,
+    /// The new-family form's box "send the password e-mail now".
+    pub envoyer_mail: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<Cantine>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> StaffResult<Response> {
+    let blank = FamilyForm {
+        envoyer_mail: Some("oui".into()),
+        ..FamilyForm::default()
+    };
+    list_page(
+        &state,
+        &caller,
+        &query,
+        &blank,
+        &Errors::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The account's state in words and a sign, never by colour alone.
+pub(super) fn account_state(row: &FamilyAccountRow) -> String {
+    if let Some(at) = row.disabled_at {
+        format!("✗ Désactivé depuis le {}", date_time(at))
+    } else if let Some(at) = row.locked_at {
+        format!("🔒 Verrouillé depuis le {}", date_time(at))
+    } else if !row.has_password {
+        "… Mot de passe pas encore choisi".to_string()
+    } else {
+        "✓ Actif".to_string()
+    }
+}
+
+pub(super) fn quotient_text(quotient: Option<i32>) -> String {
+    match quotient {
+        Some(q) => format!("{q} €"),
+        None => "Inconnu (tarif le plus haut)".to_string(),
+    }
+}
+
+fn list_link(search: &str, page: i64) -> String {
+    format!("{PATH}?q={}&page={page}", form::query_value(search))
+}
+
+async fn list_page(
+    state: &Cantine,
+    caller: &Caller,
+    query: &ListQuery,
+    values: &FamilyForm,
+    errors: &Errors,
+    status: StatusCode,
+) -> StaffResult<Response> {
+    let context = StaffContext::load(state, caller, PATH).await?;
+    let search = query.q.as_deref().unwrap_or("").trim().to_string();
+    let page_number = query.page.unwrap_or(1).max(1);
+    let (rows, total) = db::accounts::search_families(
+        &state.pool,
+        state.organisation.id,
+        &search,
+        (page_number - 1) * PER_PAGE,
+        PER_PAGE,
+    )
+    .await?;
+    let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let content = html! {
+        section aria-labelledby="recherche" {
+            h2 id="recherche" { "Rechercher une famille" }
+            form class="search" method="get" action=(PATH) role="search" {
+                label for="q" { "Nom ou adresse e-mail" }
+                input id="q" name="q" type="search" value=(search);
+                button type="submit" class="primary" { "Rechercher" }
+            }
+            p role="status" {
+                @if search.is_empty() {
+                    (total) " famille" @if total > 1 { "s" } " en tout."
+                } @else {
+                    (total) " famille" @if total > 1 { "s" } " pour « " (search) " »."
+                    " " a href=(PATH) { "Voir toutes les familles" }
+                }
+            }
+            @if !rows.is_empty() {
+                div class="scroll admin" {
+                    table class="stack" {
+                        caption { "Familles, par nom – page " (page_number) " sur " (pages) }
+                        thead {
+                            tr {
+                                th scope="col" { "Nom" }
+                                th scope="col" { "Adresse e-mail (identifiant)" }
+                                th scope="col" { "Compte" }
+                                th scope="col" { "Quotient familial" }
+                                th scope="col" { "Dernière connexion" }
+                            }
+                        }
+                        tbody {
+                            @for row in &rows {
+                                tr {
+                                    th scope="row" data-label="Nom" { a href=(family_path(row.id)) { (row.name) } }
+                                    td data-label="Adresse e-mail" { (row.login) }
+                                    td data-label="Compte" { (account_state(row)) }
+                                    td data-label="Quotient familial" { (quotient_text(row.quotient_familial)) }
+                                    td data-label="Dernière connexion" {
+                                        @match row.last_login_at {
+                                            Some(at) => (date_time(at)),
+                                            None => "Jamais",
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if pages > 1 {
+                nav class="pages" aria-label="Pages de la liste des familles" {
+                    @if page_number > 1 {
+                        a href=(list_link(&search, page_number - 1)) { "← Page précédente" }
+                    }
+                    span { "Page " (page_number) " sur " (pages) }
+                    @if page_number < pages {
+                        a href=(list_link(&search, page_number + 1)) { "Page suivante →" }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="nouvelle" {
+            h2 id="nouvelle" { "Créer une famille" }
+            (refused(errors, "La famille n'a pas été créée"))
+            form method="post" action=(form::action(PATH, "nouvelle")) class="stack" {
+                (csrf_field(&context.csrf))
+                (input(("", "nom"), "Nom de la famille", "text", &values.nom, errors, None))
+                (input(("", "email"), "Adresse e-mail (l'identifiant de la famille)", "email", &values.email, errors, None))
+                (input(("", "quotient"), "Quotient familial (en euros, facultatif)", "text", &values.quotient, errors,
+                    Some("Laissez vide s'il n'est pas connu : la famille paie alors le tarif le plus haut.")))
+                p class="field checkbox" {
+                    input id="envoyer_mail" name="envoyer_mail" type="checkbox" value="oui"
+                        checked[values.envoyer_mail.is_some()];
+                    " "
+                    label for="envoyer_mail" class="inline" {
+                        "Envoyer aussitôt le mail « Générer votre mot de passe » à cette adresse"
+                    }
+                }
+                p { button type="submit" class="primary" { "Créer la famille" } }
+            }
+        }
+    };
+    Ok(render(
+        status,
+        page("Familles", Some(&context.nav()), content),
+    ))
+}
+
+/// The quotient field: empty is unknown; refused as the API refuses it, before anything changes.
+pub(super) fn quotient_field(text: &str, errors: &mut Errors) -> Option<Option<i32>> {
+    let parsed = match form::whole_number(text) {
+        Ok(parsed) => parsed,
+        Err(_) => {
+            errors.add("quotient", form::BAD_NUMBER);
+            return None;
+        }
+    };
+    match quotient_value(parsed) {
+        Ok(q) => Some(q),
+        Err(e) => {
+            errors.add("quotient", french(&e));
+            None
+        }
+    }
+}
+
+/// Where an error of the API's family handlers belongs on the form.
+pub(super) fn family_errors(e: &ApiError) -> Option<Errors> {
+    let field = match e.code {
+        "empty_field" if names_field(e, "name") => "nom",
+        "empty_field" if names_field(e, "login") => "email",
+        "empty_field" => "nom",
+        "invalid_login" | "login_taken" => "email",
+        _ => return None,
+    };
+    Some(Errors::one(field, french(e)))
+}
+
+pub async fn create(
+    State(state): State<Cantine>,
+    caller: Caller,
+    ApiForm(values): ApiForm<FamilyForm>,
+) -> StaffResult<Response> {
+    let mut errors = Errors::default();
+    let created = match quotient_field(&values.quotient, &mut errors) {
+        None => Err(errors),
+        Some(quotient) => {
+            let body = NewFamily {
+                name: values.nom.clone(),
+                login: values.email.clone(),
+                password: None,
+            };
+            match admin::create_family(State(state.clone()), ApiJson(body)).await {
+                Ok((_, created)) => Ok((created.0.id, quotient)),
+                Err(e) => Err(family_errors(&e).ok_or(e)?),
+            }
+        }
+    };
+    let (id, quotient) = match created {
+        Ok(created) => created,
+        Err(errors) => {
+            return list_page(
+                &state,
+                &caller,
+                &ListQuery::default(),
+                &values,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    };
+    if quotient.is_some() {
+        set_quotient(&state, id, quotient).await?;
+    }
+    let done = if values.envoyer_mail.is_some() {
+        let _accepted =
+            staff_accounts::send_password_email(State(state.clone()), ApiPath(id)).await?;
+        "creee-mail"
+    } else {
+        "creee"
+    };
+    Ok(form::done(&format!("{}?fait={done}", family_path(id))))
+}
+
+pub(super) async fn set_quotient(
+    state: &Cantine,
+    id: Uuid,
+    quotient: Option<i32>,
+) -> StaffResult<()> {
+    let _set = tariffs::set_quotient(
+        State(state.clone()),
+        ApiPath(id),
+        ApiJson(QuotientBody {
+            quotient: quotient.map(i64::from),
+        }),
+    )
+    .await?;
+    Ok(())
+}

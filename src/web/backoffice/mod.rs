@@ -1,0 +1,98 @@
+//! The staff back office: server-rendered French pages under `/gestion` for the kitchens, the
+//! finance office and the town's administrators, served beside the family portal with the same
+//! cookie session, stylesheet and CSRF rule. Routes are declared in `api/routes.rs` with
+//! `Access::BackOffice(roles)` (checked in `guard.rs`); what the pages show comes from the API's
+//! own handlers called as functions, as in the portal.
+//!
+//! To add a page: declare its route with the roles of the API routes it mirrors, and, if it is a
+//! section of its own, add it to [`SECTIONS`] so that the navigation and the home page offer it
+//! to exactly those roles.
+
+pub mod admin;
+pub mod context;
+pub mod documents;
+pub mod error;
+pub mod finance;
+pub mod guard;
+pub mod home;
+pub mod kitchen;
+pub mod layout;
+
+use crate::domain::account::Role;
+use crate::web::access::{ADMIN_ROLES, FINANCE_ROLES, KITCHEN_ROLES, STAFF_ROLES};
+
+pub const HOME: &str = "/gestion";
+
+/// A part of the back office: its entry in the navigation and on the home page.
+pub struct Section {
+    pub path: &'static str,
+    pub label: &'static str,
+    /// What the home page says of it.
+    pub summary: &'static str,
+    /// The same roles as the section's routes: a link is shown only to who may follow it.
+    pub roles: &'static [Role],
+}
+
+pub const SECTIONS: &[Section] = &[
+    Section {
+        path: HOME,
+        label: "Accueil",
+        summary: "",
+        roles: STAFF_ROLES,
+    },
+    Section {
+        path: "/gestion/cuisine",
+        label: "Effectifs cuisine",
+        summary: "Les repas à préparer par jour, restaurant et menu, à imprimer ou à exporter.",
+        roles: KITCHEN_ROLES,
+    },
+    Section {
+        path: "/gestion/finances",
+        label: "Finances",
+        summary: "Factures, paiements, exports du mois et rapprochement.",
+        roles: FINANCE_ROLES,
+    },
+    Section {
+        path: "/gestion/documents",
+        label: "Documents",
+        summary: "Les documents que les familles téléchargent : règlement, délibération tarifaire.",
+        roles: ADMIN_ROLES,
+    },
+    // The administrators' pages (`admin/`).
+    Section {
+        path: admin::families::PATH,
+        label: "Familles",
+        summary: "Les comptes des familles et leurs enfants : créer, modifier, déverrouiller, \
+                  envoyer le mail « Générer votre mot de passe ».",
+        roles: ADMIN_ROLES,
+    },
+    Section {
+        path: admin::restaurants::PATH,
+        label: "Restaurants",
+        summary: "Les restaurants scolaires et leur capacité.",
+        roles: ADMIN_ROLES,
+    },
+    Section {
+        path: admin::periods::PATH,
+        label: "Périodes",
+        summary: "Les périodes de réservation : règles, fermetures, capacités et prix selon le \
+                  quotient familial.",
+        roles: ADMIN_ROLES,
+    },
+];
+
+/// The sections a role may open, in navigation order.
+pub fn sections_for(role: Role) -> impl Iterator<Item = &'static Section> {
+    SECTIONS.iter().filter(move |s| s.roles.contains(&role))
+}
+
+/// The role in the words of the town's staff.
+pub fn role_label(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "Administration",
+        Role::Kitchen => "Cuisine",
+        Role::Finance => "Finances",
+        Role::Auditor => "Contrôle (audit)",
+        Role::Family => "Famille",
+    }
+}

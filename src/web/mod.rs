@@ -1,0 +1,116 @@
+//! Everything HTTP: the route table and its guards, the JSON API (`api`), the pages that the
+//! family portal (`portal`) and the back office (`backoffice`) share (`pages`), idempotency,
+//! headers and server timing. Handlers call `crate::app`, never each other: no page calls an API
+//! handler, and no API module imports a page module.
+//!
+//! Every route is declared in `routes.rs` with the roles it allows; the router is built from that
+//! table (see there how to add a route).
+
+pub mod access;
+pub mod api;
+pub mod backoffice;
+pub mod csv_response;
+pub mod error;
+pub mod extract;
+pub mod headers;
+pub mod idempotency;
+pub mod pages;
+pub mod portal;
+pub mod routes;
+pub mod server_timing;
+
+use std::any::Any;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{Request, StatusCode};
+use axum::middleware::map_response_with_state;
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::app::Cantine;
+use error::ApiError;
+
+/// JSON bodies of this API are small; anything larger is refused with 413.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+pub fn router(state: Cantine) -> Router {
+    let mut router = routes::build(&state)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(axum::middleware::from_fn(server_timing::record))
+                .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                    let request_id = request
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id)
+                }))
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(CatchPanicLayer::custom(panic_response))
+                .layer(DefaultBodyLimit::max(BODY_LIMIT)),
+        )
+        // Outermost, so that panics, 413s and the fallback carry the headers too.
+        .layer(map_response_with_state(
+            state.security.hsts,
+            headers::add_security_headers,
+        ));
+    if let Some(cors) = headers::cors(&state.security.cors_origins) {
+        router = router.layer(cors);
+    }
+    router.with_state(state)
+}
+
+/// Serves the router with the peers' addresses, which the login throttle needs.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// 200 when the database answers.
+#[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200), (status = 503)))]
+pub async fn health(State(state): State<Cantine>) -> Response {
+    match sqlx::query("SELECT 1").execute(&state.pool).await {
+        Ok(_) => Json(serde_json::json!({"status": "ok"})).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                "the database does not answer",
+            )
+            .into_response()
+        }
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take this method",
+    )
+}
+
+fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
+    ApiError::internal("handler panicked").into_response()
+}

@@ -1,0 +1,132 @@
+//! The guard of the browser's pages: a session from the cookie, and on POST the form's CSRF token
+//! of that session, both checked before any handler runs. Without a session the answer is the
+//! login form itself (401), so the browser shows something useful. The family portal
+//! (`Access::Portal`, [`admit`]) and the staff back office (`Access::BackOffice`, in
+//! `backoffice::guard`) differ only in who they admit and how they say no.
+
+use axum::body::{to_bytes, Body, Bytes};
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::error::{csrf_refused_from, error_page_with_link};
+use super::session::{cookie, csrf_valid, expired_cookie, CSRF_FIELD, SESSION_COOKIE};
+use crate::app::Cantine;
+use crate::domain::account::Role;
+use crate::web::access::session_caller;
+use crate::web::extract::Caller;
+use crate::web::BODY_LIMIT;
+
+/// The largest form a page takes: url-encoded forms are small, but a back-office upload
+/// (multipart) carries a document of up to `backoffice::documents::MAX_SIZE`.
+pub const UPLOAD_BODY_LIMIT: usize = 6 * 1024 * 1024;
+
+pub async fn admit(state: &Cantine, request: Request) -> Result<Request, Response> {
+    admit_if(state, request, "/", |caller| {
+        (caller.role != Role::Family).then(|| {
+            error_page_with_link(
+                StatusCode::FORBIDDEN,
+                "Accès refusé",
+                "Le portail famille est réservé aux comptes famille.",
+                ("/gestion", "Aller à l'espace de gestion"),
+            )
+        })
+    })
+    .await
+}
+
+/// The session of the cookie (else the login form, 401), then `refusal` (sent as is if any),
+/// then on POST the form's CSRF token (url-encoded or multipart). `home` is where the refusals
+/// of a form lead back to.
+pub async fn admit_if(
+    state: &Cantine,
+    request: Request,
+    home: &str,
+    refusal: impl FnOnce(&Caller) -> Option<Response>,
+) -> Result<Request, Response> {
+    let token = cookie(request.headers(), SESSION_COOKIE).map(str::to_string);
+    let caller = match token {
+        Some(token) => session_caller(state, &token, request.headers())
+            .await
+            .map_err(|e| super::error::PortalError(e).into_response())?,
+        None => None,
+    };
+    let Some(caller) = caller else {
+        // The address asked for is not echoed into the form: a page without a session shows
+        // nothing that came with the request.
+        let mut response = super::login::form(state, None, None, StatusCode::UNAUTHORIZED);
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, expired_cookie(state, SESSION_COOKIE));
+        return Err(response);
+    };
+    if let Some(refusal) = refusal(&caller) {
+        return Err(refusal);
+    }
+    let (mut parts, body) = request.into_parts();
+    let body = if parts.method == Method::POST {
+        let multipart = is_multipart(&parts.headers);
+        let limit = if multipart {
+            UPLOAD_BODY_LIMIT
+        } else {
+            BODY_LIMIT
+        };
+        let bytes = to_bytes(body, limit).await.map_err(|_| too_large(home))?;
+        let given = if multipart {
+            multipart_field(&parts.headers, bytes.clone(), CSRF_FIELD).await
+        } else {
+            form_field(&bytes, CSRF_FIELD)
+        }
+        .unwrap_or_default();
+        if !csrf_valid(state, &caller.session_hash, &given) {
+            tracing::warn!(path = %parts.uri.path(), "page form refused: wrong CSRF token");
+            return Err(csrf_refused_from(home));
+        }
+        Body::from(bytes)
+    } else {
+        body
+    };
+    parts.extensions.insert(caller);
+    Ok(Request::from_parts(parts, body))
+}
+
+fn too_large(home: &str) -> Response {
+    error_page_with_link(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "Envoi trop volumineux",
+        "Ce formulaire dépasse la taille acceptée. Revenez en arrière et envoyez moins de données.",
+        (home, "Retour à l'accueil"),
+    )
+}
+
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"))
+}
+
+/// One field of an url-encoded form. The CSRF token is hex, so no decoding is needed for it.
+pub fn form_field(body: &[u8], name: &str) -> Option<String> {
+    std::str::from_utf8(body)
+        .ok()?
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_string())
+}
+
+/// One text field of a multipart form, read from the buffered body with the parser axum's
+/// `Multipart` uses (multer), without axum's default body limit: the guard bounded the body.
+async fn multipart_field(headers: &HeaderMap, body: Bytes, name: &str) -> Option<String> {
+    let content_type = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let boundary = multer::parse_boundary(content_type).ok()?;
+    let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(body) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    while let Ok(Some(field)) = multipart.next_field().await {
+        if field.name() == Some(name) {
+            return field.text().await.ok();
+        }
+    }
+    None
+}

@@ -1,0 +1,436 @@
+//! The month calendar (first guide step 6, second guide step 5): each day's status in words, a
+//! sign and a colour, checkboxes for the free days, and the bulk choices ("+ cette semaine",
+//! "+ tous les lundis", "+ tous les jours de l'année"). Validating posts the days, or the bulk
+//! choice, to the API's booking handler; the recap follows.
+//!
+//! Booked days still before their cancellation cut-off carry a box too (second guide step 5,
+//! "réservations ou annulations"): ticked, they go to the recap of both kinds of change
+//! (`changes.rs`), where nothing is cancelled before the family confirms.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::{Datelike, Duration, NaiveDate};
+use maud::{html, Markup};
+use serde::Deserialize;
+use std::collections::{BTreeSet, HashSet};
+use uuid::Uuid;
+
+use super::booking::{child_of, find_period, rules};
+use super::changes::{parse_booked, Plan};
+use super::context::Context;
+use crate::app::Cantine;
+use crate::domain::period::{month_bounds, Weekday};
+use crate::domain::selection::DaySelection;
+use crate::web::api::family::{self, Calendar, CalendarQuery, PeriodView};
+use crate::web::api::reservations::{self, NewReservation};
+use crate::web::api::tariffs::paris_today;
+use crate::web::error::ApiError;
+use crate::web::extract::{ApiJson, ApiPath, ApiQuery, Caller};
+use crate::web::pages::error::{french_message, PortalError, PortalResult};
+use crate::web::pages::format::{day, month_name};
+use crate::web::pages::guard::form_field;
+use crate::web::pages::layout::{csrf_field, page, render, see_other};
+
+#[derive(Deserialize)]
+pub struct Choice {
+    pub enfant: Uuid,
+    pub periode: Uuid,
+    /// `YYYY-MM`; today's month within the period otherwise.
+    pub mois: Option<String>,
+}
+
+/// Each status: its words, a sign (so that colour is never the only cue) and its CSS class.
+const STATUSES: [(&str, &str, &str); 6] = [
+    ("booked", "Réservé", "●"),
+    ("awaiting_payment", "En attente de paiement", "◐"),
+    ("available", "Libre", "○"),
+    ("full", "Complet", "■"),
+    ("closed", "Fermé", "—"),
+    ("past_cutoff", "Délai dépassé", "×"),
+];
+
+fn status_words(status: &str) -> (&'static str, &'static str) {
+    STATUSES
+        .iter()
+        .find(|(s, _, _)| *s == status)
+        .map(|(_, words, sign)| (*words, *sign))
+        .unwrap_or(("Inconnu", "?"))
+}
+
+const WEEKDAYS: [(Weekday, &str); 7] = [
+    (Weekday::Mon, "lundis"),
+    (Weekday::Tue, "mardis"),
+    (Weekday::Wed, "mercredis"),
+    (Weekday::Thu, "jeudis"),
+    (Weekday::Fri, "vendredis"),
+    (Weekday::Sat, "samedis"),
+    (Weekday::Sun, "dimanches"),
+];
+
+fn month_of(d: NaiveDate) -> String {
+    d.format("%Y-%m").to_string()
+}
+
+/// The month to show: the one asked for, else today's, kept within the period.
+fn month_to_show(asked: Option<&str>, today: NaiveDate, period: &PeriodView) -> String {
+    if let Some(month) = asked.filter(|m| month_bounds(m).is_some()) {
+        return month.to_string();
+    }
+    month_of(today.clamp(period.from, period.to))
+}
+
+fn legend() -> Markup {
+    html! {
+        section aria-labelledby="legende" class="legend" {
+            h2 id="legende" { "Légende" }
+            ul {
+                @for (status, words, sign) in STATUSES {
+                    li class={"day status-" (status)} {
+                        span class="sign" aria-hidden="true" { (sign) } " " (words)
+                    }
+                }
+            }
+        }
+    }
+}
+
+struct View<'a> {
+    context: &'a Context,
+    child_name: String,
+    restaurant: String,
+    period: PeriodView,
+    calendar: Calendar,
+    /// Booked days the family may still cancel.
+    cancellable: HashSet<NaiveDate>,
+    error: Option<String>,
+}
+
+fn render_page(view: View, status: StatusCode) -> Response {
+    let calendar = &view.calendar;
+    let period = &view.period;
+    let (first, last) = month_bounds(&calendar.month).expect("a month already checked");
+    let previous = first - Duration::days(1);
+    let next = last + Duration::days(1);
+    let link = |d: NaiveDate| {
+        format!(
+            "/reservation/calendrier?enfant={}&periode={}&mois={}",
+            calendar.child_id,
+            period.id,
+            month_of(d)
+        )
+    };
+    // Weeks start on Monday, as in the guides' calendars.
+    let mut weeks: Vec<Vec<&family::CalendarDay>> = Vec::new();
+    for d in &calendar.days {
+        if weeks.is_empty() || d.date.weekday() == chrono::Weekday::Mon {
+            weeks.push(Vec::new());
+        }
+        weeks.last_mut().expect("a week").push(d);
+    }
+    let opening: Vec<(Weekday, &str)> = WEEKDAYS
+        .into_iter()
+        .filter(|(w, _)| period.opening_days.contains(w))
+        .collect();
+    let content = html! {
+        p { "Votre sélection : " strong { (view.restaurant) " / " (period.label) } }
+        details class="card" {
+            summary { "Les règles de cette période" }
+            (rules(&view.restaurant, period))
+        }
+        p class="rule" { (calendar.booking_rule) ". Prix du repas : " (crate::web::pages::format::euros_text(&calendar.unit_price)) "." }
+        @if let Some(error) = &view.error {
+            p class="alert" role="alert" { (error) }
+        }
+        nav aria-label="Mois" class="months" {
+            @if previous >= period.from.with_day(1).expect("day 1") {
+                a href=(link(previous)) { "← " (month_name(previous)) }
+            }
+            h2 { (month_name(first)) }
+            @if next <= period.to {
+                a href=(link(next)) { (month_name(next)) " →" }
+            }
+        }
+        (legend())
+        form method="post" action="/reservation/calendrier" class="calendar" {
+            (csrf_field(&view.context.csrf))
+            input type="hidden" name="enfant" value=(calendar.child_id);
+            input type="hidden" name="periode" value=(period.id);
+            input type="hidden" name="mois" value=(calendar.month);
+            p { "Cochez les jours souhaités pour le service " (period.service.label) " (" (period.service.start) " – " (period.service.end) "), puis validez le planning." }
+            p { "Pour annuler un repas réservé, cochez-le aussi : rien n'est annulé avant la confirmation du récapitulatif. " (period.cancellation_rule) "." }
+            @for week in &weeks {
+                @let monday = week[0].date - Duration::days(week[0].date.weekday().num_days_from_monday() as i64);
+                fieldset class="week" {
+                    legend { "Semaine du " (day(monday)) }
+                    ul class="days" {
+                        @for d in week {
+                            @let (words, sign) = status_words(d.status);
+                            @let id = format!("jour-{}", d.date);
+                            li class={"day status-" (d.status)} {
+                                @if d.status == "available" {
+                                    input type="checkbox" id=(id) name="jour" value=(d.date);
+                                    label for=(id) {
+                                        span class="date" { (day(d.date)) }
+                                        span class="status" { span class="sign" aria-hidden="true" { (sign) } " " (words) }
+                                    }
+                                } @else if let (Some(reservation), true) = (d.reservation_id, view.cancellable.contains(&d.date)) {
+                                    @let id = format!("annuler-{}", d.date);
+                                    input type="checkbox" id=(id) name="annuler" value={(reservation) "_" (d.date)};
+                                    label for=(id) {
+                                        span class="date" { (day(d.date)) }
+                                        span class="status" { span class="sign" aria-hidden="true" { (sign) } " " (words) }
+                                        span class="cancel-hint" { "cocher pour annuler" }
+                                    }
+                                } @else if d.reservation_id.is_some() {
+                                    span class="text" {
+                                        span class="date" { (day(d.date)) }
+                                        span class="status" { span class="sign" aria-hidden="true" { (sign) } " " (words) }
+                                        span class="cancel-hint" { "délai d'annulation dépassé" }
+                                    }
+                                } @else {
+                                    span class="text" {
+                                        span class="date" { (day(d.date)) }
+                                        span class="status" { span class="sign" aria-hidden="true" { (sign) } " " (words) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    button type="submit" name="choix" value={"semaine-" (monday)} class="bulk" {
+                        "+ cette semaine" span class="visually-hidden" { " (semaine du " (day(monday)) ")" }
+                    }
+                }
+            }
+            p class="actions" {
+                button type="submit" name="choix" value="jours" class="primary" { "Valider le planning" }
+            }
+            fieldset class="bulk-all" {
+                legend { "Choix groupés (réservés aussitôt, jours libres seulement)" }
+                @for (weekday, plural) in &opening {
+                    button type="submit" name="choix" value={"tous-" (weekday_code(*weekday))} class="bulk" {
+                        "+ tous les " (plural)
+                    }
+                }
+                button type="submit" name="choix" value="annee" class="bulk" { "+ tous les jours de l'année" }
+            }
+        }
+        p { a href={"/reservation/nouvelle?enfant=" (calendar.child_id)} { "Retour au choix de la période" } }
+    };
+    render(
+        status,
+        page(
+            &format!("Planning de {}", view.child_name),
+            Some(&view.context.nav()),
+            content,
+        ),
+    )
+}
+
+fn weekday_code(w: Weekday) -> &'static str {
+    match w {
+        Weekday::Mon => "mon",
+        Weekday::Tue => "tue",
+        Weekday::Wed => "wed",
+        Weekday::Thu => "thu",
+        Weekday::Fri => "fri",
+        Weekday::Sat => "sat",
+        Weekday::Sun => "sun",
+    }
+}
+
+async fn show(
+    state: &Cantine,
+    caller: &Caller,
+    choice: Choice,
+    error: Option<(StatusCode, String)>,
+) -> PortalResult<Response> {
+    let context = Context::load(state, caller, "/reservation/nouvelle").await?;
+    let child = child_of(&context, choice.enfant)?;
+    let child_name = format!("{} {}", child.first_name, child.last_name);
+    let (restaurant, period) = find_period(state, caller, choice.periode).await?;
+    let month = month_to_show(choice.mois.as_deref(), paris_today(state), &period);
+    let calendar = family::calendar(
+        State(state.clone()),
+        caller.clone(),
+        ApiPath(choice.enfant),
+        ApiQuery(CalendarQuery {
+            period_id: choice.periode,
+            month,
+        }),
+    )
+    .await?
+    .0;
+    let (status, error) = match error {
+        Some((status, message)) => (status, Some(message)),
+        None => (StatusCode::OK, None),
+    };
+    let cancellable = cancellable_days(state, &calendar).await?;
+    Ok(render_page(
+        View {
+            context: &context,
+            child_name,
+            restaurant,
+            period,
+            calendar,
+            cancellable,
+            error,
+        },
+        status,
+    ))
+}
+
+/// The booked days of the month whose reservation's own cancellation cut-off has not passed,
+/// asked of the reservation aggregate (the rule the cancel command applies).
+async fn cancellable_days(
+    state: &Cantine,
+    calendar: &Calendar,
+) -> PortalResult<HashSet<NaiveDate>> {
+    let reservations: BTreeSet<Uuid> = calendar
+        .days
+        .iter()
+        .filter_map(|d| d.reservation_id)
+        .collect();
+    let now = state.clock.now();
+    let mut cancellable = HashSet::new();
+    for id in reservations {
+        let reservation = state.commands.load(id).await.map_err(ApiError::from)?;
+        let days: Vec<NaiveDate> = calendar
+            .days
+            .iter()
+            .filter(|d| d.reservation_id == Some(id))
+            .map(|d| d.date)
+            .collect();
+        let past = reservation.past_cancellation_cutoff(days.iter(), now);
+        cancellable.extend(days.into_iter().filter(|d| !past.contains(d)));
+    }
+    Ok(cancellable)
+}
+
+pub async fn page_get(
+    State(state): State<Cantine>,
+    caller: Caller,
+    ApiQuery(choice): ApiQuery<Choice>,
+) -> PortalResult<Response> {
+    show(&state, &caller, choice, None).await
+}
+
+/// The form's fields; `jour` repeats, which the usual form extractor cannot read.
+fn fields(body: &[u8]) -> Vec<(&str, &str)> {
+    std::str::from_utf8(body)
+        .unwrap_or("")
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .collect()
+}
+
+fn bad_form() -> PortalError {
+    PortalError(ApiError::bad_request(
+        "malformed_body",
+        "the calendar form is incomplete",
+    ))
+}
+
+pub async fn submit(
+    State(state): State<Cantine>,
+    caller: Caller,
+    body: Bytes,
+) -> PortalResult<Response> {
+    let field = |name: &str| form_field(&body, name);
+    let child_id: Uuid = field("enfant")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(bad_form)?;
+    let period_id: Uuid = field("periode")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(bad_form)?;
+    let month = field("mois");
+    let choice = field("choix").unwrap_or_else(|| "jours".into());
+    let (_, period) = find_period(&state, &caller, period_id).await?;
+    let today = paris_today(&state);
+    let (days, selection) = if choice == "jours" {
+        let days: Option<Vec<NaiveDate>> = fields(&body)
+            .into_iter()
+            .filter(|(k, _)| *k == "jour")
+            .map(|(_, v)| v.parse().ok())
+            .collect();
+        (Some(days.ok_or_else(bad_form)?), None)
+    } else if choice == "annee" {
+        (None, Some(DaySelection::WholePeriod))
+    } else if let Some(date) = choice.strip_prefix("semaine-") {
+        let date = date.parse().map_err(|_| bad_form())?;
+        (None, Some(DaySelection::Week { date }))
+    } else if let Some(code) = choice.strip_prefix("tous-") {
+        let weekday = WEEKDAYS
+            .iter()
+            .map(|(w, _)| *w)
+            .find(|w| weekday_code(*w) == code)
+            .ok_or_else(bad_form)?;
+        let selection = DaySelection::Weekdays {
+            weekdays: vec![weekday],
+            from: today.clamp(period.from, period.to),
+            to: period.to,
+        };
+        (None, Some(selection))
+    } else {
+        return Err(bad_form());
+    };
+    let cancel: Option<Vec<(Uuid, NaiveDate)>> = fields(&body)
+        .into_iter()
+        .filter(|(k, _)| *k == "annuler")
+        .map(|(_, v)| parse_booked(v))
+        .collect();
+    let plan = |added: Option<Uuid>, cancel: Vec<(Uuid, NaiveDate)>| Plan {
+        child: child_id,
+        period: period_id,
+        month: month.clone().filter(|m| month_bounds(m).is_some()),
+        added,
+        cancel,
+    };
+    let cancel = cancel.ok_or_else(bad_form)?;
+    let adds_nothing = days.as_ref().is_some_and(Vec::is_empty);
+    if adds_nothing && !cancel.is_empty() {
+        // Only cancellations: the recap says what they will do, nothing is done yet.
+        return Ok(see_other(&plan(None, cancel).recap_path()));
+    }
+    if adds_nothing {
+        let again = Choice {
+            enfant: child_id,
+            periode: period_id,
+            mois: month,
+        };
+        let message = "Cochez au moins un jour libre, ou un jour réservé à annuler, ou utilisez un choix groupé.".to_string();
+        return show(
+            &state,
+            &caller,
+            again,
+            Some((StatusCode::UNPROCESSABLE_ENTITY, message)),
+        )
+        .await;
+    }
+    let request = NewReservation {
+        child_id,
+        period_id,
+        // Free days can fill up between the page and the click: what remains is booked and
+        // the recap says which were not.
+        partial: days.as_ref().map(|_| true),
+        days,
+        selection,
+    };
+    match reservations::create(State(state.clone()), caller.clone(), ApiJson(request)).await {
+        Ok((_, created)) if cancel.is_empty() => {
+            Ok(see_other(&format!("/reservations/{}", created.0.id)))
+        }
+        Ok((_, created)) => Ok(see_other(&plan(Some(created.0.id), cancel).recap_path())),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            let again = Choice {
+                enfant: child_id,
+                periode: period_id,
+                mois: month,
+            };
+            let message = french_message(&e);
+            show(&state, &caller, again, Some((e.status, message))).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
