@@ -5,15 +5,24 @@
 //! Assembles the service: pool, clock, command side, projector and background tasks.
 
 pub mod accounts;
+pub mod administration;
+pub mod caller;
 pub mod credit_notes;
 pub mod demo;
 pub mod documents;
+pub mod error;
 pub mod invoicing;
 pub mod jobs;
 pub mod mail;
 pub mod payment_provider;
+pub mod payments;
+pub mod queries;
+pub mod reservations;
 
 use std::sync::Arc;
+
+pub use caller::Caller;
+pub use error::{AppError, AppResult, Refusal};
 
 use sqlx::PgPool;
 use tokio::sync::Notify;

@@ -30,7 +30,17 @@ pub enum InvoiceKind {
 }
 
 impl InvoiceKind {
-    pub fn as_str(self) -> &'static str {
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            InvoiceKind::Payment,
+            InvoiceKind::Monthly,
+            InvoiceKind::CreditNote,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
+    }
+
+    pub const fn as_str(self) -> &'static str {
         match self {
             InvoiceKind::Payment => "payment",
             InvoiceKind::Monthly => "monthly",

@@ -5,6 +5,7 @@ pub mod account;
 pub mod clock;
 pub mod holidays;
 pub mod invoice;
+pub mod meal_option;
 pub mod payment;
 pub mod period;
 pub mod reservation;

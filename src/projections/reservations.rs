@@ -28,25 +28,23 @@ pub struct ReservationsProjection;
 
 pub const NAME: &str = "reservations";
 
-/// Day statuses as the calendar shows them.
+/// Day statuses as the calendar shows them, spelled by the domain's [`DayStatus`]; the replay
+/// keeps them as `&'static str` to write them straight into the rows.
 pub mod day_status {
-    pub const REQUESTED: &str = "requested";
-    pub const AWAITING_PAYMENT: &str = "awaiting_payment";
-    pub const BOOKED: &str = "booked";
-    pub const CANCELLED: &str = "cancelled";
-    pub const EXPIRED: &str = "expired";
+    use crate::domain::reservation::{DayStatus, ReservationStatus};
 
-    /// A day's status from its reservation's, as the SQL function `day_status`
-    /// (`migrations/0013_reservation_days.sql`) computes it; `tests/api/projections.rs` checks
-    /// that the two agree.
+    pub const REQUESTED: &str = DayStatus::Requested.as_str();
+    pub const AWAITING_PAYMENT: &str = DayStatus::AwaitingPayment.as_str();
+    pub const BOOKED: &str = DayStatus::Booked.as_str();
+    pub const CANCELLED: &str = DayStatus::Cancelled.as_str();
+    pub const EXPIRED: &str = DayStatus::Expired.as_str();
+
+    /// [`DayStatus::of`] for a reservation status read from a row.
     pub fn of(cancelled: bool, reservation_status: &str) -> &'static str {
-        match reservation_status {
-            _ if cancelled => CANCELLED,
-            "requested" => REQUESTED,
-            "awaiting_payment" => AWAITING_PAYMENT,
-            "confirmed" | "paid" => BOOKED,
-            "cancelled" => CANCELLED,
-            _ => EXPIRED,
+        match ReservationStatus::parse(reservation_status) {
+            Some(status) => DayStatus::of(cancelled, status).as_str(),
+            None if cancelled => CANCELLED,
+            None => EXPIRED,
         }
     }
 }

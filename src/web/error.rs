@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::app::{AppError, Refusal};
 use crate::domain::reservation::{ErrorKind, ReservationError};
 use crate::store::commands::CommandError;
 
@@ -188,6 +189,42 @@ impl From<CommandError> for ApiError {
                 "the reservation was changed by another request; try again",
             ),
             CommandError::Store(cause) => ApiError::internal(cause),
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Refused {
+                refusal,
+                code,
+                detail,
+            } => {
+                let status = match refusal {
+                    Refusal::BadInput => StatusCode::BAD_REQUEST,
+                    Refusal::Unauthenticated => StatusCode::UNAUTHORIZED,
+                    Refusal::Forbidden => StatusCode::FORBIDDEN,
+                    Refusal::NotFound => StatusCode::NOT_FOUND,
+                    Refusal::Conflict => StatusCode::CONFLICT,
+                    Refusal::Rule => StatusCode::UNPROCESSABLE_ENTITY,
+                    Refusal::Locked => StatusCode::LOCKED,
+                    Refusal::TooManyAttempts {
+                        retry_after_seconds,
+                    } => {
+                        return ApiError {
+                            retry_after: Some(retry_after_seconds),
+                            ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, detail)
+                        }
+                    }
+                    Refusal::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                    Refusal::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+                };
+                ApiError::new(status, code, detail)
+            }
+            AppError::Reservation(refusal) => refusal.into(),
+            AppError::ConcurrentChange => CommandError::Conflict.into(),
+            AppError::Internal(cause) => ApiError::internal(format!("{cause:#}")),
         }
     }
 }

@@ -2,13 +2,10 @@
 
 use axum::extract::{FromRequest, FromRequestParts, Path, Query};
 use axum::http::request::Parts;
-use uuid::Uuid;
 
 use super::error::ApiError;
+pub use crate::app::Caller;
 use crate::app::Cantine;
-use crate::domain::account::Role;
-use crate::domain::reservation::Actor;
-use crate::store::commands::CommandMeta;
 
 #[derive(FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
@@ -26,42 +23,6 @@ pub struct ApiPath<T>(pub T);
 #[derive(FromRequestParts)]
 #[from_request(via(Query), rejection(ApiError))]
 pub struct ApiQuery<T>(pub T);
-
-/// The logged-in caller, from the bearer token.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub user_id: Uuid,
-    pub role: Role,
-    pub family_id: Option<Uuid>,
-    pub request_id: String,
-    /// The hash of the session's token, to end this session (logout).
-    pub session_hash: Vec<u8>,
-}
-
-impl Caller {
-    /// The family of a family account: family routes never take it from the request.
-    pub fn family(&self) -> Result<Uuid, ApiError> {
-        match (self.role, self.family_id) {
-            (Role::Family, Some(id)) => Ok(id),
-            _ => Err(ApiError::forbidden()),
-        }
-    }
-
-    pub fn actor(&self) -> Actor {
-        match (self.role, self.family_id) {
-            (Role::Family, Some(id)) => Actor::Family(id),
-            _ => Actor::Staff,
-        }
-    }
-
-    pub fn meta(&self) -> CommandMeta {
-        CommandMeta {
-            actor_id: Some(self.user_id),
-            actor_role: self.role.as_str().to_string(),
-            request_id: self.request_id.clone(),
-        }
-    }
-}
 
 pub fn request_id(parts: &Parts) -> String {
     request_id_of(&parts.headers)

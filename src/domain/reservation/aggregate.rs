@@ -27,7 +27,20 @@ pub enum ReservationStatus {
 }
 
 impl ReservationStatus {
-    pub fn as_str(self) -> &'static str {
+    pub const ALL: [ReservationStatus; 6] = [
+        ReservationStatus::Requested,
+        ReservationStatus::AwaitingPayment,
+        ReservationStatus::Paid,
+        ReservationStatus::Confirmed,
+        ReservationStatus::Expired,
+        ReservationStatus::Cancelled,
+    ];
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    pub const fn as_str(self) -> &'static str {
         match self {
             ReservationStatus::Requested => "requested",
             ReservationStatus::AwaitingPayment => "awaiting_payment",

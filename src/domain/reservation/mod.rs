@@ -2,12 +2,14 @@
 
 mod aggregate;
 mod commands;
+mod day_status;
 mod errors;
 mod events;
 mod services;
 
 pub use aggregate::{DayState, Reservation, ReservationStatus};
 pub use commands::{Actor, RequestedDays, ReservationCommand};
+pub use day_status::DayStatus;
 pub use errors::{ErrorKind, ReservationError};
 pub use events::{
     BookedDay, DaysCancelled, RefusedDay, ReservationConfirmed, ReservationEvent,

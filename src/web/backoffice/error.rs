@@ -17,6 +17,12 @@ impl From<ApiError> for StaffError {
     }
 }
 
+impl From<crate::app::AppError> for StaffError {
+    fn from(e: crate::app::AppError) -> Self {
+        StaffError(e.into())
+    }
+}
+
 impl From<sqlx::Error> for StaffError {
     fn from(e: sqlx::Error) -> Self {
         StaffError(e.into())

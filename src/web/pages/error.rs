@@ -18,6 +18,12 @@ impl From<ApiError> for PortalError {
     }
 }
 
+impl From<crate::app::AppError> for PortalError {
+    fn from(e: crate::app::AppError) -> Self {
+        PortalError(e.into())
+    }
+}
+
 impl From<sqlx::Error> for PortalError {
     fn from(e: sqlx::Error) -> Self {
         PortalError(e.into())

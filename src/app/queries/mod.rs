@@ -1,0 +1,1 @@
+//! What people read, from the projections (through `crate::db`): typed answers, no JSON shapes.
