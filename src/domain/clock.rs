@@ -8,6 +8,13 @@ use chrono::{DateTime, Duration, Utc};
 
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
+
+    /// Today in Paris, where the rules' days and cut-offs are.
+    fn paris_today(&self) -> chrono::NaiveDate {
+        self.now()
+            .with_timezone(&chrono_tz::Europe::Paris)
+            .date_naive()
+    }
 }
 
 /// The wall clock, for production.

@@ -10,7 +10,6 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::money::money;
-use super::tariffs::paris_today;
 use crate::app::Cantine;
 use crate::db;
 use crate::db::reference::{ChildRow, PeriodRow};
@@ -110,7 +109,7 @@ pub async fn establishments(
     let quotient = family_quotient(&state, family_id).await?;
     let mut price_lists =
         db::tariffs::price_lists_by_period(&state.pool, state.organisation.id).await?;
-    let today = paris_today(&state);
+    let today = state.clock.paris_today();
     let mut periods: HashMap<Uuid, Vec<PeriodView>> = HashMap::new();
     for period in db::reference::periods(&state.pool, state.organisation.id).await? {
         // The price this family pays for a meal today, so that the parents' estimate is theirs.
@@ -144,7 +143,7 @@ async fn price_today(state: &Cantine, family_id: Uuid, period: &PeriodRow) -> Ap
     let quotient = family_quotient(state, family_id).await?;
     let lists = db::tariffs::price_lists(&state.pool, period.id).await?;
     let prices = DayPrices::new(period.unit_price, lists, quotient);
-    Ok(money(prices.price_on(paris_today(state))))
+    Ok(money(prices.price_on(state.clock.paris_today())))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::NaiveDate;
-use chrono_tz::Europe::Paris;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -188,9 +187,4 @@ pub fn quotient_value(quotient: Option<i64>) -> ApiResult<Option<i32>> {
             })
         })
         .transpose()
-}
-
-/// Today in Paris: the day whose price a parent's estimate shows.
-pub fn paris_today(state: &Cantine) -> NaiveDate {
-    state.clock.now().with_timezone(&Paris).date_naive()
 }

@@ -25,7 +25,6 @@ use crate::domain::period::{month_bounds, Weekday};
 use crate::domain::selection::DaySelection;
 use crate::web::api::family::{self, Calendar, CalendarQuery, PeriodView};
 use crate::web::api::reservations::{self, NewReservation};
-use crate::web::api::tariffs::paris_today;
 use crate::web::error::ApiError;
 use crate::web::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::web::pages::error::{french_message, PortalError, PortalResult};
@@ -250,7 +249,7 @@ async fn show(
     let child = child_of(&context, choice.enfant)?;
     let child_name = format!("{} {}", child.first_name, child.last_name);
     let (restaurant, period) = find_period(state, caller, choice.periode).await?;
-    let month = month_to_show(choice.mois.as_deref(), paris_today(state), &period);
+    let month = month_to_show(choice.mois.as_deref(), state.clock.paris_today(), &period);
     let calendar = family::calendar(
         State(state.clone()),
         caller.clone(),
@@ -347,7 +346,7 @@ pub async fn submit(
     let month = field("mois");
     let choice = field("choix").unwrap_or_else(|| "jours".into());
     let (_, period) = find_period(&state, &caller, period_id).await?;
-    let today = paris_today(&state);
+    let today = state.clock.paris_today();
     let (days, selection) = if choice == "jours" {
         let days: Option<Vec<NaiveDate>> = fields(&body)
             .into_iter()

@@ -22,7 +22,7 @@ use crate::domain::period::Closure;
 use crate::web::api::admin::{self, validate_closures, CapacityOverride};
 use crate::web::api::closures::{self, NewClosures};
 use crate::web::api::family::PeriodView;
-use crate::web::api::tariffs::{self, paris_today};
+use crate::web::api::tariffs;
 use crate::web::backoffice::context::StaffContext;
 use crate::web::backoffice::error::StaffResult;
 use crate::web::backoffice::layout::page;
@@ -166,7 +166,7 @@ pub(super) async fn period_page(
         .ok_or_else(|| ApiError::not_found("period"))?;
     let overrides = db::reference::capacity_overrides(&state.pool, id).await?;
     let lists = tariffs::list(State(state.clone()), ApiPath(id)).await?.0;
-    let today = paris_today(state);
+    let today = state.clock.paris_today();
     let path = format!("{PATH}/{id}");
     let closures_rows: Vec<ClosureRow> = period
         .rules
