@@ -16,6 +16,7 @@ pub mod headers;
 pub mod idempotency;
 pub mod pages;
 pub mod portal;
+pub mod provider_headers;
 pub mod routes;
 pub mod server_timing;
 

@@ -11,7 +11,6 @@ mod signature;
 mod signed_redirect;
 mod simulator;
 
-use axum::http::HeaderMap;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -57,5 +56,23 @@ pub trait PaymentProvider: Send + Sync {
     fn checkout_url(&self, checkout: &Checkout) -> String;
 
     /// Authenticates a notification and reads it.
-    fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<ProviderNotification, Rejected>;
+    fn verify(
+        &self,
+        headers: &dyn NotificationHeaders,
+        body: &[u8],
+    ) -> Result<ProviderNotification, Rejected>;
+}
+
+/// The headers of a provider's notification, as the web hands them over (the web implements
+/// this for its header map), so that checking a signature needs no HTTP library here.
+pub trait NotificationHeaders {
+    fn header(&self, name: &str) -> Option<&str>;
+}
+
+impl NotificationHeaders for std::collections::HashMap<String, String> {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
 }

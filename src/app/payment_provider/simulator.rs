@@ -2,10 +2,8 @@
 //! (`/api/v1/payments/{id}/checkout`), and it signs its notifications with the configured key
 //! exactly as a real provider would.
 
-use axum::http::HeaderMap;
-
 use super::signature;
-use super::{Checkout, PaymentProvider, ProviderNotification, Rejected};
+use super::{Checkout, NotificationHeaders, PaymentProvider, ProviderNotification, Rejected};
 
 pub struct Simulator {
     public_url: String,
@@ -40,7 +38,11 @@ impl PaymentProvider for Simulator {
         )
     }
 
-    fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<ProviderNotification, Rejected> {
+    fn verify(
+        &self,
+        headers: &dyn NotificationHeaders,
+        body: &[u8],
+    ) -> Result<ProviderNotification, Rejected> {
         super::signed_redirect::verify_signed(&self.secret, headers, body)
     }
 }
