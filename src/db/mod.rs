@@ -3,8 +3,11 @@
 
 pub mod accounts;
 pub mod audit_log;
+pub mod capacities;
+pub mod closures;
 pub mod documents;
 pub mod embedded;
+pub mod families;
 pub mod idempotency;
 pub mod payments;
 pub mod places;

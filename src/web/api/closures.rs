@@ -1,20 +1,19 @@
 //! Closures edited after a period is created (a strike, a works week, a new public holiday).
 //! Meals already held on a day that becomes closed stay booked: refunding or moving them is
-//! staff's decision, so the answer lists those days instead of cancelling anything.
+//! staff's decision, so the answer lists those days instead of cancelling anything
+//! (`app::administration::closures`).
 
 use axum::extract::State;
 use axum::Json;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use sqlx::types::Json as JsonColumn;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::admin::{validate_closures, with_public_holidays};
-use crate::app::Cantine;
-use crate::db;
-use crate::domain::period::{Closure, DayRefusal, PeriodRules};
-use crate::web::error::{ApiError, ApiResult};
+use crate::app::administration::closures;
+use crate::app::{Caller, Cantine};
+use crate::domain::period::Closure;
+use crate::web::error::ApiResult;
 use crate::web::extract::{ApiJson, ApiPath};
 
 #[derive(Deserialize, ToSchema)]
@@ -44,44 +43,20 @@ pub struct ClosuresSet {
               (status = 422, body = crate::web::error::Problem)))]
 pub async fn replace(
     State(state): State<Cantine>,
+    caller: Caller,
     ApiPath(period_id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<NewClosures>,
 ) -> ApiResult<Json<ClosuresSet>> {
-    validate_closures(&body.closures)?;
-    let period = db::reference::period(&state.pool, state.organisation.id, period_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("period"))?;
-    let (from, to) = (period.rules.0.from, period.rules.0.to);
-    let closures = with_public_holidays(body.closures, body.public_holidays, from, to);
-    // Only the closures change, in one statement: a concurrent edit of the other rules is kept.
-    let (rules,): (JsonColumn<PeriodRules>,) = sqlx::query_as(
-        "UPDATE periods SET rules = jsonb_set(rules, '{closures}', $2) WHERE id = $1
-         RETURNING rules",
+    let set = closures::replace(
+        &state,
+        &caller,
+        period_id,
+        body.closures,
+        body.public_holidays,
     )
-    .bind(period_id)
-    .bind(JsonColumn(&closures))
-    .fetch_one(&state.pool)
     .await?;
-    let rules = rules.0;
-    // The places' own table rather than a projection: written with the events, it never lags.
-    let held: Vec<(NaiveDate,)> = sqlx::query_as(
-        "SELECT DISTINCT date FROM held_days
-          WHERE restaurant_id = $1 AND service = $2 AND date BETWEEN $3 AND $4
-          ORDER BY date",
-    )
-    .bind(period.restaurant_id)
-    .bind(&period.service.0.label)
-    .bind(rules.from)
-    .bind(rules.to)
-    .fetch_all(&state.pool)
-    .await?;
-    let booked_days_now_closed = held
-        .into_iter()
-        .map(|(day,)| day)
-        .filter(|day| rules.serves_on(*day) == Err(DayRefusal::ClosedDay))
-        .collect();
     Ok(Json(ClosuresSet {
-        closures: rules.closures,
-        booked_days_now_closed,
+        closures: set.closures,
+        booked_days_now_closed: set.booked_days_now_closed,
     }))
 }

@@ -1,6 +1,6 @@
 //! Town staff manage family accounts (first guide: "ask your restaurant for your login"): see,
 //! edit, disable and enable, unlock, send the password e-mail; admins and auditors read the
-//! login log.
+//! login log. The use cases are `app::administration::{family_accounts, login_log}`.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -10,14 +10,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::account::{login_taken, valid_login};
-use super::auth::account_key;
-use super::password::{send_password_link, Accepted};
-use crate::app::Cantine;
-use crate::db;
-use crate::db::accounts::{FamilyAccountRow, LoginAttemptRow, UserRow};
-use crate::domain::account::Role;
-use crate::web::error::{ApiError, ApiResult};
+use super::password::Accepted;
+use crate::app::administration::{family_accounts, login_log};
+use crate::app::{Caller, Cantine};
+use crate::db::accounts::{FamilyAccountRow, LoginAttemptRow};
+use crate::web::error::ApiResult;
 use crate::web::extract::{ApiJson, ApiPath, ApiQuery};
 
 #[derive(Serialize, ToSchema)]
@@ -51,19 +48,6 @@ impl From<FamilyAccountRow> for FamilyAccount {
     }
 }
 
-async fn account(state: &Cantine, family_id: Uuid) -> ApiResult<FamilyAccount> {
-    db::accounts::family_account(&state.pool, state.organisation.id, family_id)
-        .await?
-        .map(FamilyAccount::from)
-        .ok_or_else(|| ApiError::not_found("family"))
-}
-
-async fn family_user(state: &Cantine, family_id: Uuid) -> ApiResult<UserRow> {
-    db::accounts::family_user(&state.pool, state.organisation.id, family_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("family"))
-}
-
 #[utoipa::path(get, path = "/api/v1/admin/families/{id}", tag = "admin",
     params(("id" = Uuid, Path, description = "family id")),
     responses((status = 200, body = FamilyAccount), (status = 404, body = crate::web::error::Problem)))]
@@ -71,7 +55,7 @@ pub async fn show(
     State(state): State<Cantine>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<FamilyAccount>> {
-    Ok(Json(account(&state, id).await?))
+    Ok(Json(family_accounts::show(&state, id).await?.into()))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -89,36 +73,19 @@ pub struct FamilyEdit {
               (status = 409, body = crate::web::error::Problem), (status = 422, body = crate::web::error::Problem)))]
 pub async fn edit(
     State(state): State<Cantine>,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<FamilyEdit>,
 ) -> ApiResult<Json<FamilyAccount>> {
-    let user = family_user(&state, id).await?;
-    let name = body.name.as_deref().map(str::trim);
-    if name.is_some_and(|n| n.is_empty() || n.chars().count() > 200) {
-        return Err(ApiError::rule(
-            "empty_field",
-            "`name` must have 1 to 200 characters",
-        ));
-    }
-    let login = body.login.as_deref().map(str::trim);
-    if let Some(login) = login {
-        valid_login(Role::Family, login)?;
-    }
-    // Checked before anything changes: a refused edit changes nothing.
-    if let Some(login) = login {
-        if let Some(other) = db::accounts::user_by_login(&state.pool, login).await? {
-            if other.id != user.id {
-                return Err(login_taken());
-            }
-        }
-        if !db::accounts::change_login(&state.pool, user.id, login).await? {
-            return Err(login_taken());
-        }
-    }
-    if let Some(name) = name {
-        db::accounts::rename_family(&state.pool, id, name).await?;
-    }
-    Ok(Json(account(&state, id).await?))
+    let account = family_accounts::edit(
+        &state,
+        &caller,
+        id,
+        body.name.as_deref(),
+        body.login.as_deref(),
+    )
+    .await?;
+    Ok(Json(account.into()))
 }
 
 /// Disables the account: its sessions end and its password no longer opens it.
@@ -127,12 +94,12 @@ pub async fn edit(
     responses((status = 200, body = FamilyAccount), (status = 404, body = crate::web::error::Problem)))]
 pub async fn disable(
     State(state): State<Cantine>,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<FamilyAccount>> {
-    let user = family_user(&state, id).await?;
-    db::accounts::set_disabled(&state.pool, user.id, true, state.clock.now()).await?;
-    tracing::info!(user = %user.id, "account disabled");
-    Ok(Json(account(&state, id).await?))
+    Ok(Json(
+        family_accounts::disable(&state, &caller, id).await?.into(),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/admin/families/{id}/enable", tag = "admin",
@@ -140,12 +107,12 @@ pub async fn disable(
     responses((status = 200, body = FamilyAccount), (status = 404, body = crate::web::error::Problem)))]
 pub async fn enable(
     State(state): State<Cantine>,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<FamilyAccount>> {
-    let user = family_user(&state, id).await?;
-    db::accounts::set_disabled(&state.pool, user.id, false, state.clock.now()).await?;
-    tracing::info!(user = %user.id, "account enabled");
-    Ok(Json(account(&state, id).await?))
+    Ok(Json(
+        family_accounts::enable(&state, &caller, id).await?.into(),
+    ))
 }
 
 /// Lifts the lock of three wrong passwords (the family can also do it with the password link).
@@ -154,13 +121,12 @@ pub async fn enable(
     responses((status = 200, body = FamilyAccount), (status = 404, body = crate::web::error::Problem)))]
 pub async fn unlock(
     State(state): State<Cantine>,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<FamilyAccount>> {
-    let user = family_user(&state, id).await?;
-    db::accounts::unlock(&state.pool, user.id).await?;
-    state.throttles.account.forget(&account_key(user.id));
-    tracing::info!(user = %user.id, "account unlocked by staff");
-    Ok(Json(account(&state, id).await?))
+    Ok(Json(
+        family_accounts::unlock(&state, &caller, id).await?.into(),
+    ))
 }
 
 /// Sends the family the password e-mail (a new account, or a family at the counter).
@@ -170,16 +136,10 @@ pub async fn unlock(
               (status = 409, body = crate::web::error::Problem)))]
 pub async fn send_password_email(
     State(state): State<Cantine>,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<(StatusCode, Json<Accepted>)> {
-    let user = family_user(&state, id).await?;
-    if user.disabled_at.is_some() {
-        return Err(ApiError::conflict(
-            "account_disabled",
-            "enable the account first",
-        ));
-    }
-    send_password_link(&state, &user, state.clock.now()).await?;
+    family_accounts::send_password_email(&state, &caller, id).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(Accepted {
@@ -203,14 +163,7 @@ pub async fn login_log(
     State(state): State<Cantine>,
     ApiQuery(query): ApiQuery<LoginLogQuery>,
 ) -> ApiResult<Json<Vec<LoginAttemptRow>>> {
-    let limit = query.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::bad_request(
-            "invalid_parameter",
-            "limit is between 1 and 500",
-        ));
-    }
     Ok(Json(
-        db::accounts::login_attempts(&state.pool, query.before, limit).await?,
+        login_log::page(&state, query.before, query.limit).await?,
     ))
 }

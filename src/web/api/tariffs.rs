@@ -1,5 +1,6 @@
 //! Tariffs by family income bracket: staff add a period's price lists and set each family's
-//! quotient familial. Prices already booked never move: they are in the events.
+//! quotient familial (`app::administration::tariffs`). Prices already booked never move: they
+//! are in the events.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -11,10 +12,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::money::money;
-use crate::app::Cantine;
-use crate::db;
-use crate::domain::tariff::{Bracket, PriceList};
-use crate::web::error::{ApiError, ApiResult};
+use crate::app::administration::tariffs;
+use crate::app::{Caller, Cantine};
+use crate::domain::tariff::PriceList;
+use crate::web::error::ApiResult;
 use crate::web::extract::{ApiJson, ApiPath};
 
 #[derive(Deserialize, ToSchema)]
@@ -65,35 +66,6 @@ impl PriceListView {
     }
 }
 
-fn invalid(detail: impl Into<String>) -> ApiError {
-    ApiError::rule("invalid_tariff", detail)
-}
-
-fn price_list(body: NewPriceList) -> ApiResult<PriceList> {
-    let brackets = body
-        .brackets
-        .into_iter()
-        .map(|b| {
-            let up_to = b
-                .up_to
-                .map(|q| i32::try_from(q).map_err(|_| invalid("an upper bound is out of range")))
-                .transpose()?;
-            Ok(Bracket {
-                up_to,
-                unit_price: b.unit_price,
-            })
-        })
-        .collect::<ApiResult<Vec<_>>>()?;
-    PriceList::new(body.effective_from, brackets).map_err(|e| invalid(e.to_string()))
-}
-
-async fn known_period(state: &Cantine, period_id: Uuid) -> ApiResult<()> {
-    db::reference::period(&state.pool, state.organisation.id, period_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("period"))?;
-    Ok(())
-}
-
 /// Adds a price list to a period, in effect from `effective_from`. Lists are not edited: a
 /// change of prices is a new list from a later date.
 #[utoipa::path(post, path = "/api/v1/admin/periods/{id}/tariffs", tag = "admin", request_body = NewPriceList,
@@ -102,20 +74,20 @@ async fn known_period(state: &Cantine, period_id: Uuid) -> ApiResult<()> {
               (status = 409, body = crate::web::error::Problem), (status = 422, body = crate::web::error::Problem)))]
 pub async fn create(
     State(state): State<Cantine>,
+    caller: Caller,
     ApiPath(period_id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<NewPriceList>,
 ) -> ApiResult<(StatusCode, Json<PriceListView>)> {
-    known_period(&state, period_id).await?;
-    let list = price_list(body)?;
-    if db::tariffs::insert_price_list(&state.pool, period_id, &list)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::conflict(
-            "tariff_exists",
-            "this period already has a price list from that date; add one from a later date",
-        ));
-    }
+    let brackets = body
+        .brackets
+        .into_iter()
+        .map(|b| tariffs::NewBracket {
+            up_to: b.up_to,
+            unit_price: b.unit_price,
+        })
+        .collect();
+    let list =
+        tariffs::add_price_list(&state, &caller, period_id, body.effective_from, brackets).await?;
     Ok((
         StatusCode::CREATED,
         Json(PriceListView::new(period_id, &list)),
@@ -130,8 +102,7 @@ pub async fn list(
     State(state): State<Cantine>,
     ApiPath(period_id): ApiPath<Uuid>,
 ) -> ApiResult<Json<Vec<PriceListView>>> {
-    known_period(&state, period_id).await?;
-    let lists = db::tariffs::price_lists(&state.pool, period_id).await?;
+    let lists = tariffs::price_lists(&state, period_id).await?;
     Ok(Json(
         lists
             .iter()
@@ -161,30 +132,14 @@ pub struct QuotientSet {
               (status = 422, body = crate::web::error::Problem)))]
 pub async fn set_quotient(
     State(state): State<Cantine>,
+    caller: Caller,
     ApiPath(family_id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<QuotientBody>,
 ) -> ApiResult<Json<QuotientSet>> {
-    let quotient = quotient_value(body.quotient)?;
-    if !db::tariffs::set_quotient(&state.pool, state.organisation.id, family_id, quotient).await? {
-        return Err(ApiError::not_found("family"));
-    }
+    let quotient = tariffs::quotient_value(body.quotient)?;
+    tariffs::set_quotient(&state, &caller, family_id, quotient).await?;
     Ok(Json(QuotientSet {
         family_id,
         quotient,
     }))
-}
-
-/// A quotient as stored, or the refusal: checked on its own so that a form that changes other
-/// things too (the back office's family form) can refuse before changing anything.
-pub fn quotient_value(quotient: Option<i64>) -> ApiResult<Option<i32>> {
-    quotient
-        .map(|q| {
-            i32::try_from(q).ok().filter(|q| *q >= 0).ok_or_else(|| {
-                ApiError::rule(
-                    "invalid_quotient",
-                    "quotient must be a whole number of euros, zero or more, or null",
-                )
-            })
-        })
-        .transpose()
 }

@@ -1,5 +1,5 @@
 //! A family's children on its page: the list, a form to correct each one (names, meal option)
-//! and one to add a child, through `api::admin::create_child` and `api::admin::edit_child`.
+//! and one to add a child, through `app::administration::children`.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -11,13 +11,11 @@ use uuid::Uuid;
 use super::families::family_path;
 use super::family::{family_page, Forms};
 use super::form::{self, french, input, names_field, refused, select, Errors};
-use crate::app::Cantine;
-use crate::db::reference::ChildDetail;
-use crate::web::api::admin::{self, ChildEdit, NewChild, MEAL_OPTIONS};
+use crate::app::administration::children::{self, Child, ChildChange, NewChild};
+use crate::app::{AppError, AppResult, Cantine};
+use crate::domain::meal_option::MealOption;
 use crate::web::backoffice::error::StaffResult;
-use crate::web::backoffice::kitchen::meal_option_label;
-use crate::web::error::ApiError;
-use crate::web::extract::{ApiForm, ApiJson, ApiPath, Caller};
+use crate::web::extract::{ApiForm, ApiPath, Caller};
 use crate::web::pages::layout::csrf_field;
 
 #[derive(Deserialize, Default, Clone)]
@@ -31,9 +29,9 @@ pub struct ChildForm {
 }
 
 fn meal_options() -> Vec<(&'static str, &'static str)> {
-    MEAL_OPTIONS
+    MealOption::ALL
         .iter()
-        .map(|o| (*o, meal_option_label(o)))
+        .map(|o| (o.as_str(), o.french()))
         .collect()
 }
 
@@ -46,10 +44,10 @@ fn fields(prefix: &str, values: &ChildForm, errors: &Errors) -> Markup {
 }
 
 /// The children's part of the family page.
-pub fn section(path: &str, kids: &[ChildDetail], forms: &Forms, csrf: &str) -> Markup {
+pub fn section(path: &str, kids: &[Child], forms: &Forms, csrf: &str) -> Markup {
     let blank = (
         ChildForm {
-            menu: "standard".into(),
+            menu: MealOption::Standard.as_str().into(),
             ..ChildForm::default()
         },
         Errors::default(),
@@ -71,7 +69,7 @@ pub fn section(path: &str, kids: &[ChildDetail], forms: &Forms, csrf: &str) -> M
                         @let current = ChildForm {
                             prenom: kid.first_name.clone(),
                             nom: kid.last_name.clone(),
-                            menu: kid.meal_option.clone(),
+                            menu: kid.meal_option.as_str().to_string(),
                         };
                         @let none = Errors::default();
                         @let (values, errors) = refused_here
@@ -79,7 +77,7 @@ pub fn section(path: &str, kids: &[ChildDetail], forms: &Forms, csrf: &str) -> M
                             .unwrap_or((&current, &none));
                         li class="card" id=(format!("enfant-{}", kid.id)) {
                             h3 { (kid.first_name) " " (kid.last_name) }
-                            p { "Menu : " (meal_option_label(&kid.meal_option)) }
+                            p { "Menu : " (kid.meal_option.french()) }
                             details open[refused_here.is_some()] {
                                 summary { "Modifier " span class="visually-hidden" { (kid.first_name) " " (kid.last_name) } }
                                 (refused(errors, "L'enfant n'a pas été modifié"))
@@ -104,9 +102,9 @@ pub fn section(path: &str, kids: &[ChildDetail], forms: &Forms, csrf: &str) -> M
     }
 }
 
-/// Where an error of the API's child handlers belongs on the form.
-fn child_errors(e: &ApiError) -> Option<Errors> {
-    let field = match e.code {
+/// Where a refusal of the child use cases belongs on the form.
+fn child_errors(e: &AppError) -> Option<Errors> {
+    let field = match e.code() {
         "empty_field" if names_field(e, "first_name") => "prenom",
         "empty_field" if names_field(e, "last_name") => "nom",
         "invalid_meal_option" => "menu",
@@ -121,12 +119,12 @@ pub async fn create(
     ApiPath(family_id): ApiPath<Uuid>,
     ApiForm(values): ApiForm<ChildForm>,
 ) -> StaffResult<Response> {
-    let body = NewChild {
-        first_name: values.prenom.clone(),
-        last_name: values.nom.clone(),
-        meal_option: Some(values.menu.clone()),
-    };
-    match admin::create_child(State(state.clone()), ApiPath(family_id), ApiJson(body)).await {
+    let created: AppResult<_> = async {
+        let child = NewChild::parse(&values.prenom, &values.nom, Some(&values.menu))?;
+        children::create(&state, &caller, family_id, child).await
+    }
+    .await;
+    match created {
         Ok(_) => Ok(form::done(&format!(
             "{}?fait=enfant-ajoute",
             family_path(family_id)
@@ -155,18 +153,13 @@ pub async fn edit(
     ApiPath((family_id, child_id)): ApiPath<(Uuid, Uuid)>,
     ApiForm(values): ApiForm<ChildForm>,
 ) -> StaffResult<Response> {
-    let body = ChildEdit {
-        first_name: Some(values.prenom.clone()),
-        last_name: Some(values.nom.clone()),
-        meal_option: Some(values.menu.clone()),
-    };
-    match admin::edit_child(
-        State(state.clone()),
-        ApiPath((family_id, child_id)),
-        ApiJson(body),
-    )
-    .await
-    {
+    let edited: AppResult<_> = async {
+        let change =
+            ChildChange::parse(Some(&values.prenom), Some(&values.nom), Some(&values.menu))?;
+        children::edit(&state, &caller, (family_id, child_id), change).await
+    }
+    .await;
+    match edited {
         Ok(_) => Ok(form::done(&format!(
             "{}?fait=enfant-modifie",
             family_path(family_id)

@@ -1,7 +1,7 @@
 //! `/gestion/familles`: the families, found by name or e-mail a page at a time, and a new family
 //! (its account, its quotient familial, the "Générer votre mot de passe" e-mail); a family's own
-//! page is `family.rs`. Each change is the API's admin handler, called as a function
-//! (`api::admin::create_family`, `api::tariffs::set_quotient`, `api::staff_accounts`).
+//! page is `family.rs`. Each change is a use case of `app::administration` (`families`,
+//! `tariffs`, `family_accounts`).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -11,17 +11,13 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::form::{self, french, input, names_field, refused, Errors};
-use crate::app::Cantine;
-use crate::db;
-use crate::db::accounts::FamilyAccountRow;
-use crate::web::api::admin::{self, NewFamily};
-use crate::web::api::staff_accounts;
-use crate::web::api::tariffs::{self, quotient_value, QuotientBody};
+use crate::app::administration::family_accounts::{self, FamilyAccount};
+use crate::app::administration::{families, tariffs};
+use crate::app::{AppError, Cantine};
 use crate::web::backoffice::context::StaffContext;
 use crate::web::backoffice::error::StaffResult;
 use crate::web::backoffice::layout::page;
-use crate::web::error::ApiError;
-use crate::web::extract::{ApiForm, ApiJson, ApiPath, ApiQuery, Caller};
+use crate::web::extract::{ApiForm, ApiQuery, Caller};
 use crate::web::pages::format::date_time;
 use crate::web::pages::layout::{csrf_field, render};
 
@@ -72,7 +68,7 @@ pub async fn list(
 }
 
 /// The account's state in words and a sign, never by colour alone.
-pub(super) fn account_state(row: &FamilyAccountRow) -> String {
+pub(super) fn account_state(row: &FamilyAccount) -> String {
     if let Some(at) = row.disabled_at {
         format!("✗ Désactivé depuis le {}", date_time(at))
     } else if let Some(at) = row.locked_at {
@@ -106,14 +102,10 @@ async fn list_page(
     let context = StaffContext::load(state, caller, PATH).await?;
     let search = query.q.as_deref().unwrap_or("").trim().to_string();
     let page_number = query.page.unwrap_or(1).max(1);
-    let (rows, total) = db::accounts::search_families(
-        &state.pool,
-        state.organisation.id,
-        &search,
-        (page_number - 1) * PER_PAGE,
-        PER_PAGE,
-    )
-    .await?;
+    let families::FamiliesPage {
+        families: rows,
+        total,
+    } = families::search(state, &search, page_number, PER_PAGE).await?;
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
     let content = html! {
         section aria-labelledby="recherche" {
@@ -202,7 +194,8 @@ async fn list_page(
     ))
 }
 
-/// The quotient field: empty is unknown; refused as the API refuses it, before anything changes.
+/// The quotient field: empty is unknown; refused as the application refuses it, before anything
+/// changes.
 pub(super) fn quotient_field(text: &str, errors: &mut Errors) -> Option<Option<i32>> {
     let parsed = match form::whole_number(text) {
         Ok(parsed) => parsed,
@@ -211,7 +204,7 @@ pub(super) fn quotient_field(text: &str, errors: &mut Errors) -> Option<Option<i
             return None;
         }
     };
-    match quotient_value(parsed) {
+    match tariffs::quotient_value(parsed) {
         Ok(q) => Some(q),
         Err(e) => {
             errors.add("quotient", french(&e));
@@ -220,9 +213,9 @@ pub(super) fn quotient_field(text: &str, errors: &mut Errors) -> Option<Option<i
     }
 }
 
-/// Where an error of the API's family handlers belongs on the form.
-pub(super) fn family_errors(e: &ApiError) -> Option<Errors> {
-    let field = match e.code {
+/// Where a refusal of the family use cases belongs on the form.
+pub(super) fn family_errors(e: &AppError) -> Option<Errors> {
+    let field = match e.code() {
         "empty_field" if names_field(e, "name") => "nom",
         "empty_field" if names_field(e, "login") => "email",
         "empty_field" => "nom",
@@ -241,13 +234,13 @@ pub async fn create(
     let created = match quotient_field(&values.quotient, &mut errors) {
         None => Err(errors),
         Some(quotient) => {
-            let body = NewFamily {
-                name: values.nom.clone(),
-                login: values.email.clone(),
+            let new = families::NewFamily {
+                name: &values.nom,
+                login: &values.email,
                 password: None,
             };
-            match admin::create_family(State(state.clone()), ApiJson(body)).await {
-                Ok((_, created)) => Ok((created.0.id, quotient)),
+            match families::create(&state, &caller, new).await {
+                Ok(id) => Ok((id, quotient)),
                 Err(e) => Err(family_errors(&e).ok_or(e)?),
             }
         }
@@ -267,30 +260,13 @@ pub async fn create(
         }
     };
     if quotient.is_some() {
-        set_quotient(&state, id, quotient).await?;
+        tariffs::set_quotient(&state, &caller, id, quotient).await?;
     }
     let done = if values.envoyer_mail.is_some() {
-        let _accepted =
-            staff_accounts::send_password_email(State(state.clone()), ApiPath(id)).await?;
+        family_accounts::send_password_email(&state, &caller, id).await?;
         "creee-mail"
     } else {
         "creee"
     };
     Ok(form::done(&format!("{}?fait={done}", family_path(id))))
-}
-
-pub(super) async fn set_quotient(
-    state: &Cantine,
-    id: Uuid,
-    quotient: Option<i32>,
-) -> StaffResult<()> {
-    let _set = tariffs::set_quotient(
-        State(state.clone()),
-        ApiPath(id),
-        ApiJson(QuotientBody {
-            quotient: quotient.map(i64::from),
-        }),
-    )
-    .await?;
-    Ok(())
 }

@@ -1,6 +1,6 @@
 //! A family's page, `/gestion/familles/{id}`: its account (locked since when, unlock, the
 //! password e-mail, disable or enable), its details to edit and its children (`children.rs`),
-//! each through the API's `staff_accounts` and `tariffs` handlers called as functions.
+//! each through `app::administration::{family_accounts, tariffs}`.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -11,19 +11,16 @@ use uuid::Uuid;
 
 use super::children::{self, ChildForm};
 use super::families::{
-    account_state, family_errors, family_path, quotient_field, quotient_text, set_quotient,
-    FamilyForm, PATH,
+    account_state, family_errors, family_path, quotient_field, quotient_text, FamilyForm, PATH,
 };
 use super::form::{self, french, input, refused, Errors};
+use crate::app::administration::family_accounts::{self, FamilyAccount};
+use crate::app::administration::{children as child_records, tariffs};
 use crate::app::Cantine;
-use crate::db;
-use crate::db::accounts::FamilyAccountRow;
-use crate::web::api::staff_accounts::{self, FamilyEdit};
 use crate::web::backoffice::context::StaffContext;
 use crate::web::backoffice::error::StaffResult;
 use crate::web::backoffice::layout::page;
-use crate::web::error::ApiError;
-use crate::web::extract::{ApiForm, ApiJson, ApiPath, ApiQuery, Caller};
+use crate::web::extract::{ApiForm, ApiPath, ApiQuery, Caller};
 use crate::web::pages::format::date_time;
 use crate::web::pages::layout::{csrf_field, render};
 
@@ -83,10 +80,8 @@ pub async fn family_page(
     status: StatusCode,
 ) -> StaffResult<Response> {
     let context = StaffContext::load(state, caller, PATH).await?;
-    let family = db::accounts::family_account(&state.pool, state.organisation.id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("family"))?;
-    let kids = db::reference::children_of(&state.pool, id).await?;
+    let family = family_accounts::show(state, id).await?;
+    let kids = child_records::of_family(state, id).await?;
     let blank;
     let (values, errors) = match &forms.family {
         Some((values, errors)) => (values, errors),
@@ -154,7 +149,7 @@ pub async fn family_page(
     ))
 }
 
-fn account_actions(family: &FamilyAccountRow, path: &str, csrf: &str) -> Markup {
+fn account_actions(family: &FamilyAccount, path: &str, csrf: &str) -> Markup {
     html! {
         @if let Some(at) = family.locked_at {
             p class="alert" {
@@ -202,13 +197,12 @@ pub async fn edit(
     let outcome = match quotient {
         None => Err(errors),
         Some(quotient) => {
-            let body = FamilyEdit {
-                name: Some(values.nom.clone()),
-                login: Some(values.email.clone()),
-            };
-            match staff_accounts::edit(State(state.clone()), ApiPath(id), ApiJson(body)).await {
+            let edited =
+                family_accounts::edit(&state, &caller, id, Some(&values.nom), Some(&values.email))
+                    .await;
+            match edited {
                 Ok(_) => {
-                    set_quotient(&state, id, quotient).await?;
+                    tariffs::set_quotient(&state, &caller, id, quotient).await?;
                     Ok(())
                 }
                 Err(e) => Err(family_errors(&e).ok_or(e)?),
@@ -229,9 +223,10 @@ pub async fn edit(
 
 pub async fn unlock(
     State(state): State<Cantine>,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> StaffResult<Response> {
-    let _unlocked = staff_accounts::unlock(State(state), ApiPath(id)).await?;
+    family_accounts::unlock(&state, &caller, id).await?;
     Ok(form::done(&format!(
         "{}?fait=deverrouillee",
         family_path(id)
@@ -240,17 +235,19 @@ pub async fn unlock(
 
 pub async fn disable(
     State(state): State<Cantine>,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> StaffResult<Response> {
-    let _disabled = staff_accounts::disable(State(state), ApiPath(id)).await?;
+    family_accounts::disable(&state, &caller, id).await?;
     Ok(form::done(&format!("{}?fait=desactivee", family_path(id))))
 }
 
 pub async fn enable(
     State(state): State<Cantine>,
+    caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> StaffResult<Response> {
-    let _enabled = staff_accounts::enable(State(state), ApiPath(id)).await?;
+    family_accounts::enable(&state, &caller, id).await?;
     Ok(form::done(&format!("{}?fait=reactivee", family_path(id))))
 }
 
@@ -259,9 +256,9 @@ pub async fn password_email(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> StaffResult<Response> {
-    match staff_accounts::send_password_email(State(state.clone()), ApiPath(id)).await {
-        Ok(_) => Ok(form::done(&format!("{}?fait=mail", family_path(id)))),
-        Err(e) if e.code == "account_disabled" => {
+    match family_accounts::send_password_email(&state, &caller, id).await {
+        Ok(()) => Ok(form::done(&format!("{}?fait=mail", family_path(id)))),
+        Err(e) if e.code() == "account_disabled" => {
             let forms = Forms {
                 alert: Some(format!("Le mail n'est pas parti. {}", french(&e))),
                 ..Forms::default()

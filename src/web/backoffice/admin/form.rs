@@ -1,6 +1,6 @@
 //! What the administrators' forms share: labelled fields that show their error next to them,
-//! the refusals of the API put in French, and the parsing of what a browser sends (numbers,
-//! dates, French amounts) before the API's rules are asked.
+//! the refusals of `app::administration` put in French, and the parsing of what a browser
+//! sends (numbers, dates, French amounts) before the application's rules are asked.
 
 use std::collections::HashMap;
 
@@ -9,8 +9,8 @@ use chrono::NaiveDate;
 use maud::{html, Markup};
 use rust_decimal::Decimal;
 
-use crate::web::error::ApiError;
-use crate::web::pages::error::french_message;
+use crate::app::AppError;
+use crate::web::pages::error::french_for_code;
 use crate::web::pages::layout::see_other;
 
 /// A form's action, with the anchor of its section: a refused form comes back scrolled to
@@ -134,9 +134,10 @@ pub fn refused(errors: &Errors, what: &str) -> Markup {
     }
 }
 
-/// The API's refusal as the administrators read it.
-pub fn french(error: &ApiError) -> String {
-    let text = match error.code {
+/// The application's refusal as the administrators read it.
+pub fn french(error: &AppError) -> String {
+    let detail = error.to_string();
+    let text = match error.code() {
         "empty_field" => "Ce champ est obligatoire.",
         "invalid_login" => {
             "Écrivez une adresse e-mail valide, sans espace (par exemple nom@exemple.fr)."
@@ -158,11 +159,12 @@ pub fn french(error: &ApiError) -> String {
              tardive."
         }
         "account_disabled" => "Le compte est désactivé : réactivez-le d'abord.",
-        "invalid_tariff" => return tariff_message(&error.detail).to_string(),
-        "invalid_period" if error.detail.contains("ends before it starts") => {
+        "invalid_tariff" => return tariff_message(&detail).to_string(),
+        "invalid_period" if detail.contains("ends before it starts") => {
             "La fin de la fermeture est avant son début."
         }
-        _ => return french_message(error),
+        // The portal's sentence for the code, else the refusal's own words.
+        code => return french_for_code(code).map_or(detail, str::to_string),
     };
     text.to_string()
 }
@@ -184,9 +186,9 @@ fn tariff_message(detail: &str) -> &'static str {
     }
 }
 
-/// Whether the API's `empty_field` refusal names this field of its body.
-pub fn names_field(error: &ApiError, field: &str) -> bool {
-    error.detail.contains(&format!("`{field}`"))
+/// Whether an `empty_field` refusal names this field (as the API's body spells it).
+pub fn names_field(error: &AppError, field: &str) -> bool {
+    error.to_string().contains(&format!("`{field}`"))
 }
 
 /// A whole number typed in a form: empty is none; anything else that is not one is refused,

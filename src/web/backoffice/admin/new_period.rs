@@ -1,6 +1,6 @@
 //! The form of a new booking period on `/gestion/periodes`: its dates, opening days, service,
-//! booking cut-off, payment mode, price and capacity, sent to `api::admin::create_period`, whose
-//! refusals show next to the field they concern.
+//! booking cut-off, payment mode, price and capacity, given to
+//! `app::administration::periods::create`, whose refusals show next to the field they concern.
 
 use std::collections::HashMap;
 
@@ -12,12 +12,11 @@ use uuid::Uuid;
 
 use super::form::{self, input, select, Errors};
 use super::periods::{list_page, PATH};
-use crate::app::Cantine;
-use crate::db::reference::RestaurantRow;
+use crate::app::administration::periods::{self, NewPeriod};
+use crate::app::administration::restaurants::Restaurant;
+use crate::app::{AppError, Cantine};
 use crate::domain::period::{BookingCutoff, LocalTime, PaymentMode, ServiceHours, Weekday};
-use crate::web::api::admin::{self, NewPeriod};
-use crate::web::error::ApiError;
-use crate::web::extract::{ApiForm, ApiJson, Caller};
+use crate::web::extract::{ApiForm, Caller};
 use crate::web::pages::layout::csrf_field;
 
 const WEEKDAYS: [(Weekday, &str); 7] = [
@@ -73,7 +72,7 @@ impl PeriodForm {
 }
 
 pub fn section(
-    restaurants: &[RestaurantRow],
+    restaurants: &[Restaurant],
     values: &PeriodForm,
     errors: &Errors,
     csrf: &str,
@@ -167,7 +166,7 @@ pub fn section(
     }
 }
 
-/// The form's values as the API's request, or the errors of what does not parse.
+/// The form's values as a new period, or the errors of what does not parse.
 fn request(values: &PeriodForm) -> Result<NewPeriod, Errors> {
     let mut errors = Errors::default();
     let mut note = |field: &str, message: &str| errors.add(field, message);
@@ -275,10 +274,10 @@ fn request(values: &PeriodForm) -> Result<NewPeriod, Errors> {
     }
 }
 
-/// Where a refusal of `api::admin::create_period` belongs, in French.
-fn period_error(e: &ApiError) -> Option<(&'static str, String)> {
-    let detail = e.detail.as_str();
-    let found = match e.code {
+/// Where a refusal of `periods::create` belongs, in French.
+fn period_error(e: &AppError) -> Option<(&'static str, String)> {
+    let detail = e.to_string();
+    let found = match e.code() {
         "empty_field" if form::names_field(e, "service.label") => ("service", None),
         "empty_field" if form::names_field(e, "activity") => ("activite", None),
         "empty_field" => ("libelle", None),
@@ -326,10 +325,8 @@ pub async fn create(
     let values = PeriodForm(fields);
     let errors = match request(&values) {
         Err(errors) => errors,
-        Ok(body) => match admin::create_period(State(state.clone()), ApiJson(body)).await {
-            Ok((_, created)) => {
-                return Ok(form::done(&format!("{PATH}/{}?fait=creee", created.0.id)))
-            }
+        Ok(new) => match periods::create(&state, &caller, new).await {
+            Ok(id) => return Ok(form::done(&format!("{PATH}/{id}?fait=creee"))),
             Err(e) => {
                 let (field, message) = period_error(&e).ok_or(e)?;
                 Errors::one(field, message)

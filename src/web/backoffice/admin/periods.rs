@@ -1,7 +1,7 @@
 //! `/gestion/periodes`: the booking periods with their rules in the words families read
-//! (`portal::booking::rules`), and a period's page to edit its closures
-//! (`api::closures::replace`), set a day's capacity (`api::admin::set_capacity`) and add a price
-//! list by quotient familial (`prices.rs`).
+//! (`period_rules.rs`), and a period's page to edit its closures, set a day's capacity and add
+//! a price list by quotient familial (`prices.rs`), through `app::administration`'s `closures`,
+//! `capacities` and `tariffs`.
 
 use std::collections::HashMap;
 
@@ -15,22 +15,20 @@ use uuid::Uuid;
 
 use super::form::{self, field, french, input, refused, Errors};
 use super::new_period::{self, PeriodForm};
+use super::period_rules::rules;
 use super::prices::{tariff_section, TariffForm};
+use crate::app::administration::capacities::{self, DayCapacity};
+use crate::app::administration::closures::{self, validate_closures};
+use crate::app::administration::periods::{self, Period};
+use crate::app::administration::{restaurants, tariffs};
 use crate::app::Cantine;
-use crate::db;
 use crate::domain::period::Closure;
-use crate::web::api::admin::{self, validate_closures, CapacityOverride};
-use crate::web::api::closures::{self, NewClosures};
-use crate::web::api::family::PeriodView;
-use crate::web::api::tariffs;
 use crate::web::backoffice::context::StaffContext;
 use crate::web::backoffice::error::StaffResult;
 use crate::web::backoffice::layout::page;
-use crate::web::error::ApiError;
-use crate::web::extract::{ApiForm, ApiJson, ApiPath, ApiQuery, Caller};
+use crate::web::extract::{ApiForm, ApiPath, ApiQuery, Caller};
 use crate::web::pages::format::day;
 use crate::web::pages::layout::{csrf_field, render};
-use crate::web::portal::booking::rules;
 
 pub const PATH: &str = "/gestion/periodes";
 /// Empty closure rows offered after the period's own, to add closures without JavaScript.
@@ -65,12 +63,8 @@ pub async fn list_page(
     status: StatusCode,
 ) -> StaffResult<Response> {
     let context = StaffContext::load(state, caller, PATH).await?;
-    let periods: Vec<_> = db::reference::periods(&state.pool, state.organisation.id)
-        .await?
-        .into_iter()
-        .filter(|p| restaurant.is_none_or(|r| r == p.restaurant_id))
-        .collect();
-    let restaurants = db::reference::restaurants(&state.pool, state.organisation.id).await?;
+    let periods = periods::list(state, restaurant).await?;
+    let restaurants = restaurants::list(state).await?;
     let content = html! {
         @if restaurant.is_some() {
             p { a href=(PATH) { "← Les périodes de tous les restaurants" } }
@@ -82,7 +76,7 @@ pub async fn list_page(
             @let heading = format!("periode-{}", period.id);
             section class="card" aria-labelledby=(heading) {
                 h2 id=(heading) { (period.restaurant_name) " – " (period.label) }
-                (rules(&period.restaurant_name, &PeriodView::from(period.clone())))
+                (rules(period))
                 p {
                     a class="button" href=(format!("{PATH}/{}", period.id)) {
                         "Fermetures, capacités et prix"
@@ -121,7 +115,7 @@ pub struct Forms {
     pub tariff: Option<(TariffForm, Errors)>,
     pub done: Option<String>,
     pub closures_done: Option<String>,
-    /// Days the closures just closed on which meals are held or paid (the API lists them).
+    /// Days the closures just closed on which meals are held or paid.
     pub booked_now_closed: Vec<NaiveDate>,
 }
 
@@ -161,16 +155,13 @@ pub(super) async fn period_page(
     status: StatusCode,
 ) -> StaffResult<Response> {
     let context = StaffContext::load(state, caller, PATH).await?;
-    let period = db::reference::period(&state.pool, state.organisation.id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("period"))?;
-    let overrides = db::reference::capacity_overrides(&state.pool, id).await?;
-    let lists = tariffs::list(State(state.clone()), ApiPath(id)).await?.0;
+    let period = periods::get(state, id).await?;
+    let overrides = capacities::of_period(state, id).await?;
+    let lists = tariffs::price_lists(state, id).await?;
     let today = state.clock.paris_today();
     let path = format!("{PATH}/{id}");
     let closures_rows: Vec<ClosureRow> = period
         .rules
-        .0
         .closures
         .iter()
         .map(|c| ClosureRow {
@@ -185,7 +176,6 @@ pub(super) async fn period_page(
         Some((rows, holidays, errors)) => (rows.as_slice(), *holidays, errors),
         None => (closures_rows.as_slice(), false, &no_errors),
     };
-    let view = PeriodView::from(period.clone());
     let content = html! {
         p { a href=(format!("{PATH}?restaurant={}", period.restaurant_id)) { "← Les périodes de " (period.restaurant_name) } }
         @if let Some(done) = &forms.done {
@@ -193,11 +183,11 @@ pub(super) async fn period_page(
         }
         section aria-labelledby="regles" {
             h2 id="regles" { "Règles de la période" }
-            (rules(&period.restaurant_name, &view))
+            (rules(&period))
         }
         (closures_form(&path, (closure_values, holidays, closure_errors), &forms, &context.csrf))
         (capacity_section(&path, &period, &overrides, forms.capacity.as_ref(), &context.csrf))
-        (tariff_section(&path, &view, &lists, today, forms.tariff.as_ref(), &context.csrf))
+        (tariff_section(&path, &period, &lists, today, forms.tariff.as_ref(), &context.csrf))
     };
     Ok(render(
         status,
@@ -264,8 +254,8 @@ fn closures_form(
 
 fn capacity_section(
     path: &str,
-    period: &db::reference::PeriodRow,
-    overrides: &[db::reference::CapacityOverrideRow],
+    period: &Period,
+    overrides: &[DayCapacity],
     refused_form: Option<&(CapacityForm, Errors)>,
     csrf: &str,
 ) -> Markup {
@@ -354,7 +344,8 @@ pub async fn set_closures(
                 to,
                 label: row.label.clone(),
             };
-            // The API's rule, row by row, so that its refusal shows on the row it concerns.
+            // The application's rule, row by row, so that its refusal shows on the row it
+            // concerns.
             if let Err(e) = validate_closures(std::slice::from_ref(&closure)) {
                 errors.add(format!("au-{i}"), french(&e));
             }
@@ -362,23 +353,19 @@ pub async fn set_closures(
         }
     }
     if !errors.any() {
-        let body = NewClosures {
-            closures,
-            public_holidays: holidays,
-        };
-        match closures::replace(State(state.clone()), ApiPath(id), ApiJson(body)).await {
+        match closures::replace(&state, &caller, id, closures, holidays).await {
             Ok(set) => {
                 let forms = Forms {
                     closures_done: Some(format!(
                         "Fermetures enregistrées : {} en tout.",
-                        set.0.closures.len()
+                        set.closures.len()
                     )),
-                    booked_now_closed: set.0.booked_days_now_closed,
+                    booked_now_closed: set.booked_days_now_closed,
                     ..Forms::default()
                 };
                 return period_page(&state, &caller, id, forms, StatusCode::OK).await;
             }
-            Err(e) if e.code == "invalid_period" => errors.add("du-0", french(&e)),
+            Err(e) if e.code() == "invalid_period" => errors.add("du-0", french(&e)),
             Err(e) => return Err(e.into()),
         }
     }
@@ -419,10 +406,9 @@ pub async fn set_capacity(
         errors.add("capacite", form::BAD_NUMBER);
     }
     if let (Some(on), Some(capacity)) = (on, capacity) {
-        let body = CapacityOverride { date: on, capacity };
-        match admin::set_capacity(State(state.clone()), ApiPath(id), ApiJson(body)).await {
+        match capacities::set(&state, &caller, id, on, capacity).await {
             Ok(_) => return Ok(form::done(&format!("{PATH}/{id}?fait=capacite"))),
-            Err(e) => match e.code {
+            Err(e) => match e.code() {
                 "closed_day" => errors.add("date", french(&e)),
                 "invalid_capacity" | "capacity_below_taken" => errors.add("capacite", french(&e)),
                 _ => return Err(e.into()),

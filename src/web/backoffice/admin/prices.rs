@@ -1,5 +1,5 @@
-//! A period's prices by quotient familial, on its page: the price lists the API reports
-//! (`api::tariffs::list`) and the form of a new one (`api::tariffs::create`).
+//! A period's prices by quotient familial, on its page: its price lists and the form of a new
+//! one (`app::administration::tariffs`).
 
 use std::collections::HashMap;
 
@@ -12,12 +12,13 @@ use uuid::Uuid;
 
 use super::form::{self, field, french, input, refused, Errors};
 use super::periods::{period_page, Forms, PATH};
+use crate::app::administration::periods::Period;
+use crate::app::administration::tariffs::{self, NewBracket};
 use crate::app::Cantine;
-use crate::web::api::family::PeriodView;
-use crate::web::api::tariffs::{self, NewBracket, NewPriceList, PriceListView};
+use crate::domain::tariff::PriceList;
 use crate::web::backoffice::error::StaffResult;
-use crate::web::extract::{ApiForm, ApiJson, ApiPath, Caller};
-use crate::web::pages::format::{date, euros_text};
+use crate::web::extract::{ApiForm, ApiPath, Caller};
+use crate::web::pages::format::{date, euros};
 use crate::web::pages::layout::csrf_field;
 
 /// Brackets with a ceiling the price form offers; the open top bracket comes after them.
@@ -43,8 +44,8 @@ fn bracket_range(previous: Option<i32>, up_to: Option<i32>) -> String {
 
 pub(super) fn tariff_section(
     path: &str,
-    period: &PeriodView,
-    lists: &[PriceListView],
+    period: &Period,
+    lists: &[PriceList],
     today: NaiveDate,
     refused_form: Option<&(TariffForm, Errors)>,
     csrf: &str,
@@ -63,7 +64,7 @@ pub(super) fn tariff_section(
         section aria-labelledby="prix" {
             h2 id="prix" { "Prix selon le quotient familial" }
             p {
-                "Sans grille, ou avant la première, le repas coûte " (euros_text(&period.unit_price))
+                "Sans grille, ou avant la première, le repas coûte " (euros(period.unit_price))
                 ". Une grille ne se modifie pas : pour changer les prix, ajoutez-en une à partir d'une "
                 "date plus tardive. Les repas déjà réservés gardent leur prix."
             }
@@ -84,11 +85,11 @@ pub(super) fn tariff_section(
                             th scope="col" class="number" { "Prix du repas" }
                         } }
                         tbody {
-                            @for (j, b) in list.brackets.iter().enumerate() {
-                                @let previous = j.checked_sub(1).and_then(|k| list.brackets[k].up_to);
+                            @for (j, b) in list.brackets().iter().enumerate() {
+                                @let previous = j.checked_sub(1).and_then(|k| list.brackets()[k].up_to);
                                 tr {
                                     th scope="row" data-label="Quotient familial" { (bracket_range(previous, b.up_to)) }
-                                    td class="number" data-label="Prix du repas" { (euros_text(&b.unit_price)) }
+                                    td class="number" data-label="Prix du repas" { (euros(b.unit_price)) }
                                 }
                             }
                         }
@@ -179,13 +180,9 @@ pub async fn add_tariff(
         Err(_) => errors.add("prix-haut", form::BAD_AMOUNT),
     }
     if let (Some(from), false) = (from, errors.any()) {
-        let body = NewPriceList {
-            effective_from: from,
-            brackets,
-        };
-        match tariffs::create(State(state.clone()), ApiPath(id), ApiJson(body)).await {
+        match tariffs::add_price_list(&state, &caller, id, from, brackets).await {
             Ok(_) => return Ok(form::done(&format!("{PATH}/{id}?fait=tarifs"))),
-            Err(e) => match e.code {
+            Err(e) => match e.code() {
                 "tariff_exists" => errors.add("debut", french(&e)),
                 "invalid_tariff" => errors.add("tranches", french(&e)),
                 _ => return Err(e.into()),

@@ -1,6 +1,6 @@
 //! `/gestion/restaurants`: the restaurants with their capacity and periods, a new restaurant,
-//! and a restaurant's page to rename it or change its capacity (`api::admin::create_restaurant`,
-//! `api::admin::edit_restaurant`).
+//! and a restaurant's page to rename it or change its capacity
+//! (`app::administration::restaurants`).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -11,14 +11,12 @@ use uuid::Uuid;
 
 use super::form::{self, french, input, refused, Errors};
 use super::periods;
-use crate::app::Cantine;
-use crate::db;
-use crate::web::api::admin::{self, NewRestaurant, RestaurantEdit};
+use crate::app::administration::restaurants;
+use crate::app::{AppError, Cantine};
 use crate::web::backoffice::context::StaffContext;
 use crate::web::backoffice::error::StaffResult;
 use crate::web::backoffice::layout::page;
-use crate::web::error::ApiError;
-use crate::web::extract::{ApiForm, ApiJson, ApiPath, ApiQuery, Caller};
+use crate::web::extract::{ApiForm, ApiPath, ApiQuery, Caller};
 use crate::web::pages::layout::{csrf_field, render};
 
 pub const PATH: &str = "/gestion/restaurants";
@@ -65,7 +63,7 @@ async fn list_page(
     status: StatusCode,
 ) -> StaffResult<Response> {
     let context = StaffContext::load(state, caller, PATH).await?;
-    let restaurants = db::reference::restaurant_details(&state.pool, state.organisation.id).await?;
+    let restaurants = restaurants::list(state).await?;
     let content = html! {
         @if let Some(done) = done {
             p class="info" role="status" { (done) }
@@ -116,7 +114,7 @@ async fn list_page(
     ))
 }
 
-/// The capacity field as a number for the API, or the field's error.
+/// The capacity field as a number, or the field's error.
 fn capacity(text: &str, required: bool) -> Result<Option<i32>, Errors> {
     match form::whole_number(text) {
         Ok(None) if required => Err(Errors::one("capacite", "Ce champ est obligatoire.")),
@@ -127,8 +125,8 @@ fn capacity(text: &str, required: bool) -> Result<Option<i32>, Errors> {
     }
 }
 
-fn restaurant_errors(e: &ApiError) -> Option<Errors> {
-    let field = match e.code {
+fn restaurant_errors(e: &AppError) -> Option<Errors> {
+    let field = match e.code() {
         "empty_field" => "nom",
         "invalid_capacity" => "capacite",
         _ => return None,
@@ -144,11 +142,8 @@ pub async fn create(
     let outcome = match capacity(&values.capacite, true) {
         Err(errors) => Err(errors),
         Ok(capacity) => {
-            let body = NewRestaurant {
-                name: values.nom.clone(),
-                capacity: capacity.unwrap_or_default(),
-            };
-            match admin::create_restaurant(State(state.clone()), ApiJson(body)).await {
+            let capacity = capacity.unwrap_or_default();
+            match restaurants::create(&state, &caller, &values.nom, capacity).await {
                 Ok(_) => Ok(()),
                 Err(e) => Err(restaurant_errors(&e).ok_or(e)?),
             }
@@ -189,11 +184,7 @@ async fn restaurant_page(
     status: StatusCode,
 ) -> StaffResult<Response> {
     let context = StaffContext::load(state, caller, PATH).await?;
-    let restaurant = db::reference::restaurant_details(&state.pool, state.organisation.id)
-        .await?
-        .into_iter()
-        .find(|r| r.id == id)
-        .ok_or_else(|| ApiError::not_found("restaurant"))?;
+    let restaurant = restaurants::get(state, id).await?;
     let current = RestaurantForm {
         nom: restaurant.name.clone(),
         capacite: restaurant.capacity.to_string(),
@@ -241,11 +232,7 @@ pub async fn edit(
     let outcome = match capacity(&values.capacite, true) {
         Err(errors) => Err(errors),
         Ok(capacity) => {
-            let body = RestaurantEdit {
-                name: Some(values.nom.clone()),
-                capacity,
-            };
-            match admin::edit_restaurant(State(state.clone()), ApiPath(id), ApiJson(body)).await {
+            match restaurants::edit(&state, &caller, id, Some(&values.nom), capacity).await {
                 Ok(_) => Ok(()),
                 Err(e) => Err(restaurant_errors(&e).ok_or(e)?),
             }

@@ -1,1 +1,0 @@
-//! (to be filled: see the One door issue)
