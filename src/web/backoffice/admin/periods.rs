@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::form::{self, field, french, input, refused, Errors};
 use super::new_period::{self, PeriodForm};
 use super::prices::{tariff_section, TariffForm};
+use crate::app::queries::family::Period;
 use crate::app::Cantine;
 use crate::db;
 use crate::domain::period::Closure;
@@ -82,7 +83,7 @@ pub async fn list_page(
             @let heading = format!("periode-{}", period.id);
             section class="card" aria-labelledby=(heading) {
                 h2 id=(heading) { (period.restaurant_name) " – " (period.label) }
-                (rules(&period.restaurant_name, &PeriodView::from(period.clone())))
+                (rules(&period.restaurant_name, &Period::from(period.clone())))
                 p {
                     a class="button" href=(format!("{PATH}/{}", period.id)) {
                         "Fermetures, capacités et prix"
@@ -193,7 +194,7 @@ pub(super) async fn period_page(
         }
         section aria-labelledby="regles" {
             h2 id="regles" { "Règles de la période" }
-            (rules(&period.restaurant_name, &view))
+            (rules(&period.restaurant_name, &Period::from(period.clone())))
         }
         (closures_form(&path, (closure_values, holidays, closure_errors), &forms, &context.csrf))
         (capacity_section(&path, &period, &overrides, forms.capacity.as_ref(), &context.csrf))
