@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod payments;
 pub mod places;
 pub mod reference;
+pub mod reservation_reads;
 pub mod reservation_services;
 pub mod retention;
 pub mod server;

@@ -5,16 +5,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, NaiveDate, Utc};
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::money::money;
-use crate::app::Cantine;
-use crate::domain::reservation::{
-    format_number, RequestedDays, Reservation, ReservationCommand, ReservationStatus,
-};
+use crate::app::queries::history;
+use crate::app::{reservations, Cantine};
+use crate::domain::reservation::{RequestedDays, ReservationStatus};
 use crate::domain::selection::DaySelection;
 use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::{ApiJson, ApiPath, ApiQuery, Caller};
@@ -71,19 +69,13 @@ pub struct RequestedReservation {
     pub confirm_before: Option<DateTime<Utc>>,
 }
 
-fn days_of(reservation: &Reservation) -> Vec<PricedDay> {
-    reservation
-        .active_days()
+fn priced(days: &[reservations::PricedDay]) -> Vec<PricedDay> {
+    days.iter()
         .map(|d| PricedDay {
             date: d.date,
             unit_price: money(d.unit_price),
         })
         .collect()
-}
-
-/// A euro amount as French readers write it: `4,97 €`.
-pub fn euros(amount: Decimal) -> String {
-    format!("{} €", money(amount).replace('.', ","))
 }
 
 #[utoipa::path(post, path = "/api/v1/reservations", tag = "reservations", request_body = NewReservation,
@@ -93,7 +85,7 @@ pub async fn create(
     caller: Caller,
     ApiJson(body): ApiJson<NewReservation>,
 ) -> ApiResult<(StatusCode, Json<RequestedReservation>)> {
-    let family_id = caller.family()?;
+    caller.family()?;
     let (days, partial) = match (body.days, body.selection) {
         (Some(days), None) => (RequestedDays::Explicit(days), body.partial.unwrap_or(false)),
         (None, Some(selection)) => (RequestedDays::Selection(selection), true),
@@ -104,66 +96,37 @@ pub async fn create(
             ))
         }
     };
-    let id = Uuid::new_v4();
-    let command = ReservationCommand::Request {
-        reservation_id: id,
-        family_id,
-        child_id: body.child_id,
-        period_id: body.period_id,
+    let requested = reservations::request(
+        &state,
+        &caller,
+        body.child_id,
+        body.period_id,
         days,
         partial,
-    };
-    let reservation = state.commands.execute(id, command, &caller.meta()).await?;
-    let requested = reservation
-        .requested
-        .as_ref()
-        .ok_or_else(|| ApiError::internal("a request without its event"))?;
-    let mut outcomes: Vec<DayOutcome> = requested
-        .days
-        .iter()
-        .map(|d| DayOutcome {
-            date: d.date,
-            outcome: "booked",
-        })
-        .chain(requested.refused.iter().map(|r| DayOutcome {
-            date: r.date,
-            outcome: r.reason.outcome(),
-        }))
-        .collect();
-    outcomes.sort_by_key(|o| o.date);
-    let mut recap: Vec<String> = requested
-        .days
-        .iter()
-        .map(|d| {
-            format!(
-                "Réservation ajoutée : {} - Prix : {}",
-                d.date.format("%d/%m/%Y"),
-                euros(d.unit_price)
-            )
-        })
-        .collect();
-    recap.extend(requested.refused.iter().map(|r| {
-        format!(
-            "Non réservé : {} - {}",
-            r.date.format("%d/%m/%Y"),
-            r.reason.french()
-        )
-    }));
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(RequestedReservation {
-            id,
-            number: format_number(requested.number),
-            status: reservation.status.as_str(),
-            days: days_of(&reservation),
-            total: money(reservation.total),
+            id: requested.id,
+            number: requested.number,
+            status: requested.status.as_str(),
+            days: priced(&requested.days),
+            total: money(requested.total),
             counts: Counts {
-                booked: requested.days.len(),
-                refused: requested.refused.len(),
+                booked: requested.booked,
+                refused: requested.refused,
                 cancelled: 0,
             },
-            outcomes,
-            recap,
+            outcomes: requested
+                .outcomes
+                .iter()
+                .map(|o| DayOutcome {
+                    date: o.date,
+                    outcome: o.code(),
+                })
+                .collect(),
+            recap: requested.recap,
             confirm_before: requested.confirm_before,
         }),
     ))
@@ -185,21 +148,11 @@ pub async fn confirm(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<Confirmation>> {
-    caller.family()?;
-    let reservation = state
-        .commands
-        .execute(
-            id,
-            ReservationCommand::Confirm {
-                actor: caller.actor(),
-            },
-            &caller.meta(),
-        )
-        .await?;
+    let confirmed = reservations::confirm(&state, &caller, id).await?;
     Ok(Json(Confirmation {
-        status: reservation.status.as_str(),
-        pay_before: reservation.pay_before,
-        total: money(reservation.total),
+        status: confirmed.status.as_str(),
+        pay_before: confirmed.pay_before,
+        total: money(confirmed.total),
     }))
 }
 
@@ -240,47 +193,13 @@ pub async fn cancel(
             .map_err(|e| ApiError::bad_request("malformed_body", e.to_string()))?
             .days
     };
-    let before = state.commands.load(id).await?;
-    let reservation = state
-        .commands
-        .execute(
-            id,
-            ReservationCommand::Cancel {
-                actor: caller.actor(),
-                days,
-            },
-            &caller.meta(),
-        )
-        .await?;
-    let cancelled_days = before
-        .active_days()
-        .filter(|d| {
-            reservation
-                .days
-                .iter()
-                .any(|after| after.date == d.date && after.cancelled)
-        })
-        .map(|d| d.date)
-        .collect();
-    let credited = if before.status == ReservationStatus::Paid {
-        before.total - reservation.total
-    } else {
-        Decimal::ZERO
-    };
-    let credit_note = if credited.is_zero() {
-        None
-    } else {
-        crate::app::credit_notes::issue_missing(&state, Some(id), &caller.request_id)
-            .await?
-            .pop()
-            .map(|note| note.number)
-    };
+    let cancelled = reservations::cancel(&state, &caller, id, days).await?;
     Ok(Json(Cancellation {
-        status: reservation.status.as_str(),
-        cancelled_days,
-        total: money(reservation.total),
-        credited: money(credited),
-        credit_note,
+        status: cancelled.status.as_str(),
+        cancelled_days: cancelled.cancelled_days,
+        total: money(cancelled.total),
+        credited: money(cancelled.credited),
+        credit_note: cancelled.credit_note.map(|note| note.number),
     }))
 }
 
@@ -295,14 +214,10 @@ pub struct HistoryQuery {
     pub status: Option<String>,
 }
 
-#[derive(Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Serialize, ToSchema)]
 pub struct HistoryItem {
     pub id: Uuid,
-    #[sqlx(skip)]
     pub number: String,
-    #[serde(skip)]
-    #[sqlx(rename = "number")]
-    pub number_value: i64,
     pub child: String,
     pub child_id: Uuid,
     pub establishment: String,
@@ -313,18 +228,28 @@ pub struct HistoryItem {
     pub first_day: NaiveDate,
     pub last_day: NaiveDate,
     pub status: String,
-    #[serde(skip)]
-    pub total_value: Decimal,
-    #[sqlx(skip)]
     pub total: String,
     pub pay_before: Option<DateTime<Utc>>,
 }
 
-impl HistoryItem {
-    fn finish(mut self) -> Self {
-        self.number = format_number(self.number_value as u64);
-        self.total = money(self.total_value);
-        self
+impl From<history::HistoryItem> for HistoryItem {
+    fn from(item: history::HistoryItem) -> Self {
+        HistoryItem {
+            id: item.id,
+            number: item.number,
+            child: item.child,
+            child_id: item.child_id,
+            establishment: item.establishment,
+            establishment_id: item.establishment_id,
+            period: item.period,
+            period_id: item.period_id,
+            created_at: item.created_at,
+            first_day: item.first_day,
+            last_day: item.last_day,
+            status: item.status.as_str().to_string(),
+            total: money(item.total),
+            pay_before: item.pay_before,
+        }
     }
 }
 
@@ -336,21 +261,6 @@ pub struct History {
     pub per_page: u32,
 }
 
-const ITEM_COLUMNS: &str =
-    "id, number, child_first_name || ' ' || child_last_name AS child, child_id,
-    restaurant_name AS establishment, restaurant_id AS establishment_id,
-    period_activity || ' ' || period_label AS period, period_id, created_at, first_day, last_day,
-    status, total AS total_value, pay_before";
-
-const STATUSES: [&str; 6] = [
-    "requested",
-    "awaiting_payment",
-    "paid",
-    "confirmed",
-    "expired",
-    "cancelled",
-];
-
 #[utoipa::path(get, path = "/api/v1/reservations", tag = "reservations", params(HistoryQuery),
     responses((status = 200, body = History), (status = 400, body = crate::web::error::Problem)))]
 pub async fn list(
@@ -358,7 +268,7 @@ pub async fn list(
     caller: Caller,
     ApiQuery(query): ApiQuery<HistoryQuery>,
 ) -> ApiResult<Json<History>> {
-    let family_id = caller.family()?;
+    caller.family()?;
     let page = query.page.unwrap_or(1);
     let per_page = query.per_page.unwrap_or(5);
     if page == 0 || !(1..=100).contains(&per_page) {
@@ -367,68 +277,36 @@ pub async fn list(
             "page starts at 1; per_page is between 1 and 100",
         ));
     }
-    if let Some(status) = query.status.as_deref() {
-        if !STATUSES.contains(&status) {
-            return Err(ApiError::bad_request(
-                "invalid_parameter",
-                format!("unknown status {status}"),
-            ));
-        }
-    }
-    let search = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-    let number: Option<i64> = search.and_then(|q| q.parse().ok());
-    let pattern = search.map(|q| {
-        format!(
-            "%{}%",
-            q.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        )
-    });
-    state.fresh(crate::projections::reservations::NAME).await;
-    let filter = "family_id = $1
-        AND ($2::uuid IS NULL OR child_id = $2)
-        AND ($3::text IS NULL OR status = $3)
-        AND ($4::text IS NULL OR number = $5 OR (child_first_name || ' ' || child_last_name) ILIKE $4
-             OR (child_last_name || ' ' || child_first_name) ILIKE $4)";
-    let (total,): (i64,) = sqlx::query_as(&format!(
-        "SELECT count(*) FROM reservation_view WHERE {filter}"
-    ))
-    .bind(family_id)
-    .bind(query.child_id)
-    .bind(query.status.as_deref())
-    .bind(pattern.as_deref())
-    .bind(number)
-    .fetch_one(&state.pool)
-    .await?;
-    let items: Vec<HistoryItem> = sqlx::query_as(&format!(
-        "SELECT {ITEM_COLUMNS} FROM reservation_view WHERE {filter}
-          ORDER BY created_at DESC, number DESC LIMIT $6 OFFSET $7"
-    ))
-    .bind(family_id)
-    .bind(query.child_id)
-    .bind(query.status.as_deref())
-    .bind(pattern.as_deref())
-    .bind(number)
-    .bind(per_page as i64)
-    .bind((page as i64 - 1) * per_page as i64)
-    .fetch_all(&state.pool)
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(text) => Some(ReservationStatus::parse(text).ok_or_else(|| {
+            ApiError::bad_request("invalid_parameter", format!("unknown status {text}"))
+        })?),
+    };
+    let found = history::history(
+        &state,
+        &caller,
+        history::HistoryQuery {
+            page,
+            per_page,
+            child_id: query.child_id,
+            search: query.q,
+            status,
+        },
+    )
     .await?;
     Ok(Json(History {
-        items: items.into_iter().map(HistoryItem::finish).collect(),
-        total,
-        page,
-        per_page,
+        items: found.items.into_iter().map(HistoryItem::from).collect(),
+        total: found.total,
+        page: found.page,
+        per_page: found.per_page,
     }))
 }
 
-#[derive(Serialize, ToSchema, sqlx::FromRow)]
+#[derive(Serialize, ToSchema)]
 pub struct DayView {
     pub date: NaiveDate,
     pub status: String,
-    #[serde(skip)]
-    pub unit_price_value: Decimal,
-    #[sqlx(skip)]
     pub unit_price: String,
 }
 
@@ -446,32 +324,16 @@ pub async fn detail(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<ReservationDetail>> {
-    let family_id = caller.family()?;
-    state.fresh(crate::projections::reservations::NAME).await;
-    let item: HistoryItem = sqlx::query_as(&format!(
-        "SELECT {ITEM_COLUMNS} FROM reservation_view WHERE id = $1 AND family_id = $2"
-    ))
-    .bind(id)
-    .bind(family_id)
-    .fetch_optional(&state.pool)
-    .await?
-    .ok_or_else(|| ApiError::not_found("reservation"))?;
-    let days: Vec<DayView> = sqlx::query_as(
-        "SELECT d.date, day_status(d.date = ANY(r.cancelled_dates), r.status) AS status,
-                d.unit_price AS unit_price_value
-           FROM reservation_view r, unnest(r.dates, r.unit_prices) AS d(date, unit_price)
-          WHERE r.id = $1 ORDER BY d.date",
-    )
-    .bind(id)
-    .fetch_all(&state.pool)
-    .await?;
+    let detail = history::detail(&state, &caller, id).await?;
     Ok(Json(ReservationDetail {
-        item: item.finish(),
-        days: days
+        item: detail.item.into(),
+        days: detail
+            .days
             .into_iter()
-            .map(|mut d| {
-                d.unit_price = money(d.unit_price_value);
-                d
+            .map(|d| DayView {
+                date: d.date,
+                status: d.status.as_str().to_string(),
+                unit_price: money(d.unit_price),
             })
             .collect(),
     }))

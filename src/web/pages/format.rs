@@ -1,17 +1,20 @@
-//! French spellings of what the API writes for programs: amounts (`16,60 €`), dates
-//! (`lun. 23/01/2017`), Paris times, and the words and signs of each status.
+//! French spellings for the pages: amounts (`16,60 €`), dates (`lun. 23/01/2017`), Paris times,
+//! and the words and signs of each status.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Europe::Paris;
 use rust_decimal::Decimal;
+
+use crate::domain::reservation::{DayStatus, ReservationStatus};
 
 /// The API's amounts (`"16.60"`) as parents read them: `16,60 €`.
 pub fn euros_text(amount: &str) -> String {
     format!("{} €", amount.replace('.', ","))
 }
 
+/// An amount as parents read it: `4,97 €` (two decimals, a comma).
 pub fn euros(amount: Decimal) -> String {
-    crate::web::api::reservations::euros(amount)
+    format!("{:.2} €", amount.round_dp(2)).replace('.', ",")
 }
 
 /// The estimate's line: `4 × 4,15 € = 16,60 €`.
@@ -83,27 +86,25 @@ pub fn time_left(now: DateTime<Utc>, deadline: DateTime<Utc>) -> String {
 
 /// A reservation's state as the first guide's history shows it: a sign and its words, so that
 /// the sign is never alone.
-pub fn reservation_state(status: &str) -> (&'static str, &'static str) {
+pub fn reservation_state(status: ReservationStatus) -> (&'static str, &'static str) {
     match status {
-        "paid" => ("✓", "Payée"),
-        "confirmed" => ("✓", "Confirmée"),
-        "cancelled" => ("✗", "Annulée"),
-        "expired" => ("✗", "Expirée (non payée à temps)"),
-        "awaiting_payment" => ("?", "En attente de paiement"),
-        "requested" => ("?", "En attente de confirmation"),
-        _ => ("?", "Inconnu"),
+        ReservationStatus::Paid => ("✓", "Payée"),
+        ReservationStatus::Confirmed => ("✓", "Confirmée"),
+        ReservationStatus::Cancelled => ("✗", "Annulée"),
+        ReservationStatus::Expired => ("✗", "Expirée (non payée à temps)"),
+        ReservationStatus::AwaitingPayment => ("?", "En attente de paiement"),
+        ReservationStatus::Requested => ("?", "En attente de confirmation"),
     }
 }
 
 /// A day of a reservation.
-pub fn day_state(status: &str) -> &'static str {
+pub fn day_state(status: DayStatus) -> &'static str {
     match status {
-        "requested" => "en attente de confirmation",
-        "awaiting_payment" => "en attente de traitement",
-        "booked" => "réservé",
-        "cancelled" => "annulé",
-        "expired" => "expiré",
-        _ => "inconnu",
+        DayStatus::Requested => "en attente de confirmation",
+        DayStatus::AwaitingPayment => "en attente de traitement",
+        DayStatus::Booked => "réservé",
+        DayStatus::Cancelled => "annulé",
+        DayStatus::Expired => "expiré",
     }
 }
 
@@ -117,6 +118,7 @@ mod tests {
         assert_eq!(estimate(4, dec!(4.15)), "4 × 4,15 € = 16,60 €");
         assert_eq!(estimate(17, dec!(4.15)), "17 × 4,15 € = 70,55 €");
         assert_eq!(euros_text("16.60"), "16,60 €");
+        assert_eq!(euros(dec!(4.966)), "4,97 €");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The first guide's steps 3 to 5: choose the child, then the restaurant and its period, whose
 //! rules are shown in plain words before the calendar. Establishments and periods come from the
-//! API's establishments handler (with this family's price).
+//! family queries (with this family's price).
 
 use axum::extract::State;
 use axum::response::Response;
@@ -9,14 +9,14 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::context::Context;
+use crate::app::queries::family::{self, Establishment, Period};
 use crate::app::Cantine;
 use crate::db::reference::ChildRow;
 use crate::domain::period::PaymentMode;
-use crate::web::api::family::{self, Establishment, PeriodView};
 use crate::web::error::ApiError;
 use crate::web::extract::{ApiQuery, Caller};
 use crate::web::pages::error::{PortalError, PortalResult};
-use crate::web::pages::format::{date, euros_text};
+use crate::web::pages::format::{date, euros};
 use crate::web::pages::layout::{ok, page};
 
 #[derive(Deserialize)]
@@ -37,9 +37,7 @@ pub fn child_of(context: &Context, id: Uuid) -> PortalResult<&ChildRow> {
 }
 
 pub async fn establishments(state: &Cantine, caller: &Caller) -> PortalResult<Vec<Establishment>> {
-    Ok(family::establishments(State(state.clone()), caller.clone())
-        .await?
-        .0)
+    Ok(family::establishments(state, caller).await?)
 }
 
 /// The restaurant's name and the period.
@@ -47,22 +45,12 @@ pub async fn find_period(
     state: &Cantine,
     caller: &Caller,
     period_id: Uuid,
-) -> PortalResult<(String, PeriodView)> {
-    establishments(state, caller)
-        .await?
-        .into_iter()
-        .find_map(|e| {
-            let name = e.name;
-            e.periods
-                .into_iter()
-                .find(|p| p.id == period_id)
-                .map(|p| (name, p))
-        })
-        .ok_or_else(|| PortalError(ApiError::not_found("period")))
+) -> PortalResult<(String, Period)> {
+    Ok(family::period_of(state, caller, period_id).await?)
 }
 
 /// The period's rules as the first guide's step 5 lists them.
-pub fn rules(restaurant: &str, period: &PeriodView) -> Markup {
+pub fn rules(restaurant: &str, period: &Period) -> Markup {
     let days: Vec<&str> = period
         .opening_days
         .iter()
@@ -77,7 +65,7 @@ pub fn rules(restaurant: &str, period: &PeriodView) -> Markup {
             dt { "Service" } dd {
                 (period.service.label) " (" (period.service.start) " – " (period.service.end) ")"
             }
-            dt { "Prix du repas" } dd { (euros_text(&period.unit_price)) }
+            dt { "Prix du repas" } dd { (euros(period.unit_price)) }
             dt { "Pour réserver" } dd { (period.booking_rule) "." }
             dt { "Pour annuler" } dd { (period.cancellation_rule) "." }
             dt { "Paiement" } dd {

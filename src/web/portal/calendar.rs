@@ -1,7 +1,7 @@
 //! The month calendar (first guide step 6, second guide step 5): each day's status in words, a
 //! sign and a colour, checkboxes for the free days, and the bulk choices ("+ cette semaine",
-//! "+ tous les lundis", "+ tous les jours de l'année"). Validating posts the days, or the bulk
-//! choice, to the API's booking handler; the recap follows.
+//! "+ tous les lundis", "+ tous les jours de l'année"). Validating requests the days, or the
+//! bulk choice, through the reservation use case; the recap follows.
 //!
 //! Booked days still before their cancellation cut-off carry a box too (second guide step 5,
 //! "réservations ou annulations"): ticked, they go to the recap of both kinds of change
@@ -20,15 +20,15 @@ use uuid::Uuid;
 use super::booking::{child_of, find_period, rules};
 use super::changes::{parse_booked, Plan};
 use super::context::Context;
-use crate::app::Cantine;
+use crate::app::queries::family::{self, Calendar, CalendarStatus, Period};
+use crate::app::{reservations, Cantine};
 use crate::domain::period::{month_bounds, Weekday};
+use crate::domain::reservation::RequestedDays;
 use crate::domain::selection::DaySelection;
-use crate::web::api::family::{self, Calendar, CalendarQuery, PeriodView};
-use crate::web::api::reservations::{self, NewReservation};
 use crate::web::error::ApiError;
-use crate::web::extract::{ApiJson, ApiPath, ApiQuery, Caller};
+use crate::web::extract::{ApiQuery, Caller};
 use crate::web::pages::error::{french_message, PortalError, PortalResult};
-use crate::web::pages::format::{day, month_name};
+use crate::web::pages::format::{day, euros, month_name};
 use crate::web::pages::guard::form_field;
 use crate::web::pages::layout::{csrf_field, page, render, see_other};
 
@@ -40,22 +40,17 @@ pub struct Choice {
     pub mois: Option<String>,
 }
 
-/// Each status: its words, a sign (so that colour is never the only cue) and its CSS class.
-const STATUSES: [(&str, &str, &str); 6] = [
-    ("booked", "Réservé", "●"),
-    ("awaiting_payment", "En attente de paiement", "◐"),
-    ("available", "Libre", "○"),
-    ("full", "Complet", "■"),
-    ("closed", "Fermé", "—"),
-    ("past_cutoff", "Délai dépassé", "×"),
-];
-
-fn status_words(status: &str) -> (&'static str, &'static str) {
-    STATUSES
-        .iter()
-        .find(|(s, _, _)| *s == status)
-        .map(|(_, words, sign)| (*words, *sign))
-        .unwrap_or(("Inconnu", "?"))
+/// Each status: its words and a sign (so that colour is never the only cue); its CSS class is
+/// `status-` and its code.
+fn status_words(status: CalendarStatus) -> (&'static str, &'static str) {
+    match status {
+        CalendarStatus::Booked => ("Réservé", "●"),
+        CalendarStatus::AwaitingPayment => ("En attente de paiement", "◐"),
+        CalendarStatus::Available => ("Libre", "○"),
+        CalendarStatus::Full => ("Complet", "■"),
+        CalendarStatus::Closed => ("Fermé", "—"),
+        CalendarStatus::PastCutoff => ("Délai dépassé", "×"),
+    }
 }
 
 const WEEKDAYS: [(Weekday, &str); 7] = [
@@ -73,7 +68,7 @@ fn month_of(d: NaiveDate) -> String {
 }
 
 /// The month to show: the one asked for, else today's, kept within the period.
-fn month_to_show(asked: Option<&str>, today: NaiveDate, period: &PeriodView) -> String {
+fn month_to_show(asked: Option<&str>, today: NaiveDate, period: &Period) -> String {
     if let Some(month) = asked.filter(|m| month_bounds(m).is_some()) {
         return month.to_string();
     }
@@ -85,8 +80,9 @@ fn legend() -> Markup {
         section aria-labelledby="legende" class="legend" {
             h2 id="legende" { "Légende" }
             ul {
-                @for (status, words, sign) in STATUSES {
-                    li class={"day status-" (status)} {
+                @for status in CalendarStatus::ALL {
+                    @let (words, sign) = status_words(status);
+                    li class={"day status-" (status.as_str())} {
                         span class="sign" aria-hidden="true" { (sign) } " " (words)
                     }
                 }
@@ -99,7 +95,7 @@ struct View<'a> {
     context: &'a Context,
     child_name: String,
     restaurant: String,
-    period: PeriodView,
+    period: Period,
     calendar: Calendar,
     /// Booked days the family may still cancel.
     cancellable: HashSet<NaiveDate>,
@@ -138,7 +134,7 @@ fn render_page(view: View, status: StatusCode) -> Response {
             summary { "Les règles de cette période" }
             (rules(&view.restaurant, period))
         }
-        p class="rule" { (calendar.booking_rule) ". Prix du repas : " (crate::web::pages::format::euros_text(&calendar.unit_price)) "." }
+        p class="rule" { (calendar.booking_rule) ". Prix du repas : " (euros(calendar.unit_price)) "." }
         @if let Some(error) = &view.error {
             p class="alert" role="alert" { (error) }
         }
@@ -167,8 +163,8 @@ fn render_page(view: View, status: StatusCode) -> Response {
                         @for d in week {
                             @let (words, sign) = status_words(d.status);
                             @let id = format!("jour-{}", d.date);
-                            li class={"day status-" (d.status)} {
-                                @if d.status == "available" {
+                            li class={"day status-" (d.status.as_str())} {
+                                @if d.status == CalendarStatus::Available {
                                     input type="checkbox" id=(id) name="jour" value=(d.date);
                                     label for=(id) {
                                         span class="date" { (day(d.date)) }
@@ -250,17 +246,7 @@ async fn show(
     let child_name = format!("{} {}", child.first_name, child.last_name);
     let (restaurant, period) = find_period(state, caller, choice.periode).await?;
     let month = month_to_show(choice.mois.as_deref(), state.clock.paris_today(), &period);
-    let calendar = family::calendar(
-        State(state.clone()),
-        caller.clone(),
-        ApiPath(choice.enfant),
-        ApiQuery(CalendarQuery {
-            period_id: choice.periode,
-            month,
-        }),
-    )
-    .await?
-    .0;
+    let calendar = family::calendar(state, caller, choice.enfant, choice.periode, month).await?;
     let (status, error) = match error {
         Some((status, message)) => (status, Some(message)),
         None => (StatusCode::OK, None),
@@ -286,22 +272,20 @@ async fn cancellable_days(
     state: &Cantine,
     calendar: &Calendar,
 ) -> PortalResult<HashSet<NaiveDate>> {
-    let reservations: BTreeSet<Uuid> = calendar
+    let held: BTreeSet<Uuid> = calendar
         .days
         .iter()
         .filter_map(|d| d.reservation_id)
         .collect();
-    let now = state.clock.now();
     let mut cancellable = HashSet::new();
-    for id in reservations {
-        let reservation = state.commands.load(id).await.map_err(ApiError::from)?;
+    for id in held {
         let days: Vec<NaiveDate> = calendar
             .days
             .iter()
             .filter(|d| d.reservation_id == Some(id))
             .map(|d| d.date)
             .collect();
-        let past = reservation.past_cancellation_cutoff(days.iter(), now);
+        let past = reservations::past_cancellation_cutoff(state, id, &days).await?;
         cancellable.extend(days.into_iter().filter(|d| !past.contains(d)));
     }
     Ok(cancellable)
@@ -407,29 +391,29 @@ pub async fn submit(
         )
         .await;
     }
-    let request = NewReservation {
-        child_id,
-        period_id,
-        // Free days can fill up between the page and the click: what remains is booked and
-        // the recap says which were not.
-        partial: days.as_ref().map(|_| true),
-        days,
-        selection,
+    // Free days can fill up between the page and the click: what remains is booked and the
+    // recap says which were not.
+    let requested = match (days, selection) {
+        (Some(days), _) => RequestedDays::Explicit(days),
+        (None, Some(selection)) => RequestedDays::Selection(selection),
+        (None, None) => return Err(bad_form()),
     };
-    match reservations::create(State(state.clone()), caller.clone(), ApiJson(request)).await {
-        Ok((_, created)) if cancel.is_empty() => {
-            Ok(see_other(&format!("/reservations/{}", created.0.id)))
+    match reservations::request(&state, &caller, child_id, period_id, requested, true).await {
+        Ok(created) if cancel.is_empty() => Ok(see_other(&format!("/reservations/{}", created.id))),
+        Ok(created) => Ok(see_other(&plan(Some(created.id), cancel).recap_path())),
+        Err(e) => {
+            let e = ApiError::from(e);
+            if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND {
+                let again = Choice {
+                    enfant: child_id,
+                    periode: period_id,
+                    mois: month,
+                };
+                let message = french_message(&e);
+                show(&state, &caller, again, Some((e.status, message))).await
+            } else {
+                Err(e.into())
+            }
         }
-        Ok((_, created)) => Ok(see_other(&plan(Some(created.0.id), cancel).recap_path())),
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            let again = Choice {
-                enfant: child_id,
-                periode: period_id,
-                mois: month,
-            };
-            let message = french_message(&e);
-            show(&state, &caller, again, Some((e.status, message))).await
-        }
-        Err(e) => Err(e.into()),
     }
 }

@@ -5,9 +5,9 @@
 //!
 //! What the family chose travels in the address and the form (a `Plan`), never in a server-side
 //! store: every step checks it again against the family's own reservations. Days are added by
-//! the API's booking handler (already done when the recap shows: the places are held), confirmed
-//! by its confirm handler and cancelled by its cancel handler, which issues the credit note of
-//! paid days; nothing here decides what the domain decides.
+//! the reservation use cases (already done when the recap shows: the places are held),
+//! confirmed, and cancelled (which issues the credit note of paid days); nothing here decides
+//! what the domain decides.
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -21,16 +21,14 @@ use uuid::Uuid;
 use super::booking::{child_of, find_period};
 use super::context::Context;
 use super::reservation::refused_lines;
-use crate::app::Cantine;
-use crate::web::api::payments;
-use crate::web::api::reservations::{self, ReservationDetail};
+use crate::app::queries::history::{self, ReservationDetail};
+use crate::app::{reservations, Cantine};
+use crate::domain::reservation::{DayStatus, ReservationStatus};
 use crate::web::error::ApiError;
-use crate::web::extract::{ApiPath, Caller};
+use crate::web::extract::Caller;
 use crate::web::pages::error::{french_for_code, PortalError, PortalResult};
-use crate::web::pages::format::{date, date_time, day, estimate, euros, euros_text};
+use crate::web::pages::format::{date, date_time, day, estimate, euros};
 use crate::web::pages::layout::{csrf_field, ok, page, see_other};
-
-const ACTIVE: [&str; 3] = ["requested", "awaiting_payment", "booked"];
 
 /// What the family chose on the calendar.
 pub struct Plan {
@@ -164,17 +162,12 @@ const NOT_BOOKED: &str = "Ce jour n'est pas réservé, ou il est déjà annulé"
 /// Each asked day checked against its reservation, read as the family's (404 otherwise) and
 /// asked of the domain whether its cancellation cut-off has passed.
 async fn check(state: &Cantine, caller: &Caller, plan: &Plan) -> PortalResult<Vec<Wanted>> {
-    let now = state.clock.now();
     let mut wanted = Vec::new();
     for (id, days) in plan.by_reservation() {
         let detail = reservation(state, caller, id).await?;
-        let aggregate = state.commands.load(id).await.map_err(ApiError::from)?;
-        let past = aggregate.past_cancellation_cutoff(days.iter(), now);
+        let past = reservations::past_cancellation_cutoff(state, id, &days).await?;
         for d in days {
-            let held = detail
-                .days
-                .iter()
-                .find(|x| x.date == d && ACTIVE.contains(&x.status.as_str()));
+            let held = detail.active_days().find(|x| x.date == d);
             let refusal = match held {
                 None => Some(NOT_BOOKED),
                 Some(_) if past.contains(&d) => Some(PAST_CUTOFF),
@@ -184,8 +177,8 @@ async fn check(state: &Cantine, caller: &Caller, plan: &Plan) -> PortalResult<Ve
                 reservation: id,
                 number: detail.item.number.clone(),
                 date: d,
-                price: held.map(|x| x.unit_price_value).unwrap_or_default(),
-                paid: detail.item.status == "paid",
+                price: held.map(|x| x.unit_price).unwrap_or_default(),
+                paid: detail.item.status == ReservationStatus::Paid,
                 refusal,
             });
         }
@@ -194,33 +187,23 @@ async fn check(state: &Cantine, caller: &Caller, plan: &Plan) -> PortalResult<Ve
     Ok(wanted)
 }
 
-/// A reservation as the API shows it to this caller: 404 unless it is the family's.
+/// A reservation as this caller may read it: 404 unless it is the family's.
 async fn reservation(
     state: &Cantine,
     caller: &Caller,
     id: Uuid,
-) -> Result<ReservationDetail, ApiError> {
-    Ok(
-        reservations::detail(State(state.clone()), caller.clone(), ApiPath(id))
-            .await?
-            .0,
-    )
+) -> PortalResult<ReservationDetail> {
+    Ok(history::detail(state, caller, id).await?)
 }
 
 fn added_lines(detail: &ReservationDetail, verb: &str) -> Vec<(NaiveDate, Decimal, String)> {
     detail
-        .days
-        .iter()
-        .filter(|d| ACTIVE.contains(&d.status.as_str()))
+        .active_days()
         .map(|d| {
             (
                 d.date,
-                d.unit_price_value,
-                format!(
-                    "{verb} : {} - Prix : {}",
-                    date(d.date),
-                    euros(d.unit_price_value)
-                ),
+                d.unit_price,
+                format!("{verb} : {} - Prix : {}", date(d.date), euros(d.unit_price)),
             )
         })
         .collect()
@@ -371,12 +354,14 @@ pub async fn confirm(
     let mut outcome = Outcome::default();
     if let Some(id) = plan.added {
         let _own = reservation(&state, &caller, id).await?;
-        match reservations::confirm(State(state.clone()), caller.clone(), ApiPath(id)).await {
-            Ok(_) => {}
-            // The form posted again (the back button): the days stand, nothing was refused.
-            Err(e) if e.code == "already_confirmed" => {}
-            Err(e) if e.status.is_client_error() => outcome.added_refused = Some(e.code.into()),
-            Err(e) => return Err(e.into()),
+        if let Err(e) = reservations::confirm(&state, &caller, id).await {
+            let e = ApiError::from(e);
+            match e.code {
+                // The form posted again (the back button): the days stand, nothing was refused.
+                "already_confirmed" => {}
+                _ if e.status.is_client_error() => outcome.added_refused = Some(e.code.into()),
+                _ => return Err(e.into()),
+            }
         }
     }
     let mut groups: BTreeMap<Uuid, Vec<NaiveDate>> = BTreeMap::new();
@@ -394,29 +379,25 @@ pub async fn confirm(
         }
     }
     for (id, days) in groups {
-        let body = serde_json::json!({ "days": days }).to_string();
-        match reservations::cancel(
-            State(state.clone()),
-            caller.clone(),
-            ApiPath(id),
-            Bytes::from(body),
-        )
-        .await
-        {
+        match reservations::cancel(&state, &caller, id, Some(days.clone())).await {
             Ok(done) => {
-                let done = done.0;
                 outcome
                     .cancelled
                     .extend(done.cancelled_days.iter().map(|d| (id, *d)));
-                outcome.credit_notes.extend(done.credit_note);
+                outcome
+                    .credit_notes
+                    .extend(done.credit_note.map(|note| note.number));
             }
-            // The domain has the last word: a cut-off passed since the recap, say.
-            Err(e) if e.status.is_client_error() => {
+            Err(e) => {
+                let e = ApiError::from(e);
+                if !e.status.is_client_error() {
+                    return Err(e.into());
+                }
+                // The domain has the last word: a cut-off passed since the recap, say.
                 outcome
                     .refused
                     .extend(days.iter().map(|d| (id, *d, e.code.to_string())));
             }
-            Err(e) => return Err(e.into()),
         }
     }
     let mut path = format!("/reservation/bilan?{}", plan.base_query(plan.added));
@@ -494,8 +475,8 @@ pub async fn result(
             details[id]
                 .days
                 .iter()
-                .find(|x| x.date == *d && x.status == "cancelled")
-                .map(|x| (x.date, x.unit_price_value))
+                .find(|x| x.date == *d && x.status == DayStatus::Cancelled)
+                .map(|x| (x.date, x.unit_price))
         })
         .collect();
     cancelled.sort();
@@ -507,7 +488,7 @@ pub async fn result(
             details[id]
                 .days
                 .iter()
-                .any(|x| x.date == *d && x.status != "cancelled")
+                .any(|x| x.date == *d && x.status != DayStatus::Cancelled)
         })
         .map(|(_, d, code)| (*d, cancel_refusal(code)))
         .collect();
@@ -529,17 +510,11 @@ pub async fn result(
         (Some(id), None) => refused_lines(&state, id).await?,
         _ => Vec::new(),
     };
-    let invoices = payments::invoices(State(state.clone()), caller.clone())
-        .await?
-        .0;
-    let numbers = values("avoir");
-    let credit_notes: Vec<&payments::Invoice> = invoices
-        .iter()
-        .filter(|i| i.kind == "credit_note" && numbers.contains(&i.number.as_str()))
-        .collect();
+    let numbers: Vec<String> = values("avoir").into_iter().map(String::from).collect();
+    let credit_notes = reservations::credit_notes_numbered(&state, &caller, &numbers).await?;
     let awaiting = added
         .as_ref()
-        .filter(|d| d.item.status == "awaiting_payment" && added_refused.is_none());
+        .filter(|d| d.item.status == ReservationStatus::AwaitingPayment && added_refused.is_none());
     let content = html! {
         p { "Activité : " strong { (restaurant) " – " (period.activity) " " (period.label) } }
         h2 { "Détail des réservations de " (child) }
@@ -567,8 +542,8 @@ pub async fn result(
         @for note in &credit_notes {
             p class="info" {
                 "Avoir n° " (note.number) " du " (date_time(note.issued_at)) " : "
-                strong { (euros_text(&note.total)) } " crédités sur votre compte, déduits de votre prochain paiement. "
-                a href={"/factures/" (note.id)} { "Voir l'avoir " (note.number) }
+                strong { (euros(note.total)) } " crédités sur votre compte, déduits de votre prochain paiement. "
+                a href={"/factures/" (note.invoice_id)} { "Voir l'avoir " (note.number) }
             }
         }
         @if let Some(detail) = awaiting {

@@ -1,17 +1,14 @@
 //! What every logged-in page needs: the family (its name, its children) and the session's CSRF
-//! token, read through the API's own family handler.
+//! token.
 
-use axum::extract::State;
-
-use crate::app::Cantine;
-use crate::web::api::family::{self, FamilyView};
-use crate::web::extract::Caller;
+use crate::app::queries::family::{self, Family};
+use crate::app::{Caller, Cantine};
 use crate::web::pages::error::PortalResult;
 use crate::web::pages::layout::Nav;
 use crate::web::pages::session::csrf_token;
 
 pub struct Context {
-    pub family: FamilyView,
+    pub family: Family,
     pub csrf: String,
     pub current: &'static str,
 }
@@ -22,9 +19,7 @@ impl Context {
         caller: &Caller,
         current: &'static str,
     ) -> PortalResult<Self> {
-        let family = family::family(State(state.clone()), caller.clone())
-            .await?
-            .0;
+        let family = family::family(state, caller).await?;
         Ok(Context {
             family,
             csrf: csrf_token(state, &caller.session_hash),

@@ -1,6 +1,6 @@
 //! "Mes réservations": the first guide's history table (N°, enfant, établissement / période,
 //! created and from–to, state ✓ ✗ ?), 5 a page, searchable by number or child, read through the
-//! API's history handler.
+//! history query.
 
 use axum::extract::State;
 use axum::response::Response;
@@ -8,11 +8,11 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::context::Context;
+use crate::app::queries::history::{self, History, HistoryItem, HistoryQuery};
 use crate::app::Cantine;
-use crate::web::api::reservations::{self, History, HistoryItem, HistoryQuery};
 use crate::web::extract::{ApiQuery, Caller};
 use crate::web::pages::error::PortalResult;
-use crate::web::pages::format::{date, date_time, euros_text, reservation_state};
+use crate::web::pages::format::{date, date_time, euros, reservation_state};
 use crate::web::pages::layout::{ok, page};
 
 pub const PER_PAGE: u32 = 5;
@@ -30,17 +30,13 @@ pub async fn history_of(
     q: Option<String>,
 ) -> PortalResult<History> {
     let query = HistoryQuery {
-        page: Some(page),
-        per_page: Some(PER_PAGE),
+        page,
+        per_page: PER_PAGE,
         child_id: None,
-        q,
+        search: q,
         status: None,
     };
-    Ok(
-        reservations::list(State(state.clone()), caller.clone(), ApiQuery(query))
-            .await?
-            .0,
-    )
+    Ok(history::history(state, caller, query).await?)
 }
 
 pub fn table(items: &[HistoryItem], caption: &str) -> Markup {
@@ -61,7 +57,7 @@ pub fn table(items: &[HistoryItem], caption: &str) -> Markup {
                 }
                 tbody {
                     @for item in items {
-                        @let (sign, words) = reservation_state(&item.status);
+                        @let (sign, words) = reservation_state(item.status);
                         tr {
                             td data-label="N°" { (item.number) }
                             td data-label="Enfant" { (item.child) }
@@ -72,8 +68,8 @@ pub fn table(items: &[HistoryItem], caption: &str) -> Markup {
                                     "Du " (date(item.first_day)) " au " (date(item.last_day))
                                 }
                             }
-                            td data-label="Montant" { (euros_text(&item.total)) }
-                            td data-label="État" class={"state state-" (item.status)} {
+                            td data-label="Montant" { (euros(item.total)) }
+                            td data-label="État" class={"state state-" (item.status.as_str())} {
                                 span { span aria-hidden="true" { (sign) } " " (words) }
                             }
                             td data-label="Voir" {

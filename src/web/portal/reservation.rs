@@ -1,8 +1,7 @@
 //! One reservation: the recap before confirming ("En attente de confirmation", the estimate),
 //! then the confirmation ("en attente de paiement", pay before 15:38), then its state. Read
-//! through the API's detail handler, confirmed through its confirm handler.
+//! through the history query, confirmed and cancelled through the reservation use cases.
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Response;
 use chrono::Datelike;
@@ -12,8 +11,9 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use super::context::Context;
-use crate::app::Cantine;
-use crate::web::api::reservations::{self, DayView, ReservationDetail};
+use crate::app::queries::history::{self, ReservationDay, ReservationDetail};
+use crate::app::{reservations, Cantine};
+use crate::domain::reservation::ReservationStatus;
 use crate::web::extract::{ApiPath, Caller};
 use crate::web::pages::error::PortalResult;
 use crate::web::pages::format::{
@@ -21,17 +21,11 @@ use crate::web::pages::format::{
 };
 use crate::web::pages::layout::{csrf_field, ok, page, see_other};
 
-const ACTIVE: [&str; 3] = ["requested", "awaiting_payment", "booked"];
-
 /// The estimate, one line per unit price (a price list may change within a reservation).
 fn invoice_table(detail: &ReservationDetail, caption: &str) -> Markup {
-    let mut by_price: BTreeMap<Decimal, Vec<&DayView>> = BTreeMap::new();
-    for d in detail
-        .days
-        .iter()
-        .filter(|d| ACTIVE.contains(&d.status.as_str()))
-    {
-        by_price.entry(d.unit_price_value).or_default().push(d);
+    let mut by_price: BTreeMap<Decimal, Vec<&ReservationDay>> = BTreeMap::new();
+    for d in detail.active_days() {
+        by_price.entry(d.unit_price).or_default().push(d);
     }
     let total: Decimal = by_price
         .iter()
@@ -76,7 +70,7 @@ fn days_table(detail: &ReservationDetail) -> Markup {
                 thead { tr { th scope="col" { "Date" } th scope="col" { "Votre demande" } th scope="col" { "État" } } }
                 tbody {
                     @for d in &detail.days {
-                        tr { td { (day(d.date)) } td { "REPAS" } td { (day_state(&d.status)) } }
+                        tr { td { (day(d.date)) } td { "REPAS" } td { (day_state(d.status)) } }
                     }
                 }
             }
@@ -86,26 +80,7 @@ fn days_table(detail: &ReservationDetail) -> Markup {
 
 /// The days the request could not book, with why, from the request's own event.
 pub(super) async fn refused_lines(state: &Cantine, id: Uuid) -> PortalResult<Vec<String>> {
-    let reservation = state
-        .commands
-        .load(id)
-        .await
-        .map_err(crate::web::error::ApiError::from)?;
-    Ok(reservation
-        .requested
-        .map(|r| {
-            r.refused
-                .iter()
-                .map(|refused| {
-                    format!(
-                        "Non réservé : {} - {}",
-                        date(refused.date),
-                        refused.reason.french()
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default())
+    Ok(reservations::refused_lines(state, id).await?)
 }
 
 pub async fn page_get(
@@ -114,12 +89,10 @@ pub async fn page_get(
     ApiPath(id): ApiPath<Uuid>,
 ) -> PortalResult<Response> {
     let context = Context::load(&state, &caller, "/historique").await?;
-    let detail = reservations::detail(State(state.clone()), caller.clone(), ApiPath(id))
-        .await?
-        .0;
+    let detail = history::detail(&state, &caller, id).await?;
     let item = &detail.item;
-    let (sign, words) = reservation_state(&item.status);
-    let total = euros(item.total_value);
+    let (sign, words) = reservation_state(item.status);
+    let total = euros(item.total);
     let heading = html! {
         dl class="summary" {
             dt { "Enfant" } dd { (item.child) }
@@ -128,8 +101,8 @@ pub async fn page_get(
             dt { "État de la réservation" } dd { span aria-hidden="true" { (sign) } " " strong { (words) } }
         }
     };
-    let content = match item.status.as_str() {
-        "requested" => {
+    let content = match item.status {
+        ReservationStatus::Requested => {
             let refused = refused_lines(&state, id).await?;
             let calendar = format!(
                 "/reservation/calendrier?enfant={}&periode={}&mois={}",
@@ -159,7 +132,7 @@ pub async fn page_get(
                 (cancel_form(id, &context.csrf, "Abandonner cette demande"))
             }
         }
-        "awaiting_payment" => html! {
+        ReservationStatus::AwaitingPayment => html! {
             div class="info" role="status" {
                 p { "Votre demande de réservation a été enregistrée, elle est désormais en attente de paiement. "
                     "Le montant de votre réservation s'élève à " strong { (total) } "." }
@@ -194,15 +167,14 @@ pub async fn page_get(
     )))
 }
 
-/// Cancels every day still held, through the API's cancel handler (paid days before the
-/// cancellation cut-off become a credit note there).
+/// Cancels every day still held (paid days before the cancellation cut-off become a credit
+/// note there).
 pub async fn cancel(
     State(state): State<Cantine>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> PortalResult<Response> {
-    let _cancelled =
-        reservations::cancel(State(state.clone()), caller, ApiPath(id), Bytes::new()).await?;
+    let _cancelled = reservations::cancel(&state, &caller, id, None).await?;
     Ok(see_other(&format!("/reservations/{id}")))
 }
 
@@ -220,6 +192,6 @@ pub async fn confirm(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> PortalResult<Response> {
-    let _confirmed = reservations::confirm(State(state.clone()), caller, ApiPath(id)).await?;
+    let _confirmed = reservations::confirm(&state, &caller, id).await?;
     Ok(see_other(&format!("/reservations/{id}")))
 }
