@@ -1,1 +1,236 @@
+//! The deployment's settings, read once at start: each is a command-line option and an
+//! environment variable (`--listen` or `CANTINE_LISTEN`), with its default spelled here and
+//! nowhere else. `cantine serve --help` lists them. Tests build a [`Settings`] from
+//! [`Settings::defaults`] and change what they need.
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use clap::{Args, CommandFactory, FromArgMatches};
+
+use crate::app::mail::SentMail;
+
+/// Where the settings appear in `--help`.
+const HEADING: &str = "Settings (each also read from the environment variable shown)";
+
+#[derive(Args, Debug, Clone)]
+#[command(next_help_heading = HEADING)]
+pub struct Settings {
+    /// PostgreSQL to use; unset: a private cluster under CANTINE_DATA, started by the program.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Data folder of the private cluster (`pg/`) and of the development e-mails (`mail/`).
+    #[arg(
+        long,
+        env = "CANTINE_DATA",
+        global = true,
+        default_value = "./.cantine"
+    )]
+    pub data: PathBuf,
+
+    /// Address to listen on (port 0: any free port).
+    #[arg(
+        long,
+        env = "CANTINE_LISTEN",
+        global = true,
+        default_value = "127.0.0.1:8080"
+    )]
+    pub listen: SocketAddr,
+
+    /// The URL users reach (payment redirects, password links); unset: http://<listen address>.
+    #[arg(long, env = "CANTINE_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// Starts the clock at this RFC 3339 instant and enables POST /api/v1/admin/clock; unset:
+    /// the wall clock.
+    #[arg(long, env = "CANTINE_CLOCK", global = true, value_parser = rfc3339)]
+    pub clock: Option<DateTime<Utc>>,
+
+    /// Key of the payment notifications' HMAC; unset: a development key, announced at start.
+    #[arg(
+        long,
+        env = "CANTINE_PAYMENT_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub payment_secret: Option<String>,
+
+    /// The payment page of a provider that hosts its own (signed notifications); unset: the
+    /// built-in payment simulator.
+    #[arg(long, env = "CANTINE_PAYMENT_PAGE_URL", global = true)]
+    pub payment_page_url: Option<String>,
+
+    /// The organisation's name (invoices), recorded the first time the service starts.
+    #[arg(
+        long,
+        env = "CANTINE_ORGANISATION",
+        global = true,
+        default_value = "Communauté de communes Terre de Camargue"
+    )]
+    pub organisation: String,
+
+    /// The organisation's address (invoices), recorded with its name.
+    #[arg(
+        long,
+        env = "CANTINE_ORGANISATION_ADDRESS",
+        global = true,
+        default_value = "26 Quai des Croisades, 30220 AIGUES-MORTES"
+    )]
+    pub organisation_address: String,
+
+    /// `0` to start without the demo data (loaded only into an empty database).
+    #[arg(
+        long,
+        env = "CANTINE_DEMO",
+        global = true,
+        default_value = "1",
+        value_name = "0|1",
+        value_parser = not_zero
+    )]
+    pub demo: bool,
+
+    /// Mail server for the password e-mails, lettre's URL form
+    /// (`smtp://user:pass@host:587?tls=required`, `smtps://…`); unset: `.eml` files under
+    /// CANTINE_DATA/mail.
+    #[arg(long, env = "CANTINE_SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// Sender of those e-mails.
+    #[arg(
+        long,
+        env = "CANTINE_MAIL_FROM",
+        global = true,
+        default_value = "Portail famille <ne-pas-repondre@cantine.example>"
+    )]
+    pub mail_from: String,
+
+    /// Comma-separated origins allowed to call the API from a browser; unset: CORS off.
+    #[arg(
+        long,
+        env = "CANTINE_CORS_ORIGINS",
+        global = true,
+        value_delimiter = ',',
+        value_parser = trimmed
+    )]
+    pub cors_origins: Vec<String>,
+
+    /// `1` behind a reverse proxy: the client address (login delays, login log) is the last
+    /// X-Forwarded-For entry; otherwise that header is ignored.
+    #[arg(
+        long,
+        env = "CANTINE_TRUST_FORWARDED_FOR",
+        global = true,
+        default_value = "0",
+        value_name = "0|1",
+        value_parser = is_one
+    )]
+    pub trust_forwarded_for: bool,
+
+    /// Connections in the service's pool (not a deployment setting: the tests ask for fewer).
+    #[arg(skip = 32u32)]
+    pub pool_size: u32,
+
+    /// Keeps the e-mails in this list instead of sending them (tests read them there).
+    #[arg(skip)]
+    pub capture_mail: Option<Arc<Mutex<Vec<SentMail>>>>,
+}
+
+impl Settings {
+    /// Every setting at its default, whatever the environment says (the tests' starting point).
+    pub fn defaults() -> Self {
+        let command = Defaults::command().mut_args(|arg| arg.env(None::<&'static str>));
+        let matches = command
+            .try_get_matches_from(["cantine"])
+            .expect("the defaults parse");
+        Self::from_arg_matches(&matches).expect("the defaults are settings")
+    }
+
+    /// The origins allowed by CORS (blank entries of the list dropped).
+    pub fn cors_origins(&self) -> Vec<String> {
+        self.cors_origins
+            .iter()
+            .filter(|o| !o.is_empty())
+            .cloned()
+            .collect()
+    }
+}
+
+/// Only to parse the defaults: the settings as a command of their own.
+#[derive(clap::Parser)]
+struct Defaults {
+    #[command(flatten)]
+    settings: Settings,
+}
+
+fn rfc3339(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("{text:?} is not an RFC 3339 instant ({e})"))
+}
+
+/// `CANTINE_DEMO`: anything but `0` keeps the demo.
+fn not_zero(text: &str) -> Result<bool, String> {
+    Ok(text != "0")
+}
+
+/// `CANTINE_TRUST_FORWARDED_FOR`: only `1` trusts the header.
+fn is_one(text: &str) -> Result<bool, String> {
+    Ok(text == "1")
+}
+
+fn trimmed(text: &str) -> Result<String, String> {
+    Ok(text.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_those_documented() {
+        let settings = Settings::defaults();
+        assert_eq!(settings.data, PathBuf::from("./.cantine"));
+        assert_eq!(settings.listen, "127.0.0.1:8080".parse().unwrap());
+        assert!(settings.demo);
+        assert!(!settings.trust_forwarded_for);
+        assert!(settings.cors_origins().is_empty());
+        assert!(settings.database_url.is_none());
+        assert_eq!(settings.pool_size, 32);
+    }
+
+    #[test]
+    fn the_environment_spellings_keep_their_meaning() {
+        let parse = |args: &[&str]| {
+            let matches = Defaults::command()
+                .mut_args(|arg| arg.env(None::<&'static str>))
+                .try_get_matches_from(args)
+                .unwrap();
+            Settings::from_arg_matches(&matches).unwrap()
+        };
+        let settings = parse(&[
+            "cantine",
+            "--demo",
+            "0",
+            "--trust-forwarded-for",
+            "yes",
+            "--cors-origins",
+            " https://a.example , ,https://b.example",
+            "--clock",
+            "2017-01-11T13:38:00Z",
+        ]);
+        assert!(!settings.demo);
+        assert!(!settings.trust_forwarded_for);
+        assert_eq!(
+            settings.cors_origins(),
+            vec!["https://a.example", "https://b.example"]
+        );
+        assert_eq!(
+            settings.clock,
+            Some("2017-01-11T13:38:00Z".parse().unwrap())
+        );
+        assert!(parse(&["cantine", "--demo", "yes"]).demo);
+    }
+}

@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod projections;
+pub mod startup;
 pub mod store;
 pub mod telemetry;
 pub mod web;

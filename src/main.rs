@@ -1,15 +1,12 @@
-use std::net::SocketAddr;
-
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use cantine::app::accounts::credentials::hash_password;
 use cantine::app::demo;
-use cantine::app::mail::Mailer;
-use cantine::app::{self, SecuritySettings, Settings};
-use cantine::db::{audit_log as audit, server as database};
+use cantine::config::Settings;
+use cantine::db::audit_log as audit;
 use cantine::domain::account::Role;
-use cantine::{db, projections, telemetry, web};
+use cantine::startup::{open_database, Application};
+use cantine::{db, projections, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -20,6 +17,9 @@ use cantine::{db, projections, telemetry, web};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Read once here; every subcommand takes what it needs from them.
+    #[command(flatten)]
+    settings: Settings,
 }
 
 #[derive(Subcommand)]
@@ -116,20 +116,18 @@ enum StaffCommand {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     telemetry::init();
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Serve => serve().await,
+    let Cli { command, settings } = Cli::parse();
+    match command {
+        Command::Serve => serve(settings).await,
         Command::Migrate => {
-            let database = database::resolve().await?;
-            let pool = db::connect(&database.url, 2).await?;
-            db::migrate(&pool).await?;
+            let (_pool, _database) = open_database(&settings, 2).await?;
             println!("migrations applied");
             Ok(())
         }
         Command::Projections {
             command: ProjectionsCommand::Rebuild { name },
         } => {
-            let (pool, _database) = open().await?;
+            let (pool, _database) = open_database(&settings, 4).await?;
             let selected = match name {
                 Some(name) => vec![projections::by_name(&name).ok_or_else(|| {
                     let names: Vec<_> = projections::all().iter().map(|p| p.name()).collect();
@@ -153,7 +151,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
-            let (pool, _database) = open().await?;
+            let (pool, _database) = open_database(&settings, 4).await?;
             let chain = audit::verify_chain(&pool).await?;
             println!("audit chain: {} events checked", chain.checked);
             for (what, positions) in [
@@ -184,7 +182,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Audit {
             command: AuditCommand::Export { output, after },
         } => {
-            let (pool, _database) = open().await?;
+            let (pool, _database) = open_database(&settings, 4).await?;
             let mut file = std::io::BufWriter::new(std::fs::File::create(&output)?);
             let mut position = after;
             let mut count = 0;
@@ -205,7 +203,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Invoices {
             command: InvoicesCommand::Issue { month },
         } => {
-            let (pool, _database) = open().await?;
+            let (pool, _database) = open_database(&settings, 4).await?;
             let organisation = db::reference::organisation(&pool)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("no organisation yet: start the service once"))?;
@@ -234,7 +232,7 @@ async fn main() -> anyhow::Result<()> {
                     gone_for_years,
                     dry_run,
                 },
-        } => anonymise(gone_for_years, dry_run).await,
+        } => anonymise(&settings, gone_for_years, dry_run).await,
         Command::Staff {
             command:
                 StaffCommand::Add {
@@ -249,9 +247,7 @@ async fn main() -> anyhow::Result<()> {
             if password.chars().count() < 8 {
                 anyhow::bail!("a password needs at least 8 characters");
             }
-            let database = database::resolve().await?;
-            let pool = db::connect(&database.url, 2).await?;
-            db::migrate(&pool).await?;
+            let (pool, _database) = open_database(&settings, 2).await?;
             if db::accounts::user_by_login(&pool, &login).await?.is_some() {
                 anyhow::bail!("the login {login:?} is already used");
             }
@@ -270,19 +266,9 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-/// The database of `serve` in the same environment, migrated.
-async fn open() -> anyhow::Result<(sqlx::PgPool, database::Database)> {
-    let database = database::resolve().await?;
-    let pool = db::connect(&database.url, 4).await?;
-    db::migrate(&pool).await?;
-    Ok((pool, database))
-}
-
-async fn anonymise(years: u32, dry_run: bool) -> anyhow::Result<()> {
-    let database = database::resolve().await?;
-    let pool = db::connect(&database.url, 2).await?;
-    db::migrate(&pool).await?;
-    let now = clock_start()?.unwrap_or_else(chrono::Utc::now);
+async fn anonymise(settings: &Settings, years: u32, dry_run: bool) -> anyhow::Result<()> {
+    let (pool, _database) = open_database(settings, 2).await?;
+    let now = settings.clock.unwrap_or_else(chrono::Utc::now);
     let gone = db::retention::gone_families(&pool, now, years).await?;
     if dry_run {
         println!(
@@ -300,87 +286,20 @@ async fn anonymise(years: u32, dry_run: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn clock_start() -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
-    match std::env::var("CANTINE_CLOCK") {
-        Ok(text) => Ok(Some(
-            chrono::DateTime::parse_from_rfc3339(&text)
-                .with_context(|| format!("CANTINE_CLOCK={text:?} is not an RFC 3339 instant"))?
-                .with_timezone(&chrono::Utc),
-        )),
-        Err(_) => Ok(None),
-    }
-}
-
-async fn serve() -> anyhow::Result<()> {
-    let database = database::resolve().await?;
-    let pool = db::connect(&database.url, 32)
-        .await
-        .context("connecting to PostgreSQL")?;
-    db::migrate(&pool).await.context("applying migrations")?;
-    let organisation = db::reference::ensure_organisation(
-        &pool,
-        &std::env::var("CANTINE_ORGANISATION")
-            .unwrap_or_else(|_| "Communauté de communes Terre de Camargue".into()),
-        &std::env::var("CANTINE_ORGANISATION_ADDRESS")
-            .unwrap_or_else(|_| "26 Quai des Croisades, 30220 AIGUES-MORTES".into()),
-    )
-    .await?;
-    let clock_start = clock_start()?;
-    let demo_now = clock_start.unwrap_or_else(chrono::Utc::now);
-    let wants_demo = std::env::var("CANTINE_DEMO")
-        .map(|v| v != "0")
-        .unwrap_or(true);
-    if wants_demo && demo::load_if_empty(&pool, &organisation, demo_now).await? {
-        tracing::info!("demo data loaded");
-    }
-    let listen: SocketAddr = std::env::var("CANTINE_LISTEN")
-        .unwrap_or_else(|_| "127.0.0.1:8080".into())
-        .parse()
-        .context("CANTINE_LISTEN must be host:port")?;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
-    let address = listener.local_addr()?;
-    let public_url =
-        std::env::var("CANTINE_PUBLIC_URL").unwrap_or_else(|_| format!("http://{address}"));
-    let data_dir = std::path::PathBuf::from(
-        std::env::var("CANTINE_DATA").unwrap_or_else(|_| "./.cantine".into()),
-    );
-    let mailer = Mailer::from_settings(
-        &std::env::var("CANTINE_MAIL_FROM")
-            .unwrap_or_else(|_| "Portail famille <ne-pas-repondre@cantine.example>".into()),
-        std::env::var("CANTINE_SMTP_URL").ok().as_deref(),
-        data_dir.join("mail"),
-    )?;
-    tracing::info!(mail = %mailer.describe(), "outgoing e-mail");
-    let (state, background) = app::build(
-        pool.clone(),
-        Settings {
-            clock_start,
-            payment_secret: std::env::var("CANTINE_PAYMENT_SECRET").ok(),
-            payment_page_url: std::env::var("CANTINE_PAYMENT_PAGE_URL").ok(),
-            security: SecuritySettings::from_env(&public_url),
-            public_url: public_url.clone(),
-            mailer,
-        },
-    )
-    .await?;
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let application = Application::build(settings).await?;
+    let public_url = application.public_url().to_string();
     println!("Cantine listens on {public_url}  (health: {public_url}/health, API: {public_url}/api/v1/openapi.json)");
     println!(
         "Family portal and staff back office: {public_url}/connexion (staff land on /gestion)"
     );
-    if demo::present(&pool).await? {
+    if demo::present(application.pool()).await? {
         println!("Demo logins (POST /api/v1/auth/login):");
         for (login, password, role) in demo::LOGINS {
             println!("  {:<8} {login:<28} {password}", role.as_str());
         }
     }
-    web::serve(listener, web::router(state), shutdown_signal()).await?;
-    tracing::info!("stopping");
-    background.shutdown();
-    pool.close().await;
-    drop(database);
-    Ok(())
+    application.run_until_stopped(shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

@@ -10,6 +10,8 @@ use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use crate::config::Settings;
+
 /// Where messages go.
 #[derive(Clone)]
 pub enum MailTransport {
@@ -43,6 +45,19 @@ impl Mailer {
                 .map_err(|e| anyhow::anyhow!("sender address {from:?}: {e}"))?,
             transport,
         })
+    }
+
+    /// The mailer the settings describe: kept in memory when the tests capture mail, SMTP when
+    /// `CANTINE_SMTP_URL` is set, `.eml` files under `CANTINE_DATA/mail` otherwise.
+    pub fn configured(settings: &Settings) -> anyhow::Result<Self> {
+        if let Some(sent) = &settings.capture_mail {
+            return Self::new(&settings.mail_from, MailTransport::Capture(sent.clone()));
+        }
+        Self::from_settings(
+            &settings.mail_from,
+            settings.smtp_url.as_deref(),
+            settings.data.join("mail"),
+        )
     }
 
     /// SMTP when `smtp_url` is set, `.eml` files under `mail_dir` otherwise.

@@ -31,6 +31,7 @@ use self::accounts::throttle::Throttles;
 use self::jobs::{expiry, reconciliation};
 use self::mail::Mailer;
 use self::payment_provider::{PaymentProvider, SignedRedirect, Simulator};
+use crate::config::Settings;
 use crate::db;
 use crate::db::reference::Organisation;
 use crate::db::reservation_services::PgReservationServices;
@@ -41,18 +42,7 @@ use crate::store::commands::ReservationCommands;
 /// The development key of payment notifications, used (and announced) when none is configured.
 pub const DEV_PAYMENT_SECRET: &str = "cantine-development-payment-secret";
 
-pub struct Settings {
-    pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
-    pub payment_secret: Option<String>,
-    /// The page of a provider that hosts its own (`CANTINE_PAYMENT_PAGE_URL`); without it, the
-    /// built-in simulator.
-    pub payment_page_url: Option<String>,
-    pub public_url: String,
-    pub mailer: Mailer,
-    pub security: SecuritySettings,
-}
-
-/// What the deployment decides about the HTTP edge.
+/// What the deployment decides about the HTTP edge, as the web layer reads it.
 #[derive(Debug, Clone, Default)]
 pub struct SecuritySettings {
     /// Behind a reverse proxy, the client address is the last `X-Forwarded-For` entry
@@ -66,19 +56,10 @@ pub struct SecuritySettings {
 }
 
 impl SecuritySettings {
-    pub fn from_env(public_url: &str) -> Self {
+    pub fn new(settings: &Settings, public_url: &str) -> Self {
         Self {
-            trust_forwarded_for: std::env::var("CANTINE_TRUST_FORWARDED_FOR")
-                .is_ok_and(|v| v == "1"),
-            cors_origins: std::env::var("CANTINE_CORS_ORIGINS")
-                .map(|v| {
-                    v.split(',')
-                        .map(str::trim)
-                        .filter(|o| !o.is_empty())
-                        .map(String::from)
-                        .collect()
-                })
-                .unwrap_or_default(),
+            trust_forwarded_for: settings.trust_forwarded_for,
+            cors_origins: settings.cors_origins(),
             hsts: public_url.starts_with("https://"),
         }
     }
@@ -115,16 +96,26 @@ impl std::ops::Deref for Cantine {
     }
 }
 
-/// The running service's background tasks; dropping them stops nothing, `shutdown` does.
-pub struct Background {
+/// The running service's background tasks; dropping them stops nothing, `shutdown` does (from
+/// any clone: the server's run and a test's handle share the same tasks).
+#[derive(Clone)]
+pub struct Background(Arc<BackgroundTasks>);
+
+struct BackgroundTasks {
     projectors: Vec<ProjectorHandle>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Background {
     pub fn shutdown(&self) {
-        self.projectors.iter().for_each(ProjectorHandle::abort);
-        self.tasks.iter().for_each(tokio::task::JoinHandle::abort);
+        self.0.projectors.iter().for_each(ProjectorHandle::abort);
+        self.0.tasks.iter().for_each(tokio::task::JoinHandle::abort);
+    }
+
+    /// Stops the jobs (expiry, schedules, sweep, reconciliation) and leaves the projectors
+    /// running: what a test needs to call a job itself without the service's own run racing it.
+    pub fn stop_jobs(&self) {
+        self.0.tasks.iter().for_each(tokio::task::JoinHandle::abort);
     }
 }
 
@@ -137,14 +128,21 @@ impl Cantine {
     }
 }
 
-pub async fn build(pool: PgPool, settings: Settings) -> anyhow::Result<(Cantine, Background)> {
+/// The application on this (migrated) database, with the organisation already recorded, and
+/// its background tasks started. `public_url` is where users reach it (known once the listener
+/// is bound).
+pub async fn build(
+    pool: PgPool,
+    settings: &Settings,
+    public_url: String,
+) -> anyhow::Result<(Cantine, Background)> {
     let organisation = db::reference::organisation(&pool).await?.ok_or_else(|| {
         anyhow::anyhow!(
             "no organisation in the database: run the migrations and load reference data"
         )
     })?;
     let (clock, adjustable_clock): (Arc<dyn Clock>, Option<Arc<AdjustableClock>>) =
-        match settings.clock_start {
+        match settings.clock {
             Some(start) => {
                 let clock = Arc::new(AdjustableClock::starting_at(start));
                 (clock.clone(), Some(clock))
@@ -154,8 +152,8 @@ pub async fn build(pool: PgPool, settings: Settings) -> anyhow::Result<(Cantine,
     let progress = Arc::new(ProjectionProgress::default());
     let services = Arc::new(PgReservationServices::new(pool.clone(), clock.clone()));
     let commands = ReservationCommands::new(pool.clone(), services, progress.clone());
-    let payment_secret = match settings.payment_secret {
-        Some(secret) => secret.into_bytes(),
+    let payment_secret = match &settings.payment_secret {
+        Some(secret) => secret.clone().into_bytes(),
         None => {
             tracing::warn!(
                 "CANTINE_PAYMENT_SECRET is unset: payment notifications use the development key"
@@ -167,11 +165,14 @@ pub async fn build(pool: PgPool, settings: Settings) -> anyhow::Result<(Cantine,
         match &settings.payment_page_url {
             Some(page) => (Arc::new(SignedRedirect::new(page, &payment_secret)), None),
             None => {
-                let simulator = Arc::new(Simulator::new(&settings.public_url, &payment_secret));
+                let simulator = Arc::new(Simulator::new(&public_url, &payment_secret));
                 (simulator.clone(), Some(simulator))
             }
         };
     tracing::info!(provider = payment_provider.name(), "payment provider");
+    let mailer = Mailer::configured(settings)?;
+    tracing::info!(mail = %mailer.describe(), "outgoing e-mail");
+    let security = SecuritySettings::new(settings, &public_url);
     let state = Cantine(Arc::new(Inner {
         pool: pool.clone(),
         clock,
@@ -183,10 +184,10 @@ pub async fn build(pool: PgPool, settings: Settings) -> anyhow::Result<(Cantine,
         portal_secret: payment_secret.clone(),
         simulator,
         organisation,
-        public_url: settings.public_url,
-        mailer: settings.mailer,
+        public_url,
+        mailer,
         throttles: Throttles::default(),
-        security: settings.security,
+        security,
     }));
     let projectors = projections::all()
         .into_iter()
@@ -198,5 +199,6 @@ pub async fn build(pool: PgPool, settings: Settings) -> anyhow::Result<(Cantine,
         reconciliation::spawn(pool.clone()),
         crate::app::credit_notes::spawn_sweep(state.clone()),
     ];
-    Ok((state, Background { projectors, tasks }))
+    let background = Background(Arc::new(BackgroundTasks { projectors, tasks }));
+    Ok((state, background))
 }

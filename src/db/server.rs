@@ -1,7 +1,8 @@
 //! Where the database is: `DATABASE_URL`, or a private cluster under `CANTINE_DATA` that the
 //! program starts itself (and that `cantine staff add` finds running, or starts for a moment).
+//! Both come from the settings (`crate::config`), which hold their defaults.
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection};
@@ -16,20 +17,16 @@ pub struct Database {
     pub embedded: Option<EmbeddedPostgres>,
 }
 
-pub fn data_dir() -> PathBuf {
-    std::env::var_os("CANTINE_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(".cantine"))
-}
-
-pub async fn resolve() -> anyhow::Result<Database> {
-    if let Ok(url) = std::env::var("DATABASE_URL") {
+/// The server at `database_url`, or (unset) the private cluster in `data_dir/pg`, started or
+/// attached to, with its database created if missing.
+pub async fn resolve(database_url: Option<&str>, data_dir: &Path) -> anyhow::Result<Database> {
+    if let Some(url) = database_url {
         return Ok(Database {
-            url,
+            url: url.to_string(),
             embedded: None,
         });
     }
-    let dir = std::path::absolute(data_dir().join("pg"))?;
+    let dir = std::path::absolute(data_dir.join("pg"))?;
     tracing::info!(data = %dir.display(), "DATABASE_URL is unset: using the private PostgreSQL cluster");
     let embedded =
         tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&dir, StartOptions::default()))

@@ -4,11 +4,13 @@
 use std::sync::{Arc, Mutex, OnceLock};
 
 use cantine::app::accounts::credentials::hash_password;
-use cantine::app::mail::{Mailer, SentMail};
-use cantine::app::{self, Cantine, SecuritySettings, Settings};
+use cantine::app::mail::SentMail;
+use cantine::app::{self, Cantine, SecuritySettings};
+use cantine::config::Settings;
+use cantine::db;
 use cantine::db::embedded::{EmbeddedPostgres, StartOptions};
 use cantine::domain::account::Role;
-use cantine::{db, web};
+use cantine::startup::Application;
 use chrono::{DateTime, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -146,92 +148,76 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_at(now: DateTime<Utc>) -> TestApp {
-    let url = fresh_database().await;
-    let pool = db::connect(&url, 10).await.expect("test pool");
-    db::reference::ensure_organisation(
-        &pool,
-        "Communauté de communes Terre de Camargue",
-        "26 Quai des Croisades, 30220 AIGUES-MORTES",
-    )
-    .await
-    .unwrap();
-    spawn_app_on(url, now).await
+    spawn_app_on(fresh_database().await, now).await
 }
 
 /// Another server process on an existing database (a restart, or a second server).
 pub async fn spawn_app_on(url: String, now: DateTime<Utc>) -> TestApp {
-    spawn(url, Some(now), SecuritySettings::default()).await
+    spawn_app_from(test_settings(url, Some(now))).await
 }
 
 /// A server on the wall clock, as without `CANTINE_CLOCK`.
 pub async fn spawn_app_on_wall_clock(url: String) -> TestApp {
-    spawn(url, None, SecuritySettings::default()).await
+    spawn_app_from(test_settings(url, None)).await
 }
 
-/// A server with these edge settings (CORS, proxy), at the guide's moment.
+/// A server with these edge settings (CORS, proxy, HSTS), at the guide's moment.
 pub async fn spawn_app_with(security: SecuritySettings) -> TestApp {
-    let app = spawn_app().await;
-    let url = app.database_url.clone();
-    drop(app);
-    spawn(url, Some(guide_now()), security).await
-}
-
-async fn spawn(url: String, now: Option<DateTime<Utc>>, security: SecuritySettings) -> TestApp {
-    spawn_with_payment_page(url, now, security, None).await
+    let mut settings = test_settings(fresh_database().await, Some(guide_now()));
+    settings.cors_origins = security.cors_origins;
+    settings.trust_forwarded_for = security.trust_forwarded_for;
+    if security.hsts {
+        // HSTS follows from an https public URL, as in production.
+        settings.public_url = Some("https://cantine.test".into());
+    }
+    spawn_app_from(settings).await
 }
 
 /// A service whose payment provider hosts its own page at `payment_page_url`.
 pub async fn spawn_app_with_payment_page(payment_page_url: &str) -> TestApp {
-    let app = spawn_app().await;
-    let url = app.database_url.clone();
-    drop(app);
-    spawn_with_payment_page(
-        url,
-        Some(guide_now()),
-        SecuritySettings::default(),
-        Some(payment_page_url.to_string()),
-    )
-    .await
+    let mut settings = test_settings(fresh_database().await, Some(guide_now()));
+    settings.payment_page_url = Some(payment_page_url.to_string());
+    spawn_app_from(settings).await
 }
 
-async fn spawn_with_payment_page(
-    url: String,
-    now: Option<DateTime<Utc>>,
-    security: SecuritySettings,
-    payment_page_url: Option<String>,
-) -> TestApp {
+/// The service's settings in a test: this database, this clock (`None`: the wall clock), any
+/// free port, the test payment key, no demo data, e-mails kept in memory, a small pool.
+pub fn test_settings(url: String, now: Option<DateTime<Utc>>) -> Settings {
+    let mut settings = Settings::defaults();
+    settings.database_url = Some(url);
+    settings.listen = "127.0.0.1:0".parse().unwrap();
+    settings.clock = now;
+    settings.payment_secret = Some(PAYMENT_SECRET.into());
+    settings.demo = false;
+    settings.pool_size = 10;
+    settings.capture_mail = Some(Arc::new(Mutex::new(Vec::new())));
+    settings
+}
+
+/// Starts the service as `cantine serve` does (`Application::build`), serving in the
+/// background until the test ends; dropping the `TestApp` stops its background tasks.
+pub async fn spawn_app_from(settings: Settings) -> TestApp {
     // `TEST_LOG=1 cargo test …` shows the service's logs; quiet otherwise.
     if std::env::var_os("TEST_LOG").is_some() {
         cantine::telemetry::init();
     }
-    let pool = db::connect(&url, 10).await.expect("test pool");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
-    let (mailer, mail) = Mailer::capture();
-    let (state, background) = app::build(
-        pool.clone(),
-        Settings {
-            clock_start: now,
-            payment_secret: Some(PAYMENT_SECRET.into()),
-            payment_page_url,
-            public_url: address.clone(),
-            mailer,
-            security,
-        },
-    )
-    .await
-    .expect("build the app");
-    let router = web::router(state.clone());
+    let database_url = settings.database_url.clone().expect("a test database");
+    let mail = settings.capture_mail.clone().unwrap_or_default();
+    let application = Application::build(settings).await.expect("build the app");
+    let address = format!("http://{}", application.address());
+    let state = application.state().clone();
+    let background = application.background().clone();
     tokio::spawn(async move {
-        web::serve(listener, router, std::future::pending())
+        application
+            .run_until_stopped(std::future::pending())
             .await
             .unwrap();
     });
     TestApp {
         address,
-        pool,
+        pool: state.pool.clone(),
         state,
-        database_url: url,
+        database_url,
         client: reqwest::Client::new(),
         background,
         mail,
@@ -393,6 +379,13 @@ impl TestApp {
             .await
             .unwrap();
         n
+    }
+
+    /// Stops the service's own runs of its jobs (expiry, schedules, credit-note sweep,
+    /// reconciliation); the projectors go on. For a test that runs a job itself and asserts
+    /// what it found left to do, which the service's run must not have done first.
+    pub fn stop_jobs(&self) {
+        self.background.stop_jobs();
     }
 
     /// Moves the injected clock forward by some seconds (finer than the admin route).

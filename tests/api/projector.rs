@@ -26,9 +26,22 @@ async fn a_batch_crossing_a_power_of_ten_of_transaction_ids_keeps_its_checkpoint
     }
     let url = app.database_url.clone();
     drop(app);
-    // Let the aborted projector's last batch end before the read model is reset.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let pool = cantine::db::connect(&url, 2).await.unwrap();
+    // Let the aborted projector's last batch end before the read model is reset: waited for,
+    // not slept on, since a busy machine may take longer than any fixed pause.
+    eventually("no other transaction open on the database", || async {
+        let (open,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM pg_stat_activity
+              WHERE datname = current_database() AND pid <> pg_backend_pid()
+                AND backend_type = 'client backend'
+                AND state IN ('active', 'idle in transaction', 'idle in transaction (aborted)')",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        open == 0
+    })
+    .await;
     // The two events as if written by transactions 99 and 100 (both long finished).
     sqlx::query(
         "UPDATE events SET transaction_id = CASE WHEN global_position = (SELECT min(global_position) FROM events)
