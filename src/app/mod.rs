@@ -194,9 +194,9 @@ pub async fn build(pool: PgPool, settings: Settings) -> anyhow::Result<(Cantine,
         .collect();
     let tasks = vec![
         expiry::spawn(state.clone()),
-        invoicing::spawn_monthly_schedule(state.clone()),
+        jobs::invoicing_schedule::spawn(state.clone()),
         reconciliation::spawn(pool.clone()),
-        crate::app::credit_notes::spawn_sweep(state.clone()),
+        jobs::credit_note_sweep::spawn(state.clone()),
     ];
     Ok((state, Background { projectors, tasks }))
 }

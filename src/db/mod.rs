@@ -6,6 +6,7 @@ pub mod audit_log;
 pub mod documents;
 pub mod embedded;
 pub mod idempotency;
+pub mod invoices;
 pub mod payments;
 pub mod places;
 pub mod reference;

@@ -1,1 +1,4 @@
 //! What people read, from the projections (through `crate::db`): typed answers, no JSON shapes.
+
+pub mod cart;
+pub mod invoices;
