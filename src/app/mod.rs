@@ -195,9 +195,9 @@ pub async fn build(
         .collect();
     let tasks = vec![
         expiry::spawn(state.clone()),
-        invoicing::spawn_monthly_schedule(state.clone()),
+        jobs::invoicing_schedule::spawn(state.clone()),
         reconciliation::spawn(pool.clone()),
-        crate::app::credit_notes::spawn_sweep(state.clone()),
+        jobs::credit_note_sweep::spawn(state.clone()),
     ];
     let background = Background(Arc::new(BackgroundTasks { projectors, tasks }));
     Ok((state, background))

@@ -9,6 +9,7 @@ pub mod documents;
 pub mod embedded;
 pub mod families;
 pub mod idempotency;
+pub mod invoices;
 pub mod payments;
 pub mod places;
 pub mod reference;

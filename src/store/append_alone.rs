@@ -13,14 +13,9 @@ use serde::Deserialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::append::{NewEvent, APPENDED};
 use super::event_repository::database;
 use crate::domain::reservation::ReservationEvent;
-
-/// The event itself: parameters $1 to $7 of every statement below.
-const APPENDED: &str = "appended AS (
-    INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-    VALUES ($1, $2, $3, $4, $5, $6, $7)
-    RETURNING 1)";
 
 pub async fn append_alone(pool: &PgPool, event: &SerializedEvent) -> Result<(), PersistenceError> {
     let reservation_id: Uuid = event
@@ -98,14 +93,9 @@ pub async fn append_alone(pool: &PgPool, event: &SerializedEvent) -> Result<(), 
             format!("WITH {APPENDED} SELECT count(*)::int FROM appended")
         }
     };
-    let query = sqlx::query_scalar::<_, i32>(&sql)
-        .bind(&event.aggregate_type)
-        .bind(&event.aggregate_id)
-        .bind(event.sequence as i64)
-        .bind(&event.event_type)
-        .bind(&event.event_version)
-        .bind(&event.payload)
-        .bind(&event.metadata);
+    // The event is $1 to $7, as in every append; what it takes or gives back follows.
+    let appended = NewEvent::serialized(event);
+    let query = appended.bind_scalar(sqlx::query_scalar::<_, i32>(&sql));
     let query = match &decoded {
         ReservationEvent::ReservationRequested(e) => query
             .bind(reservation_id)

@@ -650,13 +650,13 @@ pub fn table() -> Vec<Route> {
             Method::GET,
             "/api/v1/payments/{id}/checkout",
             Proof,
-            payments::checkout_page,
+            portal::payment_simulator::checkout_page,
         ),
         route(
             Method::POST,
             "/api/v1/payments/{id}/checkout",
             Proof,
-            payments::checkout_submit,
+            portal::payment_simulator::checkout_submit,
         ),
     ]
 }

@@ -1,29 +1,27 @@
 //! "Mon panier" (first guide step 10): what awaits payment, each with its deadline and the time
 //! left before it (as of the page; no script runs in the portal), one total;
-//! "Accéder au paiement" starts one payment for all of it through the API's payment handler and
+//! "Accéder au paiement" starts one payment for all of it (`app::payments::start`) and
 //! sends the browser to the provider's page (the built-in simulator), which links back to
 //! `/paiements/{id}`.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 use maud::html;
 use uuid::Uuid;
 
 use super::context::Context;
 use super::history::{history_of, table};
-use crate::app::Cantine;
-use crate::web::api::payments::{self, NewPayment};
-use crate::web::extract::{ApiJson, ApiPath, Caller};
+use crate::app::queries::cart::cart;
+use crate::app::{payments, Cantine};
+use crate::domain::payment::PaymentStatus;
+use crate::web::extract::{ApiPath, Caller};
 use crate::web::pages::error::PortalResult;
-use crate::web::pages::format::{date_time, euros_text, time, time_left};
+use crate::web::pages::format::{date_time, euros, time, time_left};
 use crate::web::pages::layout::{csrf_field, ok, page, see_other};
 
 pub async fn page_get(State(state): State<Cantine>, caller: Caller) -> PortalResult<Response> {
     let context = Context::load(&state, &caller, "/panier").await?;
-    let cart = payments::cart(State(state.clone()), caller.clone())
-        .await?
-        .0;
+    let cart = cart(&state, &caller).await?;
     let now = state.clock.now();
     let content = html! {
         h2 { "Récapitulatif de mes réservations en attente de paiement" }
@@ -54,7 +52,7 @@ pub async fn page_get(State(state): State<Cantine>, caller: Caller) -> PortalRes
                                 td data-label="Réservation" { a href={"/reservations/" (r.id)} { "n° " (r.number) } }
                                 td data-label="Enfant" { (r.child) }
                                 td data-label="Établissement" { (r.establishment) }
-                                td data-label="Montant" { (euros_text(&r.total)) }
+                                td data-label="Montant" { (euros(r.total)) }
                                 td data-label="À régler avant" {
                                     span { strong { (time(r.pay_before)) } " (" (date_time(r.pay_before)) ")" }
                                     br;
@@ -66,11 +64,11 @@ pub async fn page_get(State(state): State<Cantine>, caller: Caller) -> PortalRes
                 }
             }
             dl class="summary" {
-                dt { "Total des réservations" } dd { (euros_text(&cart.total)) }
-                @if cart.credit != "0.00" {
-                    dt { "Votre avoir, déduit d'abord" } dd { (euros_text(&cart.credit)) }
+                dt { "Total des réservations" } dd { (euros(cart.total)) }
+                @if !shown_as_zero(cart.credit) {
+                    dt { "Votre avoir, déduit d'abord" } dd { (euros(cart.credit)) }
                 }
-                dt { "Montant total de votre paiement" } dd { strong { (euros_text(&cart.to_pay)) } }
+                dt { "Montant total de votre paiement" } dd { strong { (euros(cart.to_pay)) } }
             }
             form method="post" action="/panier/paiement" class="actions" {
                 (csrf_field(&context.csrf))
@@ -85,20 +83,11 @@ pub async fn page_get(State(state): State<Cantine>, caller: Caller) -> PortalRes
 }
 
 /// Pays the whole cart: one payment for every reservation awaiting payment.
-pub async fn pay(
-    State(state): State<Cantine>,
-    caller: Caller,
-    headers: HeaderMap,
-) -> PortalResult<Response> {
-    let cart = payments::cart(State(state.clone()), caller.clone())
-        .await?
-        .0;
-    let request = NewPayment {
-        reservation_ids: cart.reservations.iter().map(|r| r.id).collect(),
-    };
-    let (_, started) =
-        payments::create(State(state.clone()), caller, headers, ApiJson(request)).await?;
-    if started.status == "succeeded" {
+pub async fn pay(State(state): State<Cantine>, caller: Caller) -> PortalResult<Response> {
+    let cart = cart(&state, &caller).await?;
+    let ids: Vec<Uuid> = cart.reservations.iter().map(|r| r.id).collect();
+    let started = payments::start(&state, &caller, &ids).await?;
+    if started.status == PaymentStatus::Succeeded {
         // The credit paid everything: there is no provider page to visit.
         return Ok(see_other(&format!("/paiements/{}", started.id)));
     }
@@ -112,30 +101,28 @@ pub async fn payment_page(
     ApiPath(id): ApiPath<Uuid>,
 ) -> PortalResult<Response> {
     let context = Context::load(&state, &caller, "/panier").await?;
-    let payment = payments::show(State(state.clone()), caller.clone(), ApiPath(id))
-        .await?
-        .0;
+    let payment = payments::show(&state, &caller, id).await?;
     let history = history_of(&state, &caller, 1, None).await?;
-    let (title, message) = match payment.status.as_str() {
-        "succeeded" => (
+    let (title, message) = match payment.status {
+        PaymentStatus::Succeeded => (
             "Paiement accepté",
             "Merci : votre paiement est enregistré et vos réservations sont validées.",
         ),
-        "failed" => (
+        PaymentStatus::Failed => (
             "Paiement refusé",
             "Le paiement n'a pas abouti. Vos réservations restent dans votre panier jusqu'à leur délai.",
         ),
-        _ => (
+        PaymentStatus::Pending => (
             "Paiement en cours",
             "Le paiement n'est pas encore confirmé par la banque. Rechargez cette page dans un instant.",
         ),
     };
     let content = html! {
-        p role="status" class={"info payment-" (payment.status)} { (message) }
+        p role="status" class={"info payment-" (payment.status.as_str())} { (message) }
         dl class="summary" {
-            dt { "Montant payé en ligne" } dd { (euros_text(&payment.amount)) }
-            @if payment.credit_used != "0.00" {
-                dt { "Avoir utilisé" } dd { (euros_text(&payment.credit_used)) }
+            dt { "Montant payé en ligne" } dd { (euros(payment.amount)) }
+            @if !shown_as_zero(payment.credit_used) {
+                dt { "Avoir utilisé" } dd { (euros(payment.credit_used)) }
             }
             @if !payment.invoice_numbers.is_empty() {
                 dt { "Facture" } dd { (payment.invoice_numbers.join(", ")) " – " a href="/factures" { "voir mes factures" } }
@@ -151,8 +138,13 @@ pub async fn payment_page(
         (table(&history.items, "Les 5 dernières réservations"))
         p class="actions" {
             a href="/" { "Retour au compte" } " "
-            @if payment.status == "failed" { a class="button primary" href="/panier" { "Retour au panier" } }
+            @if payment.status == PaymentStatus::Failed { a class="button primary" href="/panier" { "Retour au panier" } }
         }
     };
     Ok(ok(page(title, Some(&context.nav()), content)))
+}
+
+/// An amount that reads `0,00 €` once rounded to the cent is not shown.
+pub(super) fn shown_as_zero(amount: rust_decimal::Decimal) -> bool {
+    amount.round_dp(2).is_zero()
 }

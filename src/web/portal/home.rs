@@ -7,18 +7,16 @@ use maud::html;
 
 use super::context::Context;
 use super::history::{history_of, table};
+use crate::app::queries::cart::cart;
 use crate::app::Cantine;
-use crate::web::api::payments;
 use crate::web::extract::Caller;
 use crate::web::pages::error::PortalResult;
-use crate::web::pages::format::euros_text;
+use crate::web::pages::format::euros;
 use crate::web::pages::layout::{ok, page};
 
 pub async fn page_get(State(state): State<Cantine>, caller: Caller) -> PortalResult<Response> {
     let context = Context::load(&state, &caller, "/").await?;
-    let cart = payments::cart(State(state.clone()), caller.clone())
-        .await?
-        .0;
+    let cart = cart(&state, &caller).await?;
     let history = history_of(&state, &caller, 1, None).await?;
     let content = html! {
         section aria-labelledby="enfants" {
@@ -41,7 +39,7 @@ pub async fn page_get(State(state): State<Cantine>, caller: Caller) -> PortalRes
             @if !cart.reservations.is_empty() {
                 p class="alert" {
                     (cart.reservations.len()) " réservation(s) en attente de paiement, total "
-                    (euros_text(&cart.to_pay)) " : "
+                    (euros(cart.to_pay)) " : "
                     a href="/panier" { "accéder à mon panier" }
                 }
             }

@@ -1,26 +1,27 @@
 //! One invoice or credit note, laid out to be printed (or saved as PDF by the browser's print
 //! dialog): the issuer, the number and date, the family, one line per reservation with the
-//! child, the days, the unit price and the amount, the total and how it was settled. Read from
-//! the API's invoices handler, so it is the document as issued; another family's id is 404.
+//! child, the days, the unit price and the amount, the total and how it was settled. Read as
+//! issued (`app::queries::invoices`); another family's id is 404.
 
 use axum::extract::State;
 use axum::response::Response;
 use maud::html;
 use uuid::Uuid;
 
+use super::cart::shown_as_zero;
 use super::context::Context;
-use crate::app::Cantine;
-use crate::web::api::payments::{self, Invoice};
-use crate::web::error::ApiError;
+use crate::app::queries::invoices;
+use crate::app::{payments, Cantine};
+use crate::domain::invoice::{InvoiceIssued, InvoiceKind};
 use crate::web::extract::{ApiPath, Caller};
-use crate::web::pages::error::{PortalError, PortalResult};
-use crate::web::pages::format::{date, date_time, euros_text, month_name};
+use crate::web::pages::error::PortalResult;
+use crate::web::pages::format::{date, date_time, euros, month_name};
 use crate::web::pages::layout::{ok, page};
 
 /// The document's name: an invoice, or a credit note ("avoir").
-pub fn title_of(invoice: &Invoice) -> String {
-    match invoice.kind.as_str() {
-        "credit_note" => format!("Avoir n° {}", invoice.number),
+pub fn title_of(invoice: &InvoiceIssued) -> String {
+    match invoice.kind {
+        InvoiceKind::CreditNote => format!("Avoir n° {}", invoice.number),
         _ => format!("Facture n° {}", invoice.number),
     }
 }
@@ -31,18 +32,10 @@ pub async fn page_get(
     ApiPath(id): ApiPath<Uuid>,
 ) -> PortalResult<Response> {
     let context = Context::load(&state, &caller, "/factures").await?;
-    let invoice = payments::invoices(State(state.clone()), caller.clone())
-        .await?
-        .0
-        .into_iter()
-        .find(|i| i.id == id)
-        .ok_or_else(|| PortalError(ApiError::not_found("invoice")))?;
-    let payment = match (invoice.kind.as_str(), invoice.payment_id) {
-        ("payment", Some(payment_id)) => {
-            payments::show(State(state.clone()), caller.clone(), ApiPath(payment_id))
-                .await
-                .ok()
-                .map(|p| p.0)
+    let invoice = invoices::one(&state, &caller, id).await?;
+    let payment = match (invoice.kind, invoice.payment_id) {
+        (InvoiceKind::Payment, Some(payment_id)) => {
+            payments::show(&state, &caller, payment_id).await.ok()
         }
         _ => None,
     };
@@ -56,7 +49,7 @@ pub async fn page_get(
             div class="parties" {
                 section aria-labelledby="emetteur" {
                     h2 id="emetteur" { "Émetteur" }
-                    p { strong { (invoice.issuer) } br; (invoice.issuer_address) }
+                    p { strong { (invoice.issuer.name) } br; (invoice.issuer.address) }
                 }
                 section aria-labelledby="destinataire" {
                     h2 id="destinataire" { "Famille" }
@@ -67,10 +60,10 @@ pub async fn page_get(
                 dt { "Numéro" } dd { (invoice.number) }
                 dt { "Date d'émission" } dd { (date_time(invoice.issued_at)) }
                 dt { "Nature" } dd {
-                    @match invoice.kind.as_str() {
-                        "credit_note" => "Avoir : repas payés puis annulés dans les délais",
-                        "monthly" => "Facture mensuelle des repas (facturés après service)",
-                        _ => "Facture des repas réservés et payés en ligne",
+                    @match invoice.kind {
+                        InvoiceKind::CreditNote => "Avoir : repas payés puis annulés dans les délais",
+                        InvoiceKind::Monthly => "Facture mensuelle des repas (facturés après service)",
+                        InvoiceKind::Payment => "Facture des repas réservés et payés en ligne",
                     }
                 }
                 @if let Some(month) = &month { dt { "Mois facturé" } dd { (month) } }
@@ -102,34 +95,34 @@ pub async fn page_get(
                                     }
                                 }
                                 td data-label="Quantité" { (line.quantity) }
-                                td data-label="Prix unitaire" class="amount" { (euros_text(&line.unit_price)) }
-                                td data-label="Montant" class="amount" { (euros_text(&line.amount)) }
+                                td data-label="Prix unitaire" class="amount" { (euros(line.unit_price)) }
+                                td data-label="Montant" class="amount" { (euros(line.amount)) }
                             }
                         }
                     }
                     tfoot {
                         tr {
                             th scope="row" colspan="6" {
-                                @if invoice.kind == "credit_note" { "Total crédité" } @else { "Total" }
+                                @if invoice.kind == InvoiceKind::CreditNote { "Total crédité" } @else { "Total" }
                             }
-                            td class="amount" { strong { (euros_text(&invoice.total)) } }
+                            td class="amount" { strong { (euros(invoice.total)) } }
                         }
                     }
                 }
             }
             section aria-labelledby="reglement" {
                 h2 id="reglement" { "Règlement" }
-                @match invoice.kind.as_str() {
-                    "credit_note" => p {
+                @match invoice.kind {
+                    InvoiceKind::CreditNote => p {
                         "Montant crédité sur le compte de la famille le " (date_time(invoice.issued_at))
                         ", déduit de ses prochains paiements."
                     },
-                    "monthly" => p { "Facture mensuelle à régler : repas facturés après service." },
-                    _ => @if let Some(payment) = &payment {
+                    InvoiceKind::Monthly => p { "Facture mensuelle à régler : repas facturés après service." },
+                    InvoiceKind::Payment => @if let Some(payment) = &payment {
                         p {
-                            "Payée : " (euros_text(&payment.amount)) " par paiement en ligne"
-                            @if payment.credit_used != "0.00" {
-                                " et " (euros_text(&payment.credit_used)) " déduits de l'avoir de la famille"
+                            "Payée : " (euros(payment.amount)) " par paiement en ligne"
+                            @if !shown_as_zero(payment.credit_used) {
+                                " et " (euros(payment.credit_used)) " déduits de l'avoir de la famille"
                             }
                             ", le " (date_time(invoice.issued_at)) "."
                         }

@@ -1,20 +1,21 @@
-//! "Mes factures": the family's invoices as issued, read through the API's invoices handler.
+//! "Mes factures": the family's invoices as issued (`app::queries::invoices`).
 
 use axum::extract::State;
 use axum::response::Response;
 use maud::html;
 
 use super::context::Context;
+use crate::app::queries::invoices::of_family;
 use crate::app::Cantine;
-use crate::web::api::payments;
+use crate::domain::invoice::InvoiceKind;
 use crate::web::extract::Caller;
 use crate::web::pages::error::PortalResult;
-use crate::web::pages::format::{date, date_time, euros_text};
+use crate::web::pages::format::{date, date_time, euros};
 use crate::web::pages::layout::{ok, page};
 
 pub async fn page_get(State(state): State<Cantine>, caller: Caller) -> PortalResult<Response> {
     let context = Context::load(&state, &caller, "/factures").await?;
-    let invoices = payments::invoices(State(state.clone()), caller).await?.0;
+    let invoices = of_family(&state, &caller).await?;
     let content = html! {
         @if invoices.is_empty() {
             p { "Aucune facture pour l'instant : une facture est émise à chaque paiement, ou chaque mois pour les repas facturés après." }
@@ -34,7 +35,7 @@ pub async fn page_get(State(state): State<Cantine>, caller: Caller) -> PortalRes
                         @for invoice in &invoices {
                             tr {
                                 td {
-                                    a href={"/factures/" (invoice.id)} {
+                                    a href={"/factures/" (invoice.invoice_id)} {
                                         (super::invoice::title_of(invoice))
                                     }
                                 }
@@ -45,7 +46,7 @@ pub async fn page_get(State(state): State<Cantine>, caller: Caller) -> PortalRes
                                             li {
                                                 "Réservation " (line.reservation_number) " – " (line.child) " – "
                                                 (line.restaurant) " : " (line.quantity) " × "
-                                                (euros_text(&line.unit_price)) " ("
+                                                (euros(line.unit_price)) " ("
                                                 @for (i, d) in line.days.iter().enumerate() {
                                                     @if i > 0 { ", " }
                                                     (date(*d))
@@ -56,16 +57,16 @@ pub async fn page_get(State(state): State<Cantine>, caller: Caller) -> PortalRes
                                     }
                                 }
                                 td {
-                                    (euros_text(&invoice.total))
-                                    @if invoice.kind == "payment" { " – payée" }
-                                    @if invoice.kind == "credit_note" { " – crédité" }
+                                    (euros(invoice.total))
+                                    @if invoice.kind == InvoiceKind::Payment { " – payée" }
+                                    @if invoice.kind == InvoiceKind::CreditNote { " – crédité" }
                                 }
                             }
                         }
                     }
                 }
             }
-            p class="note" { "Émetteur : " (invoices[0].issuer) ", " (invoices[0].issuer_address) }
+            p class="note" { "Émetteur : " (invoices[0].issuer.name) ", " (invoices[0].issuer.address) }
         }
         p { "Chaque facture et chaque avoir s'ouvre en une page imprimable. " a href="/compte/releve" { "Relevé de compte (solde et avoir disponible)" } }
     };

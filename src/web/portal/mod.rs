@@ -16,4 +16,5 @@ pub mod home;
 pub mod invoice;
 pub mod invoices;
 pub mod ledger;
+pub mod payment_simulator;
 pub mod reservation;
