@@ -72,6 +72,17 @@ pub struct History {
     pub per_page: u32,
 }
 
+/// Pages start at 1 and hold 1 to 100 reservations.
+pub fn check_paging(page: u32, per_page: u32) -> AppResult<()> {
+    if page == 0 || !(1..=100).contains(&per_page) {
+        return Err(AppError::bad_input(
+            "invalid_parameter",
+            "page starts at 1; per_page is between 1 and 100",
+        ));
+    }
+    Ok(())
+}
+
 /// The caller's family's reservations, newest first.
 pub async fn history(
     cantine: &Cantine,
@@ -86,12 +97,7 @@ pub async fn history(
         search,
         status,
     } = query;
-    if page == 0 || !(1..=100).contains(&per_page) {
-        return Err(AppError::bad_input(
-            "invalid_parameter",
-            "page starts at 1; per_page is between 1 and 100",
-        ));
-    }
+    check_paging(page, per_page)?;
     let search = search.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let number: Option<i64> = search.and_then(|q| q.parse().ok());
     let pattern = search.map(|q| {

@@ -271,12 +271,8 @@ pub async fn list(
     caller.family()?;
     let page = query.page.unwrap_or(1);
     let per_page = query.per_page.unwrap_or(5);
-    if page == 0 || !(1..=100).contains(&per_page) {
-        return Err(ApiError::bad_request(
-            "invalid_parameter",
-            "page starts at 1; per_page is between 1 and 100",
-        ));
-    }
+    // Paging is checked before the status, as the contract has always answered.
+    history::check_paging(page, per_page)?;
     let status = match query.status.as_deref() {
         None => None,
         Some(text) => Some(ReservationStatus::parse(text).ok_or_else(|| {
