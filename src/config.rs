@@ -88,6 +88,7 @@ pub struct Settings {
         global = true,
         default_value = "1",
         value_name = "0|1",
+        action = clap::ArgAction::Set,
         value_parser = not_zero
     )]
     pub demo: bool,
@@ -125,6 +126,7 @@ pub struct Settings {
         global = true,
         default_value = "0",
         value_name = "0|1",
+        action = clap::ArgAction::Set,
         value_parser = is_one
     )]
     pub trust_forwarded_for: bool,
