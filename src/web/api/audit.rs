@@ -3,10 +3,13 @@
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
+use crate::app::queries::audit;
 use crate::app::Cantine;
+use crate::db::audit_log::AuditEvent;
 use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::ApiQuery;
 
@@ -20,29 +23,55 @@ pub struct EventsQuery {
     pub aggregate_id: Option<String>,
 }
 
+/// One event, one line of the answer.
+#[derive(Serialize)]
+struct EventLine {
+    position: i64,
+    aggregate_type: String,
+    aggregate_id: String,
+    sequence: i64,
+    event_type: String,
+    event_version: String,
+    payload: serde_json::Value,
+    metadata: serde_json::Value,
+    recorded_at: DateTime<Utc>,
+    /// The audit chain's hash of this event, once sealed.
+    hash: Option<String>,
+}
+
+impl From<AuditEvent> for EventLine {
+    fn from(e: AuditEvent) -> Self {
+        EventLine {
+            position: e.position,
+            aggregate_type: e.aggregate_type,
+            aggregate_id: e.aggregate_id,
+            sequence: e.sequence,
+            event_type: e.event_type,
+            event_version: e.event_version,
+            payload: e.payload,
+            metadata: e.metadata,
+            recorded_at: e.recorded_at,
+            hash: e.hash,
+        }
+    }
+}
+
 #[utoipa::path(get, path = "/api/v1/audit/events", tag = "audit", params(EventsQuery),
     responses((status = 200, content_type = "application/x-ndjson", description = "one event a line")))]
 pub async fn events(
     State(state): State<Cantine>,
     ApiQuery(query): ApiQuery<EventsQuery>,
 ) -> ApiResult<Response> {
-    let limit = query.limit.unwrap_or(1000);
-    if !(1..=10_000).contains(&limit) || query.after.is_some_and(|a| a < 0) {
-        return Err(ApiError::bad_request(
-            "invalid_parameter",
-            "limit is 1 to 10000; after is 0 or more",
-        ));
-    }
-    let events = crate::db::audit_log::events(
-        &state.pool,
-        query.after.unwrap_or(0),
-        limit,
+    let events = audit::events(
+        &state,
+        query.after,
+        query.limit,
         query.aggregate_id.as_deref(),
     )
     .await?;
     let mut body = String::new();
     for event in events {
-        body.push_str(&serde_json::to_string(&event).map_err(ApiError::internal)?);
+        body.push_str(&serde_json::to_string(&EventLine::from(event)).map_err(ApiError::internal)?);
         body.push('\n');
     }
     let mut response = body.into_response();
