@@ -4,14 +4,15 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use sqlx::PgPool;
 
 use crate::projections::audit_chain::{chain_hash, GENESIS, NAME as CHAIN};
 use crate::projections::projector::{read_checkpoint, read_events};
 use crate::projections::Position;
 
-/// One event of the log, with its seal.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// One event as the contract's audit route shows it.
+#[derive(Debug, Serialize, sqlx::FromRow)]
 pub struct AuditEvent {
     pub position: i64,
     pub aggregate_type: String,

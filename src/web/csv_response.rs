@@ -224,10 +224,7 @@ pub fn month_export_csv(
 }
 
 /// The month's reconciliation, a line per restaurant and the totals' line.
-pub fn reconciliation_csv(
-    style: CsvStyle,
-    report: &Reconciliation,
-) -> Result<Response, ApiError> {
+pub fn reconciliation_csv(style: CsvStyle, report: &Reconciliation) -> Result<Response, ApiError> {
     let record = |r: &Balance| {
         vec![
             r.restaurant.clone(),

@@ -89,8 +89,8 @@ pub async fn health(State(state): State<Cantine>) -> Response {
         Json(serde_json::json!({"status": "ok"})).into_response()
     } else {
         ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "database_unavailable",
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
             "the database does not answer",
         )
         .into_response()

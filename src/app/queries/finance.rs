@@ -241,7 +241,11 @@ pub enum Export {
 
 /// The rows of the month's export of this document: documents by number, payments and refunds
 /// in the order they happened.
-pub async fn export(cantine: &Cantine, month: &Month, document: ExportDocument) -> AppResult<Export> {
+pub async fn export(
+    cantine: &Cantine,
+    month: &Month,
+    document: ExportDocument,
+) -> AppResult<Export> {
     let span = span(cantine, month.days());
     let pool = &cantine.pool;
     let documents = |credit_notes: bool| async move {

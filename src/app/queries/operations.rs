@@ -5,8 +5,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::app::{AppError, AppResult, Cantine};
 use crate::db;
-use crate::projections::{self, Position};
 use crate::projections::projector::{read_checkpoint, visible_head};
+use crate::projections::{self, Position};
 
 /// Whether the database answers; the cause of a failure is logged here.
 pub async fn database_answers(cantine: &Cantine) -> bool {

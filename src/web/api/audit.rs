@@ -3,13 +3,11 @@
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::app::queries::audit;
 use crate::app::Cantine;
-use crate::db::audit_log::AuditEvent;
 use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::ApiQuery;
 
@@ -21,39 +19,6 @@ pub struct EventsQuery {
     pub limit: Option<i64>,
     /// Only the events of this aggregate.
     pub aggregate_id: Option<String>,
-}
-
-/// One event, one line of the answer.
-#[derive(Serialize)]
-struct EventLine {
-    position: i64,
-    aggregate_type: String,
-    aggregate_id: String,
-    sequence: i64,
-    event_type: String,
-    event_version: String,
-    payload: serde_json::Value,
-    metadata: serde_json::Value,
-    recorded_at: DateTime<Utc>,
-    /// The audit chain's hash of this event, once sealed.
-    hash: Option<String>,
-}
-
-impl From<AuditEvent> for EventLine {
-    fn from(e: AuditEvent) -> Self {
-        EventLine {
-            position: e.position,
-            aggregate_type: e.aggregate_type,
-            aggregate_id: e.aggregate_id,
-            sequence: e.sequence,
-            event_type: e.event_type,
-            event_version: e.event_version,
-            payload: e.payload,
-            metadata: e.metadata,
-            recorded_at: e.recorded_at,
-            hash: e.hash,
-        }
-    }
 }
 
 #[utoipa::path(get, path = "/api/v1/audit/events", tag = "audit", params(EventsQuery),
@@ -71,7 +36,7 @@ pub async fn events(
     .await?;
     let mut body = String::new();
     for event in events {
-        body.push_str(&serde_json::to_string(&EventLine::from(event)).map_err(ApiError::internal)?);
+        body.push_str(&serde_json::to_string(&event).map_err(ApiError::internal)?);
         body.push('\n');
     }
     let mut response = body.into_response();

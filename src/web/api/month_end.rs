@@ -11,9 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::money::money;
 use crate::app::queries::finance::{self, ExportDocument, Month};
 use crate::app::Cantine;
-use crate::web::csv_response::{
-    month_export_csv, reconciliation_csv, wants_csv, CsvStyle,
-};
+use crate::web::csv_response::{month_export_csv, reconciliation_csv, wants_csv, CsvStyle};
 use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::{ApiPath, ApiQuery};
 
