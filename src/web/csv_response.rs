@@ -1,9 +1,15 @@
-//! Content negotiation for the staff exports: `Accept: text/csv` gives CSV, anything else JSON.
+//! Content negotiation for the staff exports: `Accept: text/csv` gives CSV, anything else JSON;
+//! and the CSV answers that both the API and the back office serve (the kitchen's headcounts,
+//! finance's month-end exports and reconciliation), written from the application's typed rows.
 
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
+use crate::app::queries::day_range::DayRange;
+use crate::app::queries::finance::{Balance, Export, Month, Reconciliation};
+use crate::app::queries::headcounts::Headcount;
+use crate::domain::meal_option::MealOption;
 
 pub fn wants_csv(headers: &HeaderMap) -> bool {
     headers
@@ -83,4 +89,168 @@ pub fn styled_csv_response(
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     Ok(response)
+}
+
+/// A restaurant's headcounts, a line per service day, booked meals by option.
+pub fn headcounts_csv(range: DayRange, rows: &[Headcount]) -> Result<Response, ApiError> {
+    let mut header = vec!["date", "service", "booked", "awaiting_payment", "capacity"];
+    header.extend(MealOption::ALL.map(MealOption::as_str));
+    let records = rows
+        .iter()
+        .map(|r| {
+            let mut record = vec![
+                r.date.to_string(),
+                r.service.clone(),
+                r.booked.total().to_string(),
+                r.awaiting_payment.total().to_string(),
+                r.capacity.to_string(),
+            ];
+            record.extend(MealOption::ALL.map(|o| r.booked.get(o).to_string()));
+            record
+        })
+        .collect();
+    csv_response(
+        &format!("effectifs-{}-{}.csv", range.from, range.to),
+        &header,
+        records,
+    )
+}
+
+const DOCUMENT_HEADER: [&str; 10] = [
+    "number",
+    "issued_on",
+    "family",
+    "family_id",
+    "kind",
+    "month",
+    "restaurants",
+    "reservations",
+    "meals",
+    "total",
+];
+
+/// One month-end export (`factures-2017-01.csv`...), in the style asked.
+pub fn month_export_csv(
+    style: CsvStyle,
+    month: &Month,
+    export: Export,
+) -> Result<Response, ApiError> {
+    let month = month.text();
+    let documents = |name: &str, lines: Vec<crate::app::queries::finance::DocumentLine>| {
+        let records = lines
+            .into_iter()
+            .map(|i| {
+                vec![
+                    i.number,
+                    i.issued_on.to_string(),
+                    i.family_name,
+                    i.family_id.to_string(),
+                    i.kind.as_str().to_string(),
+                    i.month.unwrap_or_default(),
+                    i.restaurants.join(" | "),
+                    i.reservations.join(" | "),
+                    i.meals.to_string(),
+                    style.money(i.total),
+                ]
+            })
+            .collect();
+        styled_csv_response(
+            style,
+            &format!("{name}-{month}.csv"),
+            &DOCUMENT_HEADER,
+            records,
+        )
+    };
+    match export {
+        Export::Invoices(lines) => documents("factures", lines),
+        Export::CreditNotes(lines) => documents("avoirs", lines),
+        Export::Payments(lines) => styled_csv_response(
+            style,
+            &format!("paiements-{month}.csv"),
+            &[
+                "payment_id",
+                "paid_on",
+                "family",
+                "family_id",
+                "provider_ref",
+                "reservations",
+                "credit_used",
+                "amount",
+            ],
+            lines
+                .into_iter()
+                .map(|p| {
+                    vec![
+                        p.id.to_string(),
+                        p.paid_on.to_string(),
+                        p.family_name,
+                        p.family_id.to_string(),
+                        p.provider_ref.unwrap_or_default(),
+                        p.reservations.to_string(),
+                        style.money(p.credit_used),
+                        style.money(p.amount),
+                    ]
+                })
+                .collect(),
+        ),
+        Export::Refunds(lines) => styled_csv_response(
+            style,
+            &format!("remboursements-{month}.csv"),
+            &[
+                "payment_id",
+                "reservation_id",
+                "recorded_on",
+                "family",
+                "family_id",
+                "reason",
+                "amount",
+            ],
+            lines
+                .into_iter()
+                .map(|r| {
+                    vec![
+                        r.payment_id.to_string(),
+                        r.reservation_id.to_string(),
+                        r.recorded_on.to_string(),
+                        r.family_name,
+                        r.family_id.to_string(),
+                        r.reason,
+                        style.money(r.amount),
+                    ]
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// The month's reconciliation, a line per restaurant and the totals' line.
+pub fn reconciliation_csv(style: CsvStyle, report: &Reconciliation) -> Result<Response, ApiError> {
+    let record = |r: &Balance| {
+        vec![
+            r.restaurant.clone(),
+            style.money(r.invoiced),
+            style.money(r.credited),
+            style.money(r.paid),
+            style.money(r.refunded),
+            style.money(r.outstanding()),
+        ]
+    };
+    styled_csv_response(
+        style,
+        &format!("rapprochement-{}.csv", report.month),
+        &[
+            "restaurant",
+            "invoiced",
+            "credited",
+            "paid",
+            "refunded",
+            "outstanding",
+        ],
+        report
+            .restaurants
+            .iter()
+            .chain(std::iter::once(&report.totals))
+            .map(record)
+            .collect(),
+    )
 }

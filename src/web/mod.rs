@@ -86,17 +86,15 @@ pub async fn serve(
 /// 200 when the database answers.
 #[utoipa::path(get, path = "/health", tag = "operations", responses((status = 200), (status = 503)))]
 pub async fn health(State(state): State<Cantine>) -> Response {
-    match sqlx::query("SELECT 1").execute(&state.pool).await {
-        Ok(_) => Json(serde_json::json!({"status": "ok"})).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "health check: database unreachable");
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "database_unavailable",
-                "the database does not answer",
-            )
-            .into_response()
-        }
+    if crate::app::queries::operations::database_answers(&state).await {
+        Json(serde_json::json!({"status": "ok"})).into_response()
+    } else {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "the database does not answer",
+        )
+        .into_response()
     }
 }
 

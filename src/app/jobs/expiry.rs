@@ -8,10 +8,13 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use crate::app::Cantine;
+use crate::db;
 use crate::domain::reservation::{ReservationCommand, ReservationError};
 use crate::store::commands::{CommandError, CommandMeta};
 
 const EVERY: Duration = Duration::from_secs(5);
+/// At most this many a pass; the next pass takes the rest.
+const BATCH: i64 = 1000;
 
 pub fn spawn(state: Cantine) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -28,16 +31,9 @@ pub fn spawn(state: Cantine) -> tokio::task::JoinHandle<()> {
 pub async fn expire_due(state: &Cantine) -> anyhow::Result<usize> {
     // Projections first, so that a reservation confirmed a moment ago is seen.
     state.fresh(crate::projections::reservations::NAME).await;
-    let due: Vec<(Uuid,)> = sqlx::query_as(
-        "SELECT id FROM reservation_view
-          WHERE status IN ('requested', 'awaiting_payment') AND expires_at <= $1
-          ORDER BY expires_at LIMIT 1000",
-    )
-    .bind(state.clock.now())
-    .fetch_all(&state.pool)
-    .await?;
+    let due = db::expiry_due::due(&state.pool, state.clock.now(), BATCH).await?;
     let mut expired = 0;
-    for (id,) in due {
+    for id in due {
         let meta = CommandMeta::system(format!("expiry-{}", Uuid::now_v7()));
         match state
             .commands

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 
+use crate::db::place_repairs;
 use crate::projections::projector::{read_checkpoint, visible_head};
 use crate::projections::reservations::NAME as RESERVATIONS;
 
@@ -30,9 +31,7 @@ impl Repairs {
 pub async fn reconcile(pool: &PgPool) -> anyhow::Result<Repairs> {
     let mut tx = pool.begin().await?;
     // Appends that take or give back places wait meanwhile; reads go on.
-    sqlx::query("LOCK TABLE places, held_days IN EXCLUSIVE MODE")
-        .execute(&mut *tx)
-        .await?;
+    place_repairs::lock_places(&mut tx).await?;
     // With the places locked no event that takes or gives back places can commit, so the
     // newest committed event is a fixed target; the projection must have passed it (the safe
     // head would not do: it lags while any other transaction is open).
@@ -50,43 +49,9 @@ pub async fn reconcile(pool: &PgPool) -> anyhow::Result<Repairs> {
         caught_up,
         "the reservations projection is behind; reconciliation postponed"
     );
-    let released = sqlx::query(
-        "DELETE FROM held_days h
-          WHERE NOT EXISTS (SELECT 1 FROM reservation_view r
-                             WHERE r.id = h.reservation_id AND h.date = ANY(r.dates)
-                               AND day_status(h.date = ANY(r.cancelled_dates), r.status)
-                                   IN ('requested', 'awaiting_payment', 'booked'))",
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    let restored = sqlx::query(
-        "INSERT INTO held_days (reservation_id, child_id, restaurant_id, service, date)
-         SELECT r.id, r.child_id, r.restaurant_id, r.service, d.date
-           FROM reservation_view r, unnest(r.dates) AS d(date)
-          WHERE day_status(d.date = ANY(r.cancelled_dates), r.status)
-                IN ('requested', 'awaiting_payment', 'booked')
-            AND NOT EXISTS (SELECT 1 FROM held_days h WHERE h.reservation_id = r.id AND h.date = d.date)
-         ON CONFLICT DO NOTHING",
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    // The check constraint taken <= capacity stays: a day found over capacity gets its capacity
-    // raised to what the log holds, rather than places taken away from families.
-    let recounted = sqlx::query(
-        "WITH counted AS (
-            SELECT p.restaurant_id, p.service, p.date, count(h.date)::int AS held
-              FROM places p
-              LEFT JOIN held_days h ON h.restaurant_id = p.restaurant_id AND h.service = p.service AND h.date = p.date
-             GROUP BY p.restaurant_id, p.service, p.date)
-         UPDATE places p SET taken = c.held, capacity = GREATEST(p.capacity, c.held)
-           FROM counted c
-          WHERE p.restaurant_id = c.restaurant_id AND p.service = c.service AND p.date = c.date AND p.taken <> c.held",
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    let released = place_repairs::release_unheld(&mut tx).await?;
+    let restored = place_repairs::restore_held(&mut tx).await?;
+    let recounted = place_repairs::recount_places(&mut tx).await?;
     tx.commit().await?;
     let repairs = Repairs {
         released,

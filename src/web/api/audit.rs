@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use crate::app::queries::audit;
 use crate::app::Cantine;
 use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::ApiQuery;
@@ -26,17 +27,10 @@ pub async fn events(
     State(state): State<Cantine>,
     ApiQuery(query): ApiQuery<EventsQuery>,
 ) -> ApiResult<Response> {
-    let limit = query.limit.unwrap_or(1000);
-    if !(1..=10_000).contains(&limit) || query.after.is_some_and(|a| a < 0) {
-        return Err(ApiError::bad_request(
-            "invalid_parameter",
-            "limit is 1 to 10000; after is 0 or more",
-        ));
-    }
-    let events = crate::db::audit_log::events(
-        &state.pool,
-        query.after.unwrap_or(0),
-        limit,
+    let events = audit::events(
+        &state,
+        query.after,
+        query.limit,
         query.aggregate_id.as_deref(),
     )
     .await?;

@@ -3,13 +3,11 @@
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::money::money;
-use crate::app::Cantine;
-use crate::db;
+use crate::app::{queries, Cantine};
 use crate::web::error::ApiResult;
 use crate::web::extract::Caller;
 
@@ -39,35 +37,22 @@ pub struct Ledger {
 
 #[utoipa::path(get, path = "/api/v1/ledger", tag = "payments", responses((status = 200, body = Ledger)))]
 pub async fn ledger(State(state): State<Cantine>, caller: Caller) -> ApiResult<Json<Ledger>> {
-    let family_id = caller.family()?;
-    state.fresh(crate::projections::ledger::NAME).await;
-    let rows: Vec<(DateTime<Utc>, String, String, String, String, Decimal)> = sqlx::query_as(
-        "SELECT occurred_at, entry, reference, restaurant, label, amount FROM ledger_view
-          WHERE family_id = $1 ORDER BY occurred_at, position, line",
-    )
-    .bind(family_id)
-    .fetch_all(&state.pool)
-    .await?;
-    let mut balance = Decimal::ZERO;
-    let entries = rows
-        .into_iter()
-        .map(|(at, kind, reference, restaurant, label, amount)| {
-            balance += amount;
-            LedgerEntry {
-                at,
-                kind,
-                reference,
-                restaurant,
-                label,
-                amount: money(amount),
-                balance: money(balance),
-            }
-        })
-        .collect();
-    let credit = db::payments::available_credit(&state.pool, family_id).await?;
+    let ledger = queries::ledger::ledger(&state, &caller).await?;
     Ok(Json(Ledger {
-        balance: money(balance),
-        credit: money(credit.max(Decimal::ZERO)),
-        entries,
+        balance: money(ledger.balance),
+        credit: money(ledger.credit),
+        entries: ledger
+            .entries
+            .into_iter()
+            .map(|e| LedgerEntry {
+                at: e.at,
+                kind: e.kind.as_str().to_string(),
+                reference: e.reference,
+                restaurant: e.restaurant,
+                label: e.label,
+                amount: money(e.amount),
+                balance: money(e.balance),
+            })
+            .collect(),
     }))
 }

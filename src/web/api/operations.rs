@@ -6,9 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::app::queries::operations;
 use crate::app::Cantine;
-use crate::projections;
-use crate::projections::projector::{read_checkpoint, visible_head};
 use crate::web::error::ApiResult;
 
 #[derive(Serialize, ToSchema)]
@@ -26,37 +25,17 @@ pub struct ProjectionStatus {
 #[utoipa::path(get, path = "/api/v1/admin/projections", tag = "operations",
     responses((status = 200, body = Vec<ProjectionStatus>)))]
 pub async fn projections(State(state): State<Cantine>) -> ApiResult<Json<Vec<ProjectionStatus>>> {
-    let mut conn = state.pool.acquire().await?;
-    let head = visible_head(&mut conn).await?;
-    let mut statuses = Vec::new();
-    for projection in projections::all() {
-        let checkpoint = read_checkpoint(&mut conn, projection.name()).await?;
-        let (recorded_at,): (Option<DateTime<Utc>>,) =
-            sqlx::query_as("SELECT last_recorded_at FROM projection_checkpoints WHERE name = $1")
-                .bind(projection.name())
-                .fetch_optional(&mut *conn)
-                .await?
-                .unwrap_or((None,));
-        let lag_ms = if checkpoint >= head {
-            0
-        } else {
-            let (lag,): (Option<f64>,) = sqlx::query_as(
-                "SELECT EXTRACT(EPOCH FROM (now() - min(recorded_at))) * 1000 FROM events
-                  WHERE (transaction_id, global_position) > ($1::text::xid8, $2)",
-            )
-            .bind(checkpoint.xid_text())
-            .bind(checkpoint.global_position)
-            .fetch_one(&mut *conn)
-            .await?;
-            lag.unwrap_or(0.0).max(0.0) as i64
-        };
-        statuses.push(ProjectionStatus {
-            name: projection.name(),
-            checkpoint: checkpoint.to_string(),
-            last_applied_recorded_at: recorded_at,
-            lag_ms,
-            leader_here: state.progress.is_leader(projection.name()),
-        });
-    }
-    Ok(Json(statuses))
+    let statuses = operations::projection_statuses(&state).await?;
+    Ok(Json(
+        statuses
+            .into_iter()
+            .map(|s| ProjectionStatus {
+                name: s.name,
+                checkpoint: s.checkpoint.to_string(),
+                last_applied_recorded_at: s.last_applied_recorded_at,
+                lag_ms: s.lag_ms,
+                leader_here: s.leader_here,
+            })
+            .collect(),
+    ))
 }

@@ -1,12 +1,10 @@
-//! `/gestion/finances`: the finance office's month. The summary (the API's reconciliation report
-//! and its `balanced` verdict in words, and the month's CSV exports), the invoices (search by
-//! number or family, pages of [`PAGE_SIZE`]) and the payments (by status). Everything is read
-//! through the API's own finance functions; the exports are the API's own CSV answers.
+//! `/gestion/finances`: the finance office's month. The summary (the reconciliation report and
+//! its `balanced` verdict in words, and the month's CSV exports), the invoices (search by number
+//! or family, pages of [`PAGE_SIZE`]) and the payments (by status). Everything is read through
+//! `app::queries::finance`, as the API reads it; the exports are the same CSV files as the API's.
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::Response;
-use chrono::{Datelike, NaiveDate};
 use chrono_tz::Europe::Paris;
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -14,13 +12,14 @@ use serde::Deserialize;
 use super::context::StaffContext;
 use super::error::StaffResult;
 use super::layout::page;
+use crate::app::queries::finance::{self, Balance, Column, ExportDocument, Month};
 use crate::app::Cantine;
-use crate::domain::period::month_bounds;
-use crate::web::api::finance::{issued_between, month_payments};
-use crate::web::api::month_end::{self, reconciliation_report, MonthQuery, ReconciliationRow};
+use crate::domain::invoice::InvoiceKind;
+use crate::domain::payment::PaymentStatus;
+use crate::web::csv_response::{month_export_csv, reconciliation_csv, CsvStyle};
 use crate::web::error::ApiError;
 use crate::web::extract::{ApiPath, ApiQuery, Caller};
-use crate::web::pages::format::{date, date_time, euros, euros_text, month_name};
+use crate::web::pages::format::{date, date_time, euros, month_name};
 use crate::web::pages::layout::ok;
 
 pub const PATH: &str = "/gestion/finances";
@@ -39,44 +38,39 @@ pub struct FinanceQuery {
     pub statut: Option<String>,
 }
 
-/// The month asked for (`YYYY-MM`), else the current month of Paris; `true` when what was asked
-/// could not be read.
-struct Month {
-    text: String,
-    first: NaiveDate,
+/// The month asked for (`YYYY-MM`), else the current month of Paris; `invalid` when what was
+/// asked could not be read.
+struct Asked {
+    month: Month,
     invalid: bool,
 }
 
-fn month_of(state: &Cantine, asked: Option<&str>) -> Month {
-    if let Some(text) = asked.filter(|m| !m.is_empty()) {
-        if let Some((first, _)) = month_bounds(text) {
-            return Month {
-                text: text.to_string(),
-                first,
-                invalid: false,
-            };
-        }
-    }
-    let today = state.clock.now().with_timezone(&Paris).date_naive();
-    let first = today.with_day(1).expect("the first of the month");
-    Month {
-        text: first.format("%Y-%m").to_string(),
-        first,
-        invalid: asked.is_some_and(|m| !m.is_empty()),
+fn month_of(state: &Cantine, asked: Option<&str>) -> Asked {
+    let asked = asked.filter(|m| !m.is_empty());
+    match asked.map(Month::parse) {
+        Some(Ok(month)) => Asked {
+            month,
+            invalid: false,
+        },
+        other => Asked {
+            month: Month::containing(state.clock.paris_today()),
+            invalid: other.is_some(),
+        },
     }
 }
 
 /// The month's picker, the finance office's three pages, and any other filters.
-fn filters(action: &str, month: &Month, extra: Markup) -> Markup {
+fn filters(action: &str, asked: &Asked, extra: Markup) -> Markup {
+    let month = &asked.month;
     html! {
         nav aria-label="Pages des finances" class="no-print" {
             ul class="actions" {
                 @for (href, label) in [(PATH, "Synthèse du mois"), (INVOICES, "Factures"), (PAYMENTS, "Paiements")] {
                     li {
                         @if href == action {
-                            a href=(format!("{href}?mois={}", month.text)) aria-current="page" { (label) }
+                            a href=(format!("{href}?mois={}", month.text())) aria-current="page" { (label) }
                         } @else {
-                            a href=(format!("{href}?mois={}", month.text)) { (label) }
+                            a href=(format!("{href}?mois={}", month.text())) { (label) }
                         }
                     }
                 }
@@ -85,9 +79,9 @@ fn filters(action: &str, month: &Month, extra: Markup) -> Markup {
         form class="filters" method="get" action=(action) {
             p {
                 label for="mois" { "Mois" }
-                input id="mois" name="mois" type="month" value=(month.text) pattern="[0-9]{4}-[0-9]{2}"
-                    aria-describedby=[month.invalid.then_some("mois-erreur")];
-                @if month.invalid {
+                input id="mois" name="mois" type="month" value=(month.text()) pattern="[0-9]{4}-[0-9]{2}"
+                    aria-describedby=[asked.invalid.then_some("mois-erreur")];
+                @if asked.invalid {
                     span id="mois-erreur" class="field-error" { " Mois invalide (aaaa-mm) : voici le mois en cours." }
                 }
             }
@@ -97,7 +91,7 @@ fn filters(action: &str, month: &Month, extra: Markup) -> Markup {
     }
 }
 
-fn balance_row(row: &ReconciliationRow, total: bool) -> Markup {
+fn balance_row(row: &Balance, total: bool) -> Markup {
     html! {
         tr {
             @if total {
@@ -105,22 +99,21 @@ fn balance_row(row: &ReconciliationRow, total: bool) -> Markup {
             } @else {
                 th scope="row" data-label="Restaurant" { (row.restaurant) }
             }
-            td class="number" data-label="Facturé" { (euros_text(&row.invoiced)) }
-            td class="number" data-label="Avoirs" { (euros_text(&row.credited)) }
-            td class="number" data-label="Encaissé" { (euros_text(&row.paid)) }
-            td class="number" data-label="Remboursé" { (euros_text(&row.refunded)) }
-            td class="number" data-label="Reste dû" { (euros_text(&row.outstanding)) }
+            td class="number" data-label="Facturé" { (euros(row.invoiced)) }
+            td class="number" data-label="Avoirs" { (euros(row.credited)) }
+            td class="number" data-label="Encaissé" { (euros(row.paid)) }
+            td class="number" data-label="Remboursé" { (euros(row.refunded)) }
+            td class="number" data-label="Reste dû" { (euros(row.outstanding())) }
         }
     }
 }
 
-fn column_label(column: &str) -> &str {
+fn column_label(column: Column) -> &'static str {
     match column {
-        "invoiced" => "Facturé (factures émises)",
-        "credited" => "Avoirs (avoirs émis)",
-        "paid" => "Encaissé (paiements réussis)",
-        "refunded" => "Remboursé (remboursements enregistrés)",
-        other => other,
+        Column::Invoiced => "Facturé (factures émises)",
+        Column::Credited => "Avoirs (avoirs émis)",
+        Column::Paid => "Encaissé (paiements réussis)",
+        Column::Refunded => "Remboursé (remboursements enregistrés)",
     }
 }
 
@@ -139,13 +132,14 @@ pub async fn summary(
     ApiQuery(query): ApiQuery<FinanceQuery>,
 ) -> StaffResult<Response> {
     let context = StaffContext::load(&state, &caller, PATH).await?;
-    let month = month_of(&state, query.mois.as_deref());
-    let report = reconciliation_report(&state, &month.text).await?;
+    let asked = month_of(&state, query.mois.as_deref());
+    let month = &asked.month;
+    let report = finance::reconciliation(&state, month).await?;
     let failing: Vec<_> = report.checks.iter().filter(|c| !c.holds).collect();
     let content = html! {
-        (filters(PATH, &month, html! {}))
+        (filters(PATH, &asked, html! {}))
         section aria-labelledby="rapprochement" {
-            h2 id="rapprochement" { "Rapprochement de " (month_name(month.first)) }
+            h2 id="rapprochement" { "Rapprochement de " (month_name(month.first())) }
             @if report.balanced {
                 p class="verdict-ok" role="status" {
                     "✓ Le mois est équilibré : chaque colonne correspond à ses pièces (factures, avoirs, "
@@ -158,8 +152,8 @@ pub async fn summary(
                         ul {
                             @for check in &failing {
                                 li {
-                                    (column_label(&check.column)) " : grand livre "
-                                    (euros_text(&check.ledger)) ", pièces " (euros_text(&check.source))
+                                    (column_label(check.column)) " : grand livre "
+                                    (euros(check.ledger)) ", pièces " (euros(check.source))
                                 }
                             }
                         }
@@ -171,7 +165,7 @@ pub async fn summary(
             } @else {
                 div class="scroll" {
                     table class="stack" {
-                        caption { "Mouvements de " (month_name(month.first)) " par restaurant" }
+                        caption { "Mouvements de " (month_name(month.first())) " par restaurant" }
                         thead {
                             tr {
                                 th scope="col" { "Restaurant" }
@@ -195,16 +189,16 @@ pub async fn summary(
             }
         }
         section aria-labelledby="exports" {
-            h2 id="exports" { "Exports de " (month_name(month.first)) }
+            h2 id="exports" { "Exports de " (month_name(month.first())) }
             ul {
                 @for (document, label) in EXPORT_DOCUMENTS {
                     li {
                         (label) " : "
-                        a href=(format!("{EXPORTS}/{document}?mois={}", month.text)) download {
+                        a href=(format!("{EXPORTS}/{document}?mois={}", month.text())) download {
                             "CSV" span class="visually-hidden" { " " (label) }
                         }
                         " · "
-                        a href=(format!("{EXPORTS}/{document}?mois={}&format=fr", month.text)) download {
+                        a href=(format!("{EXPORTS}/{document}?mois={}&format=fr", month.text())) download {
                             "CSV pour tableur français" span class="visually-hidden" { " " (label) }
                         }
                     }
@@ -213,18 +207,17 @@ pub async fn summary(
         }
     };
     Ok(ok(page(
-        &format!("Finances – {}", month_name(month.first)),
+        &format!("Finances – {}", month_name(month.first())),
         Some(&context.nav()),
         content,
     )))
 }
 
-fn kind_label(kind: &str) -> &'static str {
+fn kind_label(kind: InvoiceKind) -> &'static str {
     match kind {
-        "payment" => "Facture (paiement en ligne)",
-        "monthly" => "Facture mensuelle",
-        "credit_note" => "Avoir",
-        _ => "Pièce",
+        InvoiceKind::Payment => "Facture (paiement en ligne)",
+        InvoiceKind::Monthly => "Facture mensuelle",
+        InvoiceKind::CreditNote => "Avoir",
     }
 }
 
@@ -234,11 +227,11 @@ pub async fn invoices(
     ApiQuery(query): ApiQuery<FinanceQuery>,
 ) -> StaffResult<Response> {
     let context = StaffContext::load(&state, &caller, PATH).await?;
-    let month = month_of(&state, query.mois.as_deref());
-    let (first, last) = month_bounds(&month.text).expect("a valid month");
+    let asked = month_of(&state, query.mois.as_deref());
+    let month = &asked.month;
     let search = query.recherche.as_deref().unwrap_or("").trim().to_string();
     let needle = search.to_lowercase();
-    let found: Vec<_> = issued_between(&state, first, last)
+    let found: Vec<_> = finance::month_issued(&state, month)
         .await?
         .into_iter()
         .filter(|i| {
@@ -256,22 +249,22 @@ pub async fn invoices(
     let link = |n: usize| {
         format!(
             "{INVOICES}?mois={}&recherche={}&page={n}",
-            month.text,
+            month.text(),
             urlencode(&search)
         )
     };
     let content = html! {
-        (filters(INVOICES, &month, html! {
+        (filters(INVOICES, &asked, html! {
             p {
                 label for="recherche" { "N° de facture ou famille" }
                 input id="recherche" name="recherche" type="search" value=(search);
             }
         }))
-        p role="status" { (found.len()) " pièce(s) en " (month_name(month.first)) }
+        p role="status" { (found.len()) " pièce(s) en " (month_name(month.first())) }
         @if !found.is_empty() {
             div class="scroll" {
                 table class="stack" {
-                    caption { "Factures et avoirs de " (month_name(month.first)) ", page " (page_number) " sur " (pages) }
+                    caption { "Factures et avoirs de " (month_name(month.first())) ", page " (page_number) " sur " (pages) }
                     thead {
                         tr {
                             th scope="col" { "N°" }
@@ -288,7 +281,7 @@ pub async fn invoices(
                                 th scope="row" data-label="N°" { (invoice.number) }
                                 td data-label="Émise le" { (date_time(invoice.issued_at)) }
                                 td data-label="Famille" { (invoice.family_name) }
-                                td data-label="Nature" { (kind_label(invoice.kind.as_str())) }
+                                td data-label="Nature" { (kind_label(invoice.kind)) }
                                 td class="number" data-label="Repas" { (invoice.lines.iter().map(|l| l.quantity).sum::<u32>()) }
                                 td class="number" data-label="Montant" { (euros(invoice.total)) }
                             }
@@ -306,24 +299,23 @@ pub async fn invoices(
         }
     };
     Ok(ok(page(
-        &format!("Factures – {}", month_name(month.first)),
+        &format!("Factures – {}", month_name(month.first())),
         Some(&context.nav()),
         content,
     )))
 }
 
-const STATUSES: [(&str, &str); 3] = [
-    ("succeeded", "✓ Réussi"),
-    ("pending", "? En cours"),
-    ("failed", "✗ Échoué"),
+const STATUSES: [(PaymentStatus, &str); 3] = [
+    (PaymentStatus::Succeeded, "✓ Réussi"),
+    (PaymentStatus::Pending, "? En cours"),
+    (PaymentStatus::Failed, "✗ Échoué"),
 ];
 
-fn status_label(status: &str) -> &'static str {
+fn status_label(status: PaymentStatus) -> &'static str {
     STATUSES
         .iter()
         .find(|(s, _)| *s == status)
-        .map(|(_, l)| *l)
-        .unwrap_or("Inconnu")
+        .map_or("Inconnu", |(_, l)| *l)
 }
 
 pub async fn payments(
@@ -332,29 +324,27 @@ pub async fn payments(
     ApiQuery(query): ApiQuery<FinanceQuery>,
 ) -> StaffResult<Response> {
     let context = StaffContext::load(&state, &caller, PATH).await?;
-    let month = month_of(&state, query.mois.as_deref());
-    let status = query
-        .statut
-        .as_deref()
-        .filter(|s| STATUSES.iter().any(|(known, _)| known == s));
-    let rows = month_payments(&state, &month.text, status).await?;
+    let asked = month_of(&state, query.mois.as_deref());
+    let month = &asked.month;
+    let status = query.statut.as_deref().and_then(PaymentStatus::parse);
+    let rows = finance::month_payments(&state, month, status).await?;
     let content = html! {
-        (filters(PAYMENTS, &month, html! {
+        (filters(PAYMENTS, &asked, html! {
             p {
                 label for="statut" { "État" }
                 select id="statut" name="statut" {
                     option value="" selected[status.is_none()] { "Tous" }
                     @for (value, label) in STATUSES {
-                        option value=(value) selected[status == Some(value)] { (label) }
+                        option value=(value.as_str()) selected[status == Some(value)] { (label) }
                     }
                 }
             }
         }))
-        p role="status" { (rows.len()) " paiement(s) commencé(s) en " (month_name(month.first)) }
+        p role="status" { (rows.len()) " paiement(s) commencé(s) en " (month_name(month.first())) }
         @if !rows.is_empty() {
             div class="scroll" {
                 table class="stack" {
-                    caption { "Paiements de " (month_name(month.first)) }
+                    caption { "Paiements de " (month_name(month.first())) }
                     thead {
                         tr {
                             th scope="col" { "Commencé le" }
@@ -372,7 +362,7 @@ pub async fn payments(
                             tr {
                                 th scope="row" data-label="Commencé le" { (date_time(p.created_at)) }
                                 td data-label="Famille" { (p.family_name) }
-                                td data-label="État" class=(format!("payment-{}", p.status)) { (status_label(&p.status)) }
+                                td data-label="État" class=(format!("payment-{}", p.status.as_str())) { (status_label(p.status)) }
                                 td data-label="Réglé le" { @if let Some(at) = p.settled_at { (date(at.with_timezone(&Paris).date_naive())) } @else { "—" } }
                                 td class="number" data-label="Réservations" { (p.reservations) }
                                 td class="number" data-label="Crédit utilisé" { (euros(p.credit_used)) }
@@ -386,7 +376,7 @@ pub async fn payments(
         }
     };
     Ok(ok(page(
-        &format!("Paiements – {}", month_name(month.first)),
+        &format!("Paiements – {}", month_name(month.first())),
         Some(&context.nav()),
         content,
     )))
@@ -398,24 +388,22 @@ pub struct ExportQuery {
     pub format: Option<String>,
 }
 
-/// The API's month exports, the same CSV answers (`api::month_end`), for the cookie session.
+/// The month's exports, the same CSV files as the API's (`api::month_end`), for the cookie
+/// session; and the reconciliation report as CSV.
 pub async fn export(
     State(state): State<Cantine>,
     ApiPath(document): ApiPath<String>,
     ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> StaffResult<Response> {
-    let month_query = MonthQuery {
-        month: query.mois,
-        format: query.format,
-    };
-    let answer = if document == "reconciliation" {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::ACCEPT, HeaderValue::from_static("text/csv"));
-        month_end::reconciliation(State(state), ApiQuery(month_query), headers).await
-    } else {
-        month_end::export(State(state), ApiPath(document), ApiQuery(month_query)).await
-    };
-    answer.map_err(|e: ApiError| e.into())
+    let style = CsvStyle::from_param(query.format.as_deref())?;
+    let month = Month::parse(&query.mois)?;
+    if document == "reconciliation" {
+        let report = finance::reconciliation(&state, &month).await?;
+        return Ok(reconciliation_csv(style, &report)?);
+    }
+    let document = ExportDocument::parse(&document).ok_or_else(|| ApiError::not_found("export"))?;
+    let rows = finance::export(&state, &month, document).await?;
+    Ok(month_export_csv(style, &month, rows)?)
 }
 
 /// Enough of a query string's escaping for a search box's text.

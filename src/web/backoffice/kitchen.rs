@@ -1,12 +1,10 @@
 //! `/gestion/cuisine`: the day's headcount per restaurant, service and meal option, as the API's
-//! kitchen route gives it (`api::kitchen::headcount_rows`), on a page that prints as a sheet for
-//! the kitchen; and its CSV, the API's own export.
+//! kitchen route gives it (`app::queries::headcounts`), on a page that prints as a sheet for the
+//! kitchen; and its CSV, the same file as the API's export.
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::Response;
 use chrono::{Duration, NaiveDate};
-use chrono_tz::Europe::Paris;
 use maud::{html, Markup};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -14,11 +12,11 @@ use uuid::Uuid;
 use super::context::StaffContext;
 use super::error::StaffResult;
 use super::layout::page;
+use crate::app::queries::day_range::DayRange;
+use crate::app::queries::headcounts::{self, Headcount};
 use crate::app::Cantine;
-use crate::db;
-use crate::web::api::admin::MEAL_OPTIONS;
-use crate::web::api::kitchen::{self, Headcount, RangeQuery};
-use crate::web::error::ApiError;
+use crate::domain::meal_option::MealOption;
+use crate::web::csv_response::headcounts_csv;
 use crate::web::extract::{ApiPath, ApiQuery, Caller};
 use crate::web::pages::format::{date, day};
 use crate::web::pages::layout::ok;
@@ -31,13 +29,11 @@ pub struct KitchenQuery {
     pub restaurant: Option<String>,
 }
 
-/// The menus in the kitchen's words.
+/// The menus in the kitchen's words; a spelling the domain does not know, as it is.
 pub fn meal_option_label(option: &str) -> &str {
-    match option {
-        "standard" => "Standard",
-        "vegetarian" => "Végétarien",
-        "no_pork" => "Sans porc",
-        other => other,
+    match MealOption::parse(option) {
+        Some(known) => known.french(),
+        None => option,
     }
 }
 
@@ -47,25 +43,20 @@ pub async fn page_get(
     ApiQuery(query): ApiQuery<KitchenQuery>,
 ) -> StaffResult<Response> {
     let context = StaffContext::load(&state, &caller, PATH).await?;
-    let today = state.clock.now().with_timezone(&Paris).date_naive();
+    let today = state.clock.paris_today();
     let asked = query.date.as_deref().filter(|d| !d.is_empty());
     let parsed = asked.map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d"));
     let date_error = matches!(parsed, Some(Err(_)));
     let on = parsed.and_then(Result::ok).unwrap_or(today);
-    let restaurants = db::reference::restaurants(&state.pool, state.organisation.id).await?;
-    let chosen: Option<Uuid> = query
+    let asked_restaurant = query
         .restaurant
         .as_deref()
-        .and_then(|r| Uuid::parse_str(r).ok())
-        .filter(|id| restaurants.iter().any(|r| r.id == *id));
-    let mut sheets = Vec::new();
-    for restaurant in restaurants
-        .iter()
-        .filter(|r| chosen.is_none_or(|id| id == r.id))
-    {
-        let rows = kitchen::headcount_rows(&state, restaurant.id, on, on).await?;
-        sheets.push((restaurant, rows));
-    }
+        .and_then(|r| Uuid::parse_str(r).ok());
+    let headcounts::DaySheets {
+        restaurants,
+        chosen,
+        sheets,
+    } = headcounts::day_sheets(&state, on, asked_restaurant).await?;
     let chosen_text = chosen.map(|id| id.to_string()).unwrap_or_default();
     let content = html! {
         form class="filters" method="get" action=(PATH) {
@@ -131,8 +122,8 @@ fn sheet(name: &str, restaurant_id: Uuid, on: NaiveDate, rows: &[Headcount]) -> 
                         thead {
                             tr {
                                 th scope="col" { "Service" }
-                                @for option in MEAL_OPTIONS {
-                                    th scope="col" class="number" { (meal_option_label(option)) }
+                                @for option in MealOption::ALL {
+                                    th scope="col" class="number" { (option.french()) }
                                 }
                                 th scope="col" class="number" { "Total à préparer" }
                                 th scope="col" class="number" { "En attente de paiement" }
@@ -143,13 +134,13 @@ fn sheet(name: &str, restaurant_id: Uuid, on: NaiveDate, rows: &[Headcount]) -> 
                             @for row in rows {
                                 tr {
                                     th scope="row" data-label="Service" { (row.service) }
-                                    @for option in MEAL_OPTIONS {
-                                        td class="number" data-label=(meal_option_label(option)) {
-                                            (row.by_meal_option.get(option).copied().unwrap_or(0))
+                                    @for option in MealOption::ALL {
+                                        td class="number" data-label=(option.french()) {
+                                            (row.booked.get(option))
                                         }
                                     }
-                                    td class="number" data-label="Total à préparer" { strong { (row.booked) } }
-                                    td class="number" data-label="En attente de paiement" { (row.awaiting_payment) }
+                                    td class="number" data-label="Total à préparer" { strong { (row.booked.total()) } }
+                                    td class="number" data-label="En attente de paiement" { (row.awaiting_payment.total()) }
                                     td class="number" data-label="Capacité" { (row.capacity) }
                                 }
                             }
@@ -175,24 +166,13 @@ pub struct ExportQuery {
     pub date: Option<NaiveDate>,
 }
 
-/// The API's CSV of the restaurant's headcounts, for two weeks from the chosen day.
+/// The restaurant's headcounts for two weeks from the chosen day, the same CSV as the API's.
 pub async fn export(
     State(state): State<Cantine>,
     ApiPath(restaurant_id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> StaffResult<Response> {
-    let mut headers = HeaderMap::new();
-    headers.insert(header::ACCEPT, HeaderValue::from_static("text/csv"));
-    let range = RangeQuery {
-        from: query.date,
-        to: None,
-    };
-    kitchen::headcounts(
-        State(state),
-        ApiPath(restaurant_id),
-        ApiQuery(range),
-        headers,
-    )
-    .await
-    .map_err(|e: ApiError| e.into())
+    let range = DayRange::asked(&state, query.date, None)?;
+    let rows = headcounts::headcounts(&state, restaurant_id, range).await?;
+    Ok(headcounts_csv(range, &rows)?)
 }

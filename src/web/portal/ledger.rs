@@ -5,31 +5,30 @@
 use axum::extract::State;
 use axum::response::Response;
 use maud::html;
-use std::collections::HashMap;
+use rust_decimal::Decimal;
 
 use super::context::Context;
+use crate::app::queries::ledger::{self, EntryKind};
 use crate::app::Cantine;
-use crate::web::api::{ledger, payments};
 use crate::web::extract::Caller;
 use crate::web::pages::error::PortalResult;
-use crate::web::pages::format::{date_time, euros_text};
+use crate::web::pages::format::{date_time, euros};
 use crate::web::pages::layout::{ok, page};
 
-fn kind_words(kind: &str) -> &'static str {
+fn kind_words(kind: EntryKind) -> &'static str {
     match kind {
-        "invoice" => "Facture",
-        "credit_note" => "Avoir",
-        "payment" => "Paiement",
-        "refund" => "Remboursement dû",
-        _ => "Opération",
+        EntryKind::Invoice => "Facture",
+        EntryKind::CreditNote => "Avoir",
+        EntryKind::Payment => "Paiement",
+        EntryKind::Refund => "Remboursement dû",
     }
 }
 
 /// What a balance means for the family, in words: the sign is never the only cue.
-fn balance_words(balance: &str) -> &'static str {
-    if balance.starts_with('-') {
+fn balance_words(balance: Decimal) -> &'static str {
+    if balance < Decimal::ZERO {
         "à régler"
-    } else if balance.trim_start_matches(['0', '.']).is_empty() {
+    } else if balance.is_zero() {
         "compte soldé"
     } else {
         "en votre faveur"
@@ -38,23 +37,15 @@ fn balance_words(balance: &str) -> &'static str {
 
 pub async fn page_get(State(state): State<Cantine>, caller: Caller) -> PortalResult<Response> {
     let context = Context::load(&state, &caller, "/factures").await?;
-    let account = ledger::ledger(State(state.clone()), caller.clone())
-        .await?
-        .0;
+    let account = ledger::ledger(&state, &caller).await?;
     // Invoices and credit notes link to their printable page.
-    let documents: HashMap<String, uuid::Uuid> =
-        payments::invoices(State(state.clone()), caller.clone())
-            .await?
-            .0
-            .into_iter()
-            .map(|i| (i.number, i.id))
-            .collect();
+    let documents = ledger::documents(&state, &caller).await?;
     let content = html! {
         dl class="summary totals" {
             dt { "Solde du compte" }
-            dd id="solde" { strong { (euros_text(&account.balance)) } " (" (balance_words(&account.balance)) ")" }
+            dd id="solde" { strong { (euros(account.balance)) } " (" (balance_words(account.balance)) ")" }
             dt { "Avoir disponible" }
-            dd id="avoir" { strong { (euros_text(&account.credit)) } " (déduit de votre prochain paiement)" }
+            dd id="avoir" { strong { (euros(account.credit)) } " (déduit de votre prochain paiement)" }
         }
         p class="note" {
             "Chaque opération est comptée de votre point de vue : une facture est un montant dû (négatif), "
@@ -79,9 +70,9 @@ pub async fn page_get(State(state): State<Cantine>, caller: Caller) -> PortalRes
                     }
                     tbody {
                         @for e in &account.entries {
-                            tr class={"entry-" (e.kind)} {
+                            tr class={"entry-" (e.kind.as_str())} {
                                 td data-label="Date" { (date_time(e.at)) }
-                                td data-label="Opération" { (kind_words(&e.kind)) }
+                                td data-label="Opération" { (kind_words(e.kind)) }
                                 td data-label="Référence" {
                                     @if let Some(id) = documents.get(&e.reference) {
                                         a href={"/factures/" (id)} { (e.reference) }
@@ -91,8 +82,8 @@ pub async fn page_get(State(state): State<Cantine>, caller: Caller) -> PortalRes
                                 }
                                 td data-label="Restaurant" { (e.restaurant) }
                                 td data-label="Libellé" { (e.label) }
-                                td data-label="Montant" class="amount" { (euros_text(&e.amount)) }
-                                td data-label="Solde" class="amount" { (euros_text(&e.balance)) }
+                                td data-label="Montant" class="amount" { (euros(e.amount)) }
+                                td data-label="Solde" class="amount" { (euros(e.balance)) }
                             }
                         }
                     }
