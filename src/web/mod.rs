@@ -12,10 +12,12 @@ pub mod backoffice;
 pub mod csv_response;
 pub mod error;
 pub mod extract;
+pub mod file_download;
 pub mod headers;
 pub mod idempotency;
 pub mod pages;
 pub mod portal;
+pub mod roles;
 pub mod routes;
 pub mod server_timing;
 
