@@ -1,17 +1,16 @@
 //! The documents administrators publish for families (the canteen's rules, the tariff
 //! deliberation): what an upload must be (a PDF of at most [`MAX_SIZE`] with a title and a
-//! kind), publishing and withdrawing it, and how a download is answered. The back office's
-//! pages and the API both go through here, so they accept and refuse alike.
+//! kind), publishing and withdrawing it, and who may read which (a family only its
+//! organisation's current documents). The back office's pages, the portal and the API all go
+//! through here, so they accept and refuse alike; the HTTP download is `web::file_download`.
 
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::app::Cantine;
+use crate::app::{AppError, AppResult, Caller, Cantine};
 use crate::db;
-use crate::db::documents::{DocumentFile, NewDocumentRow};
-use crate::web::error::ApiError;
+use crate::db::documents::NewDocumentRow;
+pub use crate::db::documents::{DocumentFile, DocumentRow};
 
 /// 5 MiB: a rules booklet or a deliberation is a few pages.
 pub const MAX_SIZE: usize = 5 * 1024 * 1024;
@@ -55,8 +54,8 @@ impl UploadErrors {
         self.title.is_some() || self.kind.is_some() || self.file.is_some()
     }
 
-    /// The same as one API problem (422), the fields named in its detail.
-    pub fn problem(&self) -> ApiError {
+    /// The same as one refusal (422), the fields named in its detail.
+    pub fn refusal(&self) -> AppError {
         let detail = [
             ("title", self.title),
             ("kind", self.kind),
@@ -66,7 +65,7 @@ impl UploadErrors {
         .filter_map(|(field, message)| message.map(|m| format!("{field}: {m}")))
         .collect::<Vec<_>>()
         .join(" ; ");
-        ApiError::rule("invalid_document", detail)
+        AppError::rule("invalid_document", detail)
     }
 }
 
@@ -116,7 +115,7 @@ pub fn clean_file_name(name: &str) -> String {
 
 pub enum PublishError {
     Invalid(UploadErrors),
-    Failed(ApiError),
+    Failed(AppError),
 }
 
 /// Stores a valid upload as a current document of the organisation; stores nothing otherwise.
@@ -151,50 +150,46 @@ pub async fn publish(
     Ok(id)
 }
 
-/// Withdraws a current document of the organisation: 404 when there is none to withdraw.
-pub async fn withdraw(state: &Cantine, by: Uuid, id: Uuid) -> Result<DateTime<Utc>, ApiError> {
+/// Withdraws a current document of the organisation: not found when there is none to withdraw.
+pub async fn withdraw(state: &Cantine, by: Uuid, id: Uuid) -> AppResult<DateTime<Utc>> {
     let at = state.clock.now();
     if db::documents::withdraw(&state.pool, state.organisation.id, id, by, at).await? {
         tracing::info!(document = %id, "document withdrawn");
         Ok(at)
     } else {
-        Err(ApiError::not_found("document"))
+        Err(AppError::not_found("document"))
     }
 }
 
-/// The file as a download: its type, and its name both in ASCII and in UTF-8 (RFC 6266).
-pub fn download(file: DocumentFile) -> Response {
-    let ascii: String = file
-        .file_name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = file
-        .file_name
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
-    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
-    let mut response = (StatusCode::OK, file.bytes).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_str(&file.content_type)
-            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
-    );
-    if let Ok(value) = HeaderValue::from_str(&disposition) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    response
+/// The current documents of the caller's family's organisation, the latest first.
+pub async fn for_family(state: &Cantine, caller: &Caller) -> AppResult<Vec<DocumentRow>> {
+    let family = caller.family()?;
+    Ok(db::documents::current_for_family(&state.pool, family).await?)
+}
+
+/// A current document of the caller's family's organisation; not found otherwise, so that no
+/// other organisation's document is revealed.
+pub async fn file_for_family(
+    state: &Cantine,
+    caller: &Caller,
+    id: Uuid,
+) -> AppResult<DocumentFile> {
+    let family = caller.family()?;
+    db::documents::file_for_family(&state.pool, family, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("document"))
+}
+
+/// Every document of the organisation, withdrawn ones too (the administrators' list).
+pub async fn all(state: &Cantine) -> AppResult<Vec<DocumentRow>> {
+    Ok(db::documents::all(&state.pool, state.organisation.id).await?)
+}
+
+/// A document of the organisation for the administrators, withdrawn or not.
+pub async fn file(state: &Cantine, id: Uuid) -> AppResult<DocumentFile> {
+    db::documents::file(&state.pool, state.organisation.id, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("document"))
 }
 
 #[cfg(test)]

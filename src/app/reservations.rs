@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::app::{AppError, AppResult, Caller, Cantine};
 use crate::db::reservation_reads;
 use crate::domain::invoice::{InvoiceIssued, InvoiceKind};
+use crate::domain::money::french_euros;
 use crate::domain::period::DayRefusal;
 use crate::domain::reservation::{
     format_number, RequestedDays, Reservation, ReservationCommand, ReservationStatus,
@@ -63,11 +64,6 @@ fn held_days(reservation: &Reservation) -> Vec<PricedDay> {
             unit_price: d.unit_price,
         })
         .collect()
-}
-
-/// A euro amount in the recap's words: `4,97 €`.
-fn french_euros(amount: Decimal) -> String {
-    format!("{:.2} €", amount.round_dp(2)).replace('.', ",")
 }
 
 /// "Réservation ajoutée : 15/05/2025 - Prix : 4,97 €"

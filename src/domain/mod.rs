@@ -2,10 +2,12 @@
 //! handed (see `reservation::services`).
 
 pub mod account;
+pub mod calendar_status;
 pub mod clock;
 pub mod holidays;
 pub mod invoice;
 pub mod meal_option;
+pub mod money;
 pub mod payment;
 pub mod period;
 pub mod reservation;

@@ -3,19 +3,15 @@
 //! [`Caller`](super::extract::Caller) that the guard resolved from the session; family handlers
 //! take the family from it (`caller.family()`), never from the request.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
-use axum::http::request::Parts;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
 use super::extract::{request_id_of, Caller};
-use crate::app::accounts::credentials::token_hash;
+use crate::app::accounts::sessions::caller_of_session;
 use crate::app::Cantine;
-use crate::db;
 use crate::domain::account::Role;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,13 +37,8 @@ pub enum Access {
     BackOffice(&'static [Role]),
 }
 
-/// Who may use the kitchens' routes, in the API and in the back office alike.
-pub const KITCHEN_ROLES: &[Role] = &[Role::Kitchen, Role::Admin];
-/// Who may use the finance office's routes, in the API and in the back office alike.
-pub const FINANCE_ROLES: &[Role] = &[Role::Finance];
-pub const ADMIN_ROLES: &[Role] = &[Role::Admin];
-/// Every staff role: the back office's home and logout.
-pub const STAFF_ROLES: &[Role] = &[Role::Admin, Role::Kitchen, Role::Finance, Role::Auditor];
+pub use super::extract::ClientAddr;
+pub use super::roles::{ADMIN_ROLES, FINANCE_ROLES, KITCHEN_ROLES, STAFF_ROLES};
 
 impl Access {
     pub fn needs_session(self) -> bool {
@@ -91,7 +82,8 @@ impl Access {
 }
 
 /// Resolves the session (401 without a valid one) and checks the role (403), then hands the
-/// caller to the handler through the request's extensions.
+/// caller to the handler through the request's extensions. Pages have guards of their own
+/// (cookie, CSRF, French refusals): this one only hands them the request.
 pub async fn guard(
     State((state, access)): State<(Cantine, Access)>,
     mut request: Request,
@@ -134,66 +126,7 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 
 async fn authenticate(state: &Cantine, headers: &HeaderMap) -> Result<Caller, ApiError> {
     let token = bearer_token(headers).ok_or_else(ApiError::unauthorized)?;
-    session_caller(state, token, headers)
+    caller_of_session(state, token, request_id_of(headers))
         .await?
         .ok_or_else(ApiError::unauthorized)
-}
-
-/// The caller of a session token, however it came (bearer header or the portal's cookie);
-/// `None` for an unknown, ended or expired session.
-pub async fn session_caller(
-    state: &Cantine,
-    token: &str,
-    headers: &HeaderMap,
-) -> Result<Option<Caller>, ApiError> {
-    let session_hash = token_hash(token);
-    let Some(user) =
-        db::accounts::session_user(&state.pool, &session_hash, state.clock.now()).await?
-    else {
-        return Ok(None);
-    };
-    let role = Role::parse(&user.role)
-        .ok_or_else(|| ApiError::internal(format!("unknown role {}", user.role)))?;
-    Ok(Some(Caller {
-        user_id: user.user_id,
-        role,
-        family_id: user.family_id,
-        request_id: request_id_of(headers),
-        session_hash,
-    }))
-}
-
-/// Where the request comes from: the peer address, or, only when the service is configured to
-/// sit behind a proxy (`CANTINE_TRUST_FORWARDED_FOR=1`), the address that proxy appended last to
-/// `X-Forwarded-For` (earlier entries are whatever the client wrote).
-#[derive(Debug, Clone)]
-pub struct ClientAddr(pub String);
-
-impl FromRequestParts<Cantine> for ClientAddr {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Cantine,
-    ) -> Result<Self, Self::Rejection> {
-        if state.security.trust_forwarded_for {
-            let forwarded = parts
-                .headers
-                .get_all("x-forwarded-for")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .map(str::trim)
-                .rfind(|v| !v.is_empty());
-            if let Some(addr) = forwarded {
-                return Ok(ClientAddr(addr.chars().take(64).collect()));
-            }
-        }
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string())
-            .unwrap_or_else(|| "unknown".into());
-        Ok(ClientAddr(peer))
-    }
 }

@@ -10,6 +10,7 @@ use crate::app::queries::day_range::DayRange;
 use crate::app::queries::finance::{Balance, Export, Month, Reconciliation};
 use crate::app::queries::headcounts::Headcount;
 use crate::domain::meal_option::MealOption;
+use crate::domain::reservation::ReservationStatus;
 
 pub fn wants_csv(headers: &HeaderMap) -> bool {
     headers
@@ -93,7 +94,13 @@ pub fn styled_csv_response(
 
 /// A restaurant's headcounts, a line per service day, booked meals by option.
 pub fn headcounts_csv(range: DayRange, rows: &[Headcount]) -> Result<Response, ApiError> {
-    let mut header = vec!["date", "service", "booked", "awaiting_payment", "capacity"];
+    let mut header = vec![
+        "date",
+        "service",
+        "booked",
+        ReservationStatus::AwaitingPayment.as_str(),
+        "capacity",
+    ];
     header.extend(MealOption::ALL.map(MealOption::as_str));
     let records = rows
         .iter()

@@ -1,6 +1,8 @@
 //! Extractors that answer problem+json when the request is unusable, and the caller's identity.
 
-use axum::extract::{FromRequest, FromRequestParts, Path, Query};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query};
 use axum::http::request::Parts;
 
 use super::error::ApiError;
@@ -52,5 +54,40 @@ impl FromRequestParts<Cantine> for Caller {
                 parts.uri.path()
             ))
         })
+    }
+}
+
+/// Where the request comes from: the peer address, or, only when the service is configured to
+/// sit behind a proxy (`CANTINE_TRUST_FORWARDED_FOR=1`), the address that proxy appended last to
+/// `X-Forwarded-For` (earlier entries are whatever the client wrote).
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub String);
+
+impl FromRequestParts<Cantine> for ClientAddr {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Cantine,
+    ) -> Result<Self, Self::Rejection> {
+        if state.security.trust_forwarded_for {
+            let forwarded = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+                .rfind(|v| !v.is_empty());
+            if let Some(addr) = forwarded {
+                return Ok(ClientAddr(addr.chars().take(64).collect()));
+            }
+        }
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        Ok(ClientAddr(peer))
     }
 }

@@ -12,11 +12,13 @@ pub mod backoffice;
 pub mod csv_response;
 pub mod error;
 pub mod extract;
+pub mod file_download;
 pub mod headers;
 pub mod idempotency;
 pub mod pages;
 pub mod portal;
 pub mod provider_headers;
+pub mod roles;
 pub mod routes;
 pub mod server_timing;
 

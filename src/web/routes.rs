@@ -5,9 +5,9 @@
 //! 1. add one line below: `route(Method::GET, "/api/v1/...", Access::Staff(&[Role::Kitchen, Role::Admin]), handler)`;
 //!    `Access::Family` for a family's own data (the handler takes the family from
 //!    `caller.family()`, never from the request, and answers 404 for another family's ids);
-//!    `Access::Portal` for a family portal page (`src/portal`): the session comes from the
+//!    `Access::Portal` for a family portal page (`src/web/portal`): the session comes from the
 //!    browser's cookie and every POST must carry the session's CSRF token;
-//!    `Access::BackOffice(roles)` for a staff page (`src/backoffice`), the same with staff roles;
+//!    `Access::BackOffice(roles)` for a staff page (`src/web/backoffice`), the same with staff roles;
 //! 2. annotate the handler with `#[utoipa::path]` and list it in `openapi.rs` (HTML pages excepted);
 //! 3. add its row to the access matrix test (`tests/api/access_matrix.rs`): the test fails for a
 //!    route of this table, or of the OpenAPI document, that has no row there.

@@ -6,6 +6,7 @@ mod helpers;
 mod access_matrix;
 mod accounts;
 mod admin;
+mod architecture;
 mod backoffice;
 mod backoffice_admin;
 mod backoffice_admin_e2e;

@@ -3,9 +3,10 @@
 
 use uuid::Uuid;
 
-use super::family_accounts::{login_taken, valid_family_login, FamilyAccount};
+use super::family_accounts::{valid_family_login, FamilyAccount};
 use super::{log_change, non_empty};
 use crate::app::accounts::credentials::hash_password;
+use crate::app::accounts::own_account::login_taken;
 use crate::app::accounts::password_work;
 use crate::app::{AppError, AppResult, Caller, Cantine};
 use crate::db;

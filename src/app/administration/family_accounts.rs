@@ -1,12 +1,11 @@
 //! Town staff manage family accounts (first guide: "ask your restaurant for your login"): see,
 //! edit, disable and enable, unlock, send the password e-mail.
 
-use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use super::log_change;
-use crate::app::accounts::credentials::new_session_token;
-use crate::app::mail::{password_message, PASSWORD_SUBJECT};
+use crate::app::accounts::own_account::login_taken;
+use crate::app::accounts::password_link::send_password_link;
 use crate::app::{AppError, AppResult, Caller, Cantine};
 use crate::db;
 use crate::db::accounts::UserRow;
@@ -15,9 +14,6 @@ use crate::domain::account::is_email;
 /// A family with its account: login, password chosen or not, locked or disabled since when,
 /// last login, anonymised, quotient familial.
 pub type FamilyAccount = db::accounts::FamilyAccountRow;
-
-/// How long a password link works (as the family's own request for one).
-const LINK_LIFETIME_MINUTES: i64 = 60;
 
 /// A family's login is its e-mail address.
 pub(super) fn valid_family_login(login: &str) -> AppResult<()> {
@@ -29,10 +25,6 @@ pub(super) fn valid_family_login(login: &str) -> AppResult<()> {
         ));
     }
     Ok(())
-}
-
-pub(super) fn login_taken() -> AppError {
-    AppError::conflict("login_taken", "this login is already used")
 }
 
 pub async fn show(cantine: &Cantine, family_id: Uuid) -> AppResult<FamilyAccount> {
@@ -142,29 +134,5 @@ pub async fn send_password_email(
     }
     send_password_link(cantine, &user, cantine.clock.now()).await?;
     tracing::info!(user = %user.id, by = %caller.user_id, "password e-mail asked by staff");
-    Ok(())
-}
-
-/// Stores a new link for this account and sends it, in the background: the answer does not
-/// wait for the mail server.
-async fn send_password_link(
-    cantine: &Cantine,
-    user: &UserRow,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    let (token, hash) = new_session_token();
-    let expires_at = now + Duration::minutes(LINK_LIFETIME_MINUTES);
-    db::accounts::insert_password_link(&cantine.pool, &hash, user.id, now, expires_at).await?;
-    let link = format!("{}/mot-de-passe?jeton={token}", cantine.public_url);
-    let body = password_message(&cantine.organisation.name, &user.login, &link, expires_at);
-    let mailer = cantine.mailer.clone();
-    let to = user.login.clone();
-    let user_id = user.id;
-    tokio::spawn(async move {
-        match mailer.send(&to, PASSWORD_SUBJECT, body).await {
-            Ok(()) => tracing::info!(user = %user_id, "password e-mail sent"),
-            Err(e) => tracing::error!(user = %user_id, error = %e, "password e-mail not sent"),
-        }
-    });
     Ok(())
 }

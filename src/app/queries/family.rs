@@ -15,6 +15,8 @@ use crate::domain::period::{
 use crate::domain::reservation::DayStatus;
 use crate::domain::tariff::DayPrices;
 
+pub use crate::domain::calendar_status::CalendarStatus;
+
 pub struct Family {
     pub id: Uuid,
     pub name: String,
@@ -148,39 +150,6 @@ async fn price_today(cantine: &Cantine, family_id: Uuid, period: &PeriodRow) -> 
     let lists = db::tariffs::price_lists(&cantine.pool, period.id).await?;
     let prices = DayPrices::new(period.unit_price, lists, quotient);
     Ok(prices.price_on(cantine.clock.paris_today()))
-}
-
-/// A calendar day as the family sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CalendarStatus {
-    Booked,
-    AwaitingPayment,
-    Available,
-    Full,
-    Closed,
-    PastCutoff,
-}
-
-impl CalendarStatus {
-    pub const ALL: [CalendarStatus; 6] = [
-        CalendarStatus::Booked,
-        CalendarStatus::AwaitingPayment,
-        CalendarStatus::Available,
-        CalendarStatus::Full,
-        CalendarStatus::Closed,
-        CalendarStatus::PastCutoff,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            CalendarStatus::Booked => "booked",
-            CalendarStatus::AwaitingPayment => "awaiting_payment",
-            CalendarStatus::Available => "available",
-            CalendarStatus::Full => "full",
-            CalendarStatus::Closed => "closed",
-            CalendarStatus::PastCutoff => "past_cutoff",
-        }
-    }
 }
 
 pub struct CalendarDay {

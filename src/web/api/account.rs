@@ -1,63 +1,24 @@
-//! A logged-in user's own account: changing the password or the login (a family's e-mail)
-//! needs the current password, so that a session left open is not enough to take the account.
-//! A wrong current password counts like a wrong login password (lock, delays).
+//! A logged-in user's own account over JSON: the password and the login, each proven by the
+//! current password (`app::accounts::own_account`).
 
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::{
-    check_password, check_throttles, count_wrong_password, locked, open_session, throttled,
-    Session, MAX_PASSWORD_CHARS,
-};
-use super::password::{check_new_password, hash_new_password};
+use super::auth::Session;
+use crate::app::accounts::own_account;
 use crate::app::Cantine;
-use crate::db;
-use crate::db::accounts::{LoginAttempt, UserRow};
-use crate::domain::account::{is_email, Role};
-use crate::web::access::ClientAddr;
 use crate::web::error::{ApiError, ApiResult};
+use crate::web::extract::ClientAddr;
 use crate::web::extract::{ApiJson, Caller};
 
-/// The caller's account, once its current password is proven.
-async fn prove_current_password(
-    state: &Cantine,
-    caller: &Caller,
-    client: &str,
-    current_password: &str,
-) -> ApiResult<UserRow> {
-    let now = state.clock.now();
-    let user = db::accounts::user_by_id(&state.pool, caller.user_id)
-        .await?
-        .ok_or_else(ApiError::unauthorized)?;
-    check_throttles(state, Some(user.id), client, now).map_err(throttled)?;
-    let matches = current_password.chars().count() <= MAX_PASSWORD_CHARS
-        && check_password(current_password, user.password_hash.as_deref()).await?;
-    if matches {
-        return Ok(user);
-    }
-    let now_locked = count_wrong_password(state, &user, client, now).await?;
-    db::accounts::log_login_attempt(
-        &state.pool,
-        LoginAttempt {
-            at: now,
-            user_id: Some(user.id),
-            login: Some(&user.login),
-            client,
-            result: if now_locked {
-                "locked"
-            } else {
-                "wrong_password"
-            },
-        },
-    )
-    .await?;
-    Err(if now_locked {
-        locked()
-    } else {
-        ApiError::rule("wrong_password", "the current password is wrong")
-    })
+/// Kept here for the API modules that check a login.
+pub use crate::app::accounts::own_account::valid_login;
+
+/// 409 `login_taken`, for the API modules that create or rename accounts.
+pub fn login_taken() -> ApiError {
+    own_account::login_taken().into()
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -79,13 +40,15 @@ pub async fn change_password(
     caller: Caller,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> ApiResult<Json<Session>> {
-    check_new_password(&body.new_password)?;
-    let user = prove_current_password(&state, &caller, &client, &body.current_password).await?;
-    let hash = hash_new_password(&body.new_password).await?;
-    let now = state.clock.now();
-    db::accounts::set_password(&state.pool, user.id, &hash, now).await?;
-    tracing::info!(user = %user.id, "password changed; every session ended");
-    Ok(Json(open_session(&state, &user, now).await?))
+    let session = own_account::change_password(
+        &state,
+        &caller,
+        &client,
+        &body.current_password,
+        &body.new_password,
+    )
+    .await?;
+    Ok(Json(session.into()))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -101,23 +64,6 @@ pub struct LoginChanged {
     pub login: String,
 }
 
-/// Checks a login for an account of this role: families log in with their e-mail.
-pub fn valid_login(role: Role, login: &str) -> ApiResult<()> {
-    if role == Role::Family && !is_email(login) {
-        return Err(ApiError::rule(
-            "invalid_login",
-            "a family's login is its e-mail address",
-        ));
-    }
-    if login.is_empty() || login.len() > 254 || login.chars().any(char::is_whitespace) {
-        return Err(ApiError::rule(
-            "invalid_login",
-            "a login has 1 to 254 characters, without spaces",
-        ));
-    }
-    Ok(())
-}
-
 /// Changes the caller's login (a family's e-mail address).
 #[utoipa::path(post, path = "/api/v1/account/login", tag = "account", request_body = LoginChange,
     responses((status = 200, body = LoginChanged), (status = 401, body = crate::web::error::Problem),
@@ -129,18 +75,13 @@ pub async fn change_login(
     caller: Caller,
     ApiJson(body): ApiJson<LoginChange>,
 ) -> ApiResult<Json<LoginChanged>> {
-    let new_login = body.new_login.trim();
-    valid_login(caller.role, new_login)?;
-    let user = prove_current_password(&state, &caller, &client, &body.current_password).await?;
-    if !db::accounts::change_login(&state.pool, user.id, new_login).await? {
-        return Err(login_taken());
-    }
-    tracing::info!(user = %user.id, "login changed");
-    Ok(Json(LoginChanged {
-        login: new_login.to_string(),
-    }))
-}
-
-pub fn login_taken() -> ApiError {
-    ApiError::conflict("login_taken", "this login is already used")
+    let login = own_account::change_login(
+        &state,
+        &caller,
+        &client,
+        &body.current_password,
+        &body.new_login,
+    )
+    .await?;
+    Ok(Json(LoginChanged { login }))
 }

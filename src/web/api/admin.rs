@@ -14,7 +14,6 @@ use crate::app::administration::{
     capacities, children, demo_clock, families, periods, restaurants,
 };
 use crate::app::{Caller, Cantine};
-use crate::domain::meal_option::MealOption;
 use crate::domain::period::{BookingCutoff, Closure, PaymentMode, ServiceHours, Weekday};
 use crate::web::error::ApiResult;
 use crate::web::extract::{ApiJson, ApiPath};
@@ -171,13 +170,6 @@ pub struct NewChild {
     /// `standard`, `vegetarian` or `no_pork`
     pub meal_option: Option<String>,
 }
-
-/// The meal options' spellings, for the kitchen's API until it lists `MealOption::ALL` itself.
-pub const MEAL_OPTIONS: [&str; 3] = [
-    MealOption::Standard.as_str(),
-    MealOption::Vegetarian.as_str(),
-    MealOption::NoPork.as_str(),
-];
 
 #[utoipa::path(post, path = "/api/v1/admin/families/{id}/children", tag = "admin", request_body = NewChild,
     params(("id" = Uuid, Path, description = "family id")),

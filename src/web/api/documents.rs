@@ -2,7 +2,7 @@
 //! clients: families list and download their organisation's current documents, administrators
 //! withdraw one. Publishing is the back office's upload form (`/gestion/documents`): a file of
 //! up to 5 MiB does not fit the API's JSON body limit, and the rules of an upload live in
-//! `crate::documents` either way.
+//! `app::documents` either way.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -13,10 +13,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::app::Cantine;
-use crate::db;
-use crate::web::error::{ApiError, ApiResult};
+use crate::app::{documents, Cantine};
+use crate::web::error::ApiResult;
 use crate::web::extract::{ApiPath, Caller};
+use crate::web::file_download::download as file_download;
 
 #[derive(Serialize, ToSchema)]
 pub struct DocumentView {
@@ -37,8 +37,7 @@ pub async fn list(
     State(state): State<Cantine>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<DocumentView>>> {
-    let family = caller.family()?;
-    let rows = db::documents::current_for_family(&state.pool, family).await?;
+    let rows = documents::for_family(&state, &caller).await?;
     Ok(Json(
         rows.into_iter()
             .map(|d| DocumentView {
@@ -63,11 +62,8 @@ pub async fn download(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    let family = caller.family()?;
-    let file = db::documents::file_for_family(&state.pool, family, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("document"))?;
-    Ok(crate::app::documents::download(file))
+    let file = documents::file_for_family(&state, &caller, id).await?;
+    Ok(file_download(file))
 }
 
 #[utoipa::path(delete, path = "/api/v1/admin/documents/{id}", tag = "admin",
@@ -79,6 +75,6 @@ pub async fn withdraw(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<StatusCode> {
-    crate::app::documents::withdraw(&state, caller.user_id, id).await?;
+    documents::withdraw(&state, caller.user_id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

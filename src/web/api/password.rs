@@ -11,23 +11,19 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Html;
 use axum::Json;
-use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::{account_key, throttled, MAX_LOGIN_CHARS, MAX_PASSWORD_CHARS};
-use crate::app::accounts::credentials::{hash_password, new_session_token, token_hash};
-use crate::app::mail::{password_message, PASSWORD_SUBJECT};
+use crate::app::accounts::password_link;
 use crate::app::Cantine;
-use crate::db;
-use crate::db::accounts::UserRow;
-use crate::web::access::ClientAddr;
 use crate::web::error::{ApiError, ApiResult};
+use crate::web::extract::ClientAddr;
 use crate::web::extract::{ApiForm, ApiJson, ApiQuery};
 
-/// How long a password link works.
-pub const LINK_LIFETIME_MINUTES: i64 = 60;
-pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Kept here for the API modules (and tests) that name them.
+pub use crate::app::accounts::password_link::{
+    check_new_password, send_password_link, EMAIL_ANSWER,
+};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -41,8 +37,6 @@ pub struct Accepted {
     pub detail: &'static str,
 }
 
-pub const EMAIL_ANSWER: &str = "Si un compte correspond à cette adresse, un e-mail vient de lui être envoyé avec un lien pour choisir votre mot de passe (valable une heure).";
-
 /// Asks for the password e-mail. 202 whether the address is known or not.
 #[utoipa::path(post, path = "/api/v1/auth/password-email", tag = "auth", request_body = PasswordEmailRequest,
     security(()),
@@ -53,32 +47,7 @@ pub async fn request_email(
     ClientAddr(client): ClientAddr,
     ApiJson(body): ApiJson<PasswordEmailRequest>,
 ) -> ApiResult<(StatusCode, Json<Accepted>)> {
-    let typed = body.login.trim();
-    if typed.is_empty() || typed.chars().count() > MAX_LOGIN_CHARS {
-        return Err(ApiError::rule(
-            "invalid_login",
-            "give the e-mail address of your account",
-        ));
-    }
-    let now = state.clock.now();
-    // Limited per login as typed, known or not: the limit itself tells nothing.
-    state
-        .throttles
-        .mail_per_address
-        .hit(&client, now)
-        .map_err(throttled)?;
-    state
-        .throttles
-        .mail_per_login
-        .hit(&typed.to_lowercase(), now)
-        .map_err(throttled)?;
-    if let Some(user) = db::accounts::user_by_login(&state.pool, typed).await? {
-        if user.role == "family" && user.disabled_at.is_none() {
-            send_password_link(&state, &user, now).await?;
-        } else {
-            tracing::info!(user = %user.id, "password e-mail not sent: not an active family account");
-        }
-    }
+    password_link::request_email(&state, &client, &body.login).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(Accepted {
@@ -87,84 +56,12 @@ pub async fn request_email(
     ))
 }
 
-/// Stores a new link for this account and sends it, in the background: the answer does not
-/// wait for the mail server, and takes as long for an unknown address.
-pub async fn send_password_link(
-    state: &Cantine,
-    user: &UserRow,
-    now: DateTime<Utc>,
-) -> ApiResult<()> {
-    let (token, hash) = new_session_token();
-    let expires_at = now + Duration::minutes(LINK_LIFETIME_MINUTES);
-    db::accounts::insert_password_link(&state.pool, &hash, user.id, now, expires_at).await?;
-    let link = format!("{}/mot-de-passe?jeton={token}", state.public_url);
-    let body = password_message(&state.organisation.name, &user.login, &link, expires_at);
-    let mailer = state.mailer.clone();
-    let to = user.login.clone();
-    let user_id = user.id;
-    tokio::spawn(async move {
-        match mailer.send(&to, PASSWORD_SUBJECT, body).await {
-            Ok(()) => tracing::info!(user = %user_id, "password e-mail sent"),
-            Err(e) => tracing::error!(user = %user_id, error = %e, "password e-mail not sent"),
-        }
-    });
-    Ok(())
-}
-
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordWithLink {
     /// The `jeton` of the e-mailed link.
     pub token: String,
     pub new_password: String,
-}
-
-fn invalid_link() -> ApiError {
-    ApiError::rule(
-        "invalid_link",
-        "ce lien n'est plus valable (déjà utilisé ou expiré) : demandez-en un autre",
-    )
-}
-
-pub fn check_new_password(password: &str) -> ApiResult<()> {
-    let chars = password.chars().count();
-    if chars < MIN_PASSWORD_CHARS {
-        return Err(ApiError::rule(
-            "weak_password",
-            "a password needs at least 8 characters",
-        ));
-    }
-    if chars > MAX_PASSWORD_CHARS {
-        return Err(ApiError::rule(
-            "weak_password",
-            "a password has at most 256 characters",
-        ));
-    }
-    Ok(())
-}
-
-pub async fn hash_new_password(password: &str) -> ApiResult<String> {
-    let password = password.to_string();
-    Ok(crate::app::accounts::password_work::run(move || hash_password(&password)).await??)
-}
-
-/// Spends the link and sets the password: unlocks the account, ends its sessions and its other
-/// links.
-async fn set_password_with_link(state: &Cantine, token: &str, password: &str) -> ApiResult<()> {
-    check_new_password(password)?;
-    let now = state.clock.now();
-    if token.len() > 128 {
-        return Err(invalid_link());
-    }
-    // Hashed before the link is spent, so that a failure here leaves the link usable.
-    let hash = hash_new_password(password).await?;
-    let user_id = db::accounts::use_password_link(&state.pool, &token_hash(token), now)
-        .await?
-        .ok_or_else(invalid_link)?;
-    db::accounts::set_password(&state.pool, user_id, &hash, now).await?;
-    state.throttles.account.forget(&account_key(user_id));
-    tracing::info!(user = %user_id, "password set through the e-mailed link");
-    Ok(())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -180,7 +77,7 @@ pub async fn set_with_link(
     State(state): State<Cantine>,
     ApiJson(body): ApiJson<PasswordWithLink>,
 ) -> ApiResult<Json<Done>> {
-    set_password_with_link(&state, &body.token, &body.new_password).await?;
+    password_link::set_password_with_link(&state, &body.token, &body.new_password).await?;
     Ok(Json(Done {
         detail: "Votre mot de passe est enregistré : connectez-vous avec votre adresse e-mail.",
     }))
@@ -250,10 +147,7 @@ pub async fn page(
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<(StatusCode, Html<String>)> {
     let token = query.jeton.unwrap_or_default();
-    let usable = token.len() <= 128
-        && db::accounts::password_link_usable(&state.pool, &token_hash(&token), state.clock.now())
-            .await?;
-    if !usable {
+    if !password_link::link_usable(&state, &token).await? {
         return Ok(expired_page());
     }
     Ok((StatusCode::OK, form_html(&token, None)))
@@ -273,8 +167,8 @@ pub async fn page_submit(
             ),
         ));
     }
-    match set_password_with_link(&state, &form.jeton, &form.mot_de_passe).await {
-        Ok(()) => Ok((
+    match password_link::set_password_with_link(&state, &form.jeton, &form.mot_de_passe).await {
+        Ok(_) => Ok((
             StatusCode::OK,
             page_html(
                 "Mot de passe enregistré",
@@ -282,14 +176,14 @@ pub async fn page_submit(
                  adresse e-mail et ce mot de passe.</p>",
             ),
         )),
-        Err(e) if e.code == "weak_password" => Ok((
+        Err(e) if e.code() == "weak_password" => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             form_html(
                 &form.jeton,
                 Some("Le mot de passe doit compter de 8 à 256 caractères."),
             ),
         )),
-        Err(e) if e.code == "invalid_link" => Ok(expired_page()),
-        Err(e) => Err(e),
+        Err(e) if e.code() == "invalid_link" => Ok(expired_page()),
+        Err(e) => Err(ApiError::from(e)),
     }
 }

@@ -3,10 +3,9 @@
 
 use super::error::StaffResult;
 use super::layout::Nav;
+use crate::app::accounts::sessions::own_login;
 use crate::app::Cantine;
-use crate::db;
 use crate::domain::account::Role;
-use crate::web::error::ApiError;
 use crate::web::extract::Caller;
 use crate::web::pages::session::csrf_token;
 
@@ -23,11 +22,8 @@ impl StaffContext {
         caller: &Caller,
         current: &'static str,
     ) -> StaffResult<Self> {
-        let user = db::accounts::user_by_id(&state.pool, caller.user_id)
-            .await?
-            .ok_or_else(ApiError::unauthorized)?;
         Ok(StaffContext {
-            login: user.login,
+            login: own_login(state, caller).await?,
             role: caller.role,
             csrf: csrf_token(state, &caller.session_hash),
             current,

@@ -1,6 +1,6 @@
 //! `/gestion/documents`: administrators publish the PDF documents families download (the
 //! canteen's rules, the tariff deliberation), see them all, and withdraw them. The rules of an
-//! upload are `crate::documents`' (shared with the API); a refused upload stores nothing and
+//! upload are `app::documents`' (shared with the API); a refused upload stores nothing and
 //! says why next to the field.
 
 use axum::extract::multipart::MultipartRejection;
@@ -16,9 +16,9 @@ use super::error::StaffResult;
 use super::layout::page;
 use crate::app::documents::{self, kind_label, PublishError, Upload, UploadErrors, KINDS};
 use crate::app::Cantine;
-use crate::db;
 use crate::web::error::ApiError;
 use crate::web::extract::{ApiPath, ApiQuery, Caller};
+use crate::web::file_download::download as file_download;
 use crate::web::pages::format::date_time;
 use crate::web::pages::layout::{csrf_field, render, see_other};
 
@@ -68,7 +68,7 @@ async fn documents_page(
     status: StatusCode,
 ) -> StaffResult<Response> {
     let context = StaffContext::load(state, caller, PATH).await?;
-    let all = db::documents::all(&state.pool, state.organisation.id).await?;
+    let all = documents::all(state).await?;
     let described = |id: &'static str, error: Option<&str>| error.map(|_| id);
     let content = html! {
         @if let Some(done) = done {
@@ -233,8 +233,6 @@ pub async fn download(
     State(state): State<Cantine>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> StaffResult<Response> {
-    let file = db::documents::file(&state.pool, state.organisation.id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("document"))?;
-    Ok(documents::download(file))
+    let file = documents::file(&state, id).await?;
+    Ok(file_download(file))
 }

@@ -1,5 +1,5 @@
 //! `Access::BackOffice(roles)`: a staff session of one of these roles from the browser's cookie,
-//! CSRF on every POST (the portal's guard, `portal::guard::admit_if`); a family, or a staff
+//! CSRF on every POST (the pages' shared guard, `pages::guard::admit_if`); a family, or a staff
 //! member of another role, gets a French "Accès refusé" page pointing back to their own space.
 
 use axum::extract::Request;

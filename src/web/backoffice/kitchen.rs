@@ -29,14 +29,6 @@ pub struct KitchenQuery {
     pub restaurant: Option<String>,
 }
 
-/// The menus in the kitchen's words; a spelling the domain does not know, as it is.
-pub fn meal_option_label(option: &str) -> &str {
-    match MealOption::parse(option) {
-        Some(known) => known.french(),
-        None => option,
-    }
-}
-
 pub async fn page_get(
     State(state): State<Cantine>,
     caller: Caller,

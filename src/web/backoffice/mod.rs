@@ -19,9 +19,9 @@ pub mod kitchen;
 pub mod layout;
 
 use crate::domain::account::Role;
-use crate::web::access::{ADMIN_ROLES, FINANCE_ROLES, KITCHEN_ROLES, STAFF_ROLES};
+use crate::web::roles::{ADMIN_ROLES, FINANCE_ROLES, KITCHEN_ROLES, STAFF_ROLES};
 
-pub const HOME: &str = "/gestion";
+pub const HOME: &str = crate::web::pages::BACK_OFFICE_HOME;
 
 /// A part of the back office: its entry in the navigation and on the home page.
 pub struct Section {

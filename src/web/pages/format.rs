@@ -5,16 +5,12 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Europe::Paris;
 use rust_decimal::Decimal;
 
+use crate::domain::money::french_euros;
 use crate::domain::reservation::{DayStatus, ReservationStatus};
-
-/// The API's amounts (`"16.60"`) as parents read them: `16,60 €`.
-pub fn euros_text(amount: &str) -> String {
-    format!("{} €", amount.replace('.', ","))
-}
 
 /// An amount as parents read it: `4,97 €` (two decimals, a comma).
 pub fn euros(amount: Decimal) -> String {
-    format!("{:.2} €", amount.round_dp(2)).replace('.', ",")
+    french_euros(amount)
 }
 
 /// The estimate's line: `4 × 4,15 € = 16,60 €`.
@@ -117,7 +113,6 @@ mod tests {
     fn the_first_guide_estimate_is_written_the_french_way() {
         assert_eq!(estimate(4, dec!(4.15)), "4 × 4,15 € = 16,60 €");
         assert_eq!(estimate(17, dec!(4.15)), "17 × 4,15 € = 70,55 €");
-        assert_eq!(euros_text("16.60"), "16,60 €");
         assert_eq!(euros(dec!(4.966)), "4,97 €");
     }
 

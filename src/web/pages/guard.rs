@@ -11,10 +11,10 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::{csrf_refused_from, error_page_with_link};
 use super::session::{cookie, csrf_valid, expired_cookie, CSRF_FIELD, SESSION_COOKIE};
+use crate::app::accounts::sessions::caller_of_session;
 use crate::app::Cantine;
 use crate::domain::account::Role;
-use crate::web::access::session_caller;
-use crate::web::extract::Caller;
+use crate::web::extract::{request_id_of, Caller};
 use crate::web::BODY_LIMIT;
 
 /// The largest form a page takes: url-encoded forms are small, but a back-office upload
@@ -46,9 +46,9 @@ pub async fn admit_if(
 ) -> Result<Request, Response> {
     let token = cookie(request.headers(), SESSION_COOKIE).map(str::to_string);
     let caller = match token {
-        Some(token) => session_caller(state, &token, request.headers())
+        Some(token) => caller_of_session(state, &token, request_id_of(request.headers()))
             .await
-            .map_err(|e| super::error::PortalError(e).into_response())?,
+            .map_err(|e| super::error::PortalError::from(e).into_response())?,
         None => None,
     };
     let Some(caller) = caller else {

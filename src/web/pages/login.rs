@@ -1,5 +1,5 @@
 //! `/connexion` and `/deconnexion`: the login form opens the same session as the API's login
-//! (same lock, delays and log, `api::auth::sign_in`) and hands its token to the browser in a
+//! (same lock, delays and log, `app::accounts::sessions::sign_in`) and hands its token to the browser in a
 //! cookie. The login form has no session yet, so its CSRF check is a double submit: a random
 //! value both in a cookie and in the form.
 
@@ -15,11 +15,13 @@ use super::session::{
     cookie, expired_cookie, session_cookie, set_cookie, CSRF_FIELD, LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
 };
+use super::BACK_OFFICE_HOME;
 use crate::app::accounts::credentials::new_session_token;
+use crate::app::accounts::sessions::{sign_in, sign_out};
 use crate::app::Cantine;
-use crate::db;
-use crate::web::access::ClientAddr;
-use crate::web::api::auth::sign_in;
+use crate::domain::account::Role;
+use crate::web::error::ApiError;
+use crate::web::extract::ClientAddr;
 use crate::web::extract::{ApiForm, ApiQuery, Caller};
 
 #[derive(Deserialize)]
@@ -49,10 +51,10 @@ fn local_path(next: Option<&str>) -> &str {
 /// belongs to their side (a family sent to `/gestion` would only meet a refusal).
 fn landing(staff: bool, next: Option<&str>) -> &str {
     let path = local_path(next);
-    let back_office = path == crate::web::backoffice::HOME || path.starts_with("/gestion/");
+    let back_office = path == BACK_OFFICE_HOME || path.starts_with("/gestion/");
     match (staff, back_office) {
         (true, true) | (false, false) => path,
-        (true, false) => crate::web::backoffice::HOME,
+        (true, false) => BACK_OFFICE_HOME,
         (false, true) => "/",
     }
 }
@@ -126,6 +128,7 @@ pub async fn submit(
     let session = match sign_in(&state, &client, &body.identifiant, &body.mot_de_passe).await {
         Ok(session) => session,
         Err(e) => {
+            let e = ApiError::from(e);
             let message = match e.code {
                 "invalid_credentials" => "Identifiant ou mot de passe incorrect.".to_string(),
                 "account_disabled" => {
@@ -136,7 +139,7 @@ pub async fn submit(
             return Ok(form(&state, next, Some(&message), e.status));
         }
     };
-    let staff = session.role != "family";
+    let staff = session.role != Role::Family;
     let mut response = see_other(landing(staff, next));
     let cookies = response.headers_mut();
     cookies.append(header::SET_COOKIE, session_cookie(&state, &session.token));
@@ -149,7 +152,7 @@ pub async fn submit(
 
 /// Ends the session (the same as the API's logout) and forgets the cookie.
 pub async fn logout(State(state): State<Cantine>, caller: Caller) -> PortalResult<Response> {
-    db::accounts::revoke_session(&state.pool, &caller.session_hash, state.clock.now()).await?;
+    sign_out(&state, &caller).await?;
     let mut response = see_other("/connexion");
     response
         .headers_mut()

@@ -10,3 +10,7 @@ pub mod layout;
 pub mod login;
 pub mod password;
 pub mod session;
+
+/// The back office's home: the login sends staff there, and its pages lead back to it. Here
+/// rather than in `backoffice`, so that the shared pages do not depend on one side.
+pub const BACK_OFFICE_HOME: &str = "/gestion";

@@ -1,6 +1,7 @@
 //! `/connexion/mot-de-passe`, "Générer votre mot de passe": a family without a session asks for
-//! the password link by e-mail, through the API's own handler (same limits, same answer whether
-//! the address is known or not). Like the login form, its CSRF check is a double submit.
+//! the password link by e-mail, through the same use case as the API
+//! (`app::accounts::password_link`: same limits, same answer whether the address is known or
+//! not). Like the login form, its CSRF check is a double submit.
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -12,10 +13,11 @@ use super::error::{csrf_refused, french_message, PortalError, PortalResult};
 use super::layout::{page, render};
 use super::session::{cookie, set_cookie, CSRF_FIELD, LOGIN_CSRF_COOKIE};
 use crate::app::accounts::credentials::new_session_token;
+use crate::app::accounts::password_link::{request_email, EMAIL_ANSWER};
 use crate::app::Cantine;
-use crate::web::access::ClientAddr;
-use crate::web::api::password::{request_email, PasswordEmailRequest};
-use crate::web::extract::{ApiForm, ApiJson};
+use crate::web::error::ApiError;
+use crate::web::extract::ApiForm;
+use crate::web::extract::ClientAddr;
 
 pub const PATH: &str = "/connexion/mot-de-passe";
 const TITLE: &str = "Générer votre mot de passe";
@@ -66,7 +68,7 @@ pub async fn page_get(State(state): State<Cantine>) -> Response {
 
 pub async fn submit(
     State(state): State<Cantine>,
-    client: ClientAddr,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     ApiForm(body): ApiForm<EmailForm>,
 ) -> PortalResult<Response> {
@@ -74,17 +76,17 @@ pub async fn submit(
     if expected.is_none_or(|expected| expected != body.csrf) {
         return Ok(csrf_refused());
     }
-    let request = PasswordEmailRequest {
-        login: body.identifiant,
-    };
-    match request_email(State(state.clone()), client, ApiJson(request)).await {
-        Ok((_, answer)) => Ok(render(
+    match request_email(&state, &client, &body.identifiant)
+        .await
+        .map_err(ApiError::from)
+    {
+        Ok(()) => Ok(render(
             StatusCode::OK,
             page(
                 TITLE,
                 None,
                 html! {
-                    p class="info" role="status" { (answer.0.detail) }
+                    p class="info" role="status" { (EMAIL_ANSWER) }
                     p { a href="/connexion" { "Retour à la connexion" } }
                 },
             ),

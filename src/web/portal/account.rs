@@ -1,7 +1,7 @@
 //! `/compte`: the family's account details and its two forms, the password and the login
-//! e-mail. Both go through the API's own account handlers, so the portal proves the current
-//! password, counts wrong ones towards the lock and ends the other sessions exactly as the API
-//! does.
+//! e-mail. Both go through the same use cases as the API (`app::accounts::own_account`), so the
+//! portal proves the current password, counts wrong ones towards the lock and ends the other
+//! sessions exactly as the API does.
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -10,12 +10,12 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::context::Context;
-use crate::app::Cantine;
-use crate::db;
-use crate::web::access::ClientAddr;
-use crate::web::api::account::{self, LoginChange, PasswordChange};
+use crate::app::accounts::own_account;
+use crate::app::accounts::sessions::own_login;
+use crate::app::{AppError, Cantine};
 use crate::web::error::ApiError;
-use crate::web::extract::{ApiForm, ApiJson, ApiQuery, Caller};
+use crate::web::extract::ClientAddr;
+use crate::web::extract::{ApiForm, ApiQuery, Caller};
 use crate::web::pages::error::{french_message, PortalError, PortalResult};
 use crate::web::pages::layout::{csrf_field, page, render, see_other};
 use crate::web::pages::session::session_cookie;
@@ -64,10 +64,7 @@ async fn render_page(
     status: StatusCode,
 ) -> PortalResult<Response> {
     let context = Context::load(state, caller, PATH).await?;
-    let login = db::accounts::user_by_id(&state.pool, caller.user_id)
-        .await?
-        .ok_or_else(ApiError::unauthorized)?
-        .login;
+    let login = own_login(state, caller).await?;
     let (password_error, login_error) = match refusal {
         Some(Refusal::Password(message)) => (Some(message), None),
         Some(Refusal::Login(message)) => (None, Some(message)),
@@ -148,7 +145,8 @@ async fn render_page(
 }
 
 /// A refusal the family can act on is shown on the page; a failure of the service is not.
-fn shown(error: ApiError) -> PortalResult<(StatusCode, String)> {
+fn shown(error: AppError) -> PortalResult<(StatusCode, String)> {
+    let error = ApiError::from(error);
     if error.status.is_server_error() {
         return Err(PortalError(error));
     }
@@ -172,7 +170,7 @@ pub async fn page_get(
 
 pub async fn change_password(
     State(state): State<Cantine>,
-    client: ClientAddr,
+    ClientAddr(client): ClientAddr,
     caller: Caller,
     ApiForm(form): ApiForm<PasswordForm>,
 ) -> PortalResult<Response> {
@@ -188,15 +186,12 @@ pub async fn change_password(
         )
         .await;
     }
-    let request = PasswordChange {
-        current_password: form.mot_de_passe_actuel,
-        new_password: form.nouveau_mot_de_passe,
-    };
-    match account::change_password(
-        State(state.clone()),
-        client,
-        caller.clone(),
-        ApiJson(request),
+    match own_account::change_password(
+        &state,
+        &caller,
+        &client,
+        &form.mot_de_passe_actuel,
+        &form.nouveau_mot_de_passe,
     )
     .await
     {
@@ -206,7 +201,7 @@ pub async fn change_password(
             let mut response = see_other("/compte?fait=mot-de-passe");
             response
                 .headers_mut()
-                .append(header::SET_COOKIE, session_cookie(&state, &session.0.token));
+                .append(header::SET_COOKIE, session_cookie(&state, &session.token));
             Ok(response)
         }
         Err(e) => {
@@ -225,19 +220,16 @@ pub async fn change_password(
 
 pub async fn change_login(
     State(state): State<Cantine>,
-    client: ClientAddr,
+    ClientAddr(client): ClientAddr,
     caller: Caller,
     ApiForm(form): ApiForm<LoginForm>,
 ) -> PortalResult<Response> {
-    let request = LoginChange {
-        current_password: form.mot_de_passe_actuel,
-        new_login: form.identifiant,
-    };
-    match account::change_login(
-        State(state.clone()),
-        client,
-        caller.clone(),
-        ApiJson(request),
+    match own_account::change_login(
+        &state,
+        &caller,
+        &client,
+        &form.mot_de_passe_actuel,
+        &form.identifiant,
     )
     .await
     {

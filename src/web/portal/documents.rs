@@ -7,11 +7,10 @@ use maud::html;
 use uuid::Uuid;
 
 use super::context::Context;
-use crate::app::documents::kind_label;
+use crate::app::documents::{self, kind_label};
 use crate::app::Cantine;
-use crate::db;
-use crate::web::error::ApiError;
 use crate::web::extract::{ApiPath, Caller};
+use crate::web::file_download::download as file_download;
 use crate::web::pages::error::PortalResult;
 use crate::web::pages::format::date;
 use crate::web::pages::layout::{ok, page};
@@ -20,8 +19,7 @@ pub const PATH: &str = "/documents";
 
 pub async fn page_get(State(state): State<Cantine>, caller: Caller) -> PortalResult<Response> {
     let context = Context::load(&state, &caller, PATH).await?;
-    let family = caller.family()?;
-    let documents = db::documents::current_for_family(&state.pool, family).await?;
+    let documents = documents::for_family(&state, &caller).await?;
     let content = html! {
         @if documents.is_empty() {
             p { "Aucun document n'est publié pour l'instant." }
@@ -48,9 +46,6 @@ pub async fn download(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> PortalResult<Response> {
-    let family = caller.family()?;
-    let file = db::documents::file_for_family(&state.pool, family, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("document"))?;
-    Ok(crate::app::documents::download(file))
+    let file = documents::file_for_family(&state, &caller, id).await?;
+    Ok(file_download(file))
 }

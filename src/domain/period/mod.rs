@@ -2,14 +2,17 @@
 //! when each can be booked. Deadlines are stated in Europe/Paris time, as parents read them, and
 //! compared in UTC.
 
-use chrono::{
-    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
-};
-use chrono_tz::Europe::Paris;
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::tariff::DayPrices;
+
+mod booking_cutoff;
+mod paris_time;
+
+pub use booking_cutoff::BookingCutoff;
+pub use paris_time::{month_bounds, paris_to_utc};
 
 /// A weekday as the contract spells it (`"mon"` … `"sun"`).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -94,94 +97,6 @@ pub struct Closure {
     pub to: NaiveDate,
     #[serde(default)]
     pub label: String,
-}
-
-/// Until when a meal day can be booked.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum BookingCutoff {
-    /// "Book before the Tuesday of the week before the wanted date, 09:30" (first guide).
-    WeekdayOfPreviousWeek { weekday: Weekday, time: LocalTime },
-    /// N calendar days before the meal, at a local time.
-    DaysBefore { days: u32, time: LocalTime },
-}
-
-impl BookingCutoff {
-    /// The last instant (exclusive) at which `day` can still be booked.
-    pub fn deadline_for(&self, day: NaiveDate) -> DateTime<Utc> {
-        let (date, time) = match self {
-            BookingCutoff::WeekdayOfPreviousWeek { weekday, time } => {
-                let monday_of_week =
-                    day - Duration::days(day.weekday().num_days_from_monday() as i64);
-                let monday_before = monday_of_week - Duration::days(7);
-                let offset = weekday.to_chrono().num_days_from_monday() as i64;
-                (monday_before + Duration::days(offset), time.0)
-            }
-            BookingCutoff::DaysBefore { days, time } => {
-                (day - Duration::days(*days as i64), time.0)
-            }
-        };
-        paris_to_utc(date.and_time(time))
-    }
-
-    /// The sentence parents read about cancelling.
-    pub fn cancellation_sentence(&self) -> String {
-        match self {
-            BookingCutoff::WeekdayOfPreviousWeek { weekday, time } => format!(
-                "Vous pouvez annuler jusqu'au {} de la semaine précédente, {}",
-                weekday.french_name(),
-                time
-            ),
-            BookingCutoff::DaysBefore { days, time } => format!(
-                "Vous pouvez annuler jusqu'à {} jour{} avant le repas, {}",
-                days,
-                if *days > 1 { "s" } else { "" },
-                time
-            ),
-        }
-    }
-
-    /// The sentence parents read next to the calendar.
-    pub fn sentence(&self) -> String {
-        match self {
-            BookingCutoff::WeekdayOfPreviousWeek { weekday, time } => format!(
-                "Vous devez réserver avant le {} de la semaine précédente, {}",
-                weekday.french_name(),
-                time
-            ),
-            BookingCutoff::DaysBefore { days, time } => format!(
-                "Vous devez réserver au plus tard {} jour{} avant le repas, avant {}",
-                days,
-                if *days > 1 { "s" } else { "" },
-                time
-            ),
-        }
-    }
-}
-
-/// The first and last day of a `YYYY-MM` month.
-pub fn month_bounds(month: &str) -> Option<(NaiveDate, NaiveDate)> {
-    if month.len() != 7 {
-        return None;
-    }
-    let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()?;
-    let next = if first.month() == 12 {
-        NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)?
-    } else {
-        NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)?
-    };
-    Some((first, next.pred_opt()?))
-}
-
-/// A wall-clock instant in Paris, in UTC. A time skipped by the spring change (02:30 on the last
-/// Sunday of March) is read as the first instant after the gap; an ambiguous autumn time as its
-/// earlier occurrence, which is the stricter deadline.
-pub fn paris_to_utc(local: NaiveDateTime) -> DateTime<Utc> {
-    match Paris.from_local_datetime(&local) {
-        LocalResult::Single(t) => t.with_timezone(&Utc),
-        LocalResult::Ambiguous(earlier, _) => earlier.with_timezone(&Utc),
-        LocalResult::None => paris_to_utc(local + Duration::hours(1)),
-    }
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -360,6 +275,7 @@ pub struct BookingContext {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Duration;
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
