@@ -11,7 +11,6 @@ use crate::app::accounts::credentials::hash_password;
 use crate::db;
 use crate::db::reference::{NewPeriod, Organisation};
 use crate::domain::account::Role;
-use crate::domain::holidays::public_holidays_between;
 use crate::domain::period::{
     BookingCutoff, Closure, LocalTime, PaymentMode, PeriodRules, ServiceHours, Weekday,
 };
@@ -78,15 +77,7 @@ fn closures(from: NaiveDate, to: NaiveDate) -> Vec<Closure> {
             label: "Vacances de printemps".into(),
         },
     ];
-    closures.extend(
-        public_holidays_between(from, to)
-            .into_iter()
-            .map(|(day, name)| Closure {
-                from: day,
-                to: day,
-                label: name.into(),
-            }),
-    );
+    closures.extend(Closure::public_holidays(from, to));
     closures
 }
 

@@ -55,12 +55,13 @@ pub async fn issued_of_series(
     Ok(rows.into_iter().map(|(doc,)| doc.0).collect())
 }
 
-/// A payment as the finance office follows it; `status` as the payments table spells it.
+/// A payment as the finance office follows it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StartedPaymentRow {
     pub id: Uuid,
     pub family_name: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: PaymentStatus,
     pub amount: Decimal,
     pub credit_used: Decimal,
     pub reservations: i64,

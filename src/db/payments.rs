@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::domain::payment::{self, Allocation, PaymentEvent, PaymentStatus};
-use crate::domain::reservation::ReservationStatus;
+use crate::domain::reservation::{ReservationNumber, ReservationStatus};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PaymentRow {
@@ -78,7 +78,8 @@ pub async fn refunds(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<(Uuid, String)
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AwaitingPayment {
     pub id: Uuid,
-    pub number: i64,
+    #[sqlx(try_from = "i64")]
+    pub number: ReservationNumber,
     pub child: String,
     pub establishment: String,
     pub total: Decimal,

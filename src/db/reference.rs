@@ -8,6 +8,7 @@ use sqlx::types::Json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::domain::meal_option::MealOption;
 use crate::domain::period::{PaymentMode, PeriodRules, ServiceHours};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -306,7 +307,8 @@ pub struct ChildDetail {
     pub id: Uuid,
     pub first_name: String,
     pub last_name: String,
-    pub meal_option: String,
+    #[sqlx(try_from = "String")]
+    pub meal_option: MealOption,
 }
 
 pub async fn children_of(pool: &PgPool, family_id: Uuid) -> sqlx::Result<Vec<ChildDetail>> {

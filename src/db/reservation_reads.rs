@@ -8,12 +8,14 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::domain::invoice::InvoiceIssued;
+use crate::domain::reservation::{ReservationNumber, ReservationStatus};
 
-/// One reservation as the history lists it; statuses and numbers as stored.
+/// One reservation as the history lists it; its status and number are checked as they are read.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ReservationRow {
     pub id: Uuid,
-    pub number: i64,
+    #[sqlx(try_from = "i64")]
+    pub number: ReservationNumber,
     pub child: String,
     pub child_id: Uuid,
     pub establishment: String,
@@ -23,7 +25,8 @@ pub struct ReservationRow {
     pub created_at: DateTime<Utc>,
     pub first_day: NaiveDate,
     pub last_day: NaiveDate,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: ReservationStatus,
     pub total: Decimal,
     pub pay_before: Option<DateTime<Utc>>,
 }

@@ -11,9 +11,7 @@ pub trait Clock: Send + Sync {
 
     /// Today in Paris, where the rules' days and cut-offs are.
     fn paris_today(&self) -> chrono::NaiveDate {
-        self.now()
-            .with_timezone(&chrono_tz::Europe::Paris)
-            .date_naive()
+        crate::domain::period::paris_day(self.now())
     }
 }
 

@@ -37,6 +37,21 @@ impl MealOption {
     }
 }
 
+/// A meal option read back from storage that the domain does not know.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown meal option {0:?}")]
+pub struct UnknownMealOption(pub String);
+
+/// The children table keeps the option as its text (its check allows only these); reading it
+/// back checks it again.
+impl TryFrom<String> for MealOption {
+    type Error = UnknownMealOption;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Self::parse(&text).ok_or(UnknownMealOption(text))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

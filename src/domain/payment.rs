@@ -149,6 +149,20 @@ impl PaymentStatus {
     }
 }
 
+/// A payment status read back from storage that the domain does not know.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown payment status {0:?}")]
+pub struct UnknownPaymentStatus(pub String);
+
+/// The payments table keeps the status as its text; reading it back checks it.
+impl TryFrom<String> for PaymentStatus {
+    type Error = UnknownPaymentStatus;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Self::parse(&text).ok_or(UnknownPaymentStatus(text))
+    }
+}
+
 /// What a notification does to a payment in `current` status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {

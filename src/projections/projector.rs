@@ -37,8 +37,10 @@ pub struct StoredEvent {
     pub recorded_at: DateTime<Utc>,
 }
 
+/// An event row as SQL gives it, before its position is checked. Public so that the benchmark
+/// times a plain read decoded into exactly these columns.
 #[derive(sqlx::FromRow)]
-struct EventRow {
+pub struct EventRow {
     transaction_id: String,
     global_position: i64,
     aggregate_type: String,

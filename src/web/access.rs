@@ -31,7 +31,7 @@ pub enum Access {
     AnyUser,
     /// Staff sessions of these roles.
     Staff(&'static [Role]),
-    /// The staff back office's pages (`src/backoffice`): a staff session of these roles carried
+    /// The staff back office's pages (`src/web/backoffice`): a staff session of these roles carried
     /// by the browser's cookie, and on POST the form's CSRF token of that session, like
     /// [`Access::Portal`]. Refusals are French pages.
     BackOffice(&'static [Role]),

@@ -10,6 +10,7 @@ use crate::app::queries::day_range::DayRange;
 use crate::app::queries::finance::{Balance, Export, Month, Reconciliation};
 use crate::app::queries::headcounts::Headcount;
 use crate::domain::meal_option::MealOption;
+use crate::domain::period::paris_day;
 use crate::domain::reservation::ReservationStatus;
 
 pub fn wants_csv(headers: &HeaderMap) -> bool {
@@ -189,7 +190,7 @@ pub fn month_export_csv(
                 .map(|p| {
                     vec![
                         p.id.to_string(),
-                        p.paid_on.to_string(),
+                        paris_day(p.settled_at).to_string(),
                         p.family_name,
                         p.family_id.to_string(),
                         p.provider_ref.unwrap_or_default(),
@@ -218,7 +219,7 @@ pub fn month_export_csv(
                     vec![
                         r.payment_id.to_string(),
                         r.reservation_id.to_string(),
-                        r.recorded_on.to_string(),
+                        paris_day(r.recorded_at).to_string(),
                         r.family_name,
                         r.family_id.to_string(),
                         r.reason,

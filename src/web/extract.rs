@@ -49,7 +49,7 @@ impl FromRequestParts<Cantine> for Caller {
     ) -> Result<Self, Self::Rejection> {
         parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
             ApiError::internal(format!(
-                "{} {} takes a caller but its route does not require a session: declare its access in api/routes.rs",
+                "{} {} takes a caller but its route does not require a session: declare its access in web/routes.rs",
                 parts.method,
                 parts.uri.path()
             ))

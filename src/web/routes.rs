@@ -314,7 +314,7 @@ pub fn table() -> Vec<Route> {
             Family,
             documents::download,
         ),
-        // The family portal's pages (`src/portal`): a cookie session, CSRF on every form
+        // The family portal's pages (`src/web/portal`): a cookie session, CSRF on every form
         route(
             Method::GET,
             "/portail.css",
@@ -445,7 +445,7 @@ pub fn table() -> Vec<Route> {
             Portal,
             portal::ledger::page_get,
         ),
-        // The staff back office (`src/backoffice`): a cookie session, CSRF on every form
+        // The staff back office (`src/web/backoffice`): a cookie session, CSRF on every form
         route(
             Method::GET,
             "/gestion",
@@ -518,7 +518,7 @@ pub fn table() -> Vec<Route> {
             ADMIN_PAGE,
             backoffice::documents::withdraw,
         ),
-        // The administrators' pages (`src/backoffice/admin`): the API's admin roles
+        // The administrators' pages (`src/web/backoffice/admin`): the API's admin roles
         route(
             Method::GET,
             "/gestion/familles",

@@ -6,7 +6,7 @@
 //! - no leak: no answer to a family, an anonymous caller or a kitchen/finance/auditor user
 //!   carries another family's ids or children's names;
 //! - a refused request changes nothing (the stored data is the same before and after);
-//! - every route has a row here: a route added to `api/routes.rs` (or documented in the OpenAPI
+//! - every route has a row here: a route added to `web/routes.rs` (or documented in the OpenAPI
 //!   document) without a row in [`expected`] fails the test, as does a row that contradicts the
 //!   route's declared access.
 //!
@@ -58,7 +58,7 @@ const NOT_IN_OPENAPI: [(&str, &str); 64] = [
     ("POST", "/mot-de-passe"),
     ("GET", "/api/v1/payments/{id}/checkout"),
     ("POST", "/api/v1/payments/{id}/checkout"),
-    // The family portal (`src/portal`)
+    // The family portal (`src/web/portal`)
     ("GET", "/portail.css"),
     ("GET", "/connexion"),
     ("POST", "/connexion"),
@@ -85,7 +85,7 @@ const NOT_IN_OPENAPI: [(&str, &str); 64] = [
     ("GET", "/reservation/bilan"),
     ("GET", "/factures/{id}"),
     ("GET", "/compte/releve"),
-    // The staff back office (`src/backoffice`)
+    // The staff back office (`src/web/backoffice`)
     ("GET", "/gestion"),
     ("POST", "/gestion/deconnexion"),
     ("GET", "/gestion/cuisine"),
@@ -100,7 +100,7 @@ const NOT_IN_OPENAPI: [(&str, &str); 64] = [
     ("POST", "/gestion/documents/{id}/retrait"),
     ("GET", "/documents"),
     ("GET", "/documents/{id}"),
-    // The administrators' pages of the back office (`src/backoffice/admin`)
+    // The administrators' pages of the back office (`src/web/backoffice/admin`)
     ("GET", "/gestion/familles"),
     ("POST", "/gestion/familles"),
     ("GET", "/gestion/familles/{id}"),
@@ -939,7 +939,7 @@ async fn access_matrix_every_route_every_caller() {
     let undeclared: Vec<_> = documented.difference(&in_table).collect();
     assert!(
         undeclared.is_empty(),
-        "documented routes missing from api/routes.rs: {undeclared:?}"
+        "documented routes missing from web/routes.rs: {undeclared:?}"
     );
     let pages: BTreeSet<(String, String)> = NOT_IN_OPENAPI
         .iter()

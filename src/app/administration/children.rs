@@ -8,33 +8,8 @@ use crate::app::{AppError, AppResult, Caller, Cantine};
 use crate::db;
 use crate::domain::meal_option::MealOption;
 
-#[derive(Debug, Clone)]
-pub struct Child {
-    pub id: Uuid,
-    pub first_name: String,
-    pub last_name: String,
-    pub meal_option: MealOption,
-}
-
-impl TryFrom<db::reference::ChildDetail> for Child {
-    type Error = AppError;
-
-    fn try_from(row: db::reference::ChildDetail) -> AppResult<Self> {
-        // The column's check allows only the domain's options: another one is corruption.
-        let meal_option = MealOption::parse(&row.meal_option).ok_or_else(|| {
-            AppError::internal(format!(
-                "child {} has meal option {:?}",
-                row.id, row.meal_option
-            ))
-        })?;
-        Ok(Child {
-            id: row.id,
-            first_name: row.first_name,
-            last_name: row.last_name,
-            meal_option,
-        })
-    }
-}
+/// A child as the administrators edit it.
+pub type Child = db::reference::ChildDetail;
 
 /// The meal option as the API and the forms spell it, or the refusal.
 pub fn meal_option(text: &str) -> AppResult<MealOption> {
@@ -140,14 +115,10 @@ pub async fn edit(
     .await?
     .ok_or_else(|| AppError::not_found("child"))?;
     log_change(caller, "child edited", child_id);
-    row.try_into()
+    Ok(row)
 }
 
 /// The family's children, by first name.
 pub async fn of_family(cantine: &Cantine, family_id: Uuid) -> AppResult<Vec<Child>> {
-    db::reference::children_of(&cantine.pool, family_id)
-        .await?
-        .into_iter()
-        .map(Child::try_from)
-        .collect()
+    Ok(db::reference::children_of(&cantine.pool, family_id).await?)
 }

@@ -2,7 +2,7 @@
 //! cut-offs, payment mode, price and capacity. Created here, checked whole before anything is
 //! written; read back as [`Period`], the typed view the back office shows.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -11,9 +11,7 @@ use super::{log_change, non_empty};
 use crate::app::{AppError, AppResult, Caller, Cantine};
 use crate::db;
 use crate::db::reference::PeriodRow;
-use crate::domain::period::{
-    BookingCutoff, Closure, PaymentMode, PeriodRules, ServiceHours, Weekday,
-};
+use crate::domain::period::{BookingCutoff, Closure, PaymentMode, PeriodRules, ServiceHours};
 use crate::domain::tariff::valid_price;
 
 /// What a new period is made of, as staff give it.
@@ -22,16 +20,9 @@ pub struct NewPeriod {
     pub activity: String,
     pub label: String,
     pub service: ServiceHours,
-    pub from: NaiveDate,
-    pub to: NaiveDate,
-    pub opening_days: Vec<Weekday>,
-    pub closures: Vec<Closure>,
-    pub booking_cutoff: BookingCutoff,
-    /// The booking cut-off when absent.
-    pub cancellation_cutoff: Option<BookingCutoff>,
-    /// Paris time; open at once when absent.
-    pub bookings_open_at: Option<NaiveDateTime>,
-    /// Adds France's public holidays between `from` and `to` to the closures.
+    /// Its dates, days, closures and cut-offs (bookings open at once when no opening is set).
+    pub rules: PeriodRules,
+    /// Adds France's public holidays between the rules' dates to their closures.
     pub public_holidays: bool,
     pub payment: PaymentMode,
     pub unit_price: Decimal,
@@ -104,13 +95,13 @@ pub async fn create(cantine: &Cantine, caller: &Caller, new: NewPeriod) -> AppRe
             label: new.label.trim().to_string(),
             service: new.service,
             rules: PeriodRules {
-                from: new.from,
-                to: new.to,
-                opening_days: new.opening_days,
-                closures: with_public_holidays(new.closures, new.public_holidays, new.from, new.to),
-                booking_cutoff: new.booking_cutoff,
-                cancellation_cutoff: new.cancellation_cutoff,
-                bookings_open_at: new.bookings_open_at,
+                closures: with_public_holidays(
+                    new.rules.closures,
+                    new.public_holidays,
+                    new.rules.from,
+                    new.rules.to,
+                ),
+                ..new.rules
             },
             payment: new.payment,
             unit_price: new.unit_price,
@@ -150,15 +141,7 @@ pub(super) fn with_public_holidays(
     to: NaiveDate,
 ) -> Vec<Closure> {
     if wanted {
-        closures.extend(
-            crate::domain::holidays::public_holidays_between(from, to)
-                .into_iter()
-                .map(|(day, name)| Closure {
-                    from: day,
-                    to: day,
-                    label: name.to_string(),
-                }),
-        );
+        closures.extend(Closure::public_holidays(from, to));
     }
     closures
 }
@@ -174,13 +157,13 @@ fn validate_period(new: &NewPeriod) -> AppResult<()> {
     if new.service.start >= new.service.end {
         return Err(invalid("the service must end after it starts"));
     }
-    if new.from > new.to {
+    if new.rules.from > new.rules.to {
         return Err(invalid("`from` must not be after `to`"));
     }
-    if new.opening_days.is_empty() {
+    if new.rules.opening_days.is_empty() {
         return Err(invalid("at least one opening day is needed"));
     }
-    validate_closures(&new.closures)?;
+    validate_closures(&new.rules.closures)?;
     if !valid_price(new.unit_price) {
         return Err(invalid(
             "unit_price must be a non-negative amount with at most two decimals",
@@ -189,7 +172,7 @@ fn validate_period(new: &NewPeriod) -> AppResult<()> {
     if new.capacity.is_some_and(|c| c < 0) {
         return Err(invalid("capacity must be zero or more"));
     }
-    if let BookingCutoff::DaysBefore { days, .. } = new.booking_cutoff {
+    if let BookingCutoff::DaysBefore { days, .. } = new.rules.booking_cutoff {
         if days > 365 {
             return Err(invalid(
                 "a cut-off more than a year before the meal is not a cut-off",

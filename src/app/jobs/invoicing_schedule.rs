@@ -2,7 +2,6 @@
 //! month's are issued (issuing is idempotent, so running again, or on two servers, adds none).
 
 use chrono::Datelike;
-use chrono_tz::Europe::Paris;
 
 use crate::app::invoicing::issue_month;
 use crate::app::Cantine;
@@ -10,7 +9,7 @@ use crate::app::Cantine;
 pub fn spawn(state: Cantine) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            let today = state.clock.now().with_timezone(&Paris).date_naive();
+            let today = state.clock.paris_today();
             if today.day() <= 5 {
                 let previous = today
                     .with_day(1)

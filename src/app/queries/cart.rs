@@ -1,23 +1,13 @@
 //! The cart: the family's reservations awaiting payment and still in time, their total, the
 //! family's credit that the next payment spends first, and what is left to pay.
 
-use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use uuid::Uuid;
 
 use crate::app::{AppResult, Caller, Cantine};
 use crate::db;
-use crate::domain::reservation::format_number;
 
-pub struct CartItem {
-    pub id: Uuid,
-    /// As printed: `"000042"`.
-    pub number: String,
-    pub child: String,
-    pub establishment: String,
-    pub total: Decimal,
-    pub pay_before: DateTime<Utc>,
-}
+/// A reservation awaiting payment, still in time.
+pub type CartItem = db::payments::AwaitingPayment;
 
 pub struct Cart {
     pub reservations: Vec<CartItem>,
@@ -38,17 +28,7 @@ pub async fn cart(cantine: &Cantine, caller: &Caller) -> AppResult<Cart> {
         .await?
         .max(Decimal::ZERO);
     Ok(Cart {
-        reservations: rows
-            .into_iter()
-            .map(|r| CartItem {
-                id: r.id,
-                number: format_number(r.number as u64),
-                child: r.child,
-                establishment: r.establishment,
-                total: r.total,
-                pay_before: r.pay_before,
-            })
-            .collect(),
+        reservations: rows,
         total,
         credit,
         to_pay: (total - credit).max(Decimal::ZERO),

@@ -2,8 +2,7 @@
 //! payments, the rows of its month-end exports, and the month's reconciliation report, each
 //! column checked against its source documents.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use chrono_tz::Europe::Paris;
+use chrono::{Datelike, Duration, NaiveDate};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -13,7 +12,7 @@ use crate::db;
 use crate::db::finance::{Columns, Span};
 use crate::domain::invoice::{InvoiceIssued, InvoiceKind};
 use crate::domain::payment::PaymentStatus;
-use crate::domain::period::{month_bounds, paris_to_utc};
+use crate::domain::period::{month_bounds, paris_day, paris_to_utc};
 use crate::projections;
 
 /// A month of Paris time, as asked (`YYYY-MM`).
@@ -73,10 +72,6 @@ fn span(cantine: &Cantine, days: DayRange) -> Span {
     }
 }
 
-fn paris_day(at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&Paris).date_naive()
-}
-
 /// The invoices and credit notes issued over the days (Paris), by number.
 pub async fn issued_between(cantine: &Cantine, days: DayRange) -> AppResult<Vec<InvoiceIssued>> {
     cantine.fresh(projections::invoices::NAME).await;
@@ -89,18 +84,7 @@ pub async fn month_issued(cantine: &Cantine, month: &Month) -> AppResult<Vec<Inv
 }
 
 /// A payment as the finance office follows it.
-#[derive(Debug, Clone)]
-pub struct StartedPayment {
-    pub id: Uuid,
-    pub family_name: String,
-    pub status: PaymentStatus,
-    pub amount: Decimal,
-    pub credit_used: Decimal,
-    pub reservations: i64,
-    pub provider_ref: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub settled_at: Option<DateTime<Utc>>,
-}
+pub type StartedPayment = db::finance::StartedPaymentRow;
 
 /// The payments started in the month, with this status if given, the latest first.
 pub async fn month_payments(
@@ -108,26 +92,7 @@ pub async fn month_payments(
     month: &Month,
     status: Option<PaymentStatus>,
 ) -> AppResult<Vec<StartedPayment>> {
-    db::finance::payments_started(&cantine.pool, span(cantine, month.days()), status)
-        .await?
-        .into_iter()
-        .map(|p| {
-            let status = PaymentStatus::parse(&p.status).ok_or_else(|| {
-                AppError::internal(format!("payment {} has status `{}`", p.id, p.status))
-            })?;
-            Ok(StartedPayment {
-                id: p.id,
-                family_name: p.family_name,
-                status,
-                amount: p.amount,
-                credit_used: p.credit_used,
-                reservations: p.reservations,
-                provider_ref: p.provider_ref,
-                created_at: p.created_at,
-                settled_at: p.settled_at,
-            })
-        })
-        .collect()
+    Ok(db::finance::payments_started(&cantine.pool, span(cantine, month.days()), status).await?)
 }
 
 /// The month-end exports.
@@ -205,30 +170,11 @@ impl From<InvoiceIssued> for DocumentLine {
     }
 }
 
-/// A payment that succeeded, as the month-end export lists it.
-#[derive(Debug, Clone)]
-pub struct PaymentLine {
-    pub id: Uuid,
-    pub paid_on: NaiveDate,
-    pub family_name: String,
-    pub family_id: Uuid,
-    pub provider_ref: Option<String>,
-    pub reservations: i64,
-    pub credit_used: Decimal,
-    pub amount: Decimal,
-}
+/// A payment that succeeded, as the month-end export lists it (paid on its Paris day).
+pub type PaymentLine = db::finance::SettledPaymentRow;
 
-/// A refund owed, as the month-end export lists it.
-#[derive(Debug, Clone)]
-pub struct RefundLine {
-    pub payment_id: Uuid,
-    pub reservation_id: Uuid,
-    pub recorded_on: NaiveDate,
-    pub family_name: String,
-    pub family_id: Uuid,
-    pub reason: String,
-    pub amount: Decimal,
-}
+/// A refund owed, as the month-end export lists it (recorded on its Paris day).
+pub type RefundLine = db::finance::RefundRow;
 
 /// One month-end export's rows.
 #[derive(Debug, Clone)]
@@ -256,37 +202,12 @@ pub async fn export(
     Ok(match document {
         ExportDocument::Invoices => Export::Invoices(documents(false).await?),
         ExportDocument::CreditNotes => Export::CreditNotes(documents(true).await?),
-        ExportDocument::Payments => Export::Payments(
-            db::finance::payments_settled(pool, span)
-                .await?
-                .into_iter()
-                .map(|p| PaymentLine {
-                    id: p.id,
-                    paid_on: paris_day(p.settled_at),
-                    family_name: p.family_name,
-                    family_id: p.family_id,
-                    provider_ref: p.provider_ref,
-                    reservations: p.reservations,
-                    credit_used: p.credit_used,
-                    amount: p.amount,
-                })
-                .collect(),
-        ),
-        ExportDocument::Refunds => Export::Refunds(
-            db::finance::refunds_recorded(pool, span)
-                .await?
-                .into_iter()
-                .map(|r| RefundLine {
-                    payment_id: r.payment_id,
-                    reservation_id: r.reservation_id,
-                    recorded_on: paris_day(r.recorded_at),
-                    family_name: r.family_name,
-                    family_id: r.family_id,
-                    reason: r.reason,
-                    amount: r.amount,
-                })
-                .collect(),
-        ),
+        ExportDocument::Payments => {
+            Export::Payments(db::finance::payments_settled(pool, span).await?)
+        }
+        ExportDocument::Refunds => {
+            Export::Refunds(db::finance::refunds_recorded(pool, span).await?)
+        }
     })
 }
 

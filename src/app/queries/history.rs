@@ -1,13 +1,13 @@
 //! A family's reservations: the history (searchable by number or child, a page at a time) and
 //! one reservation with its days.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::app::{AppError, AppResult, Caller, Cantine};
 use crate::db::reservation_reads::{self, ReservationRow};
-use crate::domain::reservation::{format_number, DayStatus, ReservationStatus};
+use crate::domain::reservation::{DayStatus, ReservationStatus};
 
 /// What to list: a page (from 1) of `per_page` (1 to 100), optionally one child's, one
 /// status's, or those matching a number (`14` or `00014`) or a child's name.
@@ -19,50 +19,8 @@ pub struct HistoryQuery {
     pub status: Option<ReservationStatus>,
 }
 
-#[derive(Debug, Clone)]
-pub struct HistoryItem {
-    pub id: Uuid,
-    /// As parents read it: `00014`.
-    pub number: String,
-    pub child: String,
-    pub child_id: Uuid,
-    pub establishment: String,
-    pub establishment_id: Uuid,
-    pub period: String,
-    pub period_id: Uuid,
-    pub created_at: DateTime<Utc>,
-    pub first_day: NaiveDate,
-    pub last_day: NaiveDate,
-    pub status: ReservationStatus,
-    pub total: Decimal,
-    pub pay_before: Option<DateTime<Utc>>,
-}
-
-impl TryFrom<ReservationRow> for HistoryItem {
-    type Error = AppError;
-
-    fn try_from(r: ReservationRow) -> AppResult<Self> {
-        let status = ReservationStatus::parse(&r.status).ok_or_else(|| {
-            AppError::internal(format!("unknown reservation status {}", r.status))
-        })?;
-        Ok(HistoryItem {
-            id: r.id,
-            number: format_number(r.number as u64),
-            child: r.child,
-            child_id: r.child_id,
-            establishment: r.establishment,
-            establishment_id: r.establishment_id,
-            period: r.period,
-            period_id: r.period_id,
-            created_at: r.created_at,
-            first_day: r.first_day,
-            last_day: r.last_day,
-            status,
-            total: r.total,
-            pay_before: r.pay_before,
-        })
-    }
-}
+/// One reservation as the history lists it.
+pub type HistoryItem = ReservationRow;
 
 pub struct History {
     pub items: Vec<HistoryItem>,
@@ -124,10 +82,7 @@ pub async fn history(
     )
     .await?;
     Ok(History {
-        items: rows
-            .into_iter()
-            .map(HistoryItem::try_from)
-            .collect::<AppResult<_>>()?,
+        items: rows,
         total,
         page,
         per_page,
@@ -173,8 +128,5 @@ pub async fn detail(cantine: &Cantine, caller: &Caller, id: Uuid) -> AppResult<R
             })
         })
         .collect::<AppResult<_>>()?;
-    Ok(ReservationDetail {
-        item: row.try_into()?,
-        days,
-    })
+    Ok(ReservationDetail { item: row, days })
 }

@@ -5,10 +5,10 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 
 use cantine::projections;
+use cantine::projections::projector::EventRow;
 
 use crate::setup::Environment;
 
@@ -33,21 +33,6 @@ impl Replay {
     }
 }
 
-#[derive(sqlx::FromRow)]
-#[allow(dead_code)]
-struct Row {
-    global_position: i64,
-    transaction_id: String,
-    aggregate_type: String,
-    aggregate_id: String,
-    sequence: i64,
-    event_type: String,
-    event_version: String,
-    payload: serde_json::Value,
-    metadata: serde_json::Value,
-    recorded_at: DateTime<Utc>,
-}
-
 pub async fn measure(env: &Environment) -> anyhow::Result<Replay> {
     let pool = &env.pool;
     let (events,): (i64,) = sqlx::query_as("SELECT count(*) FROM events")
@@ -55,7 +40,7 @@ pub async fn measure(env: &Environment) -> anyhow::Result<Replay> {
         .await?;
 
     let started = Instant::now();
-    let mut rows = sqlx::query_as::<_, Row>(
+    let mut rows = sqlx::query_as::<_, EventRow>(
         "SELECT global_position, transaction_id::text AS transaction_id, aggregate_type, aggregate_id,
                 sequence, event_type, event_version, payload, metadata, recorded_at
            FROM events e ORDER BY e.global_position",

@@ -18,21 +18,14 @@ use cantine::app::accounts::credentials::hash_password;
 use cantine::db;
 use cantine::db::embedded::{EmbeddedPostgres, StartOptions};
 use cantine::db::reference::NewPeriod;
-use cantine::domain::holidays::public_holidays_between;
 use cantine::domain::period::{
     BookingCutoff, Closure, LocalTime, PaymentMode, PeriodRules, ServiceHours, Weekday,
 };
 
 use crate::Args;
 
-pub const RESTAURANTS: [&str; 6] = [
-    "Restaurant Scolaire Charles Gros",
-    "Restaurant Scolaire Chloé Dusfourd",
-    "Restaurant Scolaire Eric Tabarly",
-    "Restaurant Scolaire Eugénie Deleuze",
-    "Restaurant Scolaire Henri Séverin",
-    "Restaurant Scolaire Le Repausset",
-];
+/// The demo's six restaurants: the same names the product shows.
+pub use cantine::app::demo::RESTAURANTS;
 pub const FAMILY_PASSWORD: &str = "bench-family-password";
 pub const ADMIN_LOGIN: &str = "bench-admin";
 pub const ADMIN_PASSWORD: &str = "bench-admin-password";
@@ -261,15 +254,7 @@ pub fn school_year_rules() -> PeriodRules {
             label: "Pont de l'Ascension".into(),
         },
     ];
-    closures.extend(
-        public_holidays_between(from, to)
-            .into_iter()
-            .map(|(day, name)| Closure {
-                from: day,
-                to: day,
-                label: name.into(),
-            }),
-    );
+    closures.extend(Closure::public_holidays(from, to));
     PeriodRules {
         from,
         to,

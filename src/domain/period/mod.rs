@@ -12,7 +12,7 @@ mod booking_cutoff;
 mod paris_time;
 
 pub use booking_cutoff::BookingCutoff;
-pub use paris_time::{month_bounds, paris_to_utc};
+pub use paris_time::{month_bounds, paris_day, paris_to_utc};
 
 /// A weekday as the contract spells it (`"mon"` … `"sun"`).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -97,6 +97,19 @@ pub struct Closure {
     pub to: NaiveDate,
     #[serde(default)]
     pub label: String,
+}
+
+impl Closure {
+    /// France's public holidays between two dates, each a one-day closure named after it.
+    pub fn public_holidays(from: NaiveDate, to: NaiveDate) -> impl Iterator<Item = Closure> {
+        super::holidays::public_holidays_between(from, to)
+            .into_iter()
+            .map(|(day, name)| Closure {
+                from: day,
+                to: day,
+                label: name.to_string(),
+            })
+    }
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

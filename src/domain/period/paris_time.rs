@@ -28,3 +28,8 @@ pub fn paris_to_utc(local: NaiveDateTime) -> DateTime<Utc> {
         LocalResult::None => paris_to_utc(local + Duration::hours(1)),
     }
 }
+
+/// The day it was in Paris at `at`: the day a payment, an invoice or a refund belongs to.
+pub fn paris_day(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&Paris).date_naive()
+}

@@ -52,6 +52,20 @@ impl ReservationStatus {
     }
 }
 
+/// A status read back from storage that the domain does not know.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown reservation status {0:?}")]
+pub struct UnknownStatus(pub String);
+
+/// Read models keep the status as its text; reading it back checks it.
+impl TryFrom<String> for ReservationStatus {
+    type Error = UnknownStatus;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Self::parse(&text).ok_or(UnknownStatus(text))
+    }
+}
+
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct DayState {
     pub date: NaiveDate,

@@ -14,7 +14,9 @@ use crate::app::administration::{
     capacities, children, demo_clock, families, periods, restaurants,
 };
 use crate::app::{Caller, Cantine};
-use crate::domain::period::{BookingCutoff, Closure, PaymentMode, ServiceHours, Weekday};
+use crate::domain::period::{
+    BookingCutoff, Closure, PaymentMode, PeriodRules, ServiceHours, Weekday,
+};
 use crate::web::error::ApiResult;
 use crate::web::extract::{ApiJson, ApiPath};
 
@@ -122,13 +124,15 @@ pub async fn create_period(
         activity: body.activity,
         label: body.label,
         service: body.service,
-        from: body.from,
-        to: body.to,
-        opening_days: body.opening_days,
-        closures: body.closures,
-        booking_cutoff: body.booking_cutoff,
-        cancellation_cutoff: body.cancellation_cutoff,
-        bookings_open_at: body.bookings_open_at,
+        rules: PeriodRules {
+            from: body.from,
+            to: body.to,
+            opening_days: body.opening_days,
+            closures: body.closures,
+            booking_cutoff: body.booking_cutoff,
+            cancellation_cutoff: body.cancellation_cutoff,
+            bookings_open_at: body.bookings_open_at,
+        },
         public_holidays: body.public_holidays,
         payment: body.payment,
         unit_price: body.unit_price,

@@ -48,7 +48,7 @@ pub async fn cart(State(state): State<Cantine>, caller: Caller) -> ApiResult<Jso
             .into_iter()
             .map(|r| CartItem {
                 id: r.id,
-                number: r.number,
+                number: r.number.to_string(),
                 child: r.child,
                 establishment: r.establishment,
                 total: money(r.total),

@@ -236,7 +236,7 @@ impl From<history::HistoryItem> for HistoryItem {
     fn from(item: history::HistoryItem) -> Self {
         HistoryItem {
             id: item.id,
-            number: item.number,
+            number: item.number.to_string(),
             child: item.child,
             child_id: item.child_id,
             establishment: item.establishment,

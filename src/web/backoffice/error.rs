@@ -5,29 +5,13 @@ use axum::response::{IntoResponse, Response};
 
 use super::layout::error_page;
 use crate::web::error::ApiError;
-use crate::web::pages::error::{french_message, PortalError};
+use crate::web::pages::error::{french_message, page_error_conversions, PortalError};
 
 pub struct StaffError(pub ApiError);
 
 pub type StaffResult<T> = Result<T, StaffError>;
 
-impl From<ApiError> for StaffError {
-    fn from(e: ApiError) -> Self {
-        StaffError(e)
-    }
-}
-
-impl From<crate::app::AppError> for StaffError {
-    fn from(e: crate::app::AppError) -> Self {
-        StaffError(e.into())
-    }
-}
-
-impl From<sqlx::Error> for StaffError {
-    fn from(e: sqlx::Error) -> Self {
-        StaffError(e.into())
-    }
-}
+page_error_conversions!(StaffError);
 
 impl From<PortalError> for StaffError {
     fn from(e: PortalError) -> Self {

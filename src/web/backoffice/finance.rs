@@ -3,9 +3,9 @@
 //! or family, pages of [`PAGE_SIZE`]) and the payments (by status). Everything is read through
 //! `app::queries::finance`, as the API reads it; the exports are the same CSV files as the API's.
 
+use crate::domain::period::paris_day;
 use axum::extract::State;
 use axum::response::Response;
-use chrono_tz::Europe::Paris;
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -363,7 +363,7 @@ pub async fn payments(
                                 th scope="row" data-label="Commencé le" { (date_time(p.created_at)) }
                                 td data-label="Famille" { (p.family_name) }
                                 td data-label="État" class=(format!("payment-{}", p.status.as_str())) { (status_label(p.status)) }
-                                td data-label="Réglé le" { @if let Some(at) = p.settled_at { (date(at.with_timezone(&Paris).date_naive())) } @else { "—" } }
+                                td data-label="Réglé le" { @if let Some(at) = p.settled_at { (date(paris_day(at))) } @else { "—" } }
                                 td class="number" data-label="Réservations" { (p.reservations) }
                                 td class="number" data-label="Crédit utilisé" { (euros(p.credit_used)) }
                                 td class="number" data-label="Montant" { (euros(p.amount)) }

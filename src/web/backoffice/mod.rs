@@ -1,8 +1,8 @@
 //! The staff back office: server-rendered French pages under `/gestion` for the kitchens, the
 //! finance office and the town's administrators, served beside the family portal with the same
-//! cookie session, stylesheet and CSRF rule. Routes are declared in `api/routes.rs` with
-//! `Access::BackOffice(roles)` (checked in `guard.rs`); what the pages show comes from the API's
-//! own handlers called as functions, as in the portal.
+//! cookie session, stylesheet and CSRF rule. Routes are declared in `web/routes.rs` with
+//! `Access::BackOffice(roles)` (checked in `guard.rs`); what the pages show and do comes from the
+//! same use cases the API calls (`crate::app`), as in the portal.
 //!
 //! To add a page: declare its route with the roles of the API routes it mirrors, and, if it is a
 //! section of its own, add it to [`SECTIONS`] so that the navigation and the home page offer it

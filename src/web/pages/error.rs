@@ -3,32 +3,40 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use maud::html;
 
-use super::layout::{page, render};
+use super::layout::{refusal_page, PORTAL};
 use crate::web::error::ApiError;
 
 pub struct PortalError(pub ApiError);
 
 pub type PortalResult<T> = Result<T, PortalError>;
 
-impl From<ApiError> for PortalError {
-    fn from(e: ApiError) -> Self {
-        PortalError(e)
-    }
-}
+/// What every page error type is made from: the API's error, the application's, SQL's. Each side
+/// of the site has its own type only to choose its own error page.
+macro_rules! page_error_conversions {
+    ($page_error:ident) => {
+        impl From<$crate::web::error::ApiError> for $page_error {
+            fn from(e: $crate::web::error::ApiError) -> Self {
+                $page_error(e)
+            }
+        }
 
-impl From<crate::app::AppError> for PortalError {
-    fn from(e: crate::app::AppError) -> Self {
-        PortalError(e.into())
-    }
-}
+        impl From<$crate::app::AppError> for $page_error {
+            fn from(e: $crate::app::AppError) -> Self {
+                $page_error(e.into())
+            }
+        }
 
-impl From<sqlx::Error> for PortalError {
-    fn from(e: sqlx::Error) -> Self {
-        PortalError(e.into())
-    }
+        impl From<sqlx::Error> for $page_error {
+            fn from(e: sqlx::Error) -> Self {
+                $page_error(e.into())
+            }
+        }
+    };
 }
+pub(crate) use page_error_conversions;
+
+page_error_conversions!(PortalError);
 
 /// The sentence for an API error code; the API's own detail when it is already French.
 pub fn french_message(error: &ApiError) -> String {
@@ -93,19 +101,9 @@ pub fn error_page_with_link(
     status: StatusCode,
     title: &str,
     message: &str,
-    (href, label): (&str, &str),
+    link: (&str, &str),
 ) -> Response {
-    render(
-        status,
-        page(
-            title,
-            None,
-            html! {
-                p role="alert" { (message) }
-                p { a href=(href) { (label) } }
-            },
-        ),
-    )
+    refusal_page(&PORTAL, status, title, message, link)
 }
 
 /// The CSRF refusal: a form that does not carry its session's token.

@@ -28,26 +28,56 @@ const LINKS: [(&str, &str); 6] = [
     ("/compte", "Mon compte"),
 ];
 
-pub fn page(title: &str, nav: Option<&Nav>, content: Markup) -> Markup {
+/// One side of the site: the family portal or the staff back office. Both share one frame, so
+/// that their pages differ only in these words and in their menu.
+pub struct Site {
+    /// After the page's title and in the banner: "Portail famille".
+    pub name: &'static str,
+    pub body_class: Option<&'static str>,
+    pub menu_label: &'static str,
+    pub logout: &'static str,
+}
+
+pub const PORTAL: Site = Site {
+    name: "Portail famille",
+    body_class: None,
+    menu_label: "Menu principal",
+    logout: "/deconnexion",
+};
+
+/// The menu of a logged-in user, in the frame's header.
+pub struct Menu<'a> {
+    /// `(path, label)` of each link offered.
+    pub links: Vec<(&'static str, &'static str)>,
+    /// The path of the link this page belongs to, marked `aria-current`.
+    pub current: &'a str,
+    pub csrf: &'a str,
+    /// Who is logged in, beside the logout button.
+    pub who: String,
+}
+
+/// The frame of every page: language, title, skip link, the menu and the logout form of a
+/// logged-in user, then the page's heading and content.
+pub fn frame(site: &Site, title: &str, menu: Option<&Menu>, content: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="fr" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " – Portail famille" }
+                title { (title) " – " (site.name) }
                 link rel="stylesheet" href=(super::assets::CSS_PATH);
             }
-            body {
+            body class=[site.body_class] {
                 a class="skip" href="#contenu" { "Aller au contenu" }
                 header class="site" {
-                    p class="brand" { "Restauration scolaire – Portail famille" }
-                    @if let Some(nav) = nav {
-                        nav aria-label="Menu principal" {
+                    p class="brand" { "Restauration scolaire – " (site.name) }
+                    @if let Some(menu) = menu {
+                        nav aria-label=(site.menu_label) {
                             ul {
-                                @for (href, label) in LINKS {
+                                @for (href, label) in &menu.links {
                                     li {
-                                        @if nav.current == href {
+                                        @if menu.current == *href {
                                             a href=(href) aria-current="page" { (label) }
                                         } @else {
                                             a href=(href) { (label) }
@@ -56,9 +86,9 @@ pub fn page(title: &str, nav: Option<&Nav>, content: Markup) -> Markup {
                                 }
                             }
                         }
-                        form class="logout" method="post" action="/deconnexion" {
-                            input type="hidden" name=(CSRF_FIELD) value=(nav.csrf);
-                            span { (nav.family_name) }
+                        form class="logout" method="post" action=(site.logout) {
+                            input type="hidden" name=(CSRF_FIELD) value=(menu.csrf);
+                            span { (menu.who) }
                             " "
                             button type="submit" { "Déconnexion" }
                         }
@@ -71,6 +101,39 @@ pub fn page(title: &str, nav: Option<&Nav>, content: Markup) -> Markup {
             }
         }
     }
+}
+
+/// A portal page.
+pub fn page(title: &str, nav: Option<&Nav>, content: Markup) -> Markup {
+    let menu = nav.map(|nav| Menu {
+        links: LINKS.to_vec(),
+        current: nav.current,
+        csrf: nav.csrf,
+        who: nav.family_name.to_string(),
+    });
+    frame(&PORTAL, title, menu.as_ref(), content)
+}
+
+/// A refusal or failure as a page of `site`, with one link to somewhere useful.
+pub fn refusal_page(
+    site: &Site,
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    (href, label): (&str, &str),
+) -> Response {
+    render(
+        status,
+        frame(
+            site,
+            title,
+            None,
+            html! {
+                p role="alert" { (message) }
+                p { a href=(href) { (label) } }
+            },
+        ),
+    )
 }
 
 /// A page as an answer, with the portal's headers.

@@ -175,7 +175,7 @@ async fn check(state: &Cantine, caller: &Caller, plan: &Plan) -> PortalResult<Ve
             };
             wanted.push(Wanted {
                 reservation: id,
-                number: detail.item.number.clone(),
+                number: detail.item.number.to_string(),
                 date: d,
                 price: held.map(|x| x.unit_price).unwrap_or_default(),
                 paid: detail.item.status == ReservationStatus::Paid,

@@ -1,8 +1,8 @@
 //! The family portal: server-rendered French pages (maud) for the first guide's flow, served by
-//! the same binary as the API. Handlers here render; what they show and do comes from the API's
-//! own handlers and the domain, called as functions, so the portal and the API cannot disagree.
-//! Routes are declared in `web/routes.rs` with `Access::Portal` (cookie session, CSRF on POST,
-//! checked in `guard.rs`).
+//! the same binary as the API. Handlers here render; what they show and do comes from the same
+//! use cases the API calls (`crate::app`), so the portal and the API cannot disagree. Routes are
+//! declared in `web/routes.rs` with `Access::Portal` (cookie session, CSRF on POST, checked in
+//! `pages/guard.rs`).
 
 pub mod account;
 pub mod booking;

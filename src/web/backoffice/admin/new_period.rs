@@ -15,7 +15,9 @@ use super::periods::{list_page, PATH};
 use crate::app::administration::periods::{self, NewPeriod};
 use crate::app::administration::restaurants::Restaurant;
 use crate::app::{AppError, Cantine};
-use crate::domain::period::{BookingCutoff, LocalTime, PaymentMode, ServiceHours, Weekday};
+use crate::domain::period::{
+    BookingCutoff, LocalTime, PaymentMode, PeriodRules, ServiceHours, Weekday,
+};
 use crate::web::extract::{ApiForm, Caller};
 use crate::web::pages::layout::csrf_field;
 
@@ -258,13 +260,15 @@ fn request(values: &PeriodForm) -> Result<NewPeriod, Errors> {
                 start,
                 end,
             },
-            from,
-            to,
-            opening_days,
-            closures: Vec::new(),
-            booking_cutoff,
-            cancellation_cutoff: None,
-            bookings_open_at: None,
+            rules: PeriodRules {
+                from,
+                to,
+                opening_days,
+                closures: Vec::new(),
+                booking_cutoff,
+                cancellation_cutoff: None,
+                bookings_open_at: None,
+            },
             public_holidays: values.ticked("feries"),
             payment,
             unit_price,
