@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use clap::{Args, CommandFactory, FromArgMatches};
 
 use crate::app::mail::SentMail;
+use crate::telemetry::LogFormat;
 
 /// Where the settings appear in `--help`.
 const HEADING: &str = "Settings (each also read from the environment variable shown)";
@@ -130,6 +131,51 @@ pub struct Settings {
         value_parser = is_one
     )]
     pub trust_forwarded_for: bool,
+
+    /// A second address serving only `GET /metrics` (for Prometheus, on a private network);
+    /// unset: metrics on the main listener to `Authorization: Bearer $CANTINE_METRICS_TOKEN`.
+    #[arg(long, env = "CANTINE_METRICS_LISTEN", global = true)]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// The bearer token that reads `GET /metrics` on the main listener; with neither this nor
+    /// CANTINE_METRICS_LISTEN, metrics are not served.
+    #[arg(
+        long,
+        env = "CANTINE_METRICS_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
+
+    /// `GET /ready` answers 503 while a projection is more than this many milliseconds behind
+    /// the log (a server still replaying gets no traffic).
+    #[arg(
+        long,
+        env = "CANTINE_READY_MAX_LAG_MS",
+        global = true,
+        default_value_t = 5000
+    )]
+    pub ready_max_lag_ms: u64,
+
+    /// `human` (default) or `json`: one JSON object a line, for a log collector.
+    #[arg(
+        long,
+        env = "CANTINE_LOG_FORMAT",
+        global = true,
+        value_enum,
+        default_value = "human"
+    )]
+    pub log_format: LogFormat,
+
+    /// On SIGTERM, how long requests in flight may take to finish before the service stops
+    /// anyway (seconds).
+    #[arg(
+        long,
+        env = "CANTINE_SHUTDOWN_GRACE_SECONDS",
+        global = true,
+        default_value_t = 20
+    )]
+    pub shutdown_grace_seconds: u64,
 
     /// Connections in the service's pool (not a deployment setting: the tests ask for fewer).
     #[arg(skip = 32u32)]

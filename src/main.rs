@@ -53,6 +53,18 @@ enum Command {
         #[command(subcommand)]
         command: FamiliesCommand,
     },
+    /// Writes a consistent backup of the service's database (the private cluster's too) to a
+    /// file (pg_dump's custom format).
+    Backup {
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Restores a backup into an empty database (refused otherwise), then applies the
+    /// migrations newer than the backup.
+    Restore {
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -115,8 +127,8 @@ enum StaffCommand {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    telemetry::init();
     let Cli { command, settings } = Cli::parse();
+    telemetry::init(settings.log_format);
     match command {
         Command::Serve => serve(settings).await,
         Command::Migrate => {
@@ -226,6 +238,23 @@ async fn main() -> anyhow::Result<()> {
             println!("{} invoices issued for {month}", issued.len());
             Ok(())
         }
+        Command::Backup { to } => {
+            let database = resolve_database(&settings).await?;
+            db::backup::dump(&database.url, &to)?;
+            println!("backup written to {}", to.display());
+            Ok(())
+        }
+        Command::Restore { from } => {
+            let database = resolve_database(&settings).await?;
+            db::backup::ensure_empty(&database.url).await?;
+            db::backup::restore(&database.url, &from)?;
+            db::backup::renumber_transactions(&database.url).await?;
+            let pool = db::connect(&database.url, 2).await?;
+            db::migrate(&pool).await?;
+            pool.close().await;
+            println!("{} restored", from.display());
+            Ok(())
+        }
         Command::Families {
             command:
                 FamiliesCommand::Anonymise {
@@ -264,6 +293,12 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The database the settings name, or the private cluster, started if needed; not migrated
+/// (a backup copies what is there; a restore needs it empty).
+async fn resolve_database(settings: &Settings) -> anyhow::Result<db::server::Database> {
+    db::server::resolve(settings.database_url.as_deref(), &settings.data).await
 }
 
 async fn anonymise(settings: &Settings, years: u32, dry_run: bool) -> anyhow::Result<()> {

@@ -4,10 +4,12 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::Context;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use crate::app::{self, demo, Background, Cantine};
 use crate::config::Settings;
@@ -18,6 +20,10 @@ use crate::{db, web};
 /// if wanted, background tasks running, listener bound.
 pub struct Application {
     listener: TcpListener,
+    /// `CANTINE_METRICS_LISTEN`'s, serving only `GET /metrics`.
+    metrics_listener: Option<TcpListener>,
+    /// How long requests in flight may take to finish once a stop is asked.
+    grace: Duration,
     address: SocketAddr,
     public_url: String,
     state: Cantine,
@@ -43,6 +49,14 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
         let address = listener.local_addr()?;
+        let metrics_listener = match settings.metrics_listen {
+            Some(metrics) => Some(
+                TcpListener::bind(metrics)
+                    .await
+                    .with_context(|| format!("cannot listen on {metrics} for the metrics"))?,
+            ),
+            None => None,
+        };
         let public_url = settings
             .public_url
             .clone()
@@ -50,6 +64,8 @@ impl Application {
         let (state, background) = app::build(pool, &settings, public_url.clone()).await?;
         Ok(Self {
             listener,
+            metrics_listener,
+            grace: Duration::from_secs(settings.shutdown_grace_seconds),
             address,
             public_url,
             state,
@@ -81,18 +97,58 @@ impl Application {
         &self.background
     }
 
-    /// Serves until `shutdown` completes, then stops the background tasks, closes the pool and
-    /// stops the private cluster if this process started it.
+    /// The metrics listener's address, when the settings give one.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+    }
+
+    /// Serves until `shutdown` completes; then accepts nothing more, lets the requests in flight
+    /// finish (at most the grace period), lets the projectors commit their batch, stops the
+    /// background tasks, closes the pool and stops the private cluster if this process started
+    /// it.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let pool = self.state.pool.clone();
-        web::serve(self.listener, web::router(self.state), shutdown).await?;
-        tracing::info!("stopping");
-        self.background.shutdown();
+        let (stop, stopped) = watch::channel(false);
+        let when_stopped = |mut stopped: watch::Receiver<bool>| async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        };
+        let metrics_server = self.metrics_listener.map(|listener| {
+            tokio::spawn(web::serve_metrics(
+                listener,
+                self.state.clone(),
+                when_stopped(stopped.clone()),
+            ))
+        });
+        let server = web::serve(self.listener, web::router(self.state), async move {
+            shutdown.await;
+            tracing::info!("stop asked: no new connections; finishing the requests in flight");
+            let _ = stop.send(true);
+        });
+        let grace = self.grace;
+        let grace_over = async move {
+            when_stopped(stopped).await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            served = server => served?,
+            _ = grace_over => tracing::warn!(
+                seconds = grace.as_secs(),
+                "requests still in flight after the grace period: stopping anyway"
+            ),
+        }
+        if let Some(metrics_server) = metrics_server {
+            metrics_server.abort();
+        }
+        tracing::info!("stopping the background tasks");
+        self.background.stop().await;
         pool.close().await;
         drop(self.database);
+        tracing::info!("stopped");
         Ok(())
     }
 }

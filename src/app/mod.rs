@@ -38,6 +38,7 @@ use crate::db::reservation_services::PgReservationServices;
 use crate::domain::clock::{AdjustableClock, Clock, SystemClock};
 use crate::projections::{self, run_projector, ProjectionProgress, ProjectorHandle};
 use crate::store::commands::ReservationCommands;
+use crate::telemetry::metrics::Metrics;
 
 /// The development key of payment notifications, used (and announced) when none is configured.
 pub const DEV_PAYMENT_SECRET: &str = "cantine-development-payment-secret";
@@ -87,6 +88,23 @@ pub struct Inner {
     pub mailer: Mailer,
     pub throttles: Throttles,
     pub security: SecuritySettings,
+    /// Counted as things happen, read by `GET /metrics`.
+    pub metrics: Metrics,
+    /// How `GET /metrics` may be read (a listener of its own, or a token).
+    pub metrics_access: MetricsAccess,
+    /// `GET /ready` answers 503 while a projection is further behind the log than this.
+    pub ready_max_lag: chrono::Duration,
+}
+
+/// Who may read the metrics on the service's own listener.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetricsAccess {
+    /// Served on `CANTINE_METRICS_LISTEN` only: the public listener answers 404.
+    OwnListener,
+    /// Served on the public listener to `Authorization: Bearer <token>` only.
+    Token(String),
+    /// Neither configured: not served at all.
+    Off,
 }
 
 impl std::ops::Deref for Cantine {
@@ -104,12 +122,28 @@ pub struct Background(Arc<BackgroundTasks>);
 struct BackgroundTasks {
     projectors: Vec<ProjectorHandle>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    progress: Arc<ProjectionProgress>,
 }
+
+/// How long a stopping service waits for a projector's batch in progress to commit.
+const BATCH_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Background {
     pub fn shutdown(&self) {
         self.0.projectors.iter().for_each(ProjectorHandle::abort);
         self.0.tasks.iter().for_each(tokio::task::JoinHandle::abort);
+    }
+
+    /// Stops the service's background work cleanly: the jobs at once, the projectors once the
+    /// batch they may be applying has committed (what it wrote is kept, and the next start goes
+    /// on from its checkpoint).
+    pub async fn stop(&self) {
+        self.0.tasks.iter().for_each(tokio::task::JoinHandle::abort);
+        let quiet = self.0.progress.quiesce(BATCH_GRACE).await;
+        if quiet.is_none() {
+            tracing::warn!("a projector batch outlasted the grace period: it is rolled back");
+        }
+        self.0.projectors.iter().for_each(ProjectorHandle::abort);
     }
 
     /// Stops the jobs (expiry, schedules, sweep, reconciliation) and leaves the projectors
@@ -151,7 +185,9 @@ pub async fn build(
         };
     let progress = Arc::new(ProjectionProgress::default());
     let services = Arc::new(PgReservationServices::new(pool.clone(), clock.clone()));
-    let commands = ReservationCommands::new(pool.clone(), services, progress.clone());
+    let metrics = Metrics::new();
+    let commands =
+        ReservationCommands::new(pool.clone(), services, progress.clone(), metrics.clone());
     let payment_secret = match &settings.payment_secret {
         Some(secret) => secret.clone().into_bytes(),
         None => {
@@ -188,6 +224,13 @@ pub async fn build(
         mailer,
         throttles: Throttles::default(),
         security,
+        metrics,
+        metrics_access: match (&settings.metrics_listen, &settings.metrics_token) {
+            (Some(_), _) => MetricsAccess::OwnListener,
+            (None, Some(token)) if !token.is_empty() => MetricsAccess::Token(token.clone()),
+            _ => MetricsAccess::Off,
+        },
+        ready_max_lag: chrono::Duration::milliseconds(settings.ready_max_lag_ms as i64),
     }));
     let projectors = projections::all()
         .into_iter()
@@ -199,6 +242,10 @@ pub async fn build(
         reconciliation::spawn(pool.clone()),
         jobs::credit_note_sweep::spawn(state.clone()),
     ];
-    let background = Background(Arc::new(BackgroundTasks { projectors, tasks }));
+    let background = Background(Arc::new(BackgroundTasks {
+        projectors,
+        tasks,
+        progress,
+    }));
     Ok((state, background))
 }

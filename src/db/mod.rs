@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit_log;
+pub mod backup;
 pub mod capacities;
 pub mod closures;
 pub mod documents;

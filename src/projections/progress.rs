@@ -15,6 +15,9 @@ use super::Position;
 pub struct ProjectionProgress {
     nudge: Notify,
     state: Mutex<HashMap<&'static str, Local>>,
+    /// Held (shared) while a projector applies a batch; a stopping service takes it whole, so
+    /// that it stops projectors between batches, not in the middle of one.
+    batches: tokio::sync::RwLock<()>,
 }
 
 #[derive(Debug)]
@@ -33,6 +36,17 @@ impl Local {
 }
 
 impl ProjectionProgress {
+    /// Held while one batch is applied and committed.
+    pub(crate) async fn batch(&self) -> tokio::sync::RwLockReadGuard<'_, ()> {
+        self.batches.read().await
+    }
+
+    /// Waits until no batch is being applied (at most `limit`), and keeps any new one from
+    /// starting while the guard is held. `None`: a batch was still running at the limit.
+    pub async fn quiesce(&self, limit: Duration) -> Option<tokio::sync::RwLockWriteGuard<'_, ()>> {
+        tokio::time::timeout(limit, self.batches.write()).await.ok()
+    }
+
     /// Commands call this after appending, so that the local projector does not wait for the
     /// NOTIFY round trip.
     pub fn record_write(&self) {

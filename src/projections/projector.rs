@@ -414,7 +414,10 @@ async fn drive(
     // transaction wait for a WAL flush, and every wake-up (each NOTIFY, each nudge, and every
     // 2 ms while committed events wait behind an older transaction) used to run one, mostly
     // empty; the opening-day replay counted 30,000 of them in 52 s.
-    let mut position = catch_up(pool, projection).await?;
+    let mut position = {
+        let _batch = progress.batch().await;
+        catch_up(pool, projection).await?
+    };
     loop {
         progress.applied(projection.name(), position);
         let (safe, visible) = {
@@ -422,6 +425,7 @@ async fn drive(
             (safe_head(&mut conn).await?, visible_head(&mut conn).await?)
         };
         if safe > position {
+            let _batch = progress.batch().await;
             position = catch_up(pool, projection).await?;
             continue;
         }

@@ -1,6 +1,7 @@
 //! Runs Reservation commands against the event store: load, decide, append, with metadata on
 //! every event, and a bounded retry when another command wrote to the same reservation first.
 
+use crate::telemetry::metrics::{CommandOutcome, Metrics};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -68,25 +69,53 @@ pub enum CommandError {
 
 type Store = PersistedEventStore<CantineEventRepository, Reservation>;
 
+/// The aggregate type, as the log and the metrics name it.
+const AGGREGATE: &str = "Reservation";
+
 pub struct ReservationCommands {
     store: Store,
     services: Services,
     progress: Arc<ProjectionProgress>,
+    metrics: Metrics,
 }
 
 impl ReservationCommands {
-    pub fn new(pool: PgPool, services: Services, progress: Arc<ProjectionProgress>) -> Self {
+    pub fn new(
+        pool: PgPool,
+        services: Services,
+        progress: Arc<ProjectionProgress>,
+        metrics: Metrics,
+    ) -> Self {
         let repo = CantineEventRepository::new(pool);
         Self {
             store: PersistedEventStore::new_event_store(repo)
                 .with_upcasters(vec![Box::new(crate::domain::upcasting::StoreUpcaster)]),
             services,
             progress,
+            metrics,
         }
     }
 
     /// Decides and appends; answers the reservation as it stands after the command.
     pub async fn execute(
+        &self,
+        reservation_id: Uuid,
+        command: ReservationCommand,
+        meta: &CommandMeta,
+    ) -> Result<Reservation, CommandError> {
+        let kind = command.kind();
+        let result = self.decide_and_append(reservation_id, command, meta).await;
+        let outcome = match &result {
+            Ok(_) => CommandOutcome::Accepted,
+            Err(CommandError::Refused(refusal)) => CommandOutcome::Refused(refusal.code()),
+            Err(CommandError::Conflict) => CommandOutcome::ConflictGaveUp,
+            Err(CommandError::Store(_)) => CommandOutcome::Failed,
+        };
+        self.metrics.command(AGGREGATE, kind, outcome);
+        result
+    }
+
+    async fn decide_and_append(
         &self,
         reservation_id: Uuid,
         command: ReservationCommand,
@@ -110,6 +139,11 @@ impl ReservationCommands {
                 }
                 Err(AggregateError::AggregateConflict) => {
                     tracing::debug!(%reservation_id, attempt, "concurrent change, retrying");
+                    self.metrics.command(
+                        AGGREGATE,
+                        command.kind(),
+                        CommandOutcome::ConflictRetried,
+                    );
                 }
                 Err(e) => return Err(store_error(e)),
             }

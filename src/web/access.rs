@@ -90,18 +90,16 @@ pub async fn guard(
     next: Next,
 ) -> Response {
     if access == Access::Portal {
-        return match crate::web::pages::guard::admit(&state, request).await {
-            Ok(request) => next.run(request).await,
-            Err(refusal) => refusal,
+        request = match crate::web::pages::guard::admit(&state, request).await {
+            Ok(request) => request,
+            Err(refusal) => return refusal,
         };
-    }
-    if let Access::BackOffice(roles) = access {
-        return match crate::web::backoffice::guard::admit(&state, roles, request).await {
-            Ok(request) => next.run(request).await,
-            Err(refusal) => refusal,
+    } else if let Access::BackOffice(roles) = access {
+        request = match crate::web::backoffice::guard::admit(&state, roles, request).await {
+            Ok(request) => request,
+            Err(refusal) => return refusal,
         };
-    }
-    if access.needs_session() {
+    } else if access.needs_session() {
         let caller = match authenticate(&state, request.headers()).await {
             Ok(caller) => caller,
             Err(e) => return e.into_response(),
@@ -110,6 +108,12 @@ pub async fn guard(
             return ApiError::forbidden().into_response();
         }
         request.extensions_mut().insert(caller);
+    }
+    if let Some(caller) = request.extensions().get::<Caller>() {
+        // Who acted, in the request's log lines (never a token or a password).
+        let span = tracing::Span::current();
+        span.record("role", caller.role.as_str());
+        span.record("actor", tracing::field::display(caller.user_id));
     }
     next.run(request).await
 }

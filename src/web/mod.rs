@@ -15,6 +15,7 @@ pub mod extract;
 pub mod file_download;
 pub mod headers;
 pub mod idempotency;
+pub mod observability;
 pub mod pages;
 pub mod portal;
 pub mod provider_headers;
@@ -48,14 +49,38 @@ pub fn router(state: Cantine) -> Router {
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(axum::middleware::from_fn(server_timing::record))
-                .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-                    let request_id = request
-                        .headers()
-                        .get("x-request-id")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
-                    tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id)
-                }))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|request: &Request<_>| {
+                            let request_id = request
+                                .headers()
+                                .get("x-request-id")
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("-");
+                            // route, role and actor are filled in once known (the route by
+                            // `observability::record`, the caller by the access guard).
+                            tracing::info_span!(
+                                "http",
+                                method = %request.method(),
+                                path = %request.uri().path(),
+                                request_id,
+                                route = tracing::field::Empty,
+                                role = tracing::field::Empty,
+                                actor = tracing::field::Empty,
+                            )
+                        })
+                        // One access line a request, in the request's span (so with its route and
+                        // caller), at info: what an operator's log collector keeps.
+                        .on_response(
+                            tower_http::trace::DefaultOnResponse::new()
+                                .level(tracing::Level::INFO)
+                                .latency_unit(tower_http::LatencyUnit::Micros),
+                        ),
+                )
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    observability::record,
+                ))
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(CatchPanicLayer::custom(panic_response))
                 .layer(DefaultBodyLimit::max(BODY_LIMIT)),
@@ -83,6 +108,17 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await
+}
+
+/// Serves `GET /metrics` alone on the metrics listener until `shutdown` completes.
+pub async fn serve_metrics(
+    listener: tokio::net::TcpListener,
+    state: Cantine,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, observability::metrics_router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// 200 when the database answers.

@@ -28,6 +28,7 @@ use super::api::{
     openapi, operations, password, payments, reservations, staff_accounts, tariffs,
 };
 use super::idempotency;
+use super::observability;
 use super::{backoffice, pages, portal};
 use crate::app::Cantine;
 use crate::domain::account::Role;
@@ -70,6 +71,14 @@ pub fn table() -> Vec<Route> {
     use Access::{AnyUser, Family, Portal, Proof, Public};
     vec![
         route(Method::GET, "/health", Public, super::health),
+        route(Method::GET, "/ready", Public, observability::ready),
+        // Its own check: the metrics token (or its own listener, where this route is absent).
+        route(
+            Method::GET,
+            "/metrics",
+            Public,
+            observability::metrics_with_token,
+        ),
         route(
             Method::GET,
             "/api/v1/openapi.json",

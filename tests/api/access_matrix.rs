@@ -146,6 +146,9 @@ fn expected(method: &Method, path: &str) -> Option<[u16; 7]> {
     const FINANCE_PAGE: [u16; 7] = [401, 403, 403, 403, 403, 200, 403];
     let row = match (method.as_str(), path) {
         ("GET", "/health") => [200; 7],
+        ("GET", "/ready") => [200; 7],
+        // Not served without CANTINE_METRICS_TOKEN or CANTINE_METRICS_LISTEN (tests/api/observability.rs).
+        ("GET", "/metrics") => [404; 7],
         ("GET", "/api/v1/openapi.json") => [200; 7],
         ("POST", "/api/v1/auth/login") => [200; 7],
         ("POST", "/api/v1/auth/logout") => [401, 204, 204, 204, 204, 204, 204],

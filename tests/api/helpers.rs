@@ -199,7 +199,7 @@ pub fn test_settings(url: String, now: Option<DateTime<Utc>>) -> Settings {
 pub async fn spawn_app_from(settings: Settings) -> TestApp {
     // `TEST_LOG=1 cargo test …` shows the service's logs; quiet otherwise.
     if std::env::var_os("TEST_LOG").is_some() {
-        cantine::telemetry::init();
+        cantine::telemetry::init(cantine::telemetry::LogFormat::Human);
     }
     let database_url = settings.database_url.clone().expect("a test database");
     let mail = settings.capture_mail.clone().unwrap_or_default();
@@ -386,6 +386,11 @@ impl TestApp {
     /// what it found left to do, which the service's run must not have done first.
     pub fn stop_jobs(&self) {
         self.background.stop_jobs();
+    }
+
+    /// Stops every background task, the projectors included: the read models fall behind.
+    pub fn stop_background(&self) {
+        self.background.shutdown();
     }
 
     /// Moves the injected clock forward by some seconds (finer than the admin route).

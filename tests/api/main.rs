@@ -22,6 +22,7 @@ mod idempotency;
 mod invoices;
 mod isolation;
 mod ledger;
+mod observability;
 mod operations;
 mod portal;
 mod portal_e2e;

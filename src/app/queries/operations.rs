@@ -77,3 +77,90 @@ pub fn advance_clock(cantine: &Cantine, minutes: i64) -> AppResult<DateTime<Utc>
     cantine.expiry_wake.notify_one();
     Ok(cantine.clock.now())
 }
+
+/// Whether this server should get traffic: every migration applied, and no projection further
+/// behind the log than `ready_max_lag` (a server still replaying would answer stale pages).
+#[derive(Debug, Clone)]
+pub struct Readiness {
+    pub pending_migrations: usize,
+    /// The projections too far behind, with their lag in milliseconds.
+    pub lagging: Vec<(&'static str, i64)>,
+}
+
+impl Readiness {
+    pub fn ready(&self) -> bool {
+        self.pending_migrations == 0 && self.lagging.is_empty()
+    }
+
+    /// Why not, in a sentence for the operator.
+    pub fn reason(&self) -> String {
+        let mut reasons = Vec::new();
+        if self.pending_migrations > 0 {
+            reasons.push(format!(
+                "{} migrations not applied",
+                self.pending_migrations
+            ));
+        }
+        for (name, lag_ms) in &self.lagging {
+            reasons.push(format!("projection {name} is {lag_ms} ms behind the log"));
+        }
+        reasons.join("; ")
+    }
+}
+
+pub async fn readiness(cantine: &Cantine) -> AppResult<Readiness> {
+    let pending_migrations = db::operations::pending_migrations(&cantine.pool).await?;
+    if pending_migrations > 0 {
+        return Ok(Readiness {
+            pending_migrations,
+            lagging: Vec::new(),
+        });
+    }
+    let bound = cantine.ready_max_lag.num_milliseconds();
+    let lagging = projection_statuses(cantine)
+        .await?
+        .into_iter()
+        .filter(|s| s.lag_ms > bound)
+        .map(|s| (s.name, s.lag_ms))
+        .collect();
+    Ok(Readiness {
+        pending_migrations,
+        lagging,
+    })
+}
+
+/// The metrics in Prometheus' text format: the counters kept as things happened, and the
+/// gauges that describe the database, read now.
+pub async fn metrics_text(cantine: &Cantine) -> AppResult<String> {
+    let metrics = &cantine.metrics;
+    let timer = metrics.scrape_seconds.start_timer();
+    for status in projection_statuses(cantine).await? {
+        metrics
+            .projection_position
+            .with_label_values(&[status.name])
+            .set(status.checkpoint.global_position);
+        metrics
+            .projection_lag_seconds
+            .with_label_values(&[status.name])
+            .set(status.lag_ms as f64 / 1000.0);
+    }
+    let (awaiting_payment, unconfirmed) =
+        db::operations::holds(&cantine.pool, cantine.clock.now()).await?;
+    metrics.holds_awaiting_payment.set(awaiting_payment);
+    metrics.requests_unconfirmed.set(unconfirmed);
+    let open = cantine.pool.size() as i64;
+    let idle = cantine.pool.num_idle() as i64;
+    metrics
+        .pool_connections
+        .with_label_values(&["in_use"])
+        .set(open - idle);
+    metrics
+        .pool_connections
+        .with_label_values(&["idle"])
+        .set(idle);
+    metrics
+        .pool_max_connections
+        .set(cantine.pool.options().get_max_connections() as i64);
+    timer.observe_duration();
+    Ok(metrics.render())
+}

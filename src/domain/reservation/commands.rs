@@ -47,3 +47,16 @@ pub enum ReservationCommand {
         days: Option<Vec<NaiveDate>>,
     },
 }
+
+impl ReservationCommand {
+    /// The command's name, as operators count them.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ReservationCommand::Request { .. } => "request",
+            ReservationCommand::Confirm { .. } => "confirm",
+            ReservationCommand::Pay { .. } => "pay",
+            ReservationCommand::Expire => "expire",
+            ReservationCommand::Cancel { .. } => "cancel",
+        }
+    }
+}

@@ -15,6 +15,8 @@ use crate::web::idempotency;
     info(title = "Cantine", description = "School-canteen booking service (portail famille)"),
     paths(
         crate::web::health,
+        crate::web::observability::ready,
+        crate::web::observability::metrics_with_token,
         super::auth::login,
         super::auth::logout,
         super::password::request_email,
