@@ -30,6 +30,7 @@ pub struct Metrics {
     pub requests_unconfirmed: IntGauge,
     pub pool_connections: IntGaugeVec,
     pub pool_max_connections: IntGauge,
+    pub pool_acquire_wait_seconds: prometheus::Gauge,
     pub scrape_seconds: Histogram,
 }
 
@@ -132,6 +133,11 @@ impl Metrics {
             "The most connections the pool opens; requests wait beyond it",
         )
         .expect("metric");
+        let pool_acquire_wait_seconds = prometheus::Gauge::new(
+            "db_pool_acquire_wait_seconds",
+            "How long the scrape waited for a pool connection: what a request waits now",
+        )
+        .expect("metric");
         let scrape_seconds = Histogram::with_opts(
             HistogramOpts::new(
                 "metrics_scrape_duration_seconds",
@@ -150,6 +156,7 @@ impl Metrics {
             Box::new(requests_unconfirmed.clone()),
             Box::new(pool_connections.clone()),
             Box::new(pool_max_connections.clone()),
+            Box::new(pool_acquire_wait_seconds.clone()),
             Box::new(scrape_seconds.clone()),
         ] {
             registry
@@ -167,6 +174,7 @@ impl Metrics {
             requests_unconfirmed,
             pool_connections,
             pool_max_connections,
+            pool_acquire_wait_seconds,
             scrape_seconds,
         }
     }

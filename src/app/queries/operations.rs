@@ -134,6 +134,14 @@ pub async fn readiness(cantine: &Cantine) -> AppResult<Readiness> {
 pub async fn metrics_text(cantine: &Cantine) -> AppResult<String> {
     let metrics = &cantine.metrics;
     let timer = metrics.scrape_seconds.start_timer();
+    // Counted before this scrape takes connections of its own.
+    let open = cantine.pool.size() as i64;
+    let idle = cantine.pool.num_idle() as i64;
+    let asked = std::time::Instant::now();
+    drop(cantine.pool.acquire().await?);
+    metrics
+        .pool_acquire_wait_seconds
+        .set(asked.elapsed().as_secs_f64());
     for status in projection_statuses(cantine).await? {
         metrics
             .projection_position
@@ -148,8 +156,6 @@ pub async fn metrics_text(cantine: &Cantine) -> AppResult<String> {
         db::operations::holds(&cantine.pool, cantine.clock.now()).await?;
     metrics.holds_awaiting_payment.set(awaiting_payment);
     metrics.requests_unconfirmed.set(unconfirmed);
-    let open = cantine.pool.size() as i64;
-    let idle = cantine.pool.num_idle() as i64;
     metrics
         .pool_connections
         .with_label_values(&["in_use"])
