@@ -203,12 +203,13 @@ async fn metrics_on_their_own_listener_are_not_on_the_public_one() {
     server.abort();
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// `cantine serve` on a free port of this machine: the command, ready to spawn, and its URL.
+fn serve_command(database_url: &str, envs: &[(&str, &str)]) -> (Command, String) {
+    let port = crate::embedded_default::free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut command = cantine(&["serve"], database_url, envs);
+    command.env("CANTINE_LISTEN", &listen);
+    (command, format!("http://{listen}"))
 }
 
 /// `cantine` itself, on this database, with these variables.
@@ -265,20 +266,11 @@ async fn json_logs_carry_the_request_route_and_actor_and_no_secret() {
     family_with_child(&seed, &admin, "Dupont", "Léa").await;
     drop(seed);
 
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut server = cantine(
-        &["serve"],
+    let (mut command, base) = serve_command(
         &database_url,
-        &[
-            ("CANTINE_LISTEN", &format!("127.0.0.1:{port}")),
-            ("CANTINE_LOG_FORMAT", "json"),
-            ("RUST_LOG", "info"),
-        ],
-    )
-    .stdout(Stdio::piped())
-    .spawn()
-    .unwrap();
+        &[("CANTINE_LOG_FORMAT", "json"), ("RUST_LOG", "info")],
+    );
+    let mut server = command.stdout(Stdio::piped()).spawn().unwrap();
     let stdout = server.stdout.take().unwrap();
     let lines = std::thread::spawn(move || {
         BufReader::new(stdout)
@@ -354,19 +346,14 @@ async fn sigterm_under_load_finishes_what_it_answered_and_loses_nothing() {
     }
     drop(seed);
 
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut server = cantine(
-        &["serve"],
+    let (mut command, base) = serve_command(
         &database_url,
         &[
-            ("CANTINE_LISTEN", &format!("127.0.0.1:{port}")),
             ("CANTINE_CLOCK", "2017-01-11T13:38:00Z"),
             ("RUST_LOG", "warn"),
         ],
-    )
-    .spawn()
-    .unwrap();
+    );
+    let mut server = command.spawn().unwrap();
     wait_healthy(&base, &mut server).await;
 
     // Each client books one day after another until the server stops answering.
