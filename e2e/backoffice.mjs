@@ -25,7 +25,7 @@ const { page, check, expectText, expectNoText, visit, logIn } = walk;
 
 // A small but real PDF, as an administrator would upload it.
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n'
-  + '2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+  + '2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\nstartxref\n0\n%%EOF\n');
 const TITLE = 'Règlement de la restauration scolaire 2016-2017';
 
 async function logOut() {

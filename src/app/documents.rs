@@ -86,12 +86,26 @@ pub fn check(upload: &Upload) -> UploadErrors {
             Some("Choisissez un fichier PDF.")
         } else if upload.bytes.len() > MAX_SIZE {
             Some("Le fichier dépasse 5 Mio, la taille maximale.")
-        } else if !upload.bytes.starts_with(b"%PDF-") {
+        } else if !looks_like_pdf(&upload.bytes) {
             Some("Le fichier n'est pas un PDF : seuls les documents PDF sont acceptés.")
         } else {
             None
         },
     }
+}
+
+/// A PDF by its structure, not only its first bytes: the header with a version, at least one
+/// object, and the trailer's `startxref` and `%%EOF` at the end, where readers look first.
+pub fn looks_like_pdf(bytes: &[u8]) -> bool {
+    let header = bytes.len() > 8
+        && bytes.starts_with(b"%PDF-")
+        && matches!(bytes[5], b'1' | b'2')
+        && bytes[6] == b'.'
+        && bytes[7].is_ascii_digit();
+    let tail = &bytes[bytes.len().saturating_sub(1024)..];
+    let contains =
+        |haystack: &[u8], needle: &[u8]| haystack.windows(needle.len()).any(|w| w == needle);
+    header && contains(bytes, b" obj") && contains(tail, b"startxref") && contains(tail, b"%%EOF")
 }
 
 /// The file's own name, without the path some browsers send and without characters that a
@@ -207,7 +221,9 @@ mod tests {
 
     #[test]
     fn only_titled_pdfs_of_a_known_kind_and_size_pass() {
-        assert!(!check(&upload("Règlement", "rules", b"%PDF-1.7 ...")).any());
+        let pdf = b"%PDF-1.7\n1 0 obj << >> endobj\nstartxref\n0\n%%EOF\n";
+        assert!(!check(&upload("Règlement", "rules", pdf)).any());
+        assert!(check(&upload("Règlement", "rules", b"%PDF-1.7 ...")).any());
         let errors = check(&upload(" ", "menu", b"GIF89a"));
         assert!(errors.title.is_some() && errors.kind.is_some() && errors.file.is_some());
         assert!(check(&upload("R", "rules", b"")).file.is_some());

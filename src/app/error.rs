@@ -108,6 +108,13 @@ impl From<CommandError> for AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
+        // Text the database cannot store is the caller's to fix, not a failure of ours (the
+        // edge refuses control characters first; this is the net behind it).
+        if let sqlx::Error::Database(db) = &e {
+            if matches!(db.code().as_deref(), Some("22021" | "22P05")) {
+                return AppError::bad_input("invalid_text", "the text cannot be stored");
+            }
+        }
         AppError::Internal(e.into())
     }
 }

@@ -52,6 +52,19 @@ impl CsvStyle {
     }
 }
 
+/// A cell as a spreadsheet must read it: text that starts like a formula (`=`, `+`, `-`, `@`, a
+/// tab or a carriage return) gets a leading `'`, so that a family's name cannot run in the
+/// finance office's spreadsheet. Numbers keep their sign.
+fn neutralised(cell: &str) -> std::borrow::Cow<'_, str> {
+    let formula_like = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let number = cell.replace(',', ".").parse::<f64>().is_ok();
+    if formula_like && !number {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
 /// A CSV download named `filename`, from a header row and records.
 pub fn csv_response(
     filename: &str,
@@ -78,7 +91,9 @@ pub fn styled_csv_response(
         .write_record(header_row)
         .map_err(ApiError::internal)?;
     for row in rows {
-        writer.write_record(&row).map_err(ApiError::internal)?;
+        writer
+            .write_record(row.iter().map(|cell| neutralised(cell).into_owned()))
+            .map_err(ApiError::internal)?;
     }
     let body = writer.into_inner().map_err(ApiError::internal)?;
     let mut response = body.into_response();

@@ -231,7 +231,7 @@ impl From<AppError> for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        ApiError::internal(e)
+        crate::app::AppError::from(e).into()
     }
 }
 

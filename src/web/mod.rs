@@ -22,6 +22,7 @@ pub mod provider_headers;
 pub mod roles;
 pub mod routes;
 pub mod server_timing;
+pub mod text_guard;
 
 use std::any::Any;
 
@@ -83,6 +84,9 @@ pub fn router(state: Cantine) -> Router {
                 ))
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(CatchPanicLayer::custom(panic_response))
+                .layer(axum::middleware::from_fn(
+                    text_guard::refuse_control_characters,
+                ))
                 .layer(DefaultBodyLimit::max(BODY_LIMIT)),
         )
         // Outermost, so that panics, 413s and the fallback carry the headers too.

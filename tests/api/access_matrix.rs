@@ -641,7 +641,7 @@ impl Fixture {
                  --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"titre\"\r\n\r\nRèglement {n}\r\n\
                  --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"nature\"\r\n\r\nrules\r\n\
                  --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"r.pdf\"\r\n\
-                 Content-Type: application/pdf\r\n\r\n%PDF-1.4 matrice\r\n--{BOUNDARY}--\r\n"
+                 Content-Type: application/pdf\r\n\r\n%PDF-1.4\n1 0 obj << >> endobj\nstartxref\n0\n%%EOF\r\n--{BOUNDARY}--\r\n"
             )),
             // The administrators' forms: valid, and changing nothing the other rows rely on.
             ("POST", "/gestion/familles") => Body::Form(format!(

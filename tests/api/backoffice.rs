@@ -472,7 +472,7 @@ async fn document_count(app: &TestApp) -> i64 {
 fn pdf() -> Vec<u8> {
     let mut bytes = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n".to_vec();
     bytes.extend((0..=255u8).cycle().take(70_000));
-    bytes.extend_from_slice(b"\n%%EOF\n");
+    bytes.extend_from_slice(b"\nstartxref\n0\n%%EOF\n");
     bytes
 }
 

@@ -393,6 +393,12 @@ impl TestApp {
         self.background.shutdown();
     }
 
+    /// Stops the background tasks as a stopping service does: each projector once its batch
+    /// has committed, so that no transaction of theirs is left open.
+    pub async fn stop_background_cleanly(&self) {
+        self.background.stop().await;
+    }
+
     /// Moves the injected clock forward by some seconds (finer than the admin route).
     pub fn wait_seconds(&self, seconds: i64) {
         self.state

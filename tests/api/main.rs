@@ -18,6 +18,7 @@ mod embedded_default;
 mod errors;
 mod expiry;
 mod first_guide;
+mod hardening;
 mod idempotency;
 mod invoices;
 mod isolation;

@@ -25,10 +25,12 @@ async fn a_batch_crossing_a_power_of_ten_of_transaction_ids_keeps_its_checkpoint
         .assert_status(201);
     }
     let url = app.database_url.clone();
+    // The projectors stop between batches, so none is left half-way in a transaction.
+    app.stop_background_cleanly().await;
     drop(app);
     let pool = cantine::db::connect(&url, 2).await.unwrap();
-    // Let the aborted projector's last batch end before the read model is reset: waited for,
-    // not slept on, since a busy machine may take longer than any fixed pause.
+    // Wait for anything else still open before the read model is reset: waited for, not
+    // slept on, since a busy machine may take longer than any fixed pause.
     eventually("no other transaction open on the database", || async {
         let (open,): (i64,) = sqlx::query_as(
             "SELECT count(*) FROM pg_stat_activity

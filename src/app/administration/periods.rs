@@ -11,7 +11,9 @@ use super::{log_change, non_empty};
 use crate::app::{AppError, AppResult, Caller, Cantine};
 use crate::db;
 use crate::db::reference::PeriodRow;
-use crate::domain::period::{BookingCutoff, Closure, PaymentMode, PeriodRules, ServiceHours};
+use crate::domain::period::{
+    period_length_allowed, BookingCutoff, Closure, PaymentMode, PeriodRules, ServiceHours,
+};
 use crate::domain::tariff::valid_price;
 
 /// What a new period is made of, as staff give it.
@@ -159,6 +161,12 @@ fn validate_period(new: &NewPeriod) -> AppResult<()> {
     }
     if new.rules.from > new.rules.to {
         return Err(invalid("`from` must not be after `to`"));
+    }
+    if !period_length_allowed(new.rules.from, new.rules.to) {
+        return Err(AppError::rule(
+            "period_too_long",
+            "a period lasts two years at most",
+        ));
     }
     if new.rules.opening_days.is_empty() {
         return Err(invalid("at least one opening day is needed"));

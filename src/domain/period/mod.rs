@@ -178,6 +178,16 @@ impl DayRefusal {
     }
 }
 
+/// A period is a school year, two at most: a longer one would make a whole-period booking, its
+/// event and its cancellation unbounded.
+pub const MAX_PERIOD_MONTHS: u32 = 24;
+
+/// Whether `from`..=`to` is within [`MAX_PERIOD_MONTHS`].
+pub fn period_length_allowed(from: NaiveDate, to: NaiveDate) -> bool {
+    from.checked_add_months(chrono::Months::new(MAX_PERIOD_MONTHS))
+        .is_some_and(|limit| to <= limit)
+}
+
 /// What decides whether a day can be booked in a period.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct PeriodRules {

@@ -14,6 +14,9 @@ use super::services::{LookupError, Services};
 use super::REQUEST_HOLD_MINUTES;
 use crate::domain::period::{BookingCutoff, DayRefusal, PaymentMode};
 
+/// The most days one request may name or select: every day of the longest period (two years).
+pub const MAX_DAYS_PER_REQUEST: usize = 732;
+
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum ReservationStatus {
@@ -171,6 +174,12 @@ impl Reservation {
             if days.is_empty() {
                 return Err(ReservationError::NoDays);
             }
+            // Bounded before anything is looked up: a request is a child's year at most.
+            if days.len() > MAX_DAYS_PER_REQUEST {
+                return Err(ReservationError::TooManyDays {
+                    max: MAX_DAYS_PER_REQUEST,
+                });
+            }
             let mut seen = BTreeSet::new();
             let duplicates: BTreeSet<NaiveDate> =
                 days.iter().filter(|d| !seen.insert(**d)).copied().collect();
@@ -192,6 +201,12 @@ impl Reservation {
                 .expand(&context.rules)
                 .map_err(|e| ReservationError::InvalidSelection(e.to_string()))?,
         };
+        // A whole period (at most two years) stays under the bound too.
+        if candidates.len() > MAX_DAYS_PER_REQUEST {
+            return Err(ReservationError::TooManyDays {
+                max: MAX_DAYS_PER_REQUEST,
+            });
+        }
         let now = services.now();
         // Rules first; places and the child's other meals only for days the rules allow.
         let mut refused: Vec<RefusedDay> = Vec::new();

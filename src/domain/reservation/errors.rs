@@ -40,6 +40,8 @@ pub enum ReservationError {
     NoBookableDay { refused: Vec<RefusedDay> },
     #[error("the selection cannot be used: {0}")]
     InvalidSelection(String),
+    #[error("at most {max} days can be requested at once")]
+    TooManyDays { max: usize },
     #[error("the places were held until a deadline that has passed")]
     HoldExpired,
     #[error("some days are not part of this reservation, or already cancelled")]
@@ -86,6 +88,7 @@ impl ReservationError {
             ReservationError::DayFull { .. } => "day_full",
             ReservationError::NoBookableDay { .. } => "no_bookable_day",
             ReservationError::InvalidSelection(_) => "invalid_selection",
+            ReservationError::TooManyDays { .. } => "too_many_days",
             ReservationError::HoldExpired => "hold_expired",
             ReservationError::UnknownDays { .. } => "unknown_days",
             ReservationError::AlreadyRequested => "already_requested",
@@ -115,6 +118,7 @@ impl ReservationError {
             | ReservationError::DayFull { .. }
             | ReservationError::NoBookableDay { .. }
             | ReservationError::InvalidSelection(_)
+            | ReservationError::TooManyDays { .. }
             | ReservationError::UnknownDays { .. }
             | ReservationError::AmountMismatch { .. }
             | ReservationError::PaymentDeadlinePassed => ErrorKind::Rule,

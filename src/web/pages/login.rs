@@ -37,10 +37,18 @@ pub struct LoginForm {
     pub suivant: Option<String>,
 }
 
-/// Only a path of this site: `//host` or an absolute URL would send the family elsewhere.
+/// Only a path of this site: `//host` or an absolute URL would send the family elsewhere, and
+/// browsers drop tabs and newlines from a URL (`/\t/host` is `//host`) and read `\` as `/`, so
+/// a path with any control character, space or backslash is refused whole.
 fn local_path(next: Option<&str>) -> &str {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path
+                    .chars()
+                    .any(|c| c.is_control() || c.is_whitespace() || c == '\\') =>
+        {
             path
         }
         _ => "/",

@@ -47,6 +47,9 @@ pub struct FamilyForm {
     pub envoyer_mail: Option<String>,
 }
 
+/// Far past any town's families, and far from an offset that overflows.
+const MAX_PAGE: i64 = 100_000;
+
 pub async fn list(
     State(state): State<Cantine>,
     caller: Caller,
@@ -101,7 +104,8 @@ async fn list_page(
 ) -> StaffResult<Response> {
     let context = StaffContext::load(state, caller, PATH).await?;
     let search = query.q.as_deref().unwrap_or("").trim().to_string();
-    let page_number = query.page.unwrap_or(1).max(1);
+    // Any page past the last is empty; bounded so that its offset cannot overflow.
+    let page_number = query.page.unwrap_or(1).clamp(1, MAX_PAGE);
     let families::FamiliesPage {
         families: rows,
         total,

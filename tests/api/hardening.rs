@@ -1,0 +1,197 @@
+//! What a security probe of the running service found (issue 15), one test a finding: each
+//! failed before its fix.
+
+use cantine::domain::account::Role;
+use serde_json::json;
+
+use crate::helpers::*;
+
+/// Posts the login form (double submit token included) with this `suivant`.
+async fn log_in_then(app: &TestApp, login: &str, next: &str) -> reqwest::Response {
+    no_redirect_client()
+        .post(format!("{}/connexion", app.address))
+        .header("cookie", "cantine_connexion=abc123")
+        .form(&[
+            ("identifiant", login),
+            ("mot_de_passe", "mot-de-passe"),
+            ("csrf", "abc123"),
+            ("suivant", next),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn after_login_only_a_path_of_this_site_is_followed() {
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    family_with_child(&app, &canteen.admin, "Dupont", "Léa").await;
+    let (login,): (String,) =
+        sqlx::query_as("SELECT login FROM users WHERE role = 'family' LIMIT 1")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    // Browsers drop tabs and newlines from a URL: "/\t/evil.example" is "//evil.example".
+    for next in [
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\r\n/evil.example",
+        "\t//evil.example",
+        "/\\evil.example",
+        "//evil.example",
+        "https://evil.example/",
+        "/ /evil.example",
+    ] {
+        let response = log_in_then(&app, &login, next).await;
+        assert_eq!(response.status(), 303, "{next:?}");
+        assert_eq!(
+            location(&response).as_deref(),
+            Some("/"),
+            "{next:?} must land on the portal's home"
+        );
+    }
+    // A NUL is refused before the login is even looked at (see the control characters below).
+    let response = log_in_then(&app, &login, "/\u{0}/evil.example").await;
+    assert_eq!(response.status(), 400);
+    let response = log_in_then(&app, &login, "/historique?page=2").await;
+    assert_eq!(location(&response).as_deref(), Some("/historique?page=2"));
+}
+
+#[tokio::test]
+async fn a_period_of_eight_thousand_years_and_a_selection_without_end_are_refused() {
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let mut forever = repausset_period(&canteen.restaurant_id);
+    forever["from"] = json!("0001-01-01");
+    forever["to"] = json!("9999-12-31");
+    let before = app.event_count().await;
+    app.post("/api/v1/admin/periods", &canteen.admin, forever)
+        .await
+        .assert_problem(422, "period_too_long");
+    let mut two_years_and_a_day = repausset_period(&canteen.restaurant_id);
+    two_years_and_a_day["from"] = json!("2016-09-01");
+    two_years_and_a_day["to"] = json!("2018-09-02");
+    app.post("/api/v1/admin/periods", &canteen.admin, two_years_and_a_day)
+        .await
+        .assert_problem(422, "period_too_long");
+    let (periods,): (i64,) = sqlx::query_as("SELECT count(*) FROM periods")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(periods, 1, "a refused period is not stored");
+    assert_eq!(app.event_count().await, before);
+
+    // A list of days is bounded too, before anything is looked up.
+    let family = family_with_child(&app, &canteen.admin, "Dupont", "Léa").await;
+    let days: Vec<String> = (0..1000)
+        .map(|n| {
+            (chrono::NaiveDate::from_ymd_opt(2017, 1, 23).unwrap() + chrono::Duration::days(n))
+                .to_string()
+        })
+        .collect();
+    app.post(
+        "/api/v1/reservations",
+        &family.token,
+        json!({"child_id": family.child_id, "period_id": canteen.period_id, "days": days}),
+    )
+    .await
+    .assert_problem(422, "too_many_days");
+}
+
+#[tokio::test]
+async fn control_characters_and_huge_pages_are_refused_at_the_edge_not_500() {
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let family = family_with_child(&app, &canteen.admin, "Dupont", "Léa").await;
+    // A NUL in a login, a name, a label, a search.
+    app.request(
+        reqwest::Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"login": "a\u{0}b@example.fr", "password": "x"})),
+    )
+    .await
+    .assert_problem(400, "invalid_text");
+    app.post(
+        "/api/v1/admin/families",
+        &canteen.admin,
+        json!({"name": "Du\u{0}pont", "login": "nul@example.fr"}),
+    )
+    .await
+    .assert_problem(400, "invalid_text");
+    app.post(
+        "/api/v1/admin/restaurants",
+        &canteen.admin,
+        json!({"name": "Cantine\u{1}", "capacity": 10}),
+    )
+    .await
+    .assert_problem(400, "invalid_text");
+    app.get("/api/v1/reservations?q=%00", &family.token)
+        .await
+        .assert_problem(400, "invalid_text");
+    app.request(
+        reqwest::Method::POST,
+        "/api/v1/auth/password-email",
+        None,
+        Some(json!({"login": "x\u{0}@example.fr"})),
+    )
+    .await
+    .assert_problem(400, "invalid_text");
+    // The back office's paging: a page far beyond any offset is the last page, not a 500.
+    let (status, page) = cookie_page(
+        &app,
+        "/gestion/familles?page=9223372036854775807",
+        &canteen.admin,
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    let (status, _) = cookie_page(&app, "/gestion/familles?q=%00", &canteen.admin).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn csv_cells_that_a_spreadsheet_would_run_are_neutralised() {
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let family =
+        family_with_child(&app, &canteen.admin, "=HYPERLINK(\"http://evil\")", "@Léa").await;
+    let id = book_and_confirm(&app, &canteen, &family, &["2017-01-23"]).await;
+    pay(&app, &family, &[&id]).await;
+    all_fresh(&app).await;
+    let finance = app.staff_token(Role::Finance).await;
+    let csv = app
+        .get_csv(
+            "/api/v1/finance/invoices?from=2017-01-01&to=2017-01-31",
+            &finance,
+        )
+        .await;
+    assert!(
+        csv.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""),
+        "the family's name is text, not a formula: {csv}"
+    );
+    assert!(!csv.contains(",=HYPERLINK"), "{csv}");
+    // Numbers keep their sign: a negative amount is not a formula.
+    assert!(csv.contains(",4.15"), "{csv}");
+}
+
+#[tokio::test]
+async fn an_upload_must_be_a_pdf_inside_not_only_by_its_first_bytes() {
+    use cantine::app::documents::{check, Upload};
+    let upload = |bytes: &[u8]| Upload {
+        title: "Règlement".into(),
+        kind: "rules".into(),
+        file_name: "r.pdf".into(),
+        bytes: bytes.to_vec(),
+    };
+    assert!(check(&upload(b"%PDF-1.7 <script>alert(1)</script>"))
+        .file
+        .is_some());
+    assert!(check(&upload(b"%PDF-\x00\x00 an executable"))
+        .file
+        .is_some());
+    assert!(check(&upload(MINIMAL_PDF)).file.is_none());
+}
+
+/// The smallest file that is a PDF inside: header, an object, a cross-reference, a trailer.
+pub const MINIMAL_PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\nxref\n0 3\n0000000000 65535 f \n0000000009 00000 n \n0000000058 00000 n \ntrailer << /Size 3 /Root 1 0 R >>\nstartxref\n110\n%%EOF\n";
