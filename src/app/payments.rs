@@ -106,6 +106,7 @@ pub async fn start(
             cantine,
             id,
             ProviderNotification {
+                payment_id: id,
                 status: PaymentStatus::Succeeded.as_str().into(),
                 amount: Decimal::ZERO,
                 provider_ref: "credit".into(),
@@ -149,6 +150,14 @@ pub async fn receive(
         }
         Rejected::Malformed(detail) => AppError::bad_input("malformed_body", detail),
     })?;
+    if notification.payment_id != id {
+        tracing::warn!(payment = %id, named = %notification.payment_id,
+            "payment notification refused: it names another payment");
+        return Err(AppError::rule(
+            "payment_mismatch",
+            "the notification names another payment than the one it was posted to",
+        ));
+    }
     settle(cantine, id, notification, request_id).await
 }
 
@@ -180,6 +189,16 @@ pub async fn settle(
                 "the notified amount {} differs from the payment's {}",
                 notification.amount, payment.amount
             ),
+        ));
+    }
+    if let Some(other) =
+        db::payments::payment_with_provider_ref(&cantine.pool, &notification.provider_ref, id)
+            .await?
+    {
+        tracing::warn!(payment = %id, %other, "payment notification refused: its provider reference settled another payment");
+        return Err(AppError::conflict(
+            "provider_ref_reused",
+            "this provider reference belongs to another payment",
         ));
     }
     let meta = CommandMeta {
@@ -336,6 +355,7 @@ pub async fn simulate(
         .await?
         .ok_or_else(|| AppError::not_found("payment"))?;
     Ok(simulator.notification(&ProviderNotification {
+        payment_id: id,
         status: outcome,
         amount: payment.amount,
         provider_ref: format!("simulator-{}", Uuid::new_v4()),

@@ -105,3 +105,22 @@ pub async fn awaiting_payment(
     .fetch_all(pool)
     .await
 }
+
+/// Another payment that a provider reference already settled, if any. References the service
+/// gives itself (`credit`, for payments made with the family's credit alone) are not the
+/// provider's and are shared.
+pub async fn payment_with_provider_ref(
+    pool: &PgPool,
+    provider_ref: &str,
+    except: Uuid,
+) -> sqlx::Result<Option<Uuid>> {
+    let row: Option<(Uuid,)> = sqlx::query_as(
+        "SELECT id FROM payments
+          WHERE provider_ref = $1 AND id <> $2 AND provider_ref <> 'credit' LIMIT 1",
+    )
+    .bind(provider_ref)
+    .bind(except)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|(id,)| id))
+}

@@ -2,9 +2,11 @@
 //! `Idempotent-Replayed: true`, and does nothing else. Clients that lost an answer (a timeout, a
 //! dropped connection) can then send the same request again without booking or paying twice.
 //!
-//! - The key belongs to the caller: a SHA-256 of the `Authorization` header (so, for API
-//!   clients, to one session), or `anonymous` without one (the payment provider's notifications).
-//!   The same key from another caller is another key.
+//! - The key belongs to the verified caller: the session the route's guard resolved (a hash of
+//!   its header, so the table holds no usable token), or the payment provider for a notification
+//!   that carries its valid signature. The same key from another caller is another key. A
+//!   request nobody verified (a stranger's, unsigned) is run without the key and nothing is
+//!   kept: its answer stored under a key would otherwise be served to whoever uses it next.
 //! - The same key on another request (method, path, query or body) is refused: 422
 //!   `idempotency_key_reused`. While the first request runs, a repeat gets 409
 //!   `idempotency_in_progress` with `Retry-After: 1`.
@@ -18,6 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -28,7 +31,7 @@ use uuid::Uuid;
 
 use super::error::{ApiError, ApiResult};
 use super::BODY_LIMIT;
-use crate::app::Cantine;
+use crate::app::{Caller, Cantine};
 use crate::db::idempotency::{self as store, Found, Key, StoredAnswer};
 
 pub const HEADER: &str = "idempotency-key";
@@ -69,9 +72,11 @@ async fn handle(state: Cantine, request: Request, next: Next) -> ApiResult<Respo
     let Some(key) = idempotency_key(request.headers())? else {
         return Ok(next.run(request).await);
     };
-    let scope = scope_of(request.headers());
     let (parts, body) = request.into_parts();
     let body = buffer(body).await?;
+    let Some(scope) = scope_of(&state, &parts, &body) else {
+        return Ok(next.run(Request::from_parts(parts, Body::from(body))).await);
+    };
     let key = Key {
         scope,
         key,
@@ -114,13 +119,21 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
     Ok(Some(String::from_utf8_lossy(bytes).into_owned()))
 }
 
-/// The caller: tokens are per session, so a key is per session. A hash, so that the table holds
-/// no usable token.
-fn scope_of(headers: &HeaderMap) -> String {
-    headers
-        .get(header::AUTHORIZATION)
-        .map(|v| hex::encode(Sha256::digest(v.as_bytes())))
-        .unwrap_or_else(|| "anonymous".into())
+/// Who the key belongs to, once verified: the session the route's guard resolved (a SHA-256 of
+/// the `Authorization` header it checked, as keys have always been scoped), or the payment
+/// provider when the body carries its valid signature. `None`: nobody verified, nothing kept.
+fn scope_of(state: &Cantine, parts: &Parts, body: &[u8]) -> Option<String> {
+    if let Some(caller) = parts.extensions.get::<Caller>() {
+        return Some(match parts.headers.get(header::AUTHORIZATION) {
+            Some(authorization) => hex::encode(Sha256::digest(authorization.as_bytes())),
+            None => format!("session:{}", hex::encode(&caller.session_hash)),
+        });
+    }
+    let provider = &state.payment_provider;
+    provider
+        .verify(&parts.headers, body)
+        .is_ok()
+        .then(|| format!("provider:{}", provider.name()))
 }
 
 /// What makes two requests the same one.

@@ -195,3 +195,137 @@ async fn an_upload_must_be_a_pdf_inside_not_only_by_its_first_bytes() {
 
 /// The smallest file that is a PDF inside: header, an object, a cross-reference, a trailer.
 pub const MINIMAL_PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\nxref\n0 3\n0000000000 65535 f \n0000000009 00000 n \n0000000058 00000 n \ntrailer << /Size 3 /Root 1 0 R >>\nstartxref\n110\n%%EOF\n";
+
+#[tokio::test]
+async fn a_strangers_idempotency_key_does_not_block_the_providers_notification() {
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let family = family_with_child(&app, &canteen.admin, "Dupont", "Léa").await;
+    let id = book_and_confirm(&app, &canteen, &family, &["2017-01-23"]).await;
+    let payment = app
+        .post(
+            "/api/v1/payments",
+            &family.token,
+            json!({"reservation_ids": [id]}),
+        )
+        .await
+        .assert_status(201)
+        .clone();
+    let payment_id = payment["id"].as_str().unwrap();
+    let body = json!({"payment_id": payment_id, "status": "succeeded", "amount": payment["amount"], "provider_ref": "PSP-8"});
+    let url = format!("{}/api/v1/payments/{payment_id}/notify", app.address);
+    // A stranger, unsigned, under the key the provider will use.
+    let stranger = app
+        .raw()
+        .await
+        .post(&url)
+        .header("idempotency-key", "notify-P8")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stranger.status(), 401);
+    // The provider's genuine notification under the same key is run, not refused.
+    let raw = serde_json::to_vec(&body).unwrap();
+    let signature = cantine::web::api::payments::sign(PAYMENT_SECRET.as_bytes(), &raw);
+    let genuine = app
+        .raw()
+        .await
+        .post(&url)
+        .header("idempotency-key", "notify-P8")
+        .header("content-type", "application/json")
+        .header("Cantine-Signature", signature)
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(genuine.status(), 200);
+    let (status,): (String,) = sqlx::query_as("SELECT status FROM payments WHERE id = $1::uuid")
+        .bind(payment_id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "succeeded");
+    // Keys belong to a verified caller: two families' equal keys are two keys.
+    let other = family_with_child(&app, &canteen.admin, "Martin", "Noé").await;
+    for f in [&family, &other] {
+        let answer = app
+            .raw()
+            .await
+            .post(format!("{}/api/v1/reservations", app.address))
+            .bearer_auth(&f.token)
+            .header("idempotency-key", "same-key")
+            .json(&json!({"child_id": f.child_id, "period_id": canteen.period_id, "days": ["2017-01-24"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 201);
+        assert!(answer.headers().get("idempotent-replayed").is_none());
+    }
+}
+
+#[tokio::test]
+async fn a_signed_notification_settles_only_the_payment_it_names_and_a_reference_only_once() {
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let dupont = family_with_child(&app, &canteen.admin, "Dupont", "Léa").await;
+    let martin = family_with_child(&app, &canteen.admin, "Martin", "Noé").await;
+    let mut payments = Vec::new();
+    for family in [&dupont, &martin] {
+        let id = book_and_confirm(&app, &canteen, family, &["2017-01-23"]).await;
+        let payment = app
+            .post(
+                "/api/v1/payments",
+                &family.token,
+                json!({"reservation_ids": [id]}),
+            )
+            .await
+            .assert_status(201)
+            .clone();
+        payments.push(payment["id"].as_str().unwrap().to_string());
+    }
+    let (dupont_payment, martin_payment) = (&payments[0], &payments[1]);
+    // Dupont's signed success, posted to Martin's pending payment of the same amount.
+    let dupont_paid = json!({"payment_id": dupont_payment, "status": "succeeded",
+        "amount": "4.15", "provider_ref": "PSP-DUPONT"});
+    let events = app.event_count().await;
+    crate::first_guide::notify(&app, martin_payment, dupont_paid.clone(), PAYMENT_SECRET)
+        .await
+        .assert_problem(422, "payment_mismatch");
+    // A body that names no payment is not the provider's notification.
+    crate::first_guide::notify(
+        &app,
+        martin_payment,
+        json!({"payment_id": null, "status": "succeeded", "amount": "4.15", "provider_ref": "P"}),
+        PAYMENT_SECRET,
+    )
+    .await
+    .assert_problem(400, "malformed_body");
+    assert_eq!(app.event_count().await, events, "nothing recorded");
+    let (status,): (String,) = sqlx::query_as("SELECT status FROM payments WHERE id = $1::uuid")
+        .bind(martin_payment)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "pending");
+
+    // Posted where it belongs, it settles Dupont's; its reference cannot settle Martin's.
+    crate::first_guide::notify(&app, dupont_payment, dupont_paid, PAYMENT_SECRET)
+        .await
+        .assert_status(200);
+    crate::first_guide::notify(
+        &app,
+        martin_payment,
+        json!({"payment_id": martin_payment, "status": "succeeded", "amount": "4.15",
+            "provider_ref": "PSP-DUPONT"}),
+        PAYMENT_SECRET,
+    )
+    .await
+    .assert_problem(409, "provider_ref_reused");
+    let (status,): (String,) = sqlx::query_as("SELECT status FROM payments WHERE id = $1::uuid")
+        .bind(martin_payment)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "pending");
+}

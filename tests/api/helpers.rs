@@ -583,7 +583,10 @@ pub async fn pay(app: &TestApp, family: &Family, reservation_ids: &[&str]) -> Va
         )
         .await;
     let payment = payment.assert_status(201).clone();
-    let body = json!({"status": "succeeded", "amount": payment["amount"], "provider_ref": "PSP"});
+    // A provider's reference names one payment.
+    let provider_ref = format!("PSP-{}", payment["id"].as_str().unwrap());
+    let body =
+        json!({"status": "succeeded", "amount": payment["amount"], "provider_ref": provider_ref});
     crate::first_guide::notify(app, payment["id"].as_str().unwrap(), body, PAYMENT_SECRET)
         .await
         .assert_status(200)

@@ -301,7 +301,7 @@ async fn a_repeated_payment_starts_one_payment() {
 }
 
 async fn notify(app: &TestApp, payment_id: &str, amount: &Value, key: &str) -> Answer {
-    let body = json!({"status": "succeeded", "amount": amount, "provider_ref": "PSP-1"});
+    let body = json!({"payment_id": payment_id, "status": "succeeded", "amount": amount, "provider_ref": "PSP-1"});
     let raw = serde_json::to_vec(&body).unwrap();
     let signature = cantine::web::api::payments::sign(PAYMENT_SECRET.as_bytes(), &raw);
     send_raw(

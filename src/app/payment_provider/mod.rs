@@ -33,6 +33,9 @@ pub struct Checkout {
 #[derive(Clone, Debug, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderNotification {
+    /// The payment it is about: signed with the rest, so that a notification of one payment
+    /// cannot be posted to another of the same amount.
+    pub payment_id: Uuid,
     /// `succeeded` or `failed`
     pub status: String,
     pub amount: Decimal,

@@ -105,7 +105,7 @@ mod tests {
     #[test]
     fn only_a_signed_notification_is_read() {
         let provider = SignedRedirect::new("https://pay.example/", b"k");
-        let body = br#"{"status":"succeeded","amount":"16.60","provider_ref":"T1"}"#;
+        let body = br#"{"payment_id":"0192a1b2-0000-7000-8000-000000000001","status":"succeeded","amount":"16.60","provider_ref":"T1"}"#;
         let mut headers = std::collections::HashMap::new();
         assert_eq!(provider.verify(&headers, body), Err(Rejected::Signature));
         headers.insert(
@@ -115,6 +115,10 @@ mod tests {
         let read = provider.verify(&headers, body).unwrap();
         assert_eq!(read.amount, Decimal::new(1660, 2));
         assert_eq!(read.provider_ref, "T1");
+        assert_eq!(
+            read.payment_id.to_string(),
+            "0192a1b2-0000-7000-8000-000000000001"
+        );
         let mut forged = headers.clone();
         forged.insert(
             signature::SIGNATURE_HEADER.to_string(),

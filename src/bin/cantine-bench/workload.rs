@@ -616,6 +616,7 @@ impl Worker {
             return false;
         };
         let notification = serde_json::to_vec(&json!({
+            "payment_id": payment_id,
             "status": "succeeded",
             "amount": amount,
             "provider_ref": format!("bench-{payment_id}"),

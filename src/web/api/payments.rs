@@ -102,6 +102,8 @@ pub async fn create(
 #[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Notification {
+    /// The payment notified: must be the `{id}` of the path it is posted to.
+    pub payment_id: Uuid,
     /// `succeeded` or `failed`
     pub status: String,
     #[schema(value_type = String)]
