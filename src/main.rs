@@ -123,6 +123,15 @@ enum StaffCommand {
         #[arg(long, value_enum)]
         role: Role,
     },
+    /// Lifts a staff account's lock (three wrong passwords), optionally with a new password:
+    /// the way back in when every administrator is locked out.
+    Unlock {
+        #[arg(long)]
+        login: String,
+        /// Sets this password too (8 characters at least).
+        #[arg(long)]
+        password: Option<String>,
+    },
 }
 
 #[tokio::main]
@@ -262,6 +271,27 @@ async fn main() -> anyhow::Result<()> {
                     dry_run,
                 },
         } => anonymise(&settings, gone_for_years, dry_run).await,
+        Command::Staff {
+            command: StaffCommand::Unlock { login, password },
+        } => {
+            if password.as_ref().is_some_and(|p| p.chars().count() < 8) {
+                anyhow::bail!("a password needs at least 8 characters");
+            }
+            let (pool, _database) = open_database(&settings, 2).await?;
+            let user = db::accounts::user_by_login(&pool, &login)
+                .await?
+                .filter(|u| u.role != Role::Family.as_str())
+                .ok_or_else(|| anyhow::anyhow!("no staff account with the login {login:?}"))?;
+            db::accounts::unlock(&pool, user.id).await?;
+            if let Some(password) = password {
+                let now = settings.clock.unwrap_or_else(chrono::Utc::now);
+                db::accounts::set_password(&pool, user.id, &hash_password(&password)?, now).await?;
+            }
+            tracing::warn!(login = %login, "staff account unlocked from the command line");
+            println!("staff user {login} unlocked");
+            pool.close().await;
+            Ok(())
+        }
         Command::Staff {
             command:
                 StaffCommand::Add {

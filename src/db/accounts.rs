@@ -385,6 +385,9 @@ pub struct SessionUser {
     pub family_id: Option<Uuid>,
 }
 
+/// The user of a live session. A lock (three wrong passwords) stops new logins only: whoever
+/// typed them must not end the sessions the account's owner already has open. Disabling an
+/// account ends them.
 pub async fn session_user(
     pool: &PgPool,
     token_hash: &[u8],
@@ -394,7 +397,7 @@ pub async fn session_user(
         "SELECT u.id AS user_id, u.role, u.family_id
            FROM sessions s JOIN users u ON u.id = s.user_id
           WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
-            AND u.locked_at IS NULL AND u.disabled_at IS NULL",
+            AND u.disabled_at IS NULL",
     )
     .bind(token_hash)
     .bind(now)

@@ -329,3 +329,91 @@ async fn a_signed_notification_settles_only_the_payment_it_names_and_a_reference
         .unwrap();
     assert_eq!(status, "pending");
 }
+
+/// The statuses of a run of login attempts, the clock moved between some of them.
+async fn attempts(app: &TestApp, login: &str, steps: &[(&str, i64)]) -> Vec<u16> {
+    let mut statuses = Vec::new();
+    for (password, wait) in steps {
+        app.wait_seconds(*wait);
+        statuses.push(app.login(login, password).await.status.as_u16());
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn a_login_that_exists_and_one_that_does_not_are_answered_alike() {
+    let app = spawn_app().await;
+    app.pause_clock();
+    let canteen = setup_repausset(&app).await;
+    family_with_child(&app, &canteen.admin, "Dupont", "Léa").await;
+    let (known,): (String,) =
+        sqlx::query_as("SELECT login FROM users WHERE role = 'family' LIMIT 1")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let steps = [
+        ("faux-1", 0),
+        ("faux-2", 0),
+        ("faux-2", 2),
+        ("faux-3", 3),
+        ("mot-de-passe", 10),
+    ];
+    let for_known = attempts(&app, &known, &steps).await;
+    let for_unknown = attempts(&app, "personne@example.fr", &steps).await;
+    assert_eq!(for_known, vec![401, 429, 401, 423, 423]);
+    assert_eq!(for_unknown, for_known);
+}
+
+#[tokio::test]
+async fn a_lock_stops_new_logins_but_not_the_sessions_already_open() {
+    let app = spawn_app().await;
+    app.pause_clock();
+    let kitchen_login = format!("cuisine-{}", uuid::Uuid::new_v4().simple());
+    cantine::db::accounts::insert_user(
+        &app.pool,
+        &kitchen_login,
+        Some(&cantine::app::accounts::credentials::hash_password("cuisine-secret").unwrap()),
+        Role::Kitchen,
+        None,
+    )
+    .await
+    .unwrap();
+    let live = app.token(&kitchen_login, "cuisine-secret").await;
+    let statuses = attempts(
+        &app,
+        &kitchen_login,
+        &[("x", 60), ("y", 60), ("z", 60), ("cuisine-secret", 60)],
+    )
+    .await;
+    assert_eq!(statuses, vec![401, 401, 423, 423]);
+    // Whoever typed the wrong passwords did not end the kitchen's session: it is still there to
+    // be closed by its owner (a dead one would answer 401).
+    let logout = app.post_empty("/api/v1/auth/logout", &live).await;
+    assert!(logout.status.is_success(), "{:?}", logout.body);
+
+    // A locked staff account is unlocked from the command line (also with a new password).
+    let unlock = std::process::Command::new(env!("CARGO_BIN_EXE_cantine"))
+        .args([
+            "staff",
+            "unlock",
+            "--login",
+            &kitchen_login,
+            "--password",
+            "nouveau-secret",
+        ])
+        .env("DATABASE_URL", &app.database_url)
+        .env("CANTINE_DEMO", "0")
+        .output()
+        .unwrap();
+    assert!(unlock.status.success(), "{unlock:?}");
+    app.wait_seconds(120);
+    app.login(&kitchen_login, "nouveau-secret")
+        .await
+        .assert_status(200);
+    let unknown = std::process::Command::new(env!("CARGO_BIN_EXE_cantine"))
+        .args(["staff", "unlock", "--login", "personne"])
+        .env("DATABASE_URL", &app.database_url)
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+}

@@ -24,7 +24,7 @@ async fn prove_current_password(
     let user = db::accounts::user_by_id(&state.pool, caller.user_id)
         .await?
         .ok_or_else(unauthenticated)?;
-    check_throttles(state, Some(user.id), client, now).map_err(throttled)?;
+    check_throttles(state, Some(user.id), &user.login, client, now).map_err(throttled)?;
     let matches = current_password.chars().count() <= MAX_PASSWORD_CHARS
         && check_password(current_password, user.password_hash.as_deref()).await?;
     if matches {

@@ -101,6 +101,12 @@ pub fn account_key(user_id: Uuid) -> String {
     format!("account:{user_id}")
 }
 
+/// The throttle key of a login that names no account: counted as an account would be, so that
+/// the answers (401, then 429, then 423) are the same whether the login exists or not.
+fn unknown_login_key(login: &str) -> String {
+    format!("login:{}", login.to_lowercase())
+}
+
 fn address_key(client: &str) -> String {
     format!("address:{client}")
 }
@@ -130,14 +136,16 @@ pub async fn count_wrong_password(
 pub fn check_throttles(
     state: &Cantine,
     user: Option<Uuid>,
+    login: &str,
     client: &str,
     now: DateTime<Utc>,
 ) -> Result<(), Refused> {
     state.throttles.address.check(&address_key(client), now)?;
-    if let Some(user) = user {
-        state.throttles.account.check(&account_key(user), now)?;
-    }
-    Ok(())
+    let key = match user {
+        Some(user) => account_key(user),
+        None => unknown_login_key(login),
+    };
+    state.throttles.account.check(&key, now)
 }
 
 /// Checks a login and password with every rule of the login (lock, delays, log) and opens a
@@ -158,20 +166,28 @@ pub async fn sign_in(
         db::accounts::user_by_login(&state.pool, typed).await?
     };
     let log = |user, result| attempt(now, user, client, result);
-    if let Err(refused) = check_throttles(state, user.as_ref().map(|u| u.id), client, now) {
+    if let Err(refused) = check_throttles(state, user.as_ref().map(|u| u.id), typed, client, now) {
         db::accounts::log_login_attempt(&state.pool, log(user.as_ref(), "throttled")).await?;
         return Err(throttled(refused));
     }
     let Some(user) = user else {
-        if !too_long {
+        // Answered exactly as a known account would be: the same work, the same delays, and a
+        // "lock" after as many failures, so that no answer tells whether the login exists.
+        let key = unknown_login_key(typed);
+        let already = state.throttles.account.failures(&key, now);
+        if !too_long && already < LOCK_AFTER_FAILURES as u32 {
             check_password(password, None).await?;
         }
         state
             .throttles
             .address
             .record_failure(&address_key(client), now);
+        if already < LOCK_AFTER_FAILURES as u32 {
+            state.throttles.account.record_failure(&key, now);
+        }
         db::accounts::log_login_attempt(&state.pool, log(None, "unknown_login")).await?;
-        return Err(wrong());
+        let locked_now = already + 1 >= LOCK_AFTER_FAILURES as u32;
+        return Err(if locked_now { locked() } else { wrong() });
     };
     if user.locked_at.is_some() {
         // Counted for the address, so that locked accounts are no free target.

@@ -121,6 +121,15 @@ impl Backoff {
         entry.last = now;
     }
 
+    /// The failures counted for the key (none once it has been quiet long enough).
+    pub fn failures(&self, key: &str, now: DateTime<Utc>) -> u32 {
+        let entries = self.entries.lock().expect("throttle lock");
+        entries
+            .get(key)
+            .filter(|f| now - f.last < self.schedule.forget_after)
+            .map_or(0, |f| f.count)
+    }
+
     pub fn forget(&self, key: &str) {
         self.entries.lock().expect("throttle lock").remove(key);
     }
