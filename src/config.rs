@@ -177,6 +177,11 @@ pub struct Settings {
     )]
     pub shutdown_grace_seconds: u64,
 
+    /// Whether `CANTINE_DEMO` was given (on the command line or in the environment) rather than
+    /// left at its default: only an explicit demo may run the payment simulator over https.
+    #[arg(skip)]
+    pub demo_explicit: bool,
+
     /// Connections in the service's pool (not a deployment setting: the tests ask for fewer).
     #[arg(skip = 32u32)]
     pub pool_size: u32,
@@ -194,6 +199,33 @@ impl Settings {
             .try_get_matches_from(["cantine"])
             .expect("the defaults parse");
         Self::from_arg_matches(&matches).expect("the defaults are settings")
+    }
+
+    /// What keeps these settings from serving real families: a public https address (a real
+    /// deployment) with the development payment key, or with the payment simulator, which marks
+    /// payments paid for free, unless an explicit `CANTINE_DEMO=1` says it is a demonstration.
+    pub fn production_problem(&self, public_url: &str) -> Option<String> {
+        if !public_url.starts_with("https://") {
+            return None;
+        }
+        if self.payment_secret.as_deref().is_none_or(str::is_empty) {
+            return Some(
+                "CANTINE_PUBLIC_URL is https, so this is a real deployment: set \
+                 CANTINE_PAYMENT_SECRET (the key the payment provider signs its notifications \
+                 with); the development key is public"
+                    .into(),
+            );
+        }
+        if self.payment_page_url.is_none() && !(self.demo && self.demo_explicit) {
+            return Some(
+                "CANTINE_PUBLIC_URL is https, so this is a real deployment: set \
+                 CANTINE_PAYMENT_PAGE_URL (the payment provider's page); the built-in payment \
+                 simulator marks payments paid for free and runs only with an explicit \
+                 CANTINE_DEMO=1"
+                    .into(),
+            );
+        }
+        None
     }
 
     /// The origins allowed by CORS (blank entries of the list dropped).

@@ -1,4 +1,5 @@
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use cantine::app::accounts::credentials::hash_password;
 use cantine::app::demo;
@@ -136,7 +137,15 @@ enum StaffCommand {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let Cli { command, settings } = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let Cli {
+        command,
+        mut settings,
+    } = Cli::from_arg_matches(&matches)?;
+    settings.demo_explicit = matches!(
+        matches.value_source("demo"),
+        Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+    );
     telemetry::init(settings.log_format);
     match command {
         Command::Serve => serve(settings).await,
@@ -352,6 +361,9 @@ async fn anonymise(settings: &Settings, years: u32, dry_run: bool) -> anyhow::Re
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
+    // Taken over before anything else: a SIGTERM from the first instant on stops the service
+    // cleanly instead of killing it.
+    let stop = shutdown_signal()?;
     let application = Application::build(settings).await?;
     let public_url = application.public_url().to_string();
     println!("Cantine listens on {public_url}  (health: {public_url}/health, API: {public_url}/api/v1/openapi.json)");
@@ -364,15 +376,18 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             println!("  {:<8} {login:<28} {password}", role.as_str());
         }
     }
-    application.run_until_stopped(shutdown_signal()).await
+    application.run_until_stopped(stop).await
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler");
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate.recv() => {},
-    }
+/// Resolves on Ctrl-C or SIGTERM; both are listened for from the moment this is called.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {},
+            _ = terminate.recv() => {},
+        }
+    })
 }

@@ -78,8 +78,8 @@ pub struct Inner {
     pub progress: Arc<ProjectionProgress>,
     pub expiry_wake: Arc<Notify>,
     pub payment_provider: Arc<dyn PaymentProvider>,
-    /// The key of the portal's CSRF tokens (the deployment's one configured secret, which the
-    /// portal labels so that its values never coincide with a payment signature).
+    /// The key of the portal's CSRF tokens: the service's own (`service_keys`), never the
+    /// payment provider's secret.
     pub portal_secret: Vec<u8>,
     /// Present when the simulator is the provider: its pages exist only then.
     pub simulator: Option<Arc<Simulator>>,
@@ -188,6 +188,9 @@ pub async fn build(
     let metrics = Metrics::new();
     let commands =
         ReservationCommands::new(pool.clone(), services, progress.clone(), metrics.clone());
+    if let Some(problem) = settings.production_problem(&public_url) {
+        anyhow::bail!(problem);
+    }
     let payment_secret = match &settings.payment_secret {
         Some(secret) => secret.clone().into_bytes(),
         None => {
@@ -217,7 +220,7 @@ pub async fn build(
         progress: progress.clone(),
         expiry_wake: Arc::new(Notify::new()),
         payment_provider,
-        portal_secret: payment_secret.clone(),
+        portal_secret: db::service_keys::key(&pool, "csrf").await?,
         simulator,
         organisation,
         public_url,

@@ -24,6 +24,7 @@ pub mod reservation_reads;
 pub mod reservation_services;
 pub mod retention;
 pub mod server;
+pub mod service_keys;
 pub mod tariffs;
 
 use std::time::Duration;

@@ -417,3 +417,90 @@ async fn a_lock_stops_new_logins_but_not_the_sessions_already_open() {
         .unwrap();
     assert!(!unknown.status.success());
 }
+
+#[tokio::test]
+async fn an_https_deployment_refuses_the_development_key_and_the_free_simulator() {
+    let database_url = fresh_database().await;
+    let start = |envs: &[(&str, &str)]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_cantine"));
+        command
+            .arg("serve")
+            .env("DATABASE_URL", &database_url)
+            .env("CANTINE_LISTEN", "127.0.0.1:0")
+            .env("CANTINE_PUBLIC_URL", "https://cantine.example.fr")
+            .env_remove("CANTINE_PAYMENT_SECRET")
+            .env_remove("CANTINE_PAYMENT_PAGE_URL")
+            .env_remove("CANTINE_DEMO");
+        for (name, value) in envs {
+            command.env(name, value);
+        }
+        command
+    };
+    let refused = start(&[]).output().unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("CANTINE_PAYMENT_SECRET"), "{said}");
+
+    let refused = start(&[("CANTINE_PAYMENT_SECRET", "un-vrai-secret")])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("CANTINE_PAYMENT_PAGE_URL"), "{said}");
+
+    // An explicit demonstration may run the simulator over https.
+    let mut demo = start(&[
+        ("CANTINE_PAYMENT_SECRET", "un-vrai-secret"),
+        ("CANTINE_DEMO", "1"),
+    ])
+    .stdout(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let stdout = demo.stdout.take().unwrap();
+    let (lines, printed) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines.send(line);
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut listening = false;
+    while let Ok(line) = printed.recv_timeout(deadline - std::time::Instant::now()) {
+        if line.contains("Cantine listens") {
+            listening = true;
+            break;
+        }
+    }
+    if !listening {
+        let _ = demo.kill();
+        panic!("the demonstration did not start");
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(demo.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let status = demo.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    reader.join().unwrap();
+}
+
+#[tokio::test]
+async fn the_portals_csrf_key_is_the_services_own_not_the_payment_secret() {
+    let app = spawn_app().await;
+    let (csrf_key,): (Vec<u8>,) =
+        sqlx::query_as("SELECT secret FROM service_keys WHERE name = 'csrf'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(csrf_key.len(), 32);
+    assert_eq!(app.state.portal_secret, csrf_key);
+    assert_ne!(app.state.portal_secret, PAYMENT_SECRET.as_bytes());
+    // A second server on the database signs the same tokens.
+    let other = spawn_app_on(app.database_url.clone(), guide_now()).await;
+    assert_eq!(other.state.portal_secret, csrf_key);
+}

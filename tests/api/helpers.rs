@@ -167,8 +167,10 @@ pub async fn spawn_app_with(security: SecuritySettings) -> TestApp {
     settings.cors_origins = security.cors_origins;
     settings.trust_forwarded_for = security.trust_forwarded_for;
     if security.hsts {
-        // HSTS follows from an https public URL, as in production.
+        // HSTS follows from an https public URL, as in production, where the payment
+        // simulator is refused: a provider's page stands in.
         settings.public_url = Some("https://cantine.test".into());
+        settings.payment_page_url = Some("https://paiement.example/".into());
     }
     spawn_app_from(settings).await
 }

@@ -511,12 +511,32 @@ async fn the_simulator_pays_through_the_same_signed_door_as_a_provider() {
         format!("{}/api/v1/payments/{payment_id}/checkout", app.address)
     );
     let page = app.raw().await.get(redirect).send().await.unwrap();
-    assert!(page.text().await.unwrap().contains("Montant : 4,15 €"));
-    let chosen = app
+    let page = page.text().await.unwrap();
+    assert!(page.contains("Montant : 4,15 €"));
+    // The form carries its token, as a browser posts it; without it, nothing is paid.
+    let token = page
+        .split("name=\"jeton\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the form's token");
+    let forged = app
         .raw()
         .await
         .post(redirect)
         .form(&[("outcome", "succeeded")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    assert_eq!(
+        reservation_status(&app, &family, &id).await,
+        "awaiting_payment"
+    );
+    let chosen = app
+        .raw()
+        .await
+        .post(redirect)
+        .form(&[("outcome", "succeeded"), ("jeton", token)])
         .send()
         .await
         .unwrap();

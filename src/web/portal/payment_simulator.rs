@@ -15,6 +15,7 @@ use crate::domain::payment::PaymentStatus;
 use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::{request_id_of, ApiForm, ApiPath};
 use crate::web::pages::format::euros;
+use crate::web::pages::session::{csrf_token, csrf_valid};
 
 pub async fn checkout_page(
     State(state): State<Cantine>,
@@ -24,16 +25,25 @@ pub async fn checkout_page(
     Ok(Html(format!(
         "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Paiement simulé</title></head>
 <body><main><h1>Paiement simulé</h1><p>Montant : {}</p><p>État : {}</p>
-<form method=\"post\"><button name=\"outcome\" value=\"succeeded\">Payer</button>
+<form method=\"post\"><input type=\"hidden\" name=\"jeton\" value=\"{}\"><button name=\"outcome\" value=\"succeeded\">Payer</button>
 <button name=\"outcome\" value=\"failed\">Refuser le paiement</button></form></main></body></html>",
         euros(payment.amount),
-        payment.status
+        payment.status,
+        checkout_token(&state, id)
     )))
+}
+
+/// The form's token: bound to the payment with the service's own key, so that another site
+/// cannot post the payer's choice for them.
+fn checkout_token(state: &Cantine, id: Uuid) -> String {
+    csrf_token(state, format!("checkout:{id}").as_bytes())
 }
 
 #[derive(Deserialize)]
 pub struct CheckoutChoice {
     pub outcome: String,
+    #[serde(default)]
+    pub jeton: String,
 }
 
 /// The simulator signs its notification and hands it in through the same door as a real
@@ -44,6 +54,15 @@ pub async fn checkout_submit(
     headers: HeaderMap,
     ApiForm(choice): ApiForm<CheckoutChoice>,
 ) -> ApiResult<impl IntoResponse> {
+    // The payment first (404 when there is none, or no simulator), then the form's token.
+    payments::simulated(&state, id).await?;
+    if !csrf_valid(&state, format!("checkout:{id}").as_bytes(), &choice.jeton) {
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "invalid_csrf",
+            "the form's token is missing or wrong: reload the payment page",
+        ));
+    }
     let (body, signature) = payments::simulate(&state, id, choice.outcome).await?;
     let mut signed = HeaderMap::new();
     signed.insert(
