@@ -165,6 +165,12 @@ pub fn table() -> Vec<Route> {
         ),
         route(
             Method::POST,
+            "/api/v1/admin/staff/unlock",
+            ADMIN,
+            staff_accounts::unlock_staff,
+        ),
+        route(
+            Method::POST,
             "/api/v1/admin/families/{id}/password-email",
             ADMIN,
             staff_accounts::send_password_email,

@@ -167,6 +167,7 @@ fn expected(method: &Method, path: &str) -> Option<[u16; 7]> {
         ("POST", "/api/v1/admin/families/{id}/enable") => ADMIN_OK,
         ("POST", "/api/v1/admin/families/{id}/unlock") => ADMIN_OK,
         ("POST", "/api/v1/admin/families/{id}/password-email") => ADMIN_ACCEPTED,
+        ("POST", "/api/v1/admin/staff/unlock") => ADMIN_OK,
         ("POST", "/api/v1/admin/families/{id}/children") => ADMIN_CREATE,
         ("POST", "/api/v1/admin/clock") => ADMIN_OK,
         ("PUT", "/api/v1/admin/periods/{id}/capacity") => ADMIN_OK,
@@ -730,6 +731,10 @@ impl Fixture {
             ("PATCH", "/api/v1/admin/families/{id}") => {
                 Body::Json(json!({"name": format!("CIBLE {n}")}))
             }
+            // The kitchen's account: unlocking an unlocked account changes nothing.
+            ("POST", "/api/v1/admin/staff/unlock") => Body::Json(json!({
+                "login": self.credentials.get(&Who::Kitchen).map(|c| c.0.clone()).unwrap_or_default()
+            })),
             ("POST", "/api/v1/admin/families/{id}/children") => {
                 Body::Json(json!({"first_name": "Léa", "last_name": "CIBLE"}))
             }

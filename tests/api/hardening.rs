@@ -410,6 +410,31 @@ async fn a_lock_stops_new_logins_but_not_the_sessions_already_open() {
     app.login(&kitchen_login, "nouveau-secret")
         .await
         .assert_status(200);
+    // An administrator does the same through the API; a family's login is not a staff account.
+    attempts(&app, &kitchen_login, &[("x", 60), ("y", 60), ("z", 60)]).await;
+    app.wait_seconds(60);
+    app.login(&kitchen_login, "nouveau-secret")
+        .await
+        .assert_problem(423, "account_locked");
+    let admin = app.staff_token(Role::Admin).await;
+    let unlocked = app
+        .post(
+            "/api/v1/admin/staff/unlock",
+            &admin,
+            json!({"login": kitchen_login}),
+        )
+        .await;
+    assert_eq!(unlocked.assert_status(200)["locked"], false);
+    app.login(&kitchen_login, "nouveau-secret")
+        .await
+        .assert_status(200);
+    app.post(
+        "/api/v1/admin/staff/unlock",
+        &admin,
+        json!({"login": "famille.inconnue@example.fr"}),
+    )
+    .await
+    .assert_problem(404, "not_found");
     let unknown = std::process::Command::new(env!("CARGO_BIN_EXE_cantine"))
         .args(["staff", "unlock", "--login", "personne"])
         .env("DATABASE_URL", &app.database_url)

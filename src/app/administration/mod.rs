@@ -14,6 +14,7 @@ pub mod family_accounts;
 pub mod login_log;
 pub mod periods;
 pub mod restaurants;
+pub mod staff;
 pub mod tariffs;
 
 use super::error::{AppError, AppResult};

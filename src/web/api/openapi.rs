@@ -28,6 +28,7 @@ use crate::web::idempotency;
         super::staff_accounts::disable,
         super::staff_accounts::enable,
         super::staff_accounts::unlock,
+        super::staff_accounts::unlock_staff,
         super::staff_accounts::send_password_email,
         super::staff_accounts::login_log,
         super::admin::create_restaurant,

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::password::Accepted;
-use crate::app::administration::{family_accounts, login_log};
+use crate::app::administration::{family_accounts, login_log, staff};
 use crate::app::{Caller, Cantine};
 use crate::db::accounts::{FamilyAccountRow, LoginAttemptRow};
 use crate::web::error::ApiResult;
@@ -166,4 +166,34 @@ pub async fn login_log(
     Ok(Json(
         login_log::page(&state, query.before, query.limit).await?,
     ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffLogin {
+    pub login: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StaffAccount {
+    pub login: String,
+    /// `admin`, `kitchen`, `finance` or `auditor`
+    pub role: String,
+    pub locked: bool,
+}
+
+/// Lifts a staff account's lock (three wrong passwords); its open sessions were never ended.
+#[utoipa::path(post, path = "/api/v1/admin/staff/unlock", tag = "admin", request_body = StaffLogin,
+    responses((status = 200, body = StaffAccount), (status = 404, body = crate::web::error::Problem)))]
+pub async fn unlock_staff(
+    State(state): State<Cantine>,
+    caller: Caller,
+    ApiJson(body): ApiJson<StaffLogin>,
+) -> ApiResult<Json<StaffAccount>> {
+    let account = staff::unlock(&state, &caller, &body.login).await?;
+    Ok(Json(StaffAccount {
+        login: account.login,
+        role: account.role.as_str().to_string(),
+        locked: false,
+    }))
 }
