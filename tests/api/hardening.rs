@@ -196,23 +196,37 @@ async fn an_upload_must_be_a_pdf_inside_not_only_by_its_first_bytes() {
 /// The smallest file that is a PDF inside: header, an object, a cross-reference, a trailer.
 pub const MINIMAL_PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\nxref\n0 3\n0000000000 65535 f \n0000000009 00000 n \n0000000058 00000 n \ntrailer << /Size 3 /Root 1 0 R >>\nstartxref\n110\n%%EOF\n";
 
+/// A family's payment of one booked and confirmed day (4.15 €), started and not yet notified.
+async fn pending_payment(app: &TestApp, canteen: &Canteen, family: &Family) -> String {
+    let id = book_and_confirm(app, canteen, family, &["2017-01-23"]).await;
+    app.post(
+        "/api/v1/payments",
+        &family.token,
+        json!({"reservation_ids": [id]}),
+    )
+    .await
+    .assert_status(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn payment_status(app: &TestApp, id: &str) -> String {
+    let (status,): (String,) = sqlx::query_as("SELECT status FROM payments WHERE id = $1::uuid")
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    status
+}
+
 #[tokio::test]
 async fn a_strangers_idempotency_key_does_not_block_the_providers_notification() {
     let app = spawn_app().await;
     let canteen = setup_repausset(&app).await;
     let family = family_with_child(&app, &canteen.admin, "Dupont", "Léa").await;
-    let id = book_and_confirm(&app, &canteen, &family, &["2017-01-23"]).await;
-    let payment = app
-        .post(
-            "/api/v1/payments",
-            &family.token,
-            json!({"reservation_ids": [id]}),
-        )
-        .await
-        .assert_status(201)
-        .clone();
-    let payment_id = payment["id"].as_str().unwrap();
-    let body = json!({"payment_id": payment_id, "status": "succeeded", "amount": payment["amount"], "provider_ref": "PSP-8"});
+    let payment_id = &pending_payment(&app, &canteen, &family).await;
+    let body = json!({"payment_id": payment_id, "status": "succeeded", "amount": "4.15", "provider_ref": "PSP-8"});
     let url = format!("{}/api/v1/payments/{payment_id}/notify", app.address);
     // A stranger, unsigned, under the key the provider will use.
     let stranger = app
@@ -240,12 +254,7 @@ async fn a_strangers_idempotency_key_does_not_block_the_providers_notification()
         .await
         .unwrap();
     assert_eq!(genuine.status(), 200);
-    let (status,): (String,) = sqlx::query_as("SELECT status FROM payments WHERE id = $1::uuid")
-        .bind(payment_id)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    assert_eq!(status, "succeeded");
+    assert_eq!(payment_status(&app, payment_id).await, "succeeded");
     // Keys belong to a verified caller: two families' equal keys are two keys.
     let other = family_with_child(&app, &canteen.admin, "Martin", "Noé").await;
     for f in [&family, &other] {
@@ -270,21 +279,8 @@ async fn a_signed_notification_settles_only_the_payment_it_names_and_a_reference
     let canteen = setup_repausset(&app).await;
     let dupont = family_with_child(&app, &canteen.admin, "Dupont", "Léa").await;
     let martin = family_with_child(&app, &canteen.admin, "Martin", "Noé").await;
-    let mut payments = Vec::new();
-    for family in [&dupont, &martin] {
-        let id = book_and_confirm(&app, &canteen, family, &["2017-01-23"]).await;
-        let payment = app
-            .post(
-                "/api/v1/payments",
-                &family.token,
-                json!({"reservation_ids": [id]}),
-            )
-            .await
-            .assert_status(201)
-            .clone();
-        payments.push(payment["id"].as_str().unwrap().to_string());
-    }
-    let (dupont_payment, martin_payment) = (&payments[0], &payments[1]);
+    let dupont_payment = &pending_payment(&app, &canteen, &dupont).await;
+    let martin_payment = &pending_payment(&app, &canteen, &martin).await;
     // Dupont's signed success, posted to Martin's pending payment of the same amount.
     let dupont_paid = json!({"payment_id": dupont_payment, "status": "succeeded",
         "amount": "4.15", "provider_ref": "PSP-DUPONT"});
@@ -302,12 +298,7 @@ async fn a_signed_notification_settles_only_the_payment_it_names_and_a_reference
     .await
     .assert_problem(400, "malformed_body");
     assert_eq!(app.event_count().await, events, "nothing recorded");
-    let (status,): (String,) = sqlx::query_as("SELECT status FROM payments WHERE id = $1::uuid")
-        .bind(martin_payment)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    assert_eq!(status, "pending");
+    assert_eq!(payment_status(&app, martin_payment).await, "pending");
 
     // Posted where it belongs, it settles Dupont's; its reference cannot settle Martin's.
     crate::first_guide::notify(&app, dupont_payment, dupont_paid, PAYMENT_SECRET)
@@ -322,12 +313,7 @@ async fn a_signed_notification_settles_only_the_payment_it_names_and_a_reference
     )
     .await
     .assert_problem(409, "provider_ref_reused");
-    let (status,): (String,) = sqlx::query_as("SELECT status FROM payments WHERE id = $1::uuid")
-        .bind(martin_payment)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    assert_eq!(status, "pending");
+    assert_eq!(payment_status(&app, martin_payment).await, "pending");
 }
 
 /// The statuses of a run of login attempts, the clock moved between some of them.
