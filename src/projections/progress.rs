@@ -124,3 +124,32 @@ impl ProjectionProgress {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stopping service waits for the batch being applied, and no batch starts while it stops.
+    #[tokio::test]
+    async fn quiesce_waits_for_the_batch_in_progress_and_holds_off_the_next() {
+        let progress = ProjectionProgress::default();
+        let batch = progress.batch().await;
+        assert!(
+            progress.quiesce(Duration::from_millis(50)).await.is_none(),
+            "a batch in progress is waited for"
+        );
+        drop(batch);
+        let stopped = progress
+            .quiesce(Duration::from_millis(50))
+            .await
+            .expect("no batch left: quiet at once");
+        let next = tokio::time::timeout(Duration::from_millis(50), progress.batch()).await;
+        assert!(next.is_err(), "no new batch while the service stops");
+        drop(stopped);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), progress.batch())
+                .await
+                .is_ok()
+        );
+    }
+}

@@ -16,6 +16,21 @@ use sqlx::{PgConnection, Postgres};
 
 use super::commands::CommandMeta;
 
+/// The event's seven values in the order of [`INSERT_EVENT`]: written once for both kinds of
+/// statement (sqlx's `Query` and `QueryScalar` share `bind` but no trait).
+macro_rules! bind_event {
+    ($query:expr, $event:expr) => {
+        $query
+            .bind($event.aggregate_type)
+            .bind($event.aggregate_id.as_ref())
+            .bind($event.sequence)
+            .bind($event.event_type)
+            .bind($event.event_version)
+            .bind($event.payload.as_ref())
+            .bind($event.metadata.as_ref())
+    };
+}
+
 /// The event's columns, each append's parameters $1 to $7.
 pub const INSERT_EVENT: &str = "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)";
 
@@ -76,14 +91,7 @@ impl<'a> NewEvent<'a> {
         &'q self,
         query: QueryScalar<'q, Postgres, O, PgArguments>,
     ) -> QueryScalar<'q, Postgres, O, PgArguments> {
-        query
-            .bind(self.aggregate_type)
-            .bind(self.aggregate_id.as_ref())
-            .bind(self.sequence)
-            .bind(self.event_type)
-            .bind(self.event_version)
-            .bind(self.payload.as_ref())
-            .bind(self.metadata.as_ref())
+        bind_event!(query, self)
     }
 
     /// Binds the event as $1 to $7 of a statement.
@@ -91,14 +99,7 @@ impl<'a> NewEvent<'a> {
         &'q self,
         query: Query<'q, Postgres, PgArguments>,
     ) -> Query<'q, Postgres, PgArguments> {
-        query
-            .bind(self.aggregate_type)
-            .bind(self.aggregate_id.as_ref())
-            .bind(self.sequence)
-            .bind(self.event_type)
-            .bind(self.event_version)
-            .bind(self.payload.as_ref())
-            .bind(self.metadata.as_ref())
+        bind_event!(query, self)
     }
 }
 

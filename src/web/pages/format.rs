@@ -6,6 +6,7 @@ use chrono_tz::Europe::Paris;
 use rust_decimal::Decimal;
 
 use crate::domain::money::french_euros;
+use crate::domain::period::PaymentMode;
 use crate::domain::reservation::{DayStatus, ReservationStatus};
 
 /// An amount as parents read it: `4,97 €` (two decimals, a comma).
@@ -20,6 +21,17 @@ pub fn estimate(quantity: usize, unit_price: Decimal) -> String {
         euros(unit_price),
         euros(unit_price * Decimal::from(quantity))
     )
+}
+
+/// How a period's meals are paid, as parents and staff read it.
+pub fn payment_mode(mode: &PaymentMode) -> String {
+    match mode {
+        PaymentMode::Prepaid { hold_minutes } => format!(
+            "En ligne, après confirmation : vous avez {hold_minutes} minutes pour payer, sinon la \
+             réservation est annulée automatiquement."
+        ),
+        PaymentMode::Postpaid => "Facturé en fin de mois.".to_string(),
+    }
 }
 
 pub fn date(d: NaiveDate) -> String {

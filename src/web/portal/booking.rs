@@ -12,11 +12,10 @@ use super::context::Context;
 use crate::app::queries::family::{self, Establishment, Period};
 use crate::app::Cantine;
 use crate::db::reference::ChildRow;
-use crate::domain::period::PaymentMode;
 use crate::web::error::ApiError;
 use crate::web::extract::{ApiQuery, Caller};
 use crate::web::pages::error::{PortalError, PortalResult};
-use crate::web::pages::format::{date, euros};
+use crate::web::pages::format::{date, euros, payment_mode};
 use crate::web::pages::layout::{ok, page};
 
 #[derive(Deserialize)]
@@ -68,15 +67,7 @@ pub fn rules(restaurant: &str, period: &Period) -> Markup {
             dt { "Prix du repas" } dd { (euros(period.unit_price)) }
             dt { "Pour réserver" } dd { (period.booking_rule) "." }
             dt { "Pour annuler" } dd { (period.cancellation_rule) "." }
-            dt { "Paiement" } dd {
-                @match period.payment {
-                    PaymentMode::Prepaid { hold_minutes } => {
-                        "En ligne, après confirmation : vous avez " (hold_minutes)
-                        " minutes pour payer, sinon la réservation est annulée automatiquement."
-                    }
-                    PaymentMode::Postpaid => { "Facturé en fin de mois." }
-                }
-            }
+            dt { "Paiement" } dd { (payment_mode(&period.payment)) }
             @if let Some(open) = period.bookings_open_at {
                 dt { "Ouverture des réservations" }
                 dd { (open.format("%d/%m/%Y à %H:%M")) }

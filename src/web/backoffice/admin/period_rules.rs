@@ -6,8 +6,7 @@
 use maud::{html, Markup};
 
 use crate::app::administration::periods::Period;
-use crate::domain::period::PaymentMode;
-use crate::web::pages::format::{date, euros};
+use crate::web::pages::format::{date, euros, payment_mode};
 
 pub fn rules(period: &Period) -> Markup {
     let days: Vec<&str> = period
@@ -28,15 +27,7 @@ pub fn rules(period: &Period) -> Markup {
             dt { "Prix du repas" } dd { (euros(period.unit_price)) }
             dt { "Pour réserver" } dd { (period.booking_rule()) "." }
             dt { "Pour annuler" } dd { (period.cancellation_rule()) "." }
-            dt { "Paiement" } dd {
-                @match period.payment {
-                    PaymentMode::Prepaid { hold_minutes } => {
-                        "En ligne, après confirmation : vous avez " (hold_minutes)
-                        " minutes pour payer, sinon la réservation est annulée automatiquement."
-                    }
-                    PaymentMode::Postpaid => { "Facturé en fin de mois." }
-                }
-            }
+            dt { "Paiement" } dd { (payment_mode(&period.payment)) }
             @if let Some(open) = period.rules.bookings_open_at {
                 dt { "Ouverture des réservations" }
                 dd { (open.format("%d/%m/%Y à %H:%M")) }
