@@ -1,22 +1,25 @@
 // The staff back office walked in headless Chromium: the kitchen's headcount sheet (on screen and
 // as printed), the finance office's month (reconciliation, invoices, payments, a CSV export),
 // an administrator publishing a document (a refused file first), and a family downloading it,
-// then being refused the back office. axe-core on every page, screenshots 30-49 (e2e/walk.mjs).
+// then being refused the back office; an auditor runs the log's verification and reads the event
+// and login logs; finance sets the SEPA creditor and records a mandate (a mistyped ICS and IBAN
+// refused first). axe-core on every page, screenshots 30-49 (e2e/walk.mjs).
 // The admin's other pages (families, restaurants, periods) belong to a walk of their own.
 //
 // Usage: node e2e/backoffice.mjs <base-url> <kitchen-login> <kitchen-password>
 //          <finance-login> <finance-password> <admin-login> <admin-password>
-//          <family-login> <family-password>
+//          <family-login> <family-password> <auditor-login> <auditor-password>
 // Env: EXPECT, the figures the API gives (JSON: day, restaurant, month, family, invoice and the
 // kitchen's counts standard, vegetarian, no_pork, booked, awaiting); SCREENSHOTS; CHROMIUM.
 
 import { startWalk } from './walk.mjs';
 
 const [base, kitchenLogin, kitchenPassword, financeLogin, financePassword, adminLogin,
-  adminPassword, familyLogin, familyPassword] = process.argv.slice(2);
-if (!familyPassword || !process.env.EXPECT) {
+  adminPassword, familyLogin, familyPassword, auditorLogin, auditorPassword] = process.argv.slice(2);
+if (!auditorPassword || !process.env.EXPECT) {
   console.error('usage: EXPECT=<json> node backoffice.mjs <base-url> <kitchen login> <password> '
-    + '<finance login> <password> <admin login> <password> <family login> <password>');
+    + '<finance login> <password> <admin login> <password> <family login> <password> '
+    + '<auditor login> <password>');
   process.exit(2);
 }
 const expect = JSON.parse(process.env.EXPECT);
@@ -69,7 +72,8 @@ await walk.finish(async () => {
   const csvLink = await page.getByRole('link', { name: /Télécharger les effectifs/ }).getAttribute('href');
   const csv = await page.request.get(`${base}${csvLink}`);
   check(csv.status() === 200 && csv.headers()['content-type'].startsWith('text/csv'), 'the headcount CSV downloads as text/csv');
-  check((await csv.text()).startsWith('date,service,booked'), 'the CSV is the API\'s headcount export');
+  check((await csv.text()).startsWith('\ufeffDate;Service;Réservés;En attente de paiement'),
+    'the headcount CSV for French spreadsheets has French headers');
 
   // Printed: the sheet without the menu, the filters or the links.
   await page.emulateMedia({ media: 'print' });
@@ -78,6 +82,20 @@ await walk.finish(async () => {
   check(await page.locator('table').first().isVisible(), 'printing keeps the sheet');
   await visit('effectifs-impression');
   await page.emulateMedia({ media: 'screen' });
+
+  // The roll call: a name per place, as many as the sheet counts.
+  await page.getByRole('link', { name: `Liste d'appel de ${expect.restaurant}` }).click();
+  await expectText(`Liste d'appel – ${expect.restaurant} – lun. 23/01/2017`, 'Nom', 'Prénom', 'Menu');
+  const names = await page.locator('table.roll-call tbody tr').count();
+  check(names === expect.booked + expect.awaiting,
+    `the roll call names ${names} children, the sheet counts ${expect.booked} + ${expect.awaiting}`);
+  const booked = await page.locator('table.roll-call tbody tr', { hasText: 'Réservé' }).count();
+  check(booked === expect.booked, `booked on the roll call: ${booked}, on the sheet: ${expect.booked}`);
+  await visit('liste-appel');
+  const rollCsv = await page.getByRole('link', { name: /CSV pour tableur français/ }).getAttribute('href');
+  const rollFile = await page.request.get(`${base}${rollCsv}`);
+  check((await rollFile.text()).startsWith('\ufeffDate;Restaurant;Service;Nom;Prénom;Menu'),
+    'the roll call CSV for French spreadsheets has French headers');
   const refused = await page.goto(`${base}/gestion/finances`);
   check(refused.status() === 403, 'the kitchen is refused the finance pages (403)');
   await expectText('Accès refusé');
@@ -123,7 +141,7 @@ await walk.finish(async () => {
   check(await nav().getByRole('link', { name: 'Finances' }).count() === 0, 'the admin does not see Finances');
   await visit('accueil-administration');
   await nav().getByRole('link', { name: 'Documents' }).click();
-  await expectText('Documents des familles', 'Publier un document', 'Aucun document');
+  await expectText('Documents des familles', 'Publier un document', 'Délibération des tarifs');
   await page.fill('#titre', TITLE);
   await page.selectOption('#nature', 'rules');
   await page.setInputFiles('#fichier', { name: 'menu.txt', mimeType: 'text/plain', buffer: Buffer.from('Lundi : frites') });
@@ -136,6 +154,30 @@ await walk.finish(async () => {
   await page.getByRole('button', { name: 'Publier' }).click();
   await expectText('Document publié', TITLE, 'Visible des familles');
   await visit('documents');
+  await logOut();
+
+  // The auditor: the log's verification as a job, then the event log and the login log.
+  await logIn(auditorLogin, auditorPassword, /Espace de gestion – Contrôle/);
+  await nav().getByRole('link', { name: 'Contrôle' }).click();
+  await expectText('Vérification du journal', 'Aucune vérification');
+  await page.getByRole('button', { name: 'Lancer une vérification' }).click();
+  for (let i = 0; i < 120 && !(await page.getByRole('button', { name: 'Lancer une vérification' }).count()); i++) {
+    await page.waitForTimeout(250);
+    await page.goto(`${base}/gestion/audit`);
+  }
+  await expectText('Journal intact', 'Événements vérifiés');
+  await visit('controle');
+  await page.getByRole('link', { name: 'Journal des événements' }).click();
+  await page.selectOption('#type', 'ReservationPaid');
+  await page.getByRole('button', { name: 'Afficher' }).click();
+  await expectText('ReservationPaid', 'Contenu, métadonnées, empreinte');
+  await page.locator('details summary').first().click();
+  await expectText('Empreinte de chaînage', 'actor_role');
+  await visit('journal-evenements');
+  await page.getByRole('link', { name: '← Contrôle' }).click();
+  await page.getByRole('link', { name: 'Journal des connexions' }).click();
+  await expectText('Journal des connexions', auditorLogin, '✓ Connecté');
+  await visit('journal-connexions');
   await logOut();
 
   // The family finds it from its home page and downloads exactly that file.
@@ -152,4 +194,58 @@ await walk.finish(async () => {
   check(denied.status() === 403, 'a family is refused the back office (403)');
   await expectText('Accès refusé', 'réservé au personnel');
   await visit('gestion-refusee');
+  await page.goto(`${base}/`);
+  await page.getByRole('button', { name: 'Déconnexion' }).click();
+
+  // Finance again, for SEPA direct debit: the creditor's ICS (a mistyped one refused, said
+  // next to its form), a family's signed mandate, the month's batch (nothing to collect in a
+  // prepaid month, said in French).
+  await logIn(financeLogin, financePassword, /Espace de gestion – Finances/);
+  await page.goto(`${base}/gestion/finances`);
+  await page.getByRole('navigation', { name: 'Pages des finances' }).getByRole('link', { name: 'Prélèvements SEPA' }).click();
+  await expectText('Prélèvements SEPA', 'Aucun lot pour ce mois', 'Aucun mandat enregistré');
+  await page.fill('#ics', 'FR72ZZZ123457');
+  await page.fill('#iban-creancier', 'FR76 3000 1007 9412 3456 7890 185');
+  await page.fill('#bic-creancier', 'BDFEFRPPCCT');
+  await page.getByRole('button', { name: 'Enregistrer le créancier' }).click();
+  await expectText('L\'identifiant créancier SEPA (ICS) est incorrect', 'Rien n\'a été enregistré');
+  await visit('prelevements-refus');
+  await page.fill('#ics', 'FR72ZZZ123456');
+  await page.fill('#iban-creancier', 'FR76 3000 1007 9412 3456 7890 185');
+  await page.fill('#bic-creancier', 'BDFEFRPPCCT');
+  await page.getByRole('button', { name: 'Enregistrer le créancier' }).click();
+  await expectText('Coordonnées du créancier enregistrées', 'FR72ZZZ123456');
+  await page.selectOption('#famille', { label: expect.family });
+  await page.fill('#titulaire', 'Mme Dupont');
+  await page.fill('#iban', 'FR76 3000 6000 0112 3456 7890 188');
+  await page.fill('#bic', 'AGRIFRPP812');
+  await page.fill('#rum', 'CANTINE-DUPONT-001');
+  await page.fill('#signe', '2017-01-02');
+  await page.getByRole('button', { name: 'Enregistrer le mandat' }).click();
+  await expectText('L\'IBAN est incorrect : sa clé de contrôle ne correspond pas');
+  await page.fill('#iban', 'FR76 3000 6000 0112 3456 7890 189');
+  await page.getByRole('button', { name: 'Enregistrer le mandat' }).click();
+  await expectText('Mandat enregistré', 'CANTINE-DUPONT-001', 'FR7630006000011234567890189');
+  await page.getByRole('button', { name: /Préparer le lot/ }).click();
+  await expectText('Aucune facture mensuelle de ce mois n\'est à prélever');
+  await visit('prelevements');
+
+  // Refunds: the Martin family's 10,00 € of credit paid back by transfer (more than its credit
+  // is refused first).
+  await page.goto(`${base}/gestion/finances`);
+  await page.getByRole('navigation', { name: 'Pages des finances' }).getByRole('link', { name: 'Remboursements d\'avoirs' }).click();
+  await expectText('Remboursements d\'avoirs', 'MARTIN – avoir de 10,00 €');
+  const martin = page.locator('section', { hasText: 'MARTIN – avoir de' });
+  await martin.getByLabel('Montant remboursé (€)').fill('12,00');
+  await martin.getByLabel('Référence du virement').fill('VIR-2017-0001');
+  await martin.getByRole('button', { name: /Enregistrer le remboursement/ }).click();
+  await expectText('Le montant dépasse l\'avoir de la famille', 'Rien n\'a été enregistré');
+  await visit('remboursements-refus');
+  const again = page.locator('section', { hasText: 'MARTIN – avoir de' });
+  await again.getByLabel('Montant remboursé (€)').fill('10,00');
+  await again.getByLabel('Référence du virement').fill('VIR-2017-0001');
+  await again.getByRole('button', { name: /Enregistrer le remboursement/ }).click();
+  await expectText('Remboursement de 10,00 € enregistré');
+  await expectNoText('MARTIN – avoir de');
+  await visit('remboursements');
 });

@@ -1,7 +1,7 @@
 // The administrators' back office walked in headless Chromium on the demo: an admin logs in,
 // opens the families, creates one (a wrong e-mail first: the French error shows next to the
 // field), opens its page, adds a child, then the restaurants, a period's closures and its
-// prices. axe-core runs on every page (any serious or critical violation fails), and every page
+// prices, and gives the kitchen's colleague a new password. axe-core runs on every page (any serious or critical violation fails), and every page
 // is saved as a screenshot at desktop and phone width, numbered from 50.
 //
 // Usage: node e2e/backoffice_admin.mjs <base-url> <admin-login> <password>
@@ -129,6 +129,41 @@ await walk.finish(async () => {
     'Lundi de Pâques');
   await visit('periode-creee');
 
+  // The staff: the kitchen's colleague lost their password and gets a new one, shown once.
+  await menu().getByRole('link', { name: 'Personnel' }).click();
+  await expectText('Comptes du personnel', 'cuisine', 'Cuisine', '(vous)', 'Actif',
+    'cantine staff unlock --login');
+  await visit('personnel');
+  await page.getByRole('button', { name: 'Nouveau mot de passe pour cuisine' }).click();
+  await expectText('Nouveau mot de passe de cuisine', "n'est affiché qu'une fois");
+  await visit('personnel-mot-de-passe');
+
+  // The front desk: a family's file, from the families list.
+  await menu().getByRole('link', { name: 'Familles' }).click();
+  await page.getByRole('link', { name: 'Dossier de la famille DUPONT' }).first().click();
+  await expectText('Dossier de la famille DUPONT', 'Solde', 'Réservations', 'Relevé de compte',
+    'Réserver pour un enfant');
+  await visit('dossier-famille');
+
+  // Every staff member's own account: the password, changed with the current one.
+  await menu().getByRole('link', { name: 'Mon compte' }).click();
+  await expectText('Changer mon mot de passe', 'Mot de passe actuel');
+  await visit('mon-compte-gestion');
+
+  // The town's contact details, as visitors then read them beside the login form.
+  await menu().getByRole('link', { name: 'Commune' }).click();
+  await expectText('Coordonnées', 'Site de la commune');
+  await page.getByLabel('Téléphone').fill('04 66 71 71 00');
+  await page.getByRole('button', { name: 'Enregistrer' }).click();
+  await expectText('Coordonnées enregistrées');
+  await visit('commune');
+
+  // The day's waiting lists, read by the administrators as by the kitchen (none on that day).
+  await menu().getByRole('link', { name: "Listes d'attente" }).click();
+  await page.goto(`${base}/gestion/attente?date=2017-01-23`);
+  await expectText("Listes d'attente du lun. 23/01/2017", "Aucune liste d'attente");
+  await visit('listes-attente');
+
   // A form without its session's CSRF token is refused, and changes nothing.
   const forged = await page.request.post(`${base}/gestion/familles`,
     { form: { csrf: '00', nom: 'FAUX', email: 'faux@example.fr' }, maxRedirects: 0 });
@@ -136,7 +171,7 @@ await walk.finish(async () => {
   check((await forged.text()).includes('Formulaire refusé'), 'the refusal is a French page');
 
   await page.getByRole('button', { name: 'Déconnexion' }).click();
-  await expectText('Connexion');
+  await expectText('Connexion', 'Tél : 04 66 71 71 00', 'Documents à télécharger', 'Délibération des tarifs');
   const after = await page.goto(`${base}/gestion/familles`);
   check(after.status() === 401, 'after logout the families need a login again');
 });

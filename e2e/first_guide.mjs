@@ -19,7 +19,7 @@ if (!base || !login || !password) {
 const deadline = process.env.DEADLINE ?? null;
 
 const walk = await startWalk({ name: 'first guide', first: 1, last: 19, failureShot: 'echec.png' });
-const { page, context, check, expectText, visit, text } = walk;
+const { page, context, check, expectText, visit, boxesFit, text } = walk;
 
 await walk.finish(async () => {
   // Step 1: the portal asks to log in; typed with the keyboard only.
@@ -69,7 +69,16 @@ await walk.finish(async () => {
     await page.keyboard.press('Space');
     check(await box.isChecked(), `${day} is ticked with the keyboard`);
   }
+  // The ticks go along to another month and back, until "Valider le planning".
+  await page.getByRole('button', { name: /février 2017/ }).click();
+  await expectText('février 2017', "4 jours cochés dans d'autres mois");
+  await page.getByRole('button', { name: /janvier 2017/ }).click();
+  await expectText('janvier 2017');
+  for (const day of ['2017-01-23', '2017-01-24', '2017-01-27', '2017-01-31']) {
+    check(await page.locator(`#jour-${day}`).isChecked(), `${day} is still ticked after February`);
+  }
   await visit('calendrier');
+  const calendarAddress = new URL(page.url());
 
   // Steps 7-8: validate, then the recap with the estimate.
   await page.getByRole('button', { name: 'Valider le planning' }).click();
@@ -77,6 +86,7 @@ await walk.finish(async () => {
     'lun. 23/01/2017', 'mar. 24/01/2017', 'ven. 27/01/2017', 'mar. 31/01/2017',
     '4 × 4,15 € = 16,60 €', 'Estimation de votre facture');
   await visit('recapitulatif');
+  await boxesFit('the recap');
 
   // Step 9: confirm: awaiting payment, pay before 15:38.
   await page.getByRole('button', { name: 'Confirmer la réservation' }).click();
@@ -128,19 +138,58 @@ await walk.finish(async () => {
   await page.getByRole('link', { name: /Restauration Le Repausset 2016-2017/ }).click();
   await page.getByRole('link', { name: 'Continuer' }).click();
   check(await page.locator('ul.days li.status-booked').count() === 4, 'the calendar shows the 4 paid days as booked');
-  await page.getByRole('link', { name: /février 2017/ }).click();
+  await page.getByRole('button', { name: /février 2017/ }).click();
   await expectText('février 2017');
   await page.getByRole('button', { name: /\+ cette semaine \(semaine du lun\. 06\/02\/2017\)/ }).click();
   await expectText('Récapitulatif de votre demande', 'lun. 06/02/2017', 'ven. 10/02/2017',
     '4 × 4,15 € = 16,60 €');
   await visit('choix-groupe');
-  await page.getByRole('button', { name: 'Abandonner cette demande' }).click();
+  // The browser's Back before confirming: the calendar says the days are only asked for, and
+  // leads back to the request to confirm or drop it.
+  await page.goBack();
+  await expectText('février 2017', 'En attente de confirmation', "n'est pas encore confirmée",
+    'Confirmer ou abandonner la demande n° 00002');
+  check(await page.locator('ul.days li.status-requested').count() === 4, 'the week asked for shows 4 days to confirm');
+  await visit('demande-non-confirmee');
+  await page.getByRole('link', { name: 'Confirmer ou abandonner la demande n° 00002' }).click();
+  await expectText('Récapitulatif de votre demande');
+  // Abandoning asks first (a page, no script): nothing changes before "Oui".
+  await page.getByRole('link', { name: 'Abandonner cette demande' }).click();
+  await expectText('Voulez-vous vraiment abandonner cette demande ?', 'Non, garder la demande');
+  await visit('annulation-question');
+  await page.getByRole('button', { name: 'Oui, abandonner la demande' }).click();
   await expectText('✗ Annulée');
 
   // Invoices.
   await page.getByRole('link', { name: 'Mes factures' }).click();
   await expectText('Factures & paiements', /\d{4}-\d{6}/, `Réservation ${number}`, '16,60 €');
   await visit('factures');
+
+  // "Mon compte": the quotient familial, and "Modifier les informations de la famille".
+  await page.getByRole('link', { name: 'Mon compte' }).click();
+  await expectText('Quotient familial', 'Informations de la famille');
+  await page.getByText('Modifier les informations de la famille').click();
+  await page.getByLabel('Adresse postale').fill('26 Quai des Croisades\n30220 AIGUES-MORTES');
+  await page.getByLabel('Téléphone', { exact: true }).fill('04 66 71 71 55');
+  await page.getByRole('button', { name: 'Enregistrer les informations de la famille' }).click();
+  await expectText('Les informations de la famille sont enregistrées.', '26 Quai des Croisades', '04 66 71 71 55');
+  await visit('compte');
+
+  // An address that does not exist: a French page with the way back, not JSON.
+  const missing = await page.goto(`${base}/nexistepas`);
+  check(missing.status() === 404, 'an unknown address answers 404');
+  await expectText('Page introuvable', "Retour à l'accueil du portail");
+  await visit('page-introuvable');
+  await page.getByRole('link', { name: "Retour à l'accueil du portail" }).click();
+  await expectText('Mon compte famille');
+
+  // The waiting list's page of a day (the link a full day of the calendar carries).
+  const child = calendarAddress.searchParams.get('enfant');
+  const period = calendarAddress.searchParams.get('periode');
+  check(Boolean(child && period), `the calendar's address names the child and the period: ${calendarAddress}`);
+  await page.goto(`${base}/liste-attente?enfant=${child}&periode=${period}&jour=2017-02-06`);
+  await expectText("Liste d'attente", "pas en liste d'attente", "en liste d'attente");
+  await visit('liste-attente');
 
   // Logout: the session ends, the portal asks to log in again.
   await page.getByRole('button', { name: 'Déconnexion' }).click();

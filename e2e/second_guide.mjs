@@ -19,7 +19,7 @@ if (!base || !login || !password) {
 }
 
 const walk = await startWalk({ name: 'second guide', first: 20, last: 29, failureShot: 'echec-second.png' });
-const { page, check, expectText, audit, visit, text } = walk;
+const { page, check, expectText, expectNoText, audit, visit, text } = walk;
 
 /// From the home page to a child's calendar: child, restaurant, period, "Continuer".
 async function openCalendar(child, restaurant, period) {
@@ -67,16 +67,20 @@ await walk.finish(async () => {
   check(await page.locator('input[name="annuler"]').count() === 0, 'nothing booked yet: nothing to cancel');
   await visit('calendrier');
 
-  // A bulk choice: every Thursday from today. The recap lists what could not be booked, and why.
+  // A bulk choice: every Thursday from today. Billed later, the recap of actions lists the days
+  // to book first, then what could not be booked and why, one line a reason.
   await page.getByRole('button', { name: '+ tous les jeudis' }).click();
-  await expectText('Récapitulatif de votre demande', 'En attente de confirmation',
-    'Non réservé : 12/01/2017 - Date limite de réservation dépassée', 'jeu. 19/01/2017',
-    'jeu. 26/01/2017', /\d+ × 4,97 € = \d+,\d\d €/, 'Estimation de votre facture');
+  await expectText('Récapitulatif de vos modifications', 'Réservation ajoutée : 19/01/2017 - Prix : 4,97 €',
+    'Réservation ajoutée : 26/01/2017 - Prix : 4,97 €',
+    'Non réservé : 12/01/2017 - Date limite de réservation dépassée', /\d+ × 4,97 € = \d+,\d\d €/,
+    'Confirmer les modifications');
+  await expectNoText('paiement en ligne');
   await visit('choix-groupe');
 
-  // Confirmed at once: billed later, nothing to pay online.
-  await page.getByRole('button', { name: 'Confirmer la réservation' }).click();
-  await expectText('✓ Confirmée', 'réservé');
+  // Confirmed: billed later, nothing to pay online; the guide's own recap and its counts.
+  await page.getByRole('button', { name: 'Confirmer les modifications' }).click();
+  await expectText('Récapitulatif de vos actions', 'Réservation ajoutée : 19/01/2017 - Prix : 4,97 €',
+    /Nombre de réservations effectuées avec succès : \d+/, 'Nombre de réservations annulées : 0', 'Continuer');
   await visit('reservation-confirmee');
 
   // Back to the calendar: cancel 19 and 26 January, add Monday 16th.

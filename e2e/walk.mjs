@@ -113,6 +113,17 @@ export async function startWalk({ name, first, last, failureShot }) {
     await page.setViewportSize(DESKTOP);
   }
 
+  /// At a phone's width, no box of the page scrolls sideways: a table's last column (an amount)
+  /// is never cut off inside its box.
+  async function boxesFit(name) {
+    await page.setViewportSize(PHONE);
+    const cut = await page.evaluate(() => [...document.querySelectorAll('.scroll')]
+      .filter(box => box.scrollWidth > box.clientWidth + 1)
+      .map(box => `${box.querySelector('caption')?.innerText ?? 'a box'} (${box.scrollWidth - box.clientWidth}px)`));
+    check(cut.length === 0, `on a phone, nothing of ${name} is cut inside a side-scrolling box (${cut.join(', ')})`);
+    await page.setViewportSize(DESKTOP);
+  }
+
   /// A step of the walk: the audit, then both screenshots, numbered in the walk's range.
   async function visit(shot) {
     step += 1;
@@ -157,5 +168,5 @@ export async function startWalk({ name, first, last, failureShot }) {
     console.log(`\n${name} walked: ${audited} pages checked with axe, ${step - first + 1} steps saved in ${shots}`);
   }
 
-  return { page, context, check, expectText, expectNoText, audit, visit, logIn, finish, text };
+  return { page, context, check, expectText, expectNoText, audit, visit, boxesFit, logIn, finish, text };
 }

@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Fuzzes the HTTP API with schemathesis against its own OpenAPI document, on a private data
-# folder and port, traffic to 127.0.0.1 only. Prints the requests sent and the server errors.
+# folder and port, traffic to 127.0.0.1 only: every role on the routes it may call. Prints the
+# requests sent, the server errors and schemathesis' failures, and exits 1 when any of its
+# checks failed (CI runs it bounded, through .ci/run):
+# - not_a_server_error: no 5xx;
+# - status_code_conformance: every status answered is in the document;
+# - content_type_conformance: every answer's type is the documented one (problem+json errors);
+# - response_schema_conformance: every body matches its documented schema.
 #
-#   pip install schemathesis        # once (a virtualenv is fine: ST=/path/to/st)
+#   pip install schemathesis==4.32.5     # once (a virtualenv is fine: ST=/path/to/st)
 #   bash scripts/fuzz.sh [max examples per operation, default 30]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ST=${ST:-st}
 EXAMPLES=${1:-30}
+CHECKS=${FUZZ_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance}
 PORT=${FUZZ_PORT:-18080}
 DATA=${FUZZ_DATA:-/tmp/cantine-fuzz-data}
 REPORT=${FUZZ_REPORT:-/tmp/cantine-fuzz-report}
@@ -31,9 +38,9 @@ run() { # name, token, extra options...
   local name=$1 token=$2; shift 2
   "$ST" run "$BASE/api/v1/openapi.json" --url "$BASE" \
     -H "Authorization: Bearer $token" \
-    --checks not_a_server_error --max-examples "$EXAMPLES" --seed 6 --no-color \
+    --checks "$CHECKS" --max-examples "$EXAMPLES" --seed 6 --no-color \
     --workers 2 --request-timeout 10 --generation-database none \
-    --report har --report-har-path "$REPORT/$name.har" "$@" >"$REPORT/$name.txt" 2>&1 || true
+    --report har --report-har-path "$REPORT/$name.har" "$@" >"$REPORT/$name.txt" 2>&1 && status=0 || status=$?
   python3 - "$REPORT/$name.har" "$name" <<'PY'
 import json, sys
 entries = json.load(open(sys.argv[1]))["log"]["entries"]
@@ -42,7 +49,14 @@ print(f"{sys.argv[2]}: {len(entries)} requests, {len(errors)} server errors")
 for e in errors[:20]:
     print("   ", e["response"]["status"], e["request"]["method"], e["request"]["url"])
 PY
+  if [ "$status" -ne 0 ]; then
+    # schemathesis exits 1 on a failed check; its summary says which, the report how.
+    echo "$name: schemathesis failed (exit $status), from $REPORT/$name.txt:"
+    sed -n '/^=* FAILURES =*$/,$p' "$REPORT/$name.txt" | head -80
+    FAILED=1
+  fi
 }
+FAILED=0
 
 # Each role on the routes it may call, plus everyone on the public ones. The clock (it can move a
 # year, past every session) and the routes that end sessions run last.
@@ -52,8 +66,12 @@ run family "$(token famille.dupont@example.fr cantine-dupont)" \
   --include-tag family --include-tag reservations --include-tag payments --include-tag account \
   --exclude-path-regex "$LAST"
 run admin "$(token admin cantine-admin)" --include-tag admin --include-tag audit --include-tag account \
+  --include-tag documents --exclude-path-regex "$LAST"
+run kitchen "$(token cuisine cantine-cuisine)" --include-tag kitchen --exclude-path-regex "$LAST"
+run finance "$(token finances cantine-finances)" --include-tag finance --include-tag admin \
   --exclude-path-regex "$LAST"
 run auditor "$(token audit cantine-audit)" --include-tag audit --include-tag admin --exclude-path-regex "$LAST"
 run last "$(token finances cantine-finances)" --include-path-regex "$LAST"
 echo "server log: $REPORT/server.log; reports: $REPORT"
 grep -c ' ERROR ' "$REPORT/server.log" | sed 's/^/server log ERROR lines: /' || true
+exit $FAILED

@@ -82,6 +82,25 @@ pub struct Settings {
     )]
     pub organisation_address: String,
 
+    /// Days after a monthly invoice is issued before its first reminder is e-mailed, if it is
+    /// not paid by then.
+    #[arg(
+        long,
+        env = "CANTINE_REMINDER_FIRST_DAYS",
+        global = true,
+        default_value_t = 15
+    )]
+    pub reminder_first_days: u32,
+
+    /// Days after a monthly invoice is issued before its second (last) reminder.
+    #[arg(
+        long,
+        env = "CANTINE_REMINDER_SECOND_DAYS",
+        global = true,
+        default_value_t = 30
+    )]
+    pub reminder_second_days: u32,
+
     /// `0` to start without the demo data (loaded only into an empty database).
     #[arg(
         long,
@@ -94,9 +113,9 @@ pub struct Settings {
     )]
     pub demo: bool,
 
-    /// Mail server for the password e-mails, lettre's URL form
-    /// (`smtp://user:pass@host:587?tls=required`, `smtps://…`); unset: `.eml` files under
-    /// CANTINE_DATA/mail.
+    /// Mail server for every e-mail (password links, notifications): `smtp://host:port`,
+    /// `smtp://user:pass@host:port`, `?tls=starttls` (lettre's `tls=required` and
+    /// `tls=opportunistic`, and `smtps://…`, too); unset: `.eml` files under CANTINE_DATA/mail.
     #[arg(long, env = "CANTINE_SMTP_URL", global = true, hide_env_values = true)]
     pub smtp_url: Option<String>,
 
@@ -108,6 +127,37 @@ pub struct Settings {
         default_value = "Portail famille <ne-pas-repondre@cantine.example>"
     )]
     pub mail_from: String,
+
+    /// How many minutes before a prepaid hold's payment deadline its family is reminded by
+    /// e-mail (once).
+    #[arg(
+        long,
+        env = "CANTINE_HOLD_REMINDER_MINUTES",
+        global = true,
+        default_value_t = 15
+    )]
+    pub hold_reminder_minutes: u32,
+
+    /// A notification the mail server refuses (or a server down) is tried again after this
+    /// many seconds, then twice as long each time (at most an hour between tries).
+    #[arg(
+        long,
+        env = "CANTINE_MAIL_RETRY_SECONDS",
+        global = true,
+        default_value_t = 30
+    )]
+    pub mail_retry_seconds: u64,
+
+    /// After this many failed tries a notification is marked failed (counted in `/metrics`,
+    /// listed to staff) and no longer sent.
+    #[arg(
+        long,
+        env = "CANTINE_MAIL_MAX_ATTEMPTS",
+        global = true,
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub mail_max_attempts: u32,
 
     /// Comma-separated origins allowed to call the API from a browser; unset: CORS off.
     #[arg(

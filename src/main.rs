@@ -93,10 +93,15 @@ enum AuditCommand {
 
 #[derive(Subcommand)]
 enum InvoicesCommand {
-    /// Issues the billed-later invoices of a month (YYYY-MM); running it again issues none.
+    /// Issues the billed-later invoices of a month (YYYY-MM) once it has ended by the service's
+    /// clock (`CANTINE_CLOCK` when set), with the supplementary invoices and credit notes of the
+    /// changes since the last run; running it again issues none. An unfinished month is refused
+    /// unless `--served-until` names a day already served: then only the days up to it are billed.
     Issue {
         #[arg(long)]
         month: String,
+        #[arg(long)]
+        served_until: Option<chrono::NaiveDate>,
     },
 }
 
@@ -231,29 +236,58 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Invoices {
-            command: InvoicesCommand::Issue { month },
+            command:
+                InvoicesCommand::Issue {
+                    month,
+                    served_until,
+                },
         } => {
             let (pool, _database) = open_database(&settings, 4).await?;
             let organisation = db::reference::organisation(&pool)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("no organisation yet: start the service once"))?;
+            // The service's clock: the injected one when CANTINE_CLOCK is set.
+            let clock: Box<dyn cantine::domain::clock::Clock> = match settings.clock {
+                Some(start) => {
+                    Box::new(cantine::domain::clock::AdjustableClock::starting_at(start))
+                }
+                None => Box::new(cantine::domain::clock::SystemClock),
+            };
+            // Refused before anything is read when the month has not ended.
+            if let Err(not_due) = cantine::domain::month_billing::billing_cutoff(
+                &month,
+                served_until,
+                clock.paris_today(),
+            ) {
+                eprintln!("Nothing issued: {not_due}.");
+                std::process::exit(2);
+            }
             // The billed days come from the reservations projection: bring it up to date first.
             projections::projector::catch_up(
                 &pool,
                 &projections::reservations::ReservationsProjection,
             )
             .await?;
-            let clock = cantine::domain::clock::SystemClock;
-            let issued =
-                cantine::app::invoicing::issue_month(&pool, &clock, &organisation, &month, "cli")
-                    .await?;
-            for invoice in &issued {
+            let run = cantine::app::invoicing::issue_month(
+                &pool,
+                clock.as_ref(),
+                &organisation,
+                &month,
+                served_until,
+                "cli",
+            )
+            .await?;
+            for invoice in run.invoices.iter().chain(&run.credit_notes) {
                 println!(
-                    "{}  {}  {} €",
-                    invoice.number, invoice.family_name, invoice.total
+                    "{}  {}  {}  {} €",
+                    invoice.number, invoice.issuer.name, invoice.family_name, invoice.total
                 );
             }
-            println!("{} invoices issued for {month}", issued.len());
+            println!(
+                "{} invoices and {} credit notes issued for {month}",
+                run.invoices.len(),
+                run.credit_notes.len()
+            );
             Ok(())
         }
         Command::Backup { to } => {

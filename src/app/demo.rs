@@ -25,13 +25,14 @@ pub const RESTAURANTS: [&str; 6] = [
 ];
 
 /// Logins printed at start. Demo only: change or remove them on a real deployment.
-pub const LOGINS: [(&str, &str, Role); 6] = [
+pub const LOGINS: [(&str, &str, Role); 7] = [
     ("famille.dupont@example.fr", "cantine-dupont", Role::Family),
     ("famille.martin@example.fr", "cantine-martin", Role::Family),
     ("admin", "cantine-admin", Role::Admin),
     ("cuisine", "cantine-cuisine", Role::Kitchen),
     ("finances", "cantine-finances", Role::Finance),
     ("audit", "cantine-audit", Role::Auditor),
+    ("accueil", "cantine-accueil", Role::Desk),
 ];
 
 /// The school year running (or next to start) at `now`.
@@ -139,6 +140,19 @@ pub async fn load_if_empty(
         150,
     )
     .await?;
+    // Run by another town than the organisation: its invoices name that town.
+    db::reference::update_restaurant(
+        pool,
+        organisation.id,
+        carcassonne,
+        None,
+        None,
+        Some((
+            "Ville de Carcassonne – Régie de la restauration scolaire",
+            "32 rue Aimé Ramond, 11000 Carcassonne",
+        )),
+    )
+    .await?;
     db::reference::insert_period(
         pool,
         NewPeriod {
@@ -192,11 +206,79 @@ pub async fn load_if_empty(
         )
         .await?;
     }
+    let mut admin = None;
     for (login, password, role) in LOGINS.iter().filter(|(_, _, role)| *role != Role::Family) {
-        db::accounts::insert_user(pool, login, Some(&hash_password(password)?), *role, None)
-            .await?;
+        let id =
+            db::accounts::insert_user(pool, login, Some(&hash_password(password)?), *role, None)
+                .await?;
+        if *role == Role::Admin {
+            admin = Some(id);
+        }
+    }
+    if let Some(admin) = admin {
+        public_face(pool, organisation, admin, now).await?;
     }
     Ok(true)
+}
+
+/// What the first guide's visitor page shows: the community's phone, a contact address and its
+/// site, and the two documents to download.
+async fn public_face(
+    pool: &PgPool,
+    organisation: &Organisation,
+    admin: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    db::town::update_contact(
+        pool,
+        organisation.id,
+        "04.66.71.71.55",
+        "restauration.scolaire@example.fr",
+        "https://www.terredecamargue.fr",
+    )
+    .await?;
+    let documents = [
+        (
+            "tariffs",
+            "Délibération des tarifs",
+            "deliberation-tarifs.pdf",
+            &[
+                "Document de démonstration.",
+                "Le prix d'un repas suit le quotient familial de la famille.",
+                "Sans quotient connu, le prix de la période s'applique (4,15 EUR).",
+            ][..],
+        ),
+        (
+            "rules",
+            "Règlement intérieur des restaurants scolaires",
+            "reglement-interieur.pdf",
+            &[
+                "Document de démonstration.",
+                "Les repas se réservent sur le portail famille avant la date limite.",
+                "Une réservation non payée dans l'heure est libérée.",
+                "Une annulation avant la date limite donne un avoir.",
+            ][..],
+        ),
+    ];
+    for (kind, title, file_name, lines) in documents {
+        let bytes = super::demo_documents::one_page_pdf(title, lines);
+        db::documents::insert(
+            pool,
+            db::documents::NewDocumentRow {
+                id: uuid::Uuid::now_v7(),
+                organisation_id: organisation.id,
+                title,
+                kind,
+                file_name,
+                content_type: super::documents::PDF,
+                bytes: &bytes,
+                uploaded_by: admin,
+                uploaded_at: now,
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Whether the demo accounts exist (to print them on every start, not only the first).

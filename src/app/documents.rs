@@ -206,6 +206,25 @@ pub async fn file(state: &Cantine, id: Uuid) -> AppResult<DocumentFile> {
         .ok_or_else(|| AppError::not_found("document"))
 }
 
+/// Whether a kind of document is shown to visitors too (as `db::documents` selects them): the
+/// rules and the tariff deliberation are public acts of the town.
+pub fn is_public(kind: &str) -> bool {
+    matches!(kind, "rules" | "tariffs")
+}
+
+/// The current documents anyone may read before logging in (the rules and the tariff
+/// deliberation), for the login page.
+pub async fn public(state: &Cantine) -> AppResult<Vec<DocumentRow>> {
+    Ok(db::documents::public_current(&state.pool, state.organisation.id).await?)
+}
+
+/// A public document's file; not found for any other (a family's or a withdrawn one).
+pub async fn public_file(state: &Cantine, id: Uuid) -> AppResult<DocumentFile> {
+    db::documents::public_file(&state.pool, state.organisation.id, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("document"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

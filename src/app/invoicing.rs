@@ -1,5 +1,6 @@
 //! Issues invoices: after a successful payment (prepaid) and per family and month (billed
-//! later). The number is taken from a counter row in the same transaction that appends the
+//! later, once the month has ended, then corrected by credit notes and supplementary invoices
+//! as the month's bookings change: see `domain::month_billing`). The number is taken from a counter row in the same transaction that appends the
 //! `InvoiceIssued` event, so numbers run without a gap, and a key row makes each invoice
 //! issued once, even by two servers at the same time.
 
@@ -13,6 +14,7 @@ use crate::db;
 use crate::db::reference::Organisation;
 use crate::domain::clock::Clock;
 use crate::domain::invoice::{self, InvoiceDraft, InvoiceIssued, InvoiceKind, InvoiceLine, Issuer};
+use crate::domain::month_billing::{self, billing_cutoff, DueDay};
 use crate::domain::period::month_bounds;
 use crate::domain::reservation::ReservationRequested;
 use crate::store;
@@ -76,76 +78,144 @@ pub fn payment_key(payment_id: Uuid) -> String {
     format!("payment:{payment_id}")
 }
 
-pub fn monthly_key(family_id: Uuid, month: &str) -> String {
-    format!("monthly:{family_id}:{month}")
+/// The key of the `sequence`-th document (from 1) of a family's month: a run that read the
+/// month's documents before another run issued one finds its key taken and stops, so two runs
+/// never bill the same change twice.
+pub fn month_key(month: &str, family_id: Uuid, sequence: usize) -> String {
+    format!("month:{month}:{family_id}:{sequence}")
 }
 
-/// Issues the billed-later invoices of `month`: one per family with booked days in it.
-/// Answers the invoices issued now (a second run issues none).
+/// What a run issued: invoices (first or supplementary) and credit notes.
+#[derive(Debug, Default)]
+pub struct MonthRun {
+    pub invoices: Vec<InvoiceIssued>,
+    pub credit_notes: Vec<InvoiceIssued>,
+}
+
+/// Bills `month` of billed-later meals: refused (with [`NotDue`]) before the month has ended by
+/// `clock`, unless `served_until` names a day of it already served, which bills the days up to
+/// it. For each family, the days booked and not cancelled are compared with what the month's
+/// documents already bill: days due and not billed get an invoice (a supplementary one after
+/// the first), days billed and cancelled since a credit note. A second run issues nothing.
 pub async fn issue_month(
     pool: &PgPool,
     clock: &dyn Clock,
     organisation: &Organisation,
     month: &str,
+    served_until: Option<NaiveDate>,
     request_id: &str,
-) -> anyhow::Result<Vec<InvoiceIssued>> {
+) -> anyhow::Result<MonthRun> {
+    let cutoff = billing_cutoff(month, served_until, clock.paris_today())?;
+    correct_month(
+        pool,
+        clock,
+        organisation,
+        month,
+        None,
+        Some(cutoff),
+        request_id,
+    )
+    .await
+}
+
+/// Credits the days of `month` that were billed and are no longer booked (a cancellation after
+/// billing), for one family: no invoice is issued here, only at the month's runs.
+pub async fn credit_month(
+    pool: &PgPool,
+    clock: &dyn Clock,
+    organisation: &Organisation,
+    month: &str,
+    family_id: Option<Uuid>,
+    request_id: &str,
+) -> anyhow::Result<MonthRun> {
+    correct_month(
+        pool,
+        clock,
+        organisation,
+        month,
+        family_id,
+        None,
+        request_id,
+    )
+    .await
+}
+
+async fn correct_month(
+    pool: &PgPool,
+    clock: &dyn Clock,
+    organisation: &Organisation,
+    month: &str,
+    family_id: Option<Uuid>,
+    cutoff: Option<NaiveDate>,
+    request_id: &str,
+) -> anyhow::Result<MonthRun> {
     let (first, last) =
         month_bounds(month).ok_or_else(|| anyhow::anyhow!("month must be written YYYY-MM"))?;
-    let days = db::invoices::billed_days(pool, organisation.id, first, last).await?;
-    let mut issued = Vec::new();
-    let mut start = 0;
-    while start < days.len() {
-        let family_id = days[start].family_id;
-        let end = start
-            + days[start..]
-                .iter()
-                .take_while(|d| d.family_id == family_id)
-                .count();
-        let mut lines: Vec<InvoiceLine> = Vec::new();
-        let mut r = start;
-        while r < end {
-            let reservation = days[r].reservation_id;
-            let stop = r + days[r..end]
-                .iter()
-                .take_while(|d| d.reservation_id == reservation)
-                .count();
-            let priced: Vec<(NaiveDate, Decimal)> = days[r..stop]
-                .iter()
-                .map(|d| (d.date, d.unit_price))
-                .collect();
-            let head = &days[r];
-            lines.extend(invoice::lines_for(
-                reservation,
-                &crate::domain::reservation::format_number(head.number as u64),
-                &head.child,
-                &head.restaurant_name,
-                &head.period,
-                &priced,
-            ));
-            r = stop;
+    let days = db::invoices::billed_days(pool, organisation.id, first, last, family_id).await?;
+    let documents = db::invoices::month_documents(pool, organisation.id, month, family_id).await?;
+    let mut families: Vec<Uuid> = days
+        .iter()
+        .map(|d| d.family_id)
+        .chain(documents.iter().map(|d| d.family_id))
+        .collect();
+    families.sort();
+    families.dedup();
+    let town = issuer(organisation);
+    let mut run = MonthRun::default();
+    for family in families {
+        let due: Vec<DueDay> = days
+            .iter()
+            .filter(|d| d.family_id == family)
+            .map(|d| DueDay {
+                reservation_id: d.reservation_id,
+                reservation_number: crate::domain::reservation::format_number(d.number as u64),
+                child: d.child.clone(),
+                restaurant: d.restaurant_name.clone(),
+                period: d.period.clone(),
+                issuer: match &d.issuer_name {
+                    Some(name) => Issuer {
+                        id: organisation.id,
+                        name: name.clone(),
+                        address: d.issuer_address.clone().unwrap_or_default(),
+                    },
+                    None => town.clone(),
+                },
+                date: d.date,
+                unit_price: d.unit_price,
+            })
+            .collect();
+        let issued: Vec<InvoiceIssued> = documents
+            .iter()
+            .filter(|d| d.family_id == family)
+            .cloned()
+            .collect();
+        let corrections = month_billing::corrections(&due, &issued, cutoff);
+        if corrections.is_empty() {
+            continue;
         }
-        let draft = InvoiceDraft {
-            invoice_id: Uuid::now_v7(),
-            issuer: issuer(organisation),
-            family_id,
-            family_name: family_name(pool, family_id).await?,
-            kind: InvoiceKind::Monthly,
-            payment_id: None,
-            month: Some(month.to_string()),
-            lines,
-        };
-        if let Some(invoice) = issue_once(
-            pool,
-            clock,
-            &monthly_key(family_id, month),
-            draft,
-            request_id,
-        )
-        .await?
-        {
-            issued.push(invoice);
+        let family_name = family_name(pool, family).await?;
+        for (i, correction) in corrections.into_iter().enumerate() {
+            let kind = correction.kind;
+            let draft = InvoiceDraft {
+                invoice_id: Uuid::now_v7(),
+                issuer: correction.issuer,
+                family_id: family,
+                family_name: family_name.clone(),
+                kind,
+                payment_id: None,
+                month: Some(month.to_string()),
+                lines: correction.lines,
+            };
+            let key = month_key(month, family, issued.len() + i + 1);
+            match issue_once(pool, clock, &key, draft, request_id).await? {
+                Some(document) if kind == InvoiceKind::CreditNote => {
+                    run.credit_notes.push(document)
+                }
+                Some(document) => run.invoices.push(document),
+                // Another run got there first: what it issued is read again by the next run.
+                None => break,
+            }
         }
-        start = end;
     }
-    Ok(issued)
+    Ok(run)
 }

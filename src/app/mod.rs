@@ -9,15 +9,22 @@ pub mod administration;
 pub mod caller;
 pub mod credit_notes;
 pub mod demo;
+pub mod demo_documents;
+pub mod desk_payments;
 pub mod documents;
 pub mod error;
 pub mod invoicing;
 pub mod jobs;
 pub mod mail;
+pub mod mail_preferences;
 pub mod payment_provider;
 pub mod payments;
 pub mod queries;
+pub mod refunds;
 pub mod reservations;
+pub mod sepa;
+pub mod town;
+pub mod waitlist;
 
 use std::sync::Arc;
 
@@ -94,6 +101,12 @@ pub struct Inner {
     pub metrics_access: MetricsAccess,
     /// `GET /ready` answers 503 while a projection is further behind the log than this.
     pub ready_max_lag: chrono::Duration,
+    /// Days after issue before the first and the second reminder of an unpaid invoice.
+    pub reminder_days: (u32, u32),
+    /// When the outbox's sender tries a refused e-mail again, and when it gives up.
+    pub mail_retry: jobs::mail_sender::RetryRule,
+    /// Minutes before a prepaid hold's deadline its family is reminded.
+    pub hold_reminder_minutes: u32,
 }
 
 /// Who may read the metrics on the service's own listener.
@@ -234,9 +247,28 @@ pub async fn build(
             _ => MetricsAccess::Off,
         },
         ready_max_lag: chrono::Duration::milliseconds(settings.ready_max_lag_ms as i64),
+        reminder_days: (
+            settings.reminder_first_days,
+            settings
+                .reminder_second_days
+                .max(settings.reminder_first_days),
+        ),
+        mail_retry: jobs::mail_sender::RetryRule {
+            base_seconds: settings.mail_retry_seconds,
+            max_attempts: settings.mail_max_attempts,
+        },
+        hold_reminder_minutes: settings.hold_reminder_minutes,
     }));
+    // The notifications consumer is driven like a projection, but is not one of them: a
+    // rebuild or an audit replay must not decide the e-mails again.
     let projectors = projections::all()
         .into_iter()
+        .chain([
+            Arc::new(projections::notifications::NotificationsConsumer {
+                public_url: state.public_url.clone(),
+            }) as Arc<dyn projections::Projection>,
+            Arc::new(projections::waitlist_promotion::WaitlistPromotionConsumer),
+        ])
         .map(|projection| run_projector(pool.clone(), projection, progress.clone()))
         .collect();
     let tasks = vec![
@@ -244,6 +276,10 @@ pub async fn build(
         jobs::invoicing_schedule::spawn(state.clone()),
         reconciliation::spawn(pool.clone()),
         jobs::credit_note_sweep::spawn(state.clone()),
+        jobs::reminders::spawn(state.clone()),
+        jobs::mail_sender::spawn(state.clone()),
+        jobs::waitlist_promoter::spawn(state.clone()),
+        jobs::hold_reminders::spawn(state.clone()),
     ];
     let background = Background(Arc::new(BackgroundTasks {
         projectors,

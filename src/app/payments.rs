@@ -13,8 +13,8 @@ use crate::app::payment_provider::{Checkout, ProviderNotification, Rejected};
 use crate::app::{AppError, AppResult, Caller, Cantine, Refusal};
 use crate::db;
 use crate::db::payments::PaymentRow;
-use crate::domain::invoice::{InvoiceDraft, InvoiceKind};
-use crate::domain::payment::{Decision, Payable, PaymentStatus};
+use crate::domain::invoice::{InvoiceDraft, InvoiceIssued, InvoiceKind};
+use crate::domain::payment::{overpayment, Decision, Payable, PayableInvoice, PaymentStatus};
 use crate::domain::reservation::{format_number, Actor, ErrorKind, ReservationCommand};
 use crate::store;
 use crate::store::commands::{CommandError, CommandMeta};
@@ -50,13 +50,25 @@ pub async fn start(
     caller: &Caller,
     reservation_ids: &[Uuid],
 ) -> AppResult<Started> {
+    start_with_invoices(cantine, caller, reservation_ids, &[]).await
+}
+
+/// Starts one payment of the caller family's `reservation_ids` and of what is left to pay on
+/// its (billed-later) `invoice_ids`: the family's credit first, the provider for the rest.
+pub async fn start_with_invoices(
+    cantine: &Cantine,
+    caller: &Caller,
+    reservation_ids: &[Uuid],
+    invoice_ids: &[Uuid],
+) -> AppResult<Started> {
     let family_id = caller.family()?;
-    if reservation_ids.is_empty() {
+    if reservation_ids.is_empty() && invoice_ids.is_empty() {
         return Err(AppError::rule(
             "no_reservations",
-            "choose at least one reservation to pay",
+            "choose at least one reservation or invoice to pay",
         ));
     }
+    let invoices = payable_invoices(cantine, family_id, invoice_ids).await?;
     let unique: BTreeSet<Uuid> = reservation_ids.iter().copied().collect();
     if unique.len() != reservation_ids.len() {
         return Err(AppError::rule(
@@ -85,6 +97,7 @@ pub async fn start(
         cantine.organisation.id,
         family_id,
         &payables,
+        &invoices,
         now,
         &caller.meta(),
     )
@@ -121,13 +134,100 @@ pub async fn start(
         amount: started.amount,
         credit_used: started.credit_used,
         status,
-        redirect_url: cantine.payment_provider.checkout_url(&Checkout {
-            payment_id: id,
-            amount: started.amount,
-            return_url: format!("{}/api/v1/payments/{id}", cantine.public_url),
-            notify_url: format!("{}/api/v1/payments/{id}/notify", cantine.public_url),
-        }),
+        redirect_url: checkout_url(cantine, id, started.amount),
     })
+}
+
+/// The family's invoices to pay, with what is left on each: another family's is not found, a
+/// document that is not a monthly invoice or has nothing left to pay is refused.
+async fn payable_invoices(
+    cantine: &Cantine,
+    family_id: Uuid,
+    invoice_ids: &[Uuid],
+) -> AppResult<Vec<PayableInvoice>> {
+    if invoice_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let unique: BTreeSet<Uuid> = invoice_ids.iter().copied().collect();
+    if unique.len() != invoice_ids.len() {
+        return Err(AppError::rule(
+            "duplicate_invoices",
+            "an invoice is listed twice",
+        ));
+    }
+    let settled = settlements(cantine, family_id).await?;
+    invoice_ids
+        .iter()
+        .map(|id| {
+            let (invoice, settlement) = settled
+                .iter()
+                .find(|(i, _)| i.invoice_id == *id)
+                .ok_or_else(|| AppError::not_found("invoice"))?;
+            if invoice.kind != InvoiceKind::Monthly || settlement.due <= Decimal::ZERO {
+                return Err(AppError::conflict(
+                    "invoice_paid",
+                    format!("invoice {} has nothing left to pay", invoice.number),
+                ));
+            }
+            Ok(PayableInvoice {
+                invoice_id: invoice.invoice_id,
+                invoice_number: invoice.number.clone(),
+                restaurant: invoice
+                    .lines
+                    .first()
+                    .map(|l| l.restaurant.clone())
+                    .unwrap_or_default(),
+                due: settlement.due,
+            })
+        })
+        .collect()
+}
+
+/// How much of a document is paid and what is left to pay on it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Settlement {
+    pub paid: Decimal,
+    pub due: Decimal,
+}
+
+/// The family's documents as issued (latest first), each with what is paid and left on it: a
+/// prepaid invoice was paid by its payment; a monthly invoice by the succeeded payments that
+/// name it (never more than its total: the rest was kept as credit); a credit note owes nothing.
+pub async fn settlements(
+    cantine: &Cantine,
+    family_id: Uuid,
+) -> AppResult<Vec<(InvoiceIssued, Settlement)>> {
+    cantine.fresh(crate::projections::invoices::NAME).await;
+    let documents = db::invoices::of_family(&cantine.pool, family_id).await?;
+    let paid = db::payments::paid_on_invoices(&cantine.pool, family_id, None).await?;
+    Ok(documents
+        .into_iter()
+        .map(|document| {
+            let settlement = match document.kind {
+                InvoiceKind::Payment => Settlement {
+                    paid: document.total,
+                    due: Decimal::ZERO,
+                },
+                InvoiceKind::CreditNote => Settlement {
+                    paid: Decimal::ZERO,
+                    due: Decimal::ZERO,
+                },
+                InvoiceKind::Monthly => {
+                    let gross = paid
+                        .iter()
+                        .find(|(id, _)| *id == document.invoice_id)
+                        .map(|(_, amount)| *amount)
+                        .unwrap_or_default();
+                    let paid = gross.min(document.total);
+                    Settlement {
+                        paid,
+                        due: document.total - paid,
+                    }
+                }
+            };
+            (document, settlement)
+        })
+        .collect())
 }
 
 /// Takes the provider's notification as its port verified it: refused when it is not the
@@ -280,6 +380,37 @@ async fn complete_success(
             ));
         }
     }
+    // Invoices paid: what arrived beyond what was left on one is kept as credit.
+    let invoices = db::payments::invoice_allocations(&cantine.pool, payment.id).await?;
+    if !invoices.is_empty() {
+        let paid_before =
+            db::payments::paid_on_invoices(&cantine.pool, payment.family_id, Some(payment.id))
+                .await?;
+        for allocation in &invoices {
+            let Some(document) =
+                db::invoices::document(&cantine.pool, allocation.invoice_id).await?
+            else {
+                continue;
+            };
+            let before = paid_before
+                .iter()
+                .find(|(id, _)| *id == allocation.invoice_id)
+                .map(|(_, amount)| *amount)
+                .unwrap_or_default();
+            let kept = overpayment(document.total, before, allocation.credit + allocation.cash);
+            if kept > Decimal::ZERO {
+                store::payments::record_overpayment(
+                    &cantine.pool,
+                    payment.id,
+                    allocation,
+                    kept,
+                    cantine.clock.now(),
+                    meta,
+                )
+                .await?;
+            }
+        }
+    }
     if !lines.is_empty() {
         let draft = InvoiceDraft {
             invoice_id: Uuid::now_v7(),
@@ -318,6 +449,40 @@ async fn payment_state(cantine: &Cantine, payment: &PaymentRow) -> AppResult<Pay
         credit_used: payment.credit_used,
         invoice_numbers,
         refunds,
+    })
+}
+
+/// A payment started and not settled, whose provider page the family may take up again (the
+/// tab was closed, say).
+pub struct InProgress {
+    pub id: Uuid,
+    pub amount: Decimal,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    /// The provider's page of this payment.
+    pub redirect_url: String,
+}
+
+/// The caller family's payments in progress, the newest first.
+pub async fn in_progress(cantine: &Cantine, caller: &Caller) -> AppResult<Vec<InProgress>> {
+    let family_id = caller.family()?;
+    let rows = db::payments::live_pending(&cantine.pool, family_id, cantine.clock.now()).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, amount, started_at)| InProgress {
+            id,
+            amount,
+            started_at,
+            redirect_url: checkout_url(cantine, id, amount),
+        })
+        .collect())
+}
+
+fn checkout_url(cantine: &Cantine, id: Uuid, amount: Decimal) -> String {
+    cantine.payment_provider.checkout_url(&Checkout {
+        payment_id: id,
+        amount,
+        return_url: format!("{}/api/v1/payments/{id}", cantine.public_url),
+        notify_url: format!("{}/api/v1/payments/{id}/notify", cantine.public_url),
     })
 }
 

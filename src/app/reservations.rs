@@ -12,9 +12,11 @@ use crate::app::{AppError, AppResult, Caller, Cantine};
 use crate::db::reservation_reads;
 use crate::domain::invoice::{InvoiceIssued, InvoiceKind};
 use crate::domain::money::french_euros;
-use crate::domain::period::DayRefusal;
+use crate::domain::month_billing::month_of;
+use crate::domain::period::{DayRefusal, PaymentMode};
 use crate::domain::reservation::{
-    format_number, RequestedDays, Reservation, ReservationCommand, ReservationStatus,
+    format_number, LateCancellationGranted, LateReason, RequestedDays, Reservation,
+    ReservationCommand, ReservationStatus,
 };
 
 /// What became of one asked day: booked, or refused and why.
@@ -95,6 +97,50 @@ pub async fn request(
     partial: bool,
 ) -> AppResult<Requested> {
     let family_id = caller.family()?;
+    request_for_family(
+        cantine, caller, family_id, child_id, period_id, days, partial,
+    )
+    .await
+}
+
+/// The town's staff book for a family (at the desk, on the phone): the family's own request,
+/// with its rules and refusals, then its confirmation, with the staff member as the events'
+/// actor. A prepaid period's days then await the family's payment, as after its own
+/// confirmation; a billed-later period's are booked.
+pub async fn request_on_behalf(
+    cantine: &Cantine,
+    caller: &Caller,
+    family_id: Uuid,
+    child_id: Uuid,
+    period_id: Uuid,
+    days: RequestedDays,
+    partial: bool,
+) -> AppResult<(Requested, Confirmed)> {
+    staff_only(caller)?;
+    let requested = request_for_family(
+        cantine, caller, family_id, child_id, period_id, days, partial,
+    )
+    .await?;
+    let confirmed = run_confirm(cantine, caller, requested.id).await?;
+    Ok((requested, confirmed))
+}
+
+fn staff_only(caller: &Caller) -> AppResult<()> {
+    if caller.role == crate::domain::account::Role::Family {
+        return Err(AppError::forbidden());
+    }
+    Ok(())
+}
+
+async fn request_for_family(
+    cantine: &Cantine,
+    caller: &Caller,
+    family_id: Uuid,
+    child_id: Uuid,
+    period_id: Uuid,
+    days: RequestedDays,
+    partial: bool,
+) -> AppResult<Requested> {
     let id = Uuid::new_v4();
     let command = ReservationCommand::Request {
         reservation_id: id,
@@ -150,17 +196,29 @@ pub async fn request(
     })
 }
 
-/// The refused lines of a request, from its own event ("Non réservé : ...").
-pub async fn refused_lines(cantine: &Cantine, id: Uuid) -> AppResult<Vec<String>> {
+/// The days a bulk choice names in a period, as a request would expand it (closed days
+/// included: the request reports them). For a page that adds them to days ticked one by one.
+pub async fn selection_days(
+    cantine: &Cantine,
+    caller: &Caller,
+    period_id: Uuid,
+    selection: &crate::domain::selection::DaySelection,
+) -> AppResult<Vec<NaiveDate>> {
+    caller.family()?;
+    let period = crate::db::reference::period(&cantine.pool, cantine.organisation.id, period_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("period"))?;
+    selection
+        .expand(&period.rules.0)
+        .map_err(|e| AppError::bad_input("invalid_selection", e.to_string()))
+}
+
+/// The days a request could not book and why, from its own event, in the request's order.
+pub async fn refused_days(cantine: &Cantine, id: Uuid) -> AppResult<Vec<(NaiveDate, DayRefusal)>> {
     let reservation = cantine.commands.load(id).await?;
     Ok(reservation
         .requested
-        .map(|r| {
-            r.refused
-                .iter()
-                .map(|refused| refused_line(refused.date, refused.reason))
-                .collect()
-        })
+        .map(|r| r.refused.iter().map(|x| (x.date, x.reason)).collect())
         .unwrap_or_default())
 }
 
@@ -174,6 +232,10 @@ pub struct Confirmed {
 /// Confirms the caller's family's request: prepaid, it awaits payment; billed later, booked.
 pub async fn confirm(cantine: &Cantine, caller: &Caller, id: Uuid) -> AppResult<Confirmed> {
     caller.family()?;
+    run_confirm(cantine, caller, id).await
+}
+
+async fn run_confirm(cantine: &Cantine, caller: &Caller, id: Uuid) -> AppResult<Confirmed> {
     let command = ReservationCommand::Confirm {
         actor: caller.actor(),
     };
@@ -196,6 +258,8 @@ pub struct Cancelled {
     pub credited: Decimal,
     /// The credit note of that credit.
     pub credit_note: Option<InvoiceIssued>,
+    /// Days past the cut-off, cancelled by staff: the reason and what the family gets back.
+    pub late: Option<LateCancellationGranted>,
 }
 
 /// Cancels these days of the caller's family's reservation (every day still held when `None`).
@@ -207,11 +271,41 @@ pub async fn cancel(
     days: Option<Vec<NaiveDate>>,
 ) -> AppResult<Cancelled> {
     caller.family()?;
-    let before = cantine.commands.load(id).await?;
     let command = ReservationCommand::Cancel {
         actor: caller.actor(),
         days,
     };
+    run_cancel(cantine, caller, id, command).await
+}
+
+/// The town's staff cancel for a family: before the cut-off as the family would; past it only
+/// with a reason from the list, which decides what the family gets back (`LateReason::outcome`):
+/// a credit note, a refund (a credit note that finance pays back), or nothing for unpaid days.
+pub async fn cancel_on_behalf(
+    cantine: &Cantine,
+    caller: &Caller,
+    id: Uuid,
+    days: Option<Vec<NaiveDate>>,
+    late_reason: Option<LateReason>,
+) -> AppResult<Cancelled> {
+    staff_only(caller)?;
+    let command = match late_reason {
+        None => ReservationCommand::Cancel {
+            actor: caller.actor(),
+            days,
+        },
+        Some(reason) => ReservationCommand::CancelLate { days, reason },
+    };
+    run_cancel(cantine, caller, id, command).await
+}
+
+async fn run_cancel(
+    cantine: &Cantine,
+    caller: &Caller,
+    id: Uuid,
+    command: ReservationCommand,
+) -> AppResult<Cancelled> {
+    let before = cantine.commands.load(id).await?;
     let reservation = cantine
         .commands
         .execute(id, command, &caller.meta())
@@ -225,26 +319,77 @@ pub async fn cancel(
                 .any(|after| after.date == d.date && after.cancelled)
         })
         .map(|d| d.date)
-        .collect();
-    let credited = if before.status == ReservationStatus::Paid {
+        .collect::<Vec<NaiveDate>>();
+    let mut credited = if before.status == ReservationStatus::Paid {
         before.total - reservation.total
     } else {
         Decimal::ZERO
     };
-    let credit_note = if credited.is_zero() {
+    let mut credit_note = if credited.is_zero() {
         None
     } else {
         crate::app::credit_notes::issue_missing(cantine, Some(id), &caller.request_id)
             .await?
             .pop()
     };
+    let late = (reservation.late_grants.len() > before.late_grants.len())
+        .then(|| reservation.late_grants.last().cloned())
+        .flatten();
+    // Billed-later days already on a month's invoice are credited at once.
+    if let Some(requested) = before.requested.as_ref() {
+        if matches!(requested.period.payment, PaymentMode::Postpaid) {
+            if let Some(note) = credit_billed_days(
+                cantine,
+                requested.family_id,
+                &cancelled_days,
+                &caller.request_id,
+            )
+            .await?
+            {
+                credited += note.total;
+                credit_note = Some(note);
+            }
+        }
+    }
     Ok(Cancelled {
         status: reservation.status,
         cancelled_days,
         total: reservation.total,
         credited,
         credit_note,
+        late,
     })
+}
+
+/// The credit note of billed-later `days` that a month's invoice already billed (the last one
+/// when the days span months), once the reservations read model has the cancellation.
+async fn credit_billed_days(
+    cantine: &Cantine,
+    family_id: Uuid,
+    days: &[NaiveDate],
+    request_id: &str,
+) -> AppResult<Option<InvoiceIssued>> {
+    let mut months: Vec<String> = days.iter().map(|d| month_of(*d)).collect();
+    months.sort();
+    months.dedup();
+    if months.is_empty() {
+        return Ok(None);
+    }
+    cantine.fresh(crate::projections::reservations::NAME).await;
+    let mut note = None;
+    for month in months {
+        let run = crate::app::invoicing::credit_month(
+            &cantine.pool,
+            cantine.clock.as_ref(),
+            &cantine.organisation,
+            &month,
+            Some(family_id),
+            request_id,
+        )
+        .await?;
+        note = run.credit_notes.into_iter().last().or(note);
+    }
+    Ok(note)
 }
 
 /// Which of these days of the reservation are past its cancellation cut-off now (the rule the

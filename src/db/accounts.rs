@@ -51,6 +51,15 @@ pub async fn user_by_login(pool: &PgPool, login: &str) -> sqlx::Result<Option<Us
     .await
 }
 
+/// The town's staff accounts, by login.
+pub async fn staff_users(pool: &PgPool) -> sqlx::Result<Vec<UserRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE role <> 'family' ORDER BY lower(login)"
+    ))
+    .fetch_all(pool)
+    .await
+}
+
 pub async fn user_by_id(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
         .bind(id)

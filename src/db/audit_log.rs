@@ -110,3 +110,67 @@ pub async fn verify_chain(pool: &PgPool) -> anyhow::Result<ChainReport> {
     report.inserted = inserted;
     Ok(report)
 }
+
+/// What the auditors' page filters the log by; every part optional.
+#[derive(Debug, Default, Clone)]
+pub struct EventFilter {
+    pub from: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub event_type: Option<String>,
+    pub aggregate_id: Option<String>,
+    /// The events of this family's reservations, payments and invoices.
+    pub family_id: Option<uuid::Uuid>,
+}
+
+/// A page of the filtered log by position: after `after`, at most `limit`.
+pub async fn filtered_events(
+    pool: &PgPool,
+    filter: &EventFilter,
+    after: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<AuditEvent>> {
+    sqlx::query_as(
+        "SELECT e.global_position AS position, e.aggregate_type, e.aggregate_id, e.sequence, e.event_type,
+                e.event_version, e.payload, e.metadata, e.recorded_at, c.hash
+           FROM events e LEFT JOIN audit_chain c ON c.global_position = e.global_position
+          WHERE e.global_position > $1
+            AND ($3::timestamptz IS NULL OR e.recorded_at >= $3)
+            AND ($4::timestamptz IS NULL OR e.recorded_at < $4)
+            AND ($5::text IS NULL OR e.event_type = $5)
+            AND ($6::text IS NULL OR e.aggregate_id = $6)
+            AND ($7::uuid IS NULL OR e.aggregate_id IN (
+                    SELECT id::text FROM reservation_view WHERE family_id = $7
+                    UNION ALL SELECT id::text FROM payments WHERE family_id = $7
+                    UNION ALL SELECT id::text FROM invoice_view WHERE family_id = $7))
+          ORDER BY e.global_position
+          LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit)
+    .bind(filter.from)
+    .bind(filter.until)
+    .bind(filter.event_type.as_deref())
+    .bind(filter.aggregate_id.as_deref())
+    .bind(filter.family_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// The event types the log holds, for the page's choice.
+pub async fn event_types(pool: &PgPool) -> sqlx::Result<Vec<String>> {
+    let types: Vec<(String,)> =
+        sqlx::query_as("SELECT DISTINCT event_type FROM events ORDER BY event_type")
+            .fetch_all(pool)
+            .await?;
+    Ok(types.into_iter().map(|(t,)| t).collect())
+}
+
+/// The id of the reservation of this number, as its events are filed.
+pub async fn reservation_id_by_number(pool: &PgPool, number: i64) -> sqlx::Result<Option<String>> {
+    let found: Option<(String,)> =
+        sqlx::query_as("SELECT id::text FROM reservation_view WHERE number = $1")
+            .bind(number)
+            .fetch_optional(pool)
+            .await?;
+    Ok(found.map(|(id,)| id))
+}

@@ -136,3 +136,40 @@ pub async fn withdraw(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// The kinds visitors may read before they log in: the canteen's rules and the tariff
+/// deliberation are public acts of the town (the first guide lists them beside the login form);
+/// any other document stays for the families.
+const PUBLIC_KINDS: &str = "('rules', 'tariffs')";
+
+/// The organisation's current public documents, the latest first.
+pub async fn public_current(
+    pool: &PgPool,
+    organisation_id: Uuid,
+) -> sqlx::Result<Vec<DocumentRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM documents
+          WHERE organisation_id = $1 AND withdrawn_at IS NULL AND kind IN {PUBLIC_KINDS}
+          ORDER BY uploaded_at DESC, id"
+    ))
+    .bind(organisation_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// A public document's file: `None` unless it is current, public and the organisation's.
+pub async fn public_file(
+    pool: &PgPool,
+    organisation_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<DocumentFile>> {
+    sqlx::query_as(&format!(
+        "SELECT file_name, content_type, bytes FROM documents
+          WHERE id = $2 AND organisation_id = $1 AND withdrawn_at IS NULL
+            AND kind IN {PUBLIC_KINDS}"
+    ))
+    .bind(organisation_id)
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}

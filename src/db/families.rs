@@ -6,6 +6,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::domain::account::Role;
+use crate::domain::family_contact::FamilyContact;
 
 pub struct NewFamilyAccount<'a> {
     pub organisation_id: Uuid,
@@ -48,4 +49,57 @@ pub async fn insert_family_account(pool: &PgPool, new: NewFamilyAccount<'_>) -> 
     }
     tx.commit().await?;
     Ok(true)
+}
+
+#[derive(sqlx::FromRow)]
+struct ContactRow {
+    address: Option<String>,
+    phone: Option<String>,
+    mobile_phone: Option<String>,
+    second_guardian_name: Option<String>,
+    second_guardian_phone: Option<String>,
+    second_guardian_email: Option<String>,
+}
+
+/// The family's contact details, or `None` when there is no such family.
+pub async fn contact(pool: &PgPool, family_id: Uuid) -> sqlx::Result<Option<FamilyContact>> {
+    let row: Option<ContactRow> = sqlx::query_as(
+        "SELECT address, phone, mobile_phone, second_guardian_name, second_guardian_phone,
+                second_guardian_email
+           FROM families WHERE id = $1",
+    )
+    .bind(family_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| FamilyContact {
+        address: r.address,
+        phone: r.phone,
+        mobile_phone: r.mobile_phone,
+        second_guardian_name: r.second_guardian_name,
+        second_guardian_phone: r.second_guardian_phone,
+        second_guardian_email: r.second_guardian_email,
+    }))
+}
+
+/// Replaces the family's contact details; false when there is no such family.
+pub async fn set_contact(
+    pool: &PgPool,
+    family_id: Uuid,
+    contact: &FamilyContact,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE families SET address = $2, phone = $3, mobile_phone = $4,
+                second_guardian_name = $5, second_guardian_phone = $6, second_guardian_email = $7
+          WHERE id = $1",
+    )
+    .bind(family_id)
+    .bind(&contact.address)
+    .bind(&contact.phone)
+    .bind(&contact.mobile_phone)
+    .bind(&contact.second_guardian_name)
+    .bind(&contact.second_guardian_phone)
+    .bind(&contact.second_guardian_email)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

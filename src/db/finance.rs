@@ -127,20 +127,25 @@ pub async fn payments_settled(pool: &PgPool, span: Span) -> sqlx::Result<Vec<Set
 /// A refund owed to a payer.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RefundRow {
-    pub payment_id: Uuid,
-    pub reservation_id: Uuid,
+    /// The payment whose money goes back (none for a credit paid back by transfer).
+    pub payment_id: Option<Uuid>,
+    pub reservation_id: Option<Uuid>,
     pub recorded_at: DateTime<Utc>,
     pub family_name: String,
     pub family_id: Uuid,
     pub reason: String,
     pub amount: Decimal,
+    /// `due` (owed for a payment) or `transfer` (a credit paid back by finance).
+    pub method: String,
+    /// The transfer's reference.
+    pub reference: Option<String>,
 }
 
 /// The refunds recorded in the span, in the order they were.
 pub async fn refunds_recorded(pool: &PgPool, span: Span) -> sqlx::Result<Vec<RefundRow>> {
     sqlx::query_as(
         "SELECT r.payment_id, r.reservation_id, r.recorded_at, f.name AS family_name,
-                f.id AS family_id, r.reason, r.amount
+                f.id AS family_id, r.reason, r.amount, r.method, r.reference
            FROM refunds r JOIN families f ON f.id = r.family_id
           WHERE f.organisation_id = $1 AND r.recorded_at >= $2 AND r.recorded_at < $3
           ORDER BY r.recorded_at",
@@ -220,10 +225,13 @@ pub async fn source_columns(pool: &PgPool, span: Span) -> sqlx::Result<Columns> 
     .bind(InvoiceKind::CreditNote.as_str())
     .fetch_one(pool)
     .await?;
+    // A desk payment reversed (never deleted) counts where it was received and is taken back
+    // where it was reversed, as the ledger books it.
     let (paid,): (Decimal,) = sqlx::query_as(
-        "SELECT COALESCE(sum(p.amount), 0) FROM payments p JOIN families f ON f.id = p.family_id
-          WHERE f.organisation_id = $1 AND p.status = $4
-            AND p.settled_at >= $2 AND p.settled_at < $3",
+        "SELECT COALESCE(sum(p.amount) FILTER (WHERE p.settled_at >= $2 AND p.settled_at < $3), 0)
+              - COALESCE(sum(p.amount) FILTER (WHERE p.reversed_at >= $2 AND p.reversed_at < $3), 0)
+           FROM payments p JOIN families f ON f.id = p.family_id
+          WHERE f.organisation_id = $1 AND p.status = $4",
     )
     .bind(span.organisation_id)
     .bind(span.start)
@@ -246,4 +254,74 @@ pub async fn source_columns(pool: &PgPool, span: Span) -> sqlx::Result<Columns> 
         paid,
         refunded,
     })
+}
+
+/// A monthly invoice with something left to pay.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UnpaidInvoice {
+    pub invoice_id: Uuid,
+    pub number: String,
+    pub family_id: Uuid,
+    pub family_name: String,
+    pub month: Option<String>,
+    pub issued_at: DateTime<Utc>,
+    pub total: Decimal,
+    /// What the succeeded payments (online or at the desk, not reversed) paid on it.
+    pub paid: Decimal,
+}
+
+/// The organisation's monthly invoices not paid in full (of one family or all), by family
+/// name, then the oldest first.
+pub async fn unpaid_invoices(
+    pool: &PgPool,
+    organisation_id: Uuid,
+    family_id: Option<Uuid>,
+) -> sqlx::Result<Vec<UnpaidInvoice>> {
+    sqlx::query_as(
+        "SELECT v.id AS invoice_id, v.number, v.family_id, f.name AS family_name,
+                v.period_month AS month, v.issued_at, v.total, COALESCE(paid.amount, 0) AS paid
+           FROM invoice_view v
+           JOIN families f ON f.id = v.family_id
+           LEFT JOIN LATERAL (
+                SELECT sum((a->>'credit')::numeric + (a->>'cash')::numeric) AS amount
+                  FROM payments p
+                  JOIN events e ON e.aggregate_type = 'Payment' AND e.aggregate_id = p.id::text
+                                AND e.sequence = 1
+                 CROSS JOIN jsonb_array_elements(COALESCE(e.payload->'PaymentStarted'->'invoices',
+                                                          e.payload->'DeskPaymentRecorded'->'invoices',
+                                                    e.payload->'SepaDebitPresented'->'invoices')) a
+                 WHERE p.family_id = v.family_id AND p.status = 'succeeded'
+                   AND p.reversed_at IS NULL AND v.id = ANY(p.invoice_ids)
+                   AND (a->>'invoice_id')::uuid = v.id) paid ON true
+          WHERE v.organisation_id = $1 AND v.kind = 'monthly'
+            AND ($2::uuid IS NULL OR v.family_id = $2)
+            AND COALESCE(paid.amount, 0) < v.total
+          ORDER BY f.name, v.family_id, v.issued_at, v.number",
+    )
+    .bind(organisation_id)
+    .bind(family_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// The reminders already recorded for each of these invoices (0, 1 or 2).
+pub async fn reminders_sent(pool: &PgPool, invoice_ids: &[Uuid]) -> sqlx::Result<Vec<(Uuid, i64)>> {
+    let ids: Vec<String> = invoice_ids.iter().map(Uuid::to_string).collect();
+    sqlx::query_as(
+        "SELECT aggregate_id::uuid, count(*) FROM events
+          WHERE aggregate_type = 'Invoice' AND event_type = 'InvoiceReminderSent'
+            AND aggregate_id = ANY($1)
+          GROUP BY 1",
+    )
+    .bind(&ids)
+    .fetch_all(pool)
+    .await
+}
+
+/// The family's login, its e-mail address.
+pub async fn family_email(pool: &PgPool, family_id: Uuid) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT login FROM users WHERE family_id = $1 AND role = 'family' LIMIT 1")
+        .bind(family_id)
+        .fetch_optional(pool)
+        .await
 }

@@ -18,7 +18,8 @@ pub async fn family_name(pool: &PgPool, family_id: Uuid) -> sqlx::Result<String>
         .await
 }
 
-/// One booked day of a billed-later reservation.
+/// One booked day of a billed-later reservation, with the organisation that runs its
+/// restaurant when it is not the town itself.
 #[derive(sqlx::FromRow)]
 pub struct BilledDay {
     pub family_id: Uuid,
@@ -29,32 +30,70 @@ pub struct BilledDay {
     pub period: String,
     pub date: NaiveDate,
     pub unit_price: Decimal,
+    pub issuer_name: Option<String>,
+    pub issuer_address: Option<String>,
 }
 
-/// The booked days of billed-later reservations between `first` and `last`, by family, then
-/// reservation, then date.
+/// The booked days (not cancelled) of billed-later reservations between `first` and `last`, of
+/// one family or all, by family, then reservation, then date.
 pub async fn billed_days(
     pool: &PgPool,
     organisation_id: Uuid,
     first: NaiveDate,
     last: NaiveDate,
+    family_id: Option<Uuid>,
 ) -> sqlx::Result<Vec<BilledDay>> {
     sqlx::query_as(
         "SELECT r.family_id, r.id AS reservation_id, r.number,
                 r.child_first_name || ' ' || r.child_last_name AS child, r.restaurant_name,
-                r.period_activity || ' ' || r.period_label AS period, d.date, d.unit_price
-           FROM reservation_view r, unnest(r.dates, r.unit_prices) AS d(date, unit_price)
+                r.period_activity || ' ' || r.period_label AS period, d.date, d.unit_price,
+                s.issuer_name, s.issuer_address
+           FROM reservation_view r
+           CROSS JOIN unnest(r.dates, r.unit_prices) AS d(date, unit_price)
+           LEFT JOIN restaurants s ON s.id = r.restaurant_id
           WHERE r.organisation_id = $1 AND r.payment_mode = 'postpaid'
             AND day_status(d.date = ANY(r.cancelled_dates), r.status) = $4
             AND d.date BETWEEN $2 AND $3
+            AND ($5::uuid IS NULL OR r.family_id = $5)
           ORDER BY r.family_id, r.number, d.date",
     )
     .bind(organisation_id)
     .bind(first)
     .bind(last)
     .bind(DayStatus::Booked.as_str())
+    .bind(family_id)
     .fetch_all(pool)
     .await
+}
+
+/// The documents (invoices and credit notes) issued so far for `month` of billed-later meals,
+/// of one family or all: those keyed `month:{month}:…`, and the first invoice of a month as
+/// issued before corrections existed (`monthly:{family}:{month}`).
+pub async fn month_documents(
+    pool: &PgPool,
+    organisation_id: Uuid,
+    month: &str,
+    family_id: Option<Uuid>,
+) -> anyhow::Result<Vec<InvoiceIssued>> {
+    let (new_style, old_style) = match family_id {
+        Some(family) => (
+            format!("month:{month}:{family}:%"),
+            format!("monthly:{family}:{month}"),
+        ),
+        None => (format!("month:{month}:%"), format!("monthly:%:{month}")),
+    };
+    let rows: Vec<sqlx::types::Json<InvoiceIssued>> = sqlx::query_scalar(
+        "SELECT e.payload FROM invoice_keys k
+           JOIN events e ON e.aggregate_type = 'Invoice' AND e.aggregate_id = k.invoice_id::text
+          WHERE k.organisation_id = $1 AND (k.key LIKE $2 OR k.key LIKE $3)
+          ORDER BY e.global_position",
+    )
+    .bind(organisation_id)
+    .bind(new_style)
+    .bind(old_style)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|doc| doc.0).collect())
 }
 
 /// A cancellation that credits money, whose credit note is not issued yet.
@@ -128,4 +167,15 @@ pub async fn of_family(pool: &PgPool, family_id: Uuid) -> sqlx::Result<Vec<Invoi
     .fetch_all(pool)
     .await?;
     Ok(rows.into_iter().map(|doc| doc.0).collect())
+}
+
+/// One document as issued, read from the log (not the read model, which may lag).
+pub async fn document(pool: &PgPool, invoice_id: Uuid) -> anyhow::Result<Option<InvoiceIssued>> {
+    let row: Option<sqlx::types::Json<InvoiceIssued>> = sqlx::query_scalar(
+        "SELECT payload FROM events WHERE aggregate_type = 'Invoice' AND aggregate_id = $1",
+    )
+    .bind(invoice_id.to_string())
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|doc| doc.0))
 }

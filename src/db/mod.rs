@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit_log;
+pub mod audit_verifications;
 pub mod backup;
 pub mod capacities;
 pub mod closures;
@@ -15,6 +16,8 @@ pub mod headcounts;
 pub mod idempotency;
 pub mod invoices;
 pub mod ledger;
+pub mod mail_outbox;
+pub mod mail_preferences;
 pub mod operations;
 pub mod payments;
 pub mod place_repairs;
@@ -23,9 +26,13 @@ pub mod reference;
 pub mod reservation_reads;
 pub mod reservation_services;
 pub mod retention;
+pub mod roll_call;
+pub mod sepa;
 pub mod server;
 pub mod service_keys;
 pub mod tariffs;
+pub mod town;
+pub mod waitlist;
 
 use std::time::Duration;
 

@@ -7,14 +7,18 @@ use chrono::NaiveDate;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-/// The restaurant's service days among `days` with no place left. A day with no places row yet
-/// has none taken, and its capacity is the day's override or the period's default.
+/// The restaurant's service days among `days` with no place left for `child_id`. A day with no
+/// places row yet has none taken, and its capacity is the day's override or the period's
+/// default. A place freed on a day with a waiting list is kept for the children in line: it
+/// counts as taken by each child waiting ahead of this one (all of them, for a child not in
+/// line), so that the first in line gets it and nobody passes them.
 pub async fn full_days(
     pool: &PgPool,
     restaurant_id: Uuid,
     service: &str,
     period_id: Uuid,
     period_capacity: i32,
+    child_id: Uuid,
     days: &[NaiveDate],
 ) -> sqlx::Result<BTreeSet<NaiveDate>> {
     if days.is_empty() {
@@ -24,13 +28,23 @@ pub async fn full_days(
         "SELECT d.date FROM unnest($3::date[]) AS d(date)
            LEFT JOIN places p ON p.restaurant_id = $1 AND p.service = $2 AND p.date = d.date
            LEFT JOIN capacity_overrides o ON o.period_id = $4 AND o.date = d.date
-          WHERE COALESCE(p.taken, 0) >= COALESCE(p.capacity, o.capacity, $5)",
+          WHERE COALESCE(p.taken, 0)
+                + (SELECT count(*) FROM waitlist_entries w
+                    WHERE w.restaurant_id = $1 AND w.service = $2 AND w.date = d.date
+                      AND w.child_id <> $6
+                      AND w.joined_sequence < COALESCE(
+                            (SELECT me.joined_sequence FROM waitlist_entries me
+                              WHERE me.restaurant_id = $1 AND me.service = $2
+                                AND me.date = d.date AND me.child_id = $6),
+                            9223372036854775807))
+                >= COALESCE(p.capacity, o.capacity, $5)",
     )
     .bind(restaurant_id)
     .bind(service)
     .bind(days)
     .bind(period_id)
     .bind(period_capacity)
+    .bind(child_id)
     .fetch_all(pool)
     .await?;
     Ok(full.into_iter().map(|r| r.0).collect())

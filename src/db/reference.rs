@@ -287,9 +287,12 @@ pub async fn update_restaurant(
     id: Uuid,
     name: Option<&str>,
     capacity: Option<i32>,
+    issuer: Option<(&str, &str)>,
 ) -> sqlx::Result<Option<RestaurantDetail>> {
     sqlx::query_as(
-        "UPDATE restaurants r SET name = coalesce($3, r.name), capacity = coalesce($4, r.capacity)
+        "UPDATE restaurants r SET name = coalesce($3, r.name), capacity = coalesce($4, r.capacity),
+                issuer_name = CASE WHEN $5 THEN $6 ELSE r.issuer_name END,
+                issuer_address = CASE WHEN $5 THEN $7 ELSE r.issuer_address END
           WHERE r.id = $1 AND r.organisation_id = $2
          RETURNING r.id, r.name, r.capacity,
                    (SELECT count(*) FROM periods p WHERE p.restaurant_id = r.id) AS periods",
@@ -298,6 +301,9 @@ pub async fn update_restaurant(
     .bind(organisation_id)
     .bind(name)
     .bind(capacity)
+    .bind(issuer.is_some())
+    .bind(issuer.map(|(name, _)| name))
+    .bind(issuer.map(|(_, address)| address))
     .fetch_optional(pool)
     .await
 }

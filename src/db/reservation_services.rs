@@ -141,6 +141,7 @@ impl ReservationServices for PgReservationServices {
             service,
             context.period.id,
             context.capacity,
+            context.child.id,
             days,
         );
         let already = sqlx::query_as::<_, (NaiveDate,)>(

@@ -55,9 +55,13 @@ pub async fn gone_families(
 /// Anonymises these families, all or none.
 pub async fn anonymise(pool: &PgPool, families: &[Uuid], now: DateTime<Utc>) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
-    // The quotient familial says what the family earned: it goes with the names.
+    // The quotient familial says what the family earned: it goes with the names, as do the
+    // family's address, phones and second guardian.
     sqlx::query(
-        "UPDATE families SET name = $2, anonymised_at = $3, quotient_familial = NULL
+        "UPDATE families SET name = $2, anonymised_at = $3, quotient_familial = NULL,
+                quotient_set_at = NULL, address = NULL, phone = NULL, mobile_phone = NULL,
+                second_guardian_name = NULL, second_guardian_phone = NULL,
+                second_guardian_email = NULL
           WHERE id = ANY($1)",
     )
     .bind(families)
@@ -83,6 +87,21 @@ pub async fn anonymise(pool: &PgPool, families: &[Uuid], now: DateTime<Utc>) -> 
     .bind(ANONYMOUS_LAST_NAME)
     .execute(&mut *tx)
     .await?;
+    // Its SEPA mandates: the account and its holder; a mandate of a family gone is revoked.
+    sqlx::query(
+        "UPDATE sepa_mandates SET holder = 'anonymised', iban = 'anonymised', bic = 'anonymised',
+                revoked_at = COALESCE(revoked_at, now()),
+                revoked_reason = COALESCE(revoked_reason, 'anonymised')
+          WHERE family_id = ANY($1)",
+    )
+    .bind(families)
+    .execute(&mut *tx)
+    .await?;
+    // The e-mails the family was sent (its address, its children's names).
+    sqlx::query("DELETE FROM mail_outbox WHERE family_id = ANY($1)")
+        .bind(families)
+        .execute(&mut *tx)
+        .await?;
     let users = "SELECT id FROM users WHERE family_id = ANY($1)";
     sqlx::query(&format!("DELETE FROM sessions WHERE user_id IN ({users})"))
         .bind(families)

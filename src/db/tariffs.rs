@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
@@ -128,19 +128,39 @@ pub async fn quotient(
     Ok(row.map(|r| r.0))
 }
 
-/// Sets the family's quotient familial; false when there is no such family.
+/// The family's quotient familial and when it was last set (`None`: never, or before that was
+/// recorded), or `None` for a family of another organisation or none at all.
+pub async fn quotient_set(
+    pool: &PgPool,
+    organisation_id: Uuid,
+    family_id: Uuid,
+) -> sqlx::Result<Option<(Option<i32>, Option<DateTime<Utc>>)>> {
+    sqlx::query_as(
+        "SELECT quotient_familial, quotient_set_at FROM families
+          WHERE id = $1 AND organisation_id = $2",
+    )
+    .bind(family_id)
+    .bind(organisation_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Sets the family's quotient familial, as of `now`; false when there is no such family.
 pub async fn set_quotient(
     pool: &PgPool,
     organisation_id: Uuid,
     family_id: Uuid,
     quotient: Option<i32>,
+    now: DateTime<Utc>,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
-        "UPDATE families SET quotient_familial = $3 WHERE id = $1 AND organisation_id = $2",
+        "UPDATE families SET quotient_familial = $3, quotient_set_at = $4
+          WHERE id = $1 AND organisation_id = $2",
     )
     .bind(family_id)
     .bind(organisation_id)
     .bind(quotient)
+    .bind(now)
     .execute(pool)
     .await?;
     Ok(done.rows_affected() == 1)

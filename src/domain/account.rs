@@ -15,6 +15,8 @@ pub enum Role {
     Kitchen,
     Finance,
     Auditor,
+    /// The town's front desk: acts for families who phone or come to the town hall.
+    Desk,
 }
 
 impl Role {
@@ -25,6 +27,7 @@ impl Role {
             Role::Kitchen => "kitchen",
             Role::Finance => "finance",
             Role::Auditor => "auditor",
+            Role::Desk => "desk",
         }
     }
 
@@ -35,6 +38,7 @@ impl Role {
             "kitchen" => Some(Role::Kitchen),
             "finance" => Some(Role::Finance),
             "auditor" => Some(Role::Auditor),
+            "desk" => Some(Role::Desk),
             _ => None,
         }
     }

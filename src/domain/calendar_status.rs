@@ -1,10 +1,12 @@
-//! What a day of the family's calendar shows: booked, awaiting payment, or why it cannot be
-//! booked. One spelling per status, for the API and the pages alike.
+//! What a day of the family's calendar shows: booked, requested and not confirmed yet, awaiting
+//! payment, or why it cannot be booked. One spelling per status, for the API and the pages alike.
 
 /// A calendar day as the family sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CalendarStatus {
     Booked,
+    /// Held by a request the family has not confirmed yet: not booked, and freed an hour later.
+    Requested,
     AwaitingPayment,
     Available,
     Full,
@@ -13,8 +15,9 @@ pub enum CalendarStatus {
 }
 
 impl CalendarStatus {
-    pub const ALL: [CalendarStatus; 6] = [
+    pub const ALL: [CalendarStatus; 7] = [
         CalendarStatus::Booked,
+        CalendarStatus::Requested,
         CalendarStatus::AwaitingPayment,
         CalendarStatus::Available,
         CalendarStatus::Full,
@@ -25,6 +28,7 @@ impl CalendarStatus {
     pub const fn as_str(self) -> &'static str {
         match self {
             CalendarStatus::Booked => "booked",
+            CalendarStatus::Requested => "requested",
             CalendarStatus::AwaitingPayment => "awaiting_payment",
             CalendarStatus::Available => "available",
             CalendarStatus::Full => "full",

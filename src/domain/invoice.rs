@@ -99,6 +99,33 @@ pub struct InvoiceIssued {
     pub total: Decimal,
 }
 
+/// A reminder e-mailed for an unpaid monthly invoice: the invoice's second event (first
+/// reminder) or third (second reminder), so each is sent once. The invoice itself is unchanged.
+pub const REMINDER_EVENT_TYPE: &str = "InvoiceReminderSent";
+pub const REMINDER_EVENT_VERSION: &str = "1.0";
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct InvoiceReminderSent {
+    pub invoice_id: Uuid,
+    pub number: String,
+    pub family_id: Uuid,
+    /// 1 for the first reminder, 2 for the second.
+    pub level: u8,
+    /// What was left to pay on it.
+    pub due: Decimal,
+    pub sent_at: DateTime<Utc>,
+}
+
+/// Which reminder an invoice unpaid for `age_days` needs, given those already sent: the first
+/// after `first_days`, the second after `second_days` (never both at once).
+pub fn reminder_due(age_days: i64, sent: u8, first_days: u32, second_days: u32) -> Option<u8> {
+    match sent {
+        0 if age_days >= i64::from(first_days) => Some(1),
+        1 if age_days >= i64::from(second_days) => Some(2),
+        _ => None,
+    }
+}
+
 /// What is to be invoiced, before it has a number.
 #[derive(Clone, Debug)]
 pub struct InvoiceDraft {
@@ -237,6 +264,20 @@ mod tests {
         let invoice = issue(draft(lines), format_number(2017, 1), Utc::now()).unwrap();
         assert_eq!(invoice.number, "2017-000001");
         assert_eq!(invoice.total, dec!(70.55));
+    }
+
+    #[test]
+    fn reminders_come_after_their_delays_one_at_a_time() {
+        assert_eq!(reminder_due(14, 0, 15, 30), None);
+        assert_eq!(reminder_due(15, 0, 15, 30), Some(1));
+        assert_eq!(
+            reminder_due(40, 0, 15, 30),
+            Some(1),
+            "the first before the second"
+        );
+        assert_eq!(reminder_due(29, 1, 15, 30), None);
+        assert_eq!(reminder_due(30, 1, 15, 30), Some(2));
+        assert_eq!(reminder_due(90, 2, 15, 30), None);
     }
 
     #[test]

@@ -33,12 +33,29 @@ pub struct Allocation {
     pub cash: Decimal,
 }
 
+/// One invoice's share of a payment (billed-later months): what was left to pay on it when the
+/// payment started, and how it is paid.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct InvoiceAllocation {
+    pub invoice_id: Uuid,
+    pub invoice_number: String,
+    /// The restaurant the ledger books the payment to (the invoice's first line's).
+    pub restaurant: String,
+    /// What was due on the invoice.
+    pub total: Decimal,
+    pub credit: Decimal,
+    pub cash: Decimal,
+}
+
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct PaymentStarted {
     pub payment_id: Uuid,
     pub organisation_id: Uuid,
     pub family_id: Uuid,
     pub allocations: Vec<Allocation>,
+    /// Invoices paid (since 1.1; none before).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invoices: Vec<InvoiceAllocation>,
     /// What the provider is asked for.
     pub amount: Decimal,
     pub credit_used: Decimal,
@@ -75,12 +92,183 @@ pub struct RefundDue {
     pub recorded_at: DateTime<Utc>,
 }
 
+/// Money received for an invoice beyond what was left to pay on it when it arrived (another
+/// payment or a credit note came first): kept as the family's credit, spent by its next payment.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct OverpaymentCredited {
+    pub invoice_id: Uuid,
+    pub invoice_number: String,
+    pub amount: Decimal,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// How the finance office was paid at its desk.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DeskMethod {
+    Cheque,
+    Cash,
+    Transfer,
+}
+
+impl DeskMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeskMethod::Cheque => "cheque",
+            DeskMethod::Cash => "cash",
+            DeskMethod::Transfer => "transfer",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [DeskMethod::Cheque, DeskMethod::Cash, DeskMethod::Transfer]
+            .into_iter()
+            .find(|m| m.as_str() == text)
+    }
+
+    /// In the family's ledger and on the receipt.
+    pub fn french(self) -> &'static str {
+        match self {
+            DeskMethod::Cheque => "Chèque",
+            DeskMethod::Cash => "Espèces",
+            DeskMethod::Transfer => "Virement",
+        }
+    }
+
+    /// A cheque (its number and bank) and a transfer (its bank reference) are traced.
+    pub fn needs_reference(self) -> bool {
+        !matches!(self, DeskMethod::Cash)
+    }
+}
+
+/// A payment received at the finance desk (cheque, cash, bank transfer), recorded by a staff
+/// member (the event's actor) with its receipt number, gapless per organisation and year.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct DeskPaymentRecorded {
+    pub payment_id: Uuid,
+    pub organisation_id: Uuid,
+    pub family_id: Uuid,
+    pub method: DeskMethod,
+    pub amount: Decimal,
+    /// The cheque's number and bank, the transfer's reference.
+    pub reference: String,
+    pub receipt_number: String,
+    /// What it pays on each invoice (as `cash`).
+    pub invoices: Vec<InvoiceAllocation>,
+    /// What it paid beyond the invoices: kept as the family's credit.
+    pub credit_kept: Decimal,
+    /// The restaurant the kept credit is booked to in the ledger.
+    pub restaurant: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// A desk payment entered by mistake, reversed (never deleted): the invoices it paid are due
+/// again and the credit it left is taken back. Carries what the ledger needs to undo it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct DeskPaymentReversed {
+    pub payment_id: Uuid,
+    pub organisation_id: Uuid,
+    pub family_id: Uuid,
+    pub receipt_number: String,
+    pub reason: String,
+    pub invoices: Vec<InvoiceAllocation>,
+    pub credit_taken_back: Decimal,
+    pub restaurant: String,
+    pub reversed_at: DateTime<Utc>,
+}
+
+/// A monthly invoice's debit presented to the family's bank in a SEPA collection batch
+/// (`domain::sepa`): the invoice counts as paid from then on, unless the bank rejects it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SepaDebitPresented {
+    pub payment_id: Uuid,
+    pub organisation_id: Uuid,
+    pub family_id: Uuid,
+    pub batch_id: Uuid,
+    pub mandate_id: Uuid,
+    pub rum: String,
+    /// `first` or `recurrent` (FRST, RCUR in the file).
+    pub sequence: crate::domain::sepa::SequenceType,
+    /// The file's `EndToEndId`, which the bank's R-transaction names.
+    pub end_to_end_id: String,
+    pub amount: Decimal,
+    /// What it pays on each invoice (as `cash`).
+    pub invoices: Vec<InvoiceAllocation>,
+    pub prenotified_on: chrono::NaiveDate,
+    pub collection_date: chrono::NaiveDate,
+    pub presented_at: DateTime<Utc>,
+}
+
+/// A debit the family's bank rejected or returned (an R-transaction) with its ISO reason code:
+/// the invoices it paid are due again.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SepaDebitRejected {
+    pub payment_id: Uuid,
+    pub organisation_id: Uuid,
+    pub family_id: Uuid,
+    pub end_to_end_id: String,
+    /// `AM04`, `AC04`, `MD01`, … (`domain::sepa::REASON_CODES`).
+    pub reason_code: String,
+    pub reason: String,
+    /// Where it came from: `manual`, or the R-file's name and message id.
+    pub source: String,
+    pub amount: Decimal,
+    pub invoices: Vec<InvoiceAllocation>,
+    pub rejected_at: DateTime<Utc>,
+}
+
+/// A family's credit (avoirs) paid back to it by bank transfer, recorded by finance: the
+/// credit is spent, the ledger and the refunds export show it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct CreditRefunded {
+    pub refund_id: Uuid,
+    pub organisation_id: Uuid,
+    pub family_id: Uuid,
+    pub amount: Decimal,
+    /// The transfer's reference.
+    pub reference: String,
+    /// The restaurant the ledger books it to (the family's latest credit's).
+    pub restaurant: String,
+    pub refunded_at: DateTime<Utc>,
+}
+
+/// Spreads a desk payment of `amount` over the invoices in the order given, each up to what is
+/// left on it; the rest is kept as credit.
+pub fn allocate_desk(
+    amount: Decimal,
+    invoices: &[PayableInvoice],
+) -> (Vec<InvoiceAllocation>, Decimal) {
+    let mut left = amount.max(Decimal::ZERO);
+    let allocations = invoices
+        .iter()
+        .filter_map(|i| {
+            let paying = left.min(i.due);
+            left -= paying;
+            (paying > Decimal::ZERO).then(|| InvoiceAllocation {
+                invoice_id: i.invoice_id,
+                invoice_number: i.invoice_number.clone(),
+                restaurant: i.restaurant.clone(),
+                total: i.due,
+                credit: Decimal::ZERO,
+                cash: paying,
+            })
+        })
+        .collect();
+    (allocations, left)
+}
+
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub enum PaymentEvent {
     PaymentStarted(PaymentStarted),
     PaymentSucceeded(PaymentSucceeded),
     PaymentFailed(PaymentFailed),
     RefundDue(RefundDue),
+    OverpaymentCredited(OverpaymentCredited),
+    DeskPaymentRecorded(DeskPaymentRecorded),
+    DeskPaymentReversed(DeskPaymentReversed),
+    SepaDebitPresented(SepaDebitPresented),
+    SepaDebitRejected(SepaDebitRejected),
+    CreditRefunded(CreditRefunded),
 }
 
 impl PaymentEvent {
@@ -90,8 +278,61 @@ impl PaymentEvent {
             PaymentEvent::PaymentSucceeded(_) => "PaymentSucceeded",
             PaymentEvent::PaymentFailed(_) => "PaymentFailed",
             PaymentEvent::RefundDue(_) => "RefundDue",
+            PaymentEvent::OverpaymentCredited(_) => "OverpaymentCredited",
+            PaymentEvent::DeskPaymentRecorded(_) => "DeskPaymentRecorded",
+            PaymentEvent::DeskPaymentReversed(_) => "DeskPaymentReversed",
+            PaymentEvent::SepaDebitPresented(_) => "SepaDebitPresented",
+            PaymentEvent::SepaDebitRejected(_) => "SepaDebitRejected",
+            PaymentEvent::CreditRefunded(_) => "CreditRefunded",
         }
     }
+
+    /// PaymentStarted 1.1 may pay invoices; the others keep 1.0.
+    pub fn event_version(&self) -> &'static str {
+        match self {
+            PaymentEvent::PaymentStarted(_) => "1.1",
+            _ => EVENT_VERSION,
+        }
+    }
+}
+
+/// An invoice still to pay, as a payment sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PayableInvoice {
+    pub invoice_id: Uuid,
+    pub invoice_number: String,
+    pub restaurant: String,
+    /// What is left to pay on it.
+    pub due: Decimal,
+}
+
+/// Spends what is left of `credit` on the invoices in the order given (after the reservations'
+/// share, see [`allocate`]); the provider is asked for the rest.
+pub fn allocate_invoices(invoices: &[PayableInvoice], credit: Decimal) -> Vec<InvoiceAllocation> {
+    let mut left = credit.max(Decimal::ZERO);
+    invoices
+        .iter()
+        .map(|i| {
+            let from_credit = left.min(i.due);
+            left -= from_credit;
+            InvoiceAllocation {
+                invoice_id: i.invoice_id,
+                invoice_number: i.invoice_number.clone(),
+                restaurant: i.restaurant.clone(),
+                total: i.due,
+                credit: from_credit,
+                cash: i.due - from_credit,
+            }
+        })
+        .collect()
+}
+
+/// What a payment of `paying` on an invoice of `total` already paid `paid_before` by others
+/// leaves over: kept as credit.
+pub fn overpayment(total: Decimal, paid_before: Decimal, paying: Decimal) -> Decimal {
+    (paid_before + paying - total)
+        .max(Decimal::ZERO)
+        .min(paying)
 }
 
 /// What a reservation costs, as the payment sees it.
@@ -219,6 +460,49 @@ mod tests {
         assert_eq!(decide(Failed, Failed), Decision::Repeat);
         assert_eq!(decide(Succeeded, Failed), Decision::IgnoreLateFailure);
         assert_eq!(decide(Failed, Succeeded), Decision::Record(Succeeded));
+    }
+
+    #[test]
+    fn credit_pays_invoices_after_reservations_and_an_overpayment_is_kept() {
+        let invoice = |due: i64| PayableInvoice {
+            invoice_id: Uuid::new_v4(),
+            invoice_number: "2026-000001".into(),
+            restaurant: "Jean Jaurès".into(),
+            due: Decimal::new(due, 2),
+        };
+        let reservations = allocate(&[payable(415)], Decimal::new(900, 2));
+        let left = Decimal::new(900, 2) - reservations[0].credit;
+        let invoices = allocate_invoices(&[invoice(994)], left);
+        assert_eq!(invoices[0].credit, Decimal::new(485, 2));
+        assert_eq!(invoices[0].cash, Decimal::new(509, 2));
+        // 9.94 due, 4.97 paid by another payment meanwhile, 9.94 arrives: 4.97 kept.
+        let kept = overpayment(
+            Decimal::new(994, 2),
+            Decimal::new(497, 2),
+            Decimal::new(994, 2),
+        );
+        assert_eq!(kept, Decimal::new(497, 2));
+        assert_eq!(
+            overpayment(Decimal::new(994, 2), Decimal::ZERO, Decimal::new(497, 2)),
+            Decimal::ZERO
+        );
+    }
+
+    #[test]
+    fn a_desk_payment_pays_invoices_in_order_and_keeps_the_rest() {
+        let invoice = |due: i64| PayableInvoice {
+            invoice_id: Uuid::new_v4(),
+            invoice_number: "2027-000001".into(),
+            restaurant: "Jean Jaurès".into(),
+            due: Decimal::new(due, 2),
+        };
+        let (paid, kept) = allocate_desk(Decimal::new(1500, 2), &[invoice(994), invoice(994)]);
+        assert_eq!(paid.len(), 2);
+        assert_eq!(paid[0].cash, Decimal::new(994, 2));
+        assert_eq!(paid[1].cash, Decimal::new(506, 2));
+        assert_eq!(kept, Decimal::ZERO);
+        let (paid, kept) = allocate_desk(Decimal::new(2000, 2), &[invoice(994)]);
+        assert_eq!((paid.len(), kept), (1, Decimal::new(1006, 2)));
     }
 
     proptest! {

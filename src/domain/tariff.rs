@@ -86,6 +86,46 @@ impl PriceList {
 }
 
 /// What one family pays per meal day in one period.
+/// A bracket as a family reads it: from `from` euros of quotient familial (0 for the first) up
+/// to `up_to` (inclusive; `None`: the open top one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BracketRange {
+    pub from: i32,
+    pub up_to: Option<i32>,
+}
+
+impl PriceList {
+    /// The bracket a quotient falls in; an unknown quotient is in the top one.
+    pub fn bracket_of(&self, quotient: Option<i32>) -> BracketRange {
+        let mut from = 0;
+        for b in &self.brackets {
+            let fits = match (quotient, b.up_to) {
+                (_, None) => true,
+                (Some(q), Some(up_to)) => q <= up_to,
+                (None, Some(_)) => false,
+            };
+            if fits {
+                return BracketRange {
+                    from,
+                    up_to: b.up_to,
+                };
+            }
+            from = b.up_to.map_or(from, |up_to| up_to + 1);
+        }
+        BracketRange { from, up_to: None }
+    }
+}
+
+/// What a family pays for a meal from `from` to `to` (inclusive), and the bracket it is in then
+/// (`None` before the period's first price list: the period's own price, for everyone).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PriceStep {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub unit_price: Decimal,
+    pub bracket: Option<BracketRange>,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct DayPrices {
     /// The period's own price, for days before its first price list.
@@ -112,6 +152,42 @@ impl DayPrices {
 
     /// The price of a meal on `day`: the list in effect that day (the latest that started on
     /// or before it), the period's own price when none is.
+    /// The family's prices from `from` to `to`, one step a price list in effect (steps that
+    /// change nothing for this family are merged).
+    pub fn steps(&self, from: NaiveDate, to: NaiveDate) -> Vec<PriceStep> {
+        let mut starts = vec![from];
+        starts.extend(
+            self.lists
+                .iter()
+                .map(|l| l.effective_from)
+                .filter(|d| *d > from && *d <= to),
+        );
+        let mut steps: Vec<PriceStep> = Vec::new();
+        for (i, start) in starts.iter().enumerate() {
+            let end = starts
+                .get(i + 1)
+                .and_then(|next| next.pred_opt())
+                .unwrap_or(to);
+            let in_effect = self.lists.partition_point(|l| l.effective_from <= *start);
+            let bracket = in_effect
+                .checked_sub(1)
+                .map(|i| self.lists[i].bracket_of(self.quotient));
+            let unit_price = self.price_on(*start);
+            match steps.last_mut() {
+                Some(last) if last.unit_price == unit_price && last.bracket == bracket => {
+                    last.to = end;
+                }
+                _ => steps.push(PriceStep {
+                    from: *start,
+                    to: end,
+                    unit_price,
+                    bracket,
+                }),
+            }
+        }
+        steps
+    }
+
     pub fn price_on(&self, day: NaiveDate) -> Decimal {
         let in_effect = self.lists.partition_point(|l| l.effective_from <= day);
         match in_effect.checked_sub(1) {
@@ -154,6 +230,44 @@ mod tests {
         assert_eq!(list.price_for(Some(501)), dec!(3.00));
         assert_eq!(list.price_for(Some(900)), dec!(3.00));
         assert_eq!(list.price_for(Some(901)), dec!(4.97));
+    }
+
+    #[test]
+    fn a_family_reads_its_bracket_and_its_prices_step_by_step() {
+        let list = deliberation();
+        assert_eq!(
+            list.bracket_of(Some(650)),
+            BracketRange {
+                from: 501,
+                up_to: Some(900)
+            }
+        );
+        assert_eq!(
+            list.bracket_of(Some(0)),
+            BracketRange {
+                from: 0,
+                up_to: Some(500)
+            }
+        );
+        assert_eq!(
+            list.bracket_of(None),
+            BracketRange {
+                from: 901,
+                up_to: None
+            }
+        );
+        let prices = DayPrices::new(dec!(4.15), vec![deliberation()], Some(650));
+        let steps = prices.steps(d("2016-09-01"), d("2017-07-07"));
+        assert_eq!(steps.len(), 2);
+        assert_eq!(
+            (steps[0].to, steps[0].unit_price, steps[0].bracket),
+            (d("2016-12-31"), dec!(4.15), None)
+        );
+        assert_eq!(
+            (steps[1].from, steps[1].to, steps[1].unit_price),
+            (d("2017-01-01"), d("2017-07-07"), dec!(3.00))
+        );
+        assert_eq!(prices.steps(d("2017-02-01"), d("2017-02-28")).len(), 1);
     }
 
     #[test]

@@ -10,7 +10,25 @@ type Upcaster = fn(Value) -> anyhow::Result<Value>;
 const UPCASTERS: &[(&str, &str, &str, Upcaster)] = &[
     ("ReservationRequested", "1.0", "1.1", requested_1_0_to_1_1),
     ("DaysCancelled", "1.0", "1.1", cancelled_1_0_to_1_1),
+    ("DaysCancelled", "1.1", "1.2", cancelled_1_1_to_1_2),
+    ("PaymentStarted", "1.0", "1.1", started_1_0_to_1_1),
 ];
+
+/// DaysCancelled 1.2 may carry a late cancellation's grant; before it, none was ever granted,
+/// which its absence already says.
+fn cancelled_1_1_to_1_2(payload: Value) -> anyhow::Result<Value> {
+    Ok(payload)
+}
+
+/// PaymentStarted 1.1 may pay invoices; a 1.0 payment paid reservations only.
+fn started_1_0_to_1_1(mut payload: Value) -> anyhow::Result<Value> {
+    let event = payload
+        .get_mut("PaymentStarted")
+        .and_then(Value::as_object_mut)
+        .ok_or_else(|| anyhow::anyhow!("PaymentStarted 1.0 without its body"))?;
+    event.entry("invoices").or_insert(Value::Array(Vec::new()));
+    Ok(payload)
+}
 
 /// DaysCancelled 1.1 says what the family was credited. Before credits existed nothing was.
 fn cancelled_1_0_to_1_1(mut payload: Value) -> anyhow::Result<Value> {
@@ -139,7 +157,7 @@ mod tests {
         let stored = serde_json::json!({"DaysCancelled": {"cancelled_at": "2017-01-12T10:00:00Z", "days": ["2017-01-23"],
             "amount": "4.15", "remaining_total": "0", "reservation_cancelled": true}});
         let (version, payload) = upcast("DaysCancelled", "1.0", stored).unwrap();
-        assert_eq!(version, "1.1");
+        assert_eq!(version, "1.2");
         match serde_json::from_value::<ReservationEvent>(payload).unwrap() {
             ReservationEvent::DaysCancelled(e) => {
                 assert_eq!(e.credited, rust_decimal::Decimal::ZERO)

@@ -4,8 +4,6 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use serde_json::Value;
-use sqlx::types::Json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -42,8 +40,8 @@ impl Projection for InvoicesProjection {
             {
                 continue;
             }
-            let document = event.current_payload()?;
-            let issued = IssuedSummary::deserialize(document.as_ref())?;
+            let document = event.current_payload_text()?;
+            let issued: IssuedSummary = serde_json::from_str(&document)?;
             rows.id.push(issued.invoice_id);
             rows.organisation_id.push(issued.issuer.id);
             rows.family_id.push(issued.family_id);
@@ -58,12 +56,12 @@ impl Projection for InvoicesProjection {
         if rows.id.is_empty() {
             return Ok(());
         }
-        let documents: Vec<Json<&Value>> = documents.iter().map(|d| Json(d.as_ref())).collect();
+        let documents: Vec<&str> = documents.iter().map(|d| d.as_ref()).collect();
         sqlx::query(
             "INSERT INTO invoice_view (id, organisation_id, family_id, number, kind, issued_at,
                 period_month, payment_id, total, document)
              SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[],
-                $6::timestamptz[], $7::text[], $8::uuid[], $9::numeric[], $10::jsonb[])",
+                $6::timestamptz[], $7::text[], $8::uuid[], $9::numeric[], $10::text[]::jsonb[])",
         )
         .bind(&rows.id)
         .bind(&rows.organisation_id)

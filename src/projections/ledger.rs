@@ -15,7 +15,6 @@ use super::invoices::IssuedSummary;
 use super::{Projection, StoredEvent};
 use crate::domain::invoice::{self, InvoiceKind};
 use crate::domain::payment::{self, PaymentEvent, PaymentStarted};
-use serde::Deserialize;
 
 pub struct LedgerProjection;
 
@@ -43,7 +42,7 @@ impl Projection for LedgerProjection {
         for event in events {
             match event.aggregate_type.as_str() {
                 invoice::AGGREGATE_TYPE if event.event_type == invoice::EVENT_TYPE => {
-                    let issued = IssuedSummary::deserialize(event.current_payload()?.as_ref())?;
+                    let issued: IssuedSummary = event.decode()?;
                     decoded.push((event, Decoded::Invoice(issued)));
                 }
                 payment::AGGREGATE_TYPE => match event.decode()? {
@@ -164,6 +163,92 @@ fn payment_entries(
     payment_id: &str,
     decoded: PaymentEvent,
 ) -> anyhow::Result<Vec<OwnedEntry>> {
+    // Desk payments carry all they book: each invoice's share, and the credit kept.
+    match &decoded {
+        PaymentEvent::DeskPaymentRecorded(desk) => {
+            let label = format!(
+                "{} {} (reçu {})",
+                desk.method.french(),
+                desk.reference,
+                desk.receipt_number
+            );
+            return Ok(desk_entries(
+                desk.organisation_id,
+                desk.family_id,
+                &desk.receipt_number,
+                &desk.invoices,
+                (&desk.restaurant, desk.credit_kept),
+                &label,
+                Decimal::ONE,
+                desk.recorded_at,
+            ));
+        }
+        PaymentEvent::DeskPaymentReversed(reversed) => {
+            let label = format!(
+                "Annulation de l'encaissement (reçu {}) : {}",
+                reversed.receipt_number, reversed.reason
+            );
+            return Ok(desk_entries(
+                reversed.organisation_id,
+                reversed.family_id,
+                &reversed.receipt_number,
+                &reversed.invoices,
+                (&reversed.restaurant, reversed.credit_taken_back),
+                &label,
+                -Decimal::ONE,
+                reversed.reversed_at,
+            ));
+        }
+        PaymentEvent::SepaDebitPresented(debit) => {
+            let label = format!(
+                "Prélèvement SEPA du {} (mandat {})",
+                debit.collection_date.format("%d/%m/%Y"),
+                debit.rum
+            );
+            return Ok(desk_entries(
+                debit.organisation_id,
+                debit.family_id,
+                &debit.end_to_end_id,
+                &debit.invoices,
+                ("", Decimal::ZERO),
+                &label,
+                Decimal::ONE,
+                debit.presented_at,
+            ));
+        }
+        PaymentEvent::SepaDebitRejected(rejected) => {
+            let label = format!(
+                "Prélèvement SEPA rejeté ({} : {})",
+                rejected.reason_code, rejected.reason
+            );
+            return Ok(desk_entries(
+                rejected.organisation_id,
+                rejected.family_id,
+                &rejected.end_to_end_id,
+                &rejected.invoices,
+                ("", Decimal::ZERO),
+                &label,
+                -Decimal::ONE,
+                rejected.rejected_at,
+            ));
+        }
+        PaymentEvent::CreditRefunded(refund) => {
+            return Ok(vec![OwnedEntry {
+                organisation_id: refund.organisation_id,
+                family_id: refund.family_id,
+                entry: "refund",
+                reference: refund.reference.clone(),
+                restaurant: refund.restaurant.clone(),
+                label: format!(
+                    "Remboursement de l'avoir par virement ({})",
+                    refund.reference
+                ),
+                amount: -refund.amount,
+                occurred_at: refund.refunded_at,
+            }]);
+        }
+        _ => {}
+    }
     if !settles(&decoded) {
         return Ok(Vec::new());
     }
@@ -183,6 +268,22 @@ fn payment_entries(
                 amount: a.cash,
                 occurred_at: succeeded.succeeded_at,
             })
+            .chain(
+                started
+                    .invoices
+                    .iter()
+                    .filter(|a| !a.cash.is_zero())
+                    .map(|a| OwnedEntry {
+                        organisation_id: started.organisation_id,
+                        family_id: started.family_id,
+                        entry: "payment",
+                        reference: succeeded.provider_ref.clone(),
+                        restaurant: a.restaurant.clone(),
+                        label: format!("Paiement en ligne (facture {})", a.invoice_number),
+                        amount: a.cash,
+                        occurred_at: succeeded.succeeded_at,
+                    }),
+            )
             .collect(),
         PaymentEvent::RefundDue(refund) => vec![OwnedEntry {
             organisation_id: started.organisation_id,
@@ -199,6 +300,43 @@ fn payment_entries(
         }],
         _ => Vec::new(),
     })
+}
+
+/// A desk payment's entries (or, with `sign` −1, its reversal's): one per invoice it paid and
+/// one for the credit it kept.
+#[allow(clippy::too_many_arguments)]
+fn desk_entries(
+    organisation_id: Uuid,
+    family_id: Uuid,
+    receipt_number: &str,
+    invoices: &[payment::InvoiceAllocation],
+    (restaurant, kept): (&str, Decimal),
+    label: &str,
+    sign: Decimal,
+    occurred_at: DateTime<Utc>,
+) -> Vec<OwnedEntry> {
+    let entry = |restaurant: &str, amount: Decimal, what: String| OwnedEntry {
+        organisation_id,
+        family_id,
+        entry: "payment",
+        reference: receipt_number.to_string(),
+        restaurant: restaurant.to_string(),
+        label: what,
+        amount: sign * amount,
+        occurred_at,
+    };
+    invoices
+        .iter()
+        .filter(|a| !a.cash.is_zero())
+        .map(|a| {
+            entry(
+                &a.restaurant,
+                a.cash,
+                format!("{label}, facture {}", a.invoice_number),
+            )
+        })
+        .chain((!kept.is_zero()).then(|| entry(restaurant, kept, format!("{label}, avoir"))))
+        .collect()
 }
 
 /// The first event of each payment a batch settles: from the batch when it is there, else

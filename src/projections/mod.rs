@@ -5,11 +5,14 @@ pub mod audit_chain;
 pub mod headcounts;
 pub mod invoices;
 pub mod ledger;
+pub mod notifications;
 mod position;
 mod progress;
 pub mod projector;
 pub mod rebuild;
 pub mod reservations;
+pub mod waitlist;
+pub mod waitlist_promotion;
 
 use std::sync::Arc;
 
@@ -24,6 +27,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(invoices::InvoicesProjection),
         Arc::new(ledger::LedgerProjection),
         Arc::new(audit_chain::AuditChainProjection),
+        Arc::new(waitlist::WaitlistProjection),
     ]
 }
 

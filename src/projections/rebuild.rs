@@ -166,13 +166,18 @@ async fn catch_up_together_in_schema(
     };
     // Connections of their own: taken from the pool, a small pool could leave the reader
     // waiting behind the projections that wait for it.
+    // Opened together rather than one after the other (each is a few round trips).
     let options = pool.connect_options();
+    let mut connections = futures_util::future::try_join_all(
+        (0..=projections.len()).map(|_| PgConnection::connect_with(&options)),
+    )
+    .await?;
+    let reader_conn = connections.pop().expect("one connection for the reader");
     let mut senders = Vec::with_capacity(projections.len());
     let mut workers = Vec::with_capacity(projections.len());
-    for projection in projections {
+    for (projection, conn) in projections.iter().zip(connections) {
         let (sender, receiver) = mpsc::channel(READ_AHEAD);
         senders.push(sender);
-        let conn = PgConnection::connect_with(&options).await?;
         workers.push(tokio::spawn(replay_into(
             conn,
             projection.clone(),
@@ -180,11 +185,7 @@ async fn catch_up_together_in_schema(
             receiver,
         )));
     }
-    let reader = tokio::spawn(read_ahead(
-        PgConnection::connect_with(&options).await?,
-        from,
-        senders,
-    ));
+    let reader = tokio::spawn(read_ahead(reader_conn, from, senders));
     let mut outcome = Ok(());
     for worker in workers {
         let result = worker.await.map_err(anyhow::Error::from).and_then(|r| r);
@@ -258,6 +259,11 @@ async fn replay_into(
     let mut replay = projection.replay();
     while let Some(mut events) = batches.recv().await {
         let mut tx = conn.begin().await?;
+        // Scratch copies need no flush of their own: a verification drops them, and a
+        // rebuild's swap commits (and flushes the log) after them, or leaves them unused.
+        sqlx::query("SET LOCAL synchronous_commit TO off")
+            .execute(&mut *tx)
+            .await?;
         set_search_path(&mut tx, &schema).await?;
         lock_checkpoint(&mut tx, projection.name()).await?;
         let last = loop {

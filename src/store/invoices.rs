@@ -89,3 +89,30 @@ async fn flush_barrier(pool: &PgPool) -> sqlx::Result<()> {
         .await?;
     Ok(())
 }
+
+/// Appends an invoice's reminder as its event `1 + level`: answers false when that reminder was
+/// already recorded (by this server or another).
+pub async fn append_reminder(
+    pool: &PgPool,
+    reminder: &invoice::InvoiceReminderSent,
+    meta: &CommandMeta,
+) -> anyhow::Result<bool> {
+    let event = NewEvent::new(
+        invoice::AGGREGATE_TYPE,
+        reminder.invoice_id,
+        1 + i64::from(reminder.level),
+        invoice::REMINDER_EVENT_TYPE,
+        invoice::REMINDER_EVENT_VERSION,
+        serde_json::to_value(reminder)?,
+        meta,
+    );
+    let mut tx = pool.begin().await?;
+    match super::append::append(&mut tx, &event).await {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(true)
+        }
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}

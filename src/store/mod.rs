@@ -7,3 +7,5 @@ pub mod commands;
 pub mod event_repository;
 pub mod invoices;
 pub mod payments;
+pub mod sepa;
+pub mod waitlist;

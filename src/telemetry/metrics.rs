@@ -28,6 +28,7 @@ pub struct Metrics {
     pub projection_lag_seconds: prometheus::GaugeVec,
     pub holds_awaiting_payment: IntGauge,
     pub requests_unconfirmed: IntGauge,
+    pub mail_outbox: IntGaugeVec,
     pub pool_connections: IntGaugeVec,
     pub pool_max_connections: IntGauge,
     pub pool_acquire_wait_seconds: prometheus::Gauge,
@@ -120,6 +121,14 @@ impl Metrics {
             "Requests holding places until confirmed",
         )
         .expect("metric");
+        let mail_outbox = IntGaugeVec::new(
+            Opts::new(
+                "mail_outbox",
+                "E-mail notifications in the outbox, by status (pending, sent, failed)",
+            ),
+            &["status"],
+        )
+        .expect("metric");
         let pool_connections = IntGaugeVec::new(
             Opts::new(
                 "db_pool_connections",
@@ -154,6 +163,7 @@ impl Metrics {
             Box::new(projection_lag_seconds.clone()),
             Box::new(holds_awaiting_payment.clone()),
             Box::new(requests_unconfirmed.clone()),
+            Box::new(mail_outbox.clone()),
             Box::new(pool_connections.clone()),
             Box::new(pool_max_connections.clone()),
             Box::new(pool_acquire_wait_seconds.clone()),
@@ -172,6 +182,7 @@ impl Metrics {
             projection_lag_seconds,
             holds_awaiting_payment,
             requests_unconfirmed,
+            mail_outbox,
             pool_connections,
             pool_max_connections,
             pool_acquire_wait_seconds,

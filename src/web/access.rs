@@ -38,7 +38,7 @@ pub enum Access {
 }
 
 pub use super::extract::ClientAddr;
-pub use super::roles::{ADMIN_ROLES, FINANCE_ROLES, KITCHEN_ROLES, STAFF_ROLES};
+pub use super::roles::{ADMIN_ROLES, FINANCE_ROLES, FRONT_DESK_ROLES, KITCHEN_ROLES, STAFF_ROLES};
 
 impl Access {
     pub fn needs_session(self) -> bool {

@@ -108,21 +108,41 @@ pub fn styled_csv_response(
     Ok(response)
 }
 
-/// A restaurant's headcounts, a line per service day, booked meals by option.
-pub fn headcounts_csv(range: DayRange, rows: &[Headcount]) -> Result<Response, ApiError> {
-    let mut header = vec![
-        "date",
-        "service",
-        "booked",
-        ReservationStatus::AwaitingPayment.as_str(),
-        "capacity",
-    ];
-    header.extend(MealOption::ALL.map(MealOption::as_str));
+/// A restaurant's headcounts, a line per service day, booked meals by option; in the French
+/// style, with the kitchen's own words as headers and dates as `23/01/2017`.
+pub fn headcounts_csv(
+    style: CsvStyle,
+    range: DayRange,
+    rows: &[Headcount],
+) -> Result<Response, ApiError> {
+    let french = style == CsvStyle::French;
+    let mut header = if french {
+        vec![
+            "Date",
+            "Service",
+            "Réservés",
+            "En attente de paiement",
+            "Capacité",
+        ]
+    } else {
+        vec![
+            "date",
+            "service",
+            "booked",
+            ReservationStatus::AwaitingPayment.as_str(),
+            "capacity",
+        ]
+    };
+    header.extend(MealOption::ALL.map(|o| if french { o.french() } else { o.as_str() }));
     let records = rows
         .iter()
         .map(|r| {
             let mut record = vec![
-                r.date.to_string(),
+                if french {
+                    r.date.format("%d/%m/%Y").to_string()
+                } else {
+                    r.date.to_string()
+                },
                 r.service.clone(),
                 r.booked.total().to_string(),
                 r.awaiting_payment.total().to_string(),
@@ -132,7 +152,8 @@ pub fn headcounts_csv(range: DayRange, rows: &[Headcount]) -> Result<Response, A
             record
         })
         .collect();
-    csv_response(
+    styled_csv_response(
+        style,
         &format!("effectifs-{}-{}.csv", range.from, range.to),
         &header,
         records,
@@ -227,18 +248,24 @@ pub fn month_export_csv(
                 "family_id",
                 "reason",
                 "amount",
+                "method",
+                "reference",
             ],
             lines
                 .into_iter()
                 .map(|r| {
                     vec![
-                        r.payment_id.to_string(),
-                        r.reservation_id.to_string(),
+                        r.payment_id.map(|id| id.to_string()).unwrap_or_default(),
+                        r.reservation_id
+                            .map(|id| id.to_string())
+                            .unwrap_or_default(),
                         paris_day(r.recorded_at).to_string(),
                         r.family_name,
                         r.family_id.to_string(),
                         r.reason,
                         style.money(r.amount),
+                        r.method,
+                        r.reference.unwrap_or_default(),
                     ]
                 })
                 .collect(),
@@ -275,5 +302,46 @@ pub fn reconciliation_csv(style: CsvStyle, report: &Reconciliation) -> Result<Re
             .chain(std::iter::once(&report.totals))
             .map(record)
             .collect(),
+    )
+}
+
+/// The debtors list as CSV, one line per unpaid invoice (the API's and the back office's).
+pub fn debtors_csv(
+    today: chrono::NaiveDate,
+    debtors: &[crate::app::queries::debtors::Debtor],
+) -> Result<Response, ApiError> {
+    let money = |d: rust_decimal::Decimal| format!("{:.2}", d.round_dp(2));
+    let records = debtors
+        .iter()
+        .flat_map(|d| {
+            d.invoices.iter().map(move |i| {
+                vec![
+                    d.family_name.clone(),
+                    d.family_id.to_string(),
+                    i.number.clone(),
+                    i.month.clone().unwrap_or_default(),
+                    crate::domain::period::paris_day(i.issued_at).to_string(),
+                    i.age_days.to_string(),
+                    money(i.total),
+                    money(i.paid),
+                    money(i.due),
+                ]
+            })
+        })
+        .collect();
+    csv_response(
+        &format!("debiteurs-{today}.csv"),
+        &[
+            "family",
+            "family_id",
+            "invoice",
+            "month",
+            "issued_on",
+            "age_days",
+            "total",
+            "paid",
+            "due",
+        ],
+        records,
     )
 }

@@ -18,11 +18,14 @@ pub mod idempotency;
 pub mod observability;
 pub mod pages;
 pub mod portal;
+pub mod problem_edge;
 pub mod provider_headers;
 pub mod roles;
+pub mod roll_call_csv;
 pub mod routes;
 pub mod server_timing;
 pub mod text_guard;
+pub mod xml_response;
 
 use std::any::Any;
 
@@ -85,6 +88,9 @@ pub fn router(state: Cantine) -> Router {
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(CatchPanicLayer::custom(panic_response))
                 .layer(axum::middleware::from_fn(
+                    problem_edge::api_errors_as_problems,
+                ))
+                .layer(axum::middleware::from_fn(
                     text_guard::refuse_control_characters,
                 ))
                 .layer(DefaultBodyLimit::max(BODY_LIMIT)),
@@ -140,15 +146,68 @@ pub async fn health(State(state): State<Cantine>) -> Response {
     }
 }
 
-async fn not_found() -> ApiError {
-    ApiError::not_found("route")
+/// Whether a path is the API's (or a probe's): its refusals are problem+json, not pages.
+fn is_api_path(path: &str) -> bool {
+    path.starts_with("/api/") || path == "/api" || ["/metrics", "/health", "/ready"].contains(&path)
 }
 
-async fn method_not_allowed() -> ApiError {
-    ApiError::new(
+/// A refusal of an address as a French page with the way back: the back office's under
+/// `/gestion`, the portal's otherwise.
+fn address_page(
+    path: &str,
+    status: StatusCode,
+    title: &str,
+    portal: &str,
+    back_office: &str,
+) -> Response {
+    if path == backoffice::HOME || path.starts_with("/gestion/") {
+        return backoffice::layout::error_page(status, title, back_office);
+    }
+    pages::error::error_page(status, title, portal)
+}
+
+/// An unknown address: the API's problem+json under `/api/` (and for the probes), a French
+/// page with the way back elsewhere; a family logged in keeps the portal's menu.
+async fn not_found(
+    State(state): State<Cantine>,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let path = uri.path();
+    if is_api_path(path) {
+        return ApiError::not_found("route").into_response();
+    }
+    if !path.starts_with("/gestion") {
+        if let Some(page) = portal::not_found_for_family(&state, &headers).await {
+            return page;
+        }
+    }
+    address_page(
+        path,
+        StatusCode::NOT_FOUND,
+        "Page introuvable",
+        "Cette page n'existe pas. Vérifiez l'adresse, ou repartez de l'accueil du portail.",
+        "Cette page n'existe pas dans l'espace de gestion. Vérifiez l'adresse, ou repartez de l'accueil.",
+    )
+}
+
+/// A page's address opened the wrong way (a form's address typed in the address bar): the same.
+async fn method_not_allowed(uri: axum::http::Uri) -> Response {
+    let path = uri.path();
+    if is_api_path(path) {
+        return ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this route does not take this method",
+        )
+        .into_response();
+    }
+    address_page(
+        path,
         StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "this route does not take this method",
+        "Page introuvable",
+        "Cette adresse est celle d'un formulaire : elle ne s'ouvre pas directement. Repartez de l'accueil du portail.",
+        "Cette adresse est celle d'un formulaire : elle ne s'ouvre pas directement. Repartez de l'accueil.",
     )
 }
 

@@ -9,5 +9,13 @@ pub const KITCHEN_ROLES: &[Role] = &[Role::Kitchen, Role::Admin];
 /// Who may use the finance office's routes, in the API and in the back office alike.
 pub const FINANCE_ROLES: &[Role] = &[Role::Finance];
 pub const ADMIN_ROLES: &[Role] = &[Role::Admin];
+/// Who acts for a family (its file, booking and cancelling for it): the front desk and admins.
+pub const FRONT_DESK_ROLES: &[Role] = &[Role::Admin, Role::Desk];
 /// Every staff role: the back office's home and logout.
-pub const STAFF_ROLES: &[Role] = &[Role::Admin, Role::Kitchen, Role::Finance, Role::Auditor];
+pub const STAFF_ROLES: &[Role] = &[
+    Role::Admin,
+    Role::Kitchen,
+    Role::Finance,
+    Role::Auditor,
+    Role::Desk,
+];

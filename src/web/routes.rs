@@ -22,10 +22,13 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 
-use super::access::{self, Access, ADMIN_ROLES, FINANCE_ROLES, KITCHEN_ROLES, STAFF_ROLES};
+use super::access::{
+    self, Access, ADMIN_ROLES, FINANCE_ROLES, FRONT_DESK_ROLES, KITCHEN_ROLES, STAFF_ROLES,
+};
 use super::api::{
     account, admin, audit, auth, closures, documents, family, finance, kitchen, ledger, month_end,
-    openapi, operations, password, payments, reservations, staff_accounts, tariffs,
+    on_behalf, openapi, operations, password, payments, reservations, roll_call, sepa,
+    staff_accounts, tariffs, waitlist,
 };
 use super::idempotency;
 use super::observability;
@@ -64,6 +67,11 @@ const STAFF_PAGE: Access = Access::BackOffice(STAFF_ROLES);
 const KITCHEN_PAGE: Access = Access::BackOffice(KITCHEN_ROLES);
 const FINANCE_PAGE: Access = Access::BackOffice(FINANCE_ROLES);
 const ADMIN_PAGE: Access = Access::BackOffice(ADMIN_ROLES);
+const FRONT_DESK: Access = Access::Staff(FRONT_DESK_ROLES);
+const FRONT_DESK_PAGE: Access = Access::BackOffice(FRONT_DESK_ROLES);
+const AUDITOR_PAGE: Access = Access::BackOffice(&[Role::Auditor]);
+/// Families hand their signed SEPA mandates to the finance office or the town hall.
+const MANDATES: Access = Access::Staff(&[Role::Finance, Role::Admin]);
 /// The quotient familial comes from the family's papers, which the finance office also handles.
 const QUOTIENT_SETTERS: Access = Access::Staff(&[Role::Admin, Role::Finance]);
 
@@ -100,8 +108,18 @@ pub fn table() -> Vec<Route> {
             Public,
             password::set_with_link,
         ),
-        route(Method::GET, "/mot-de-passe", Public, password::page),
-        route(Method::POST, "/mot-de-passe", Public, password::page_submit),
+        route(
+            Method::GET,
+            pages::password::LINK_PATH,
+            Public,
+            pages::password::link_page,
+        ),
+        route(
+            Method::POST,
+            pages::password::LINK_PATH,
+            Public,
+            pages::password::link_submit,
+        ),
         route(
             Method::POST,
             "/api/v1/account/password",
@@ -144,6 +162,19 @@ pub fn table() -> Vec<Route> {
             "/api/v1/admin/families/{id}",
             ADMIN,
             staff_accounts::edit,
+        ),
+        // The front desk acts for a family: the family's own use cases, staff as the actor.
+        route(
+            Method::POST,
+            "/api/v1/admin/families/{id}/reservations",
+            FRONT_DESK,
+            on_behalf::book,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/admin/reservations/{id}/cancel",
+            FRONT_DESK,
+            on_behalf::cancel,
         ),
         route(
             Method::POST,
@@ -241,6 +272,7 @@ pub fn table() -> Vec<Route> {
             ADMIN,
             operations::projections,
         ),
+        route(Method::GET, "/api/v1/admin/mail", ADMIN, operations::mail),
         route(
             Method::GET,
             "/api/v1/audit/logins",
@@ -253,6 +285,12 @@ pub fn table() -> Vec<Route> {
             "/api/v1/restaurants/{id}/headcounts",
             KITCHEN,
             kitchen::headcounts,
+        ),
+        route(
+            Method::GET,
+            "/api/v1/restaurants/{id}/roll-call",
+            KITCHEN,
+            roll_call::roll_call,
         ),
         route(
             Method::GET,
@@ -271,6 +309,78 @@ pub fn table() -> Vec<Route> {
             "/api/v1/finance/reconciliation",
             FINANCE,
             month_end::reconciliation,
+        ),
+        route(
+            Method::GET,
+            "/api/v1/finance/debtors",
+            FINANCE,
+            finance::debtors,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/finance/payments",
+            FINANCE,
+            finance::record_payment,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/finance/payments/{id}/reversal",
+            FINANCE,
+            finance::reverse_payment,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/finance/refunds",
+            FINANCE,
+            finance::refund,
+        ),
+        route(
+            Method::GET,
+            "/api/v1/finance/creditor",
+            FINANCE,
+            sepa::creditor,
+        ),
+        route(
+            Method::PUT,
+            "/api/v1/finance/creditor",
+            FINANCE,
+            sepa::set_creditor,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/finance/mandates",
+            MANDATES,
+            sepa::sign_mandate,
+        ),
+        route(
+            Method::GET,
+            "/api/v1/finance/families/{id}/mandates",
+            MANDATES,
+            sepa::family_mandates,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/finance/mandates/{id}/revocation",
+            MANDATES,
+            sepa::revoke_mandate,
+        ),
+        route(
+            Method::GET,
+            "/api/v1/finance/sepa/{month}",
+            FINANCE,
+            sepa::month_file,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/finance/sepa-rejections",
+            FINANCE,
+            sepa::reject,
+        ),
+        route(
+            Method::POST,
+            "/api/v1/finance/sepa-rejections/file",
+            FINANCE,
+            sepa::reject_file,
         ),
         route(Method::GET, "/api/v1/audit/events", AUDITOR, audit::events),
         // Families
@@ -317,6 +427,14 @@ pub fn table() -> Vec<Route> {
             Family,
             reservations::cancel,
         ),
+        route(Method::POST, "/api/v1/waitlist", Family, waitlist::join),
+        route(Method::GET, "/api/v1/waitlist", Family, waitlist::list),
+        route(
+            Method::DELETE,
+            "/api/v1/waitlist/{child_id}/{date}",
+            Family,
+            waitlist::leave,
+        ),
         route(Method::GET, "/api/v1/cart", Family, payments::cart),
         route(Method::POST, "/api/v1/payments", Family, payments::create),
         route(Method::GET, "/api/v1/payments/{id}", Family, payments::show),
@@ -337,6 +455,12 @@ pub fn table() -> Vec<Route> {
             pages::assets::stylesheet,
         ),
         route(Method::GET, "/connexion", Public, pages::login::page_get),
+        route(
+            Method::GET,
+            "/documents-publics/{id}",
+            Public,
+            pages::login::public_document,
+        ),
         route(Method::POST, "/connexion", Public, pages::login::submit),
         route(
             Method::GET,
@@ -383,10 +507,34 @@ pub fn table() -> Vec<Route> {
             portal::reservation::confirm,
         ),
         route(
+            Method::GET,
+            "/reservations/{id}/annuler",
+            Portal,
+            portal::reservation::cancel_page,
+        ),
+        route(
             Method::POST,
             "/reservations/{id}/annuler",
             Portal,
             portal::reservation::cancel,
+        ),
+        route(
+            Method::GET,
+            portal::waitlist::PATH,
+            Portal,
+            portal::waitlist::page_get,
+        ),
+        route(
+            Method::POST,
+            portal::waitlist::PATH,
+            Portal,
+            portal::waitlist::join,
+        ),
+        route(
+            Method::POST,
+            "/liste-attente/quitter",
+            Portal,
+            portal::waitlist::leave,
         ),
         route(Method::GET, "/panier", Portal, portal::cart::page_get),
         route(Method::POST, "/panier/paiement", Portal, portal::cart::pay),
@@ -428,6 +576,18 @@ pub fn table() -> Vec<Route> {
             Portal,
             portal::account::change_login,
         ),
+        route(
+            Method::POST,
+            "/compte/famille",
+            Portal,
+            portal::account::change_contact,
+        ),
+        route(
+            Method::POST,
+            "/compte/courriels",
+            Portal,
+            portal::account::change_mail_choices,
+        ),
         // The family portal, second guide: cancelling from the calendar, printable invoices and
         // credit notes, the ledger.
         route(
@@ -453,6 +613,12 @@ pub fn table() -> Vec<Route> {
             "/factures/{id}",
             Portal,
             portal::invoice::page_get,
+        ),
+        route(
+            Method::POST,
+            "/factures/{id}/paiement",
+            Portal,
+            portal::invoice::pay,
         ),
         route(
             Method::GET,
@@ -481,9 +647,27 @@ pub fn table() -> Vec<Route> {
         ),
         route(
             Method::GET,
+            backoffice::waitlist::PATH,
+            KITCHEN_PAGE,
+            backoffice::waitlist::page_get,
+        ),
+        route(
+            Method::GET,
             "/gestion/cuisine/{id}/export",
             KITCHEN_PAGE,
             backoffice::kitchen::export,
+        ),
+        route(
+            Method::GET,
+            "/gestion/cuisine/appel",
+            KITCHEN_PAGE,
+            backoffice::roll_call::page_get,
+        ),
+        route(
+            Method::GET,
+            "/gestion/cuisine/{id}/appel.csv",
+            KITCHEN_PAGE,
+            backoffice::roll_call::csv,
         ),
         route(
             Method::GET,
@@ -502,6 +686,78 @@ pub fn table() -> Vec<Route> {
             "/gestion/finances/paiements",
             FINANCE_PAGE,
             backoffice::finance::payments,
+        ),
+        route(
+            Method::GET,
+            backoffice::debtors::PATH,
+            FINANCE_PAGE,
+            backoffice::debtors::page_get,
+        ),
+        route(
+            Method::GET,
+            backoffice::debtors::EXPORT,
+            FINANCE_PAGE,
+            backoffice::debtors::export,
+        ),
+        route(
+            Method::POST,
+            backoffice::debtors::RECORD,
+            FINANCE_PAGE,
+            backoffice::debtors::record,
+        ),
+        route(
+            Method::GET,
+            "/gestion/finances/remboursements",
+            FINANCE_PAGE,
+            backoffice::refunds::page_get,
+        ),
+        route(
+            Method::POST,
+            "/gestion/finances/remboursements",
+            FINANCE_PAGE,
+            backoffice::refunds::record,
+        ),
+        route(
+            Method::GET,
+            "/gestion/finances/prelevements",
+            FINANCE_PAGE,
+            backoffice::sepa::page_get,
+        ),
+        route(
+            Method::POST,
+            "/gestion/finances/prelevements/creancier",
+            FINANCE_PAGE,
+            backoffice::sepa::set_creditor,
+        ),
+        route(
+            Method::POST,
+            "/gestion/finances/prelevements/mandats",
+            FINANCE_PAGE,
+            backoffice::sepa::sign_mandate,
+        ),
+        route(
+            Method::POST,
+            "/gestion/finances/prelevements/mandats/{id}/revocation",
+            FINANCE_PAGE,
+            backoffice::sepa::revoke_mandate,
+        ),
+        route(
+            Method::POST,
+            "/gestion/finances/prelevements/lot",
+            FINANCE_PAGE,
+            backoffice::sepa::prepare_batch,
+        ),
+        route(
+            Method::GET,
+            "/gestion/finances/prelevements/fichier",
+            FINANCE_PAGE,
+            backoffice::sepa::download,
+        ),
+        route(
+            Method::POST,
+            "/gestion/finances/prelevements/rejets",
+            FINANCE_PAGE,
+            backoffice::sepa::reject,
         ),
         route(
             Method::GET,
@@ -537,7 +793,7 @@ pub fn table() -> Vec<Route> {
         route(
             Method::GET,
             "/gestion/familles",
-            ADMIN_PAGE,
+            FRONT_DESK_PAGE,
             backoffice::admin::families::list,
         ),
         route(
@@ -557,6 +813,24 @@ pub fn table() -> Vec<Route> {
             "/gestion/familles/{id}",
             ADMIN_PAGE,
             backoffice::admin::family::edit,
+        ),
+        route(
+            Method::GET,
+            "/gestion/familles/{id}/dossier",
+            FRONT_DESK_PAGE,
+            backoffice::admin::family_file::show,
+        ),
+        route(
+            Method::POST,
+            "/gestion/familles/{id}/dossier/reservation",
+            FRONT_DESK_PAGE,
+            backoffice::admin::family_file::book,
+        ),
+        route(
+            Method::POST,
+            "/gestion/reservations/{id}/annulation",
+            FRONT_DESK_PAGE,
+            backoffice::admin::family_file::cancel,
         ),
         route(
             Method::POST,
@@ -593,6 +867,73 @@ pub fn table() -> Vec<Route> {
             "/gestion/familles/{id}/enfants/{child_id}",
             ADMIN_PAGE,
             backoffice::admin::children::edit,
+        ),
+        // The auditors' pages: read-only, but for starting a verification (a job).
+        route(
+            Method::GET,
+            "/gestion/audit",
+            AUDITOR_PAGE,
+            backoffice::audit::home,
+        ),
+        route(
+            Method::POST,
+            "/gestion/audit/verification",
+            AUDITOR_PAGE,
+            backoffice::audit::start_verification,
+        ),
+        route(
+            Method::GET,
+            "/gestion/audit/evenements",
+            AUDITOR_PAGE,
+            backoffice::audit::events,
+        ),
+        route(
+            Method::GET,
+            "/gestion/audit/connexions",
+            AUDITOR_PAGE,
+            backoffice::audit::logins,
+        ),
+        route(
+            Method::GET,
+            "/gestion/mon-compte",
+            STAFF_PAGE,
+            backoffice::own_account::show,
+        ),
+        route(
+            Method::POST,
+            "/gestion/mon-compte",
+            STAFF_PAGE,
+            backoffice::own_account::change_password,
+        ),
+        route(
+            Method::GET,
+            "/gestion/personnel",
+            ADMIN_PAGE,
+            backoffice::admin::staff::list,
+        ),
+        route(
+            Method::POST,
+            "/gestion/personnel/{id}/deverrouillage",
+            ADMIN_PAGE,
+            backoffice::admin::staff::unlock,
+        ),
+        route(
+            Method::POST,
+            "/gestion/personnel/{id}/mot-de-passe",
+            ADMIN_PAGE,
+            backoffice::admin::staff::reset_password,
+        ),
+        route(
+            Method::GET,
+            "/gestion/commune",
+            ADMIN_PAGE,
+            backoffice::admin::town::show,
+        ),
+        route(
+            Method::POST,
+            "/gestion/commune",
+            ADMIN_PAGE,
+            backoffice::admin::town::edit,
         ),
         route(
             Method::GET,

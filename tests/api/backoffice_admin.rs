@@ -850,3 +850,162 @@ async fn a_period_created_on_the_page_is_the_apis_and_a_bad_one_changes_nothing(
         .iter()
         .any(|c| c["label"] == "Lundi de Pâques"));
 }
+
+/// The kitchen's login, locked out by three wrong passwords, is unlocked on the staff page; a
+/// colleague who lost their password gets a new one there, shown once, and their old sessions end.
+#[tokio::test]
+async fn a_locked_out_colleague_is_unlocked_and_given_a_new_password_on_the_staff_page() {
+    let app = spawn_app().await;
+    let admin = app.staff_token(Role::Admin).await;
+    let kitchen_token = app.staff_token(Role::Kitchen).await;
+    let (kitchen_login, kitchen_id): (String, String) =
+        sqlx::query_as("SELECT login, id::text FROM users WHERE role = 'kitchen'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    for wrong in ["faux-1", "faux-2", "faux-3"] {
+        app.login(&kitchen_login, wrong).await;
+        app.wait_seconds(60);
+    }
+    app.login(&kitchen_login, "staff-password")
+        .await
+        .assert_problem(423, "account_locked");
+
+    let (status, list) = cookie_page(&app, "/gestion/personnel", &admin).await;
+    assert_eq!(status, 200);
+    assert!(list.contains(&kitchen_login) && list.contains("Cuisine"));
+    assert!(list.contains("Verrouillé depuis le"), "{list}");
+    assert!(list.contains("(vous)"), "the admin's own row is marked");
+    // The admin's own row offers no new password (that is "Mon compte", with the current one).
+    let (admin_id,): (String,) = sqlx::query_as("SELECT id::text FROM users WHERE role = 'admin'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(!list.contains(&format!("/gestion/personnel/{admin_id}/mot-de-passe")));
+    let (status, refused, _) = submit(
+        &app,
+        &format!("/gestion/personnel/{admin_id}/mot-de-passe"),
+        &admin,
+        &[],
+    )
+    .await;
+    assert_eq!(status, 422, "{refused}");
+
+    let (status, _, location) = submit(
+        &app,
+        &format!("/gestion/personnel/{kitchen_id}/deverrouillage"),
+        &admin,
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let location = location.unwrap();
+    let (_, after) = cookie_page(&app, location.trim_end_matches("#contenu"), &admin).await;
+    assert!(after.contains(&format!("Le compte {kitchen_login} est déverrouillé")));
+    assert!(!after.contains("Verrouillé depuis le"));
+    app.wait_seconds(60);
+    app.login(&kitchen_login, "staff-password")
+        .await
+        .assert_status(200);
+
+    // A new password: shown once, the old one and the open sessions no longer work. (The
+    // session opened before the lock was never ended by it.)
+    let headcounts = "/api/v1/restaurants/0193a000-0000-7000-8000-000000000000/headcounts?from=2017-01-02&to=2017-01-06";
+    app.get(headcounts, &kitchen_token)
+        .await
+        .assert_problem(404, "not_found");
+    let (status, shown, _) = submit(
+        &app,
+        &format!("/gestion/personnel/{kitchen_id}/mot-de-passe"),
+        &admin,
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let new_password = shown
+        .split("<code>")
+        .nth(1)
+        .and_then(|rest| rest.split("</code>").next())
+        .expect("the new password on the page")
+        .to_string();
+    assert_eq!(new_password.chars().count(), 14);
+    app.get(headcounts, &kitchen_token)
+        .await
+        .assert_problem(401, "unauthorized");
+    app.login(&kitchen_login, "staff-password")
+        .await
+        .assert_problem(401, "invalid_credentials");
+    app.wait_seconds(60);
+    app.login(&kitchen_login, &new_password)
+        .await
+        .assert_status(200);
+    // An account that is not staff's (a made-up id) is a French 404.
+    let (status, text, _) = submit(
+        &app,
+        "/gestion/personnel/0193a000-0000-7000-8000-000000000000/deverrouillage",
+        &admin,
+        &[],
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert!(text.contains("Page introuvable"));
+}
+
+/// A staff member changes their own password on "Mon compte" with the current one; a wrong
+/// current password or two different new ones change nothing.
+#[tokio::test]
+async fn staff_change_their_own_password_on_their_account_page() {
+    let app = spawn_app().await;
+    let kitchen = app.staff_token(Role::Kitchen).await;
+    let (login,): (String,) = sqlx::query_as("SELECT login FROM users WHERE role = 'kitchen'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let (status, page) = cookie_page(&app, "/gestion/mon-compte", &kitchen).await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&login) && page.contains("Changer mon mot de passe"));
+    let (status, text, _) = submit(
+        &app,
+        "/gestion/mon-compte",
+        &kitchen,
+        &[
+            ("mot_de_passe_actuel", "staff-password"),
+            ("nouveau_mot_de_passe", "nouveau-secret-1"),
+            ("confirmation", "nouveau-secret-2"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(text.contains("ne sont pas identiques"));
+    let (status, text, _) = submit(
+        &app,
+        "/gestion/mon-compte",
+        &kitchen,
+        &[
+            ("mot_de_passe_actuel", "pas-le-bon"),
+            ("nouveau_mot_de_passe", "nouveau-secret-1"),
+            ("confirmation", "nouveau-secret-1"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{text}");
+    assert!(text.contains("mot de passe actuel est incorrect"));
+    app.wait_seconds(60);
+    let (status, _, location) = submit(
+        &app,
+        "/gestion/mon-compte",
+        &kitchen,
+        &[
+            ("mot_de_passe_actuel", "staff-password"),
+            ("nouveau_mot_de_passe", "nouveau-secret-1"),
+            ("confirmation", "nouveau-secret-1"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location.unwrap(), "/gestion/mon-compte?fait=mot-de-passe");
+    app.wait_seconds(60);
+    app.login(&login, "nouveau-secret-1")
+        .await
+        .assert_status(200);
+}

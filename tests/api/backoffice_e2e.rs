@@ -94,6 +94,15 @@ async fn back_office_in_a_browser() {
         .await
         .assert_status(200)
         .clone();
+    // The Martin family brought 10.00 € in cash with nothing to pay: its credit, which the
+    // walk pays back by transfer on the refunds page.
+    app.post(
+        "/api/v1/finance/payments",
+        &finance_token,
+        json!({"family_id": ines.id, "method": "cash", "amount": "10.00"}),
+    )
+    .await
+    .assert_status(201);
     let expect: Value = json!({
         "day": "2017-01-23",
         "restaurant": RESTAURANT,
@@ -109,6 +118,7 @@ async fn back_office_in_a_browser() {
     let (kitchen, kitchen_password) = demo_login(Role::Kitchen);
     let (finance, finance_password) = demo_login(Role::Finance);
     let (admin, admin_password) = demo_login(Role::Admin);
+    let (auditor, auditor_password) = demo_login(Role::Auditor);
     let expect = expect.to_string();
     run_walk(
         "backoffice.mjs",
@@ -122,14 +132,17 @@ async fn back_office_in_a_browser() {
             admin_password,
             dupont_login,
             dupont_password,
+            auditor,
+            auditor_password,
         ],
         &[("EXPECT", &expect)],
         "back office walked",
     )
     .await;
-    // The document the walk published is the one stored.
-    let (count,): (i64,) =
-        sqlx::query_as("SELECT count(*) FROM documents WHERE withdrawn_at IS NULL")
+    // The document the walk published is the one stored (beside the demo's two).
+    let (count,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM documents WHERE withdrawn_at IS NULL AND file_name = 'Règlement cantine.pdf'",
+    )
             .fetch_one(&app.pool)
             .await
             .unwrap();

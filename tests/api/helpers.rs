@@ -303,6 +303,10 @@ impl TestApp {
             .await
     }
 
+    pub async fn delete(&self, path: &str, token: &str) -> Reply {
+        self.request(Method::DELETE, path, Some(token), None).await
+    }
+
     pub async fn post_empty(&self, path: &str, token: &str) -> Reply {
         self.request(Method::POST, path, Some(token), None).await
     }
@@ -433,11 +437,15 @@ impl TestApp {
     /// Waits for the `n`th e-mail to this address (sent in the background) and answers the
     /// token of its password link.
     pub async fn password_link_token(&self, to: &str, n: usize) -> String {
-        eventually("the password e-mail", || async {
-            self.mail_to(to).len() >= n
-        })
-        .await;
-        let mail = self.mail_to(to)[n - 1].clone();
+        // Only the password e-mails: the same address also gets the notifications.
+        let links = || {
+            self.mail_to(to)
+                .into_iter()
+                .filter(|m| m.subject == cantine::app::mail::PASSWORD_SUBJECT)
+                .collect::<Vec<_>>()
+        };
+        eventually("the password e-mail", || async { links().len() >= n }).await;
+        let mail = links()[n - 1].clone();
         let start = mail.body.find("jeton=").expect("a link with its token") + "jeton=".len();
         mail.body[start..]
             .chars()
@@ -678,4 +686,56 @@ pub fn location(response: &reqwest::Response) -> Option<String> {
         .headers()
         .get("location")
         .map(|l| l.to_str().unwrap().to_string())
+}
+
+/// The CSRF token of a family's session, as its portal pages carry it.
+pub fn portal_csrf(app: &TestApp, family: &Family) -> String {
+    cantine::web::pages::session::csrf_token_for_session(&app.state, &family.token)
+}
+
+/// A portal page as the family's browser opens it.
+pub async fn portal_page(app: &TestApp, family: &Family, path: &str) -> (StatusCode, String) {
+    cookie_page(app, path, &family.token).await
+}
+
+/// Posts a portal form (already url-encoded); answers the status, the `Location` and the body.
+pub async fn post_portal_form(
+    app: &TestApp,
+    family: &Family,
+    path: &str,
+    body: String,
+) -> (StatusCode, String, String) {
+    let response = browser_request(app, reqwest::Method::POST, path, &family.token)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let location = location(&response).unwrap_or_default();
+    (response.status(), location, response.text().await.unwrap())
+}
+
+/// Posts a portal form that must redirect to a page under `to`, and opens that page: answers
+/// its address and its HTML.
+pub async fn post_portal_and_follow(
+    app: &TestApp,
+    family: &Family,
+    path: &str,
+    body: String,
+    to: &str,
+) -> (String, String) {
+    let (status, location, body) = post_portal_form(app, family, path, body).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    assert!(location.starts_with(to), "{location}");
+    let (status, html) = portal_page(app, family, &location).await;
+    assert_eq!(status, 200, "{html}");
+    (location, html)
+}
+
+/// Fails with the page unless it shows every one of `needles`.
+pub fn assert_shows<S: AsRef<str>>(html: &str, needles: &[S]) {
+    for needle in needles {
+        let needle = needle.as_ref();
+        assert!(html.contains(needle), "missing «{needle}»: {html}");
+    }
 }

@@ -245,16 +245,21 @@ async fn billed_later_days_are_invoiced_once_per_family_and_month() {
     .assert_status(200);
     all_fresh(&app).await;
 
+    // May is billed once it has ended: on 1 June (the test runs the job itself).
+    app.stop_jobs();
+    app.wait_seconds(20 * 24 * 3600);
     let clock = app.state.clock.clone();
     let issued = invoicing::issue_month(
         &app.pool,
         clock.as_ref(),
         &app.state.organisation,
         "2025-05",
+        None,
         "t",
     )
     .await
-    .unwrap();
+    .unwrap()
+    .invoices;
     assert_eq!(issued.len(), 1);
     assert_eq!(issued[0].number, "2025-000001");
     assert_eq!(issued[0].total, dec!(9.94));
@@ -268,20 +273,31 @@ async fn billed_later_days_are_invoiced_once_per_family_and_month() {
         clock.as_ref(),
         &app.state.organisation,
         "2025-05",
+        None,
         "t",
     )
     .await
     .unwrap();
-    assert!(again.is_empty(), "a second run issues nothing");
+    assert!(
+        again.invoices.is_empty() && again.credit_notes.is_empty(),
+        "a second run issues nothing"
+    );
 
-    let mine = app.get("/api/v1/invoices", &family.token).await;
+    // Twenty days on, the family's session has ended: it logs in again.
+    let login: String = sqlx::query_scalar("SELECT login FROM users WHERE family_id = $1::uuid")
+        .bind(&family.id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let token = app.token(&login, "mot-de-passe").await;
+    let mine = app.get("/api/v1/invoices", &token).await;
     assert_eq!(mine.assert_status(200)[0]["kind"], "monthly");
     assert_eq!(mine.body[0]["month"], "2025-05");
 
     let finance = app.staff_token(Role::Finance).await;
     let listed = app
         .get(
-            "/api/v1/finance/invoices?from=2025-05-01&to=2025-05-31",
+            "/api/v1/finance/invoices?from=2025-06-01&to=2025-06-30",
             &finance,
         )
         .await;
@@ -290,7 +306,7 @@ async fn billed_later_days_are_invoiced_once_per_family_and_month() {
         .raw()
         .await
         .get(format!(
-            "{}/api/v1/finance/invoices?from=2025-05-01&to=2025-05-31",
+            "{}/api/v1/finance/invoices?from=2025-06-01&to=2025-06-30",
             app.address
         ))
         .bearer_auth(&finance)
@@ -307,7 +323,7 @@ async fn billed_later_days_are_invoiced_once_per_family_and_month() {
         "number,issued_on,family,family_id,kind,month,meals,total"
     );
     assert!(
-        lines[1].starts_with("2025-000001,2025-05-12,GARCIA,"),
+        lines[1].starts_with("2025-000001,2025-06-01,GARCIA,"),
         "{}",
         lines[1]
     );
@@ -316,7 +332,7 @@ async fn billed_later_days_are_invoiced_once_per_family_and_month() {
         "{}",
         lines[1]
     );
-    app.get("/api/v1/finance/invoices", &family.token)
+    app.get("/api/v1/finance/invoices", &token)
         .await
         .assert_problem(403, "forbidden");
 }

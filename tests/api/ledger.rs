@@ -512,7 +512,12 @@ async fn the_simulator_pays_through_the_same_signed_door_as_a_provider() {
     );
     let page = app.raw().await.get(redirect).send().await.unwrap();
     let page = page.text().await.unwrap();
-    assert!(page.contains("Montant : 4,15 €"));
+    // A portal page in French words (issue 20): the amount, and the state not in English.
+    assert!(
+        page.contains("<dt>Montant</dt><dd><strong>4,15 €</strong></dd>"),
+        "{page}"
+    );
+    assert!(page.contains("en attente de votre choix"), "{page}");
     // The form carries its token, as a browser posts it; without it, nothing is paid.
     let token = page
         .split("name=\"jeton\" value=\"")

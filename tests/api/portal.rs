@@ -230,7 +230,7 @@ async fn a_bulk_choice_books_what_it_can_and_the_recap_says_what_it_could_not() 
     assert!(html.contains("lun. 23/01/2017"), "{html}");
     assert!(!html.contains("mar. 24/01/2017"), "only Mondays: {html}");
 
-    // Abandoning the request gives its places back at once.
+    // Abandoning the request (once the question is answered) gives its places back at once.
     let id = recap_path.trim_start_matches("/reservations/");
     let cancelled = browser_request(
         &app,
@@ -238,7 +238,7 @@ async fn a_bulk_choice_books_what_it_can_and_the_recap_says_what_it_could_not() 
         &format!("/reservations/{id}/annuler"),
         &family.token,
     )
-    .form(&[("csrf", csrf.as_str())])
+    .form(&[("csrf", csrf.as_str()), ("confirmation", "oui")])
     .send()
     .await
     .unwrap();

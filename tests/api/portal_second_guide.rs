@@ -8,56 +8,10 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::helpers::*;
-
-fn csrf(app: &TestApp, family: &Family) -> String {
-    cantine::web::pages::session::csrf_token_for_session(&app.state, &family.token)
-}
-
-async fn page(app: &TestApp, family: &Family, path: &str) -> (StatusCode, String) {
-    cookie_page(app, path, &family.token).await
-}
-
-/// Posts a portal form (already url-encoded); answers the status and the `Location`.
-async fn post_form(
-    app: &TestApp,
-    family: &Family,
-    path: &str,
-    body: String,
-) -> (StatusCode, String, String) {
-    let response = browser_request(app, reqwest::Method::POST, path, &family.token)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let location = location(&response).unwrap_or_default();
-    (response.status(), location, response.text().await.unwrap())
-}
-
-/// Posts a portal form that must redirect to a page under `to`, and opens that page: answers
-/// its address and its HTML.
-async fn post_and_follow(
-    app: &TestApp,
-    family: &Family,
-    path: &str,
-    body: String,
-    to: &str,
-) -> (String, String) {
-    let (status, location, body) = post_form(app, family, path, body).await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
-    assert!(location.starts_with(to), "{location}");
-    let (status, html) = page(app, family, &location).await;
-    assert_eq!(status, 200, "{html}");
-    (location, html)
-}
-
-/// Fails with the page unless it shows every one of `needles`.
-fn assert_shows<S: AsRef<str>>(html: &str, needles: &[S]) {
-    for needle in needles {
-        let needle = needle.as_ref();
-        assert!(html.contains(needle), "{needle}: {html}");
-    }
-}
+use crate::helpers::{
+    portal_csrf as csrf, portal_page as page, post_portal_and_follow as post_and_follow,
+    post_portal_form as post_form,
+};
 
 async fn booked_on(app: &TestApp, canteen: &Canteen, day: &str) -> i64 {
     let kitchen = app.staff_token(Role::Kitchen).await;

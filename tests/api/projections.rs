@@ -40,6 +40,21 @@ async fn populated() -> (TestApp, Canteen, Family) {
     .await
     .assert_status(200);
     let _unpaid = book_and_confirm(&app, &canteen, &family, &["2017-02-02"]).await;
+    // A day without places, and the child in line for it (the waiting lists' projection).
+    app.put(
+        &format!("/api/v1/admin/periods/{}/capacity", canteen.period_id),
+        &canteen.admin,
+        json!({"date": "2017-02-06", "capacity": 0}),
+    )
+    .await
+    .assert_status(200);
+    app.post(
+        "/api/v1/waitlist",
+        &family.token,
+        json!({"child_id": family.child_id, "period_id": canteen.period_id, "days": ["2017-02-06"]}),
+    )
+    .await
+    .assert_status(201);
     // Counted before the clock moves: the expiry may append its events as soon as it has.
     let events = app.event_count().await;
     app.advance_clock(&canteen.admin, 61).await;

@@ -13,6 +13,15 @@ async fn families_gone_for_years_are_anonymised_and_their_invoices_and_payments_
     let canteen = setup_repausset(&app).await;
     let dupont = family_with_child(&app, &canteen.admin, "DUPONT", "Hervé").await;
     let martin = family_with_child(&app, &canteen.admin, "MARTIN", "Inès").await;
+    // Dupont pays by SEPA direct debit: its mandate holds its account and its name.
+    app.post(
+        "/api/v1/finance/mandates",
+        &canteen.admin,
+        json!({"family_id": dupont.id, "iban": "FR7630006000011234567890189", "bic": "AGRIFRPP812",
+               "holder": "Hélène Dupont", "rum": "RUM-DUPONT", "signed_on": "2017-01-02"}),
+    )
+    .await
+    .assert_status(201);
 
     // Dupont books, confirms and pays one day in January 2017: an invoice is issued.
     let reservation = app
@@ -101,6 +110,17 @@ async fn families_gone_for_years_are_anonymised_and_their_invoices_and_payments_
     .unwrap();
     assert_eq!((name.as_str(), anonymised), ("Famille anonymisée", true));
     assert_eq!(quotient, None);
+    let (holder, iban, revoked): (String, String, bool) = sqlx::query_as(
+        "SELECT holder, iban, revoked_at IS NOT NULL FROM sepa_mandates WHERE family_id = $1::uuid",
+    )
+    .bind(&dupont.id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (holder.as_str(), iban.as_str(), revoked),
+        ("anonymised", "anonymised", true)
+    );
     let (first, last): (String, String) =
         sqlx::query_as("SELECT first_name, last_name FROM children WHERE id = $1::uuid")
             .bind(&dupont.child_id)

@@ -12,6 +12,7 @@ use crate::app::{AppError, AppResult, Caller, Cantine};
 use crate::db;
 use crate::db::accounts::{LoginAttempt, UserRow};
 use crate::domain::account::{is_email, Role};
+use crate::domain::family_contact::FamilyContact;
 
 /// The caller's account, once its current password is proven.
 async fn prove_current_password(
@@ -108,4 +109,46 @@ pub async fn change_login(
     }
     tracing::info!(user = %user.id, "login changed");
     Ok(new_login.to_string())
+}
+
+/// The caller's family's contact details.
+pub async fn family_contact(state: &Cantine, caller: &Caller) -> AppResult<FamilyContact> {
+    let family_id = caller.family()?;
+    db::families::contact(&state.pool, family_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("family"))
+}
+
+/// What the family typed in "Modifier les informations de la famille".
+pub struct ContactInput<'a> {
+    pub address: &'a str,
+    pub phone: &'a str,
+    pub mobile_phone: &'a str,
+    pub second_guardian_name: &'a str,
+    pub second_guardian_phone: &'a str,
+    pub second_guardian_email: &'a str,
+}
+
+/// Replaces the caller's family's contact details; a field the town could not use is refused
+/// with its own code (`invalid_phone`, …) and nothing is changed.
+pub async fn set_family_contact(
+    state: &Cantine,
+    caller: &Caller,
+    input: ContactInput<'_>,
+) -> AppResult<FamilyContact> {
+    let family_id = caller.family()?;
+    let contact = FamilyContact::from_input(
+        input.address,
+        input.phone,
+        input.mobile_phone,
+        input.second_guardian_name,
+        input.second_guardian_phone,
+        input.second_guardian_email,
+    )
+    .map_err(|field| AppError::rule(field.code(), field.french()))?;
+    if !db::families::set_contact(&state.pool, family_id, &contact).await? {
+        return Err(AppError::not_found("family"));
+    }
+    tracing::info!(family = %family_id, "family contact details changed");
+    Ok(contact)
 }

@@ -44,6 +44,15 @@ pub async fn set(
         )
     })?;
     log_change(caller, "day capacity set", period_id);
+    // A capacity raised may free places for the children in line.
+    let mut conn = cantine.pool.acquire().await?;
+    db::waitlist::mark_due(
+        &mut conn,
+        period.restaurant_id,
+        &period.service.label,
+        &[date],
+    )
+    .await?;
     Ok(DayCapacity {
         date,
         capacity,

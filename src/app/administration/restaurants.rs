@@ -26,16 +26,21 @@ pub async fn create(
     Ok(id)
 }
 
-/// Renames a restaurant or changes its capacity (what is `None` stays).
+/// Renames a restaurant, changes its capacity or the organisation that runs it and issues its
+/// invoices (`issuer`: its name and address; what is `None` stays).
 pub async fn edit(
     cantine: &Cantine,
     caller: &Caller,
     id: Uuid,
     name: Option<&str>,
     capacity: Option<i32>,
+    issuer: Option<(&str, &str)>,
 ) -> AppResult<Restaurant> {
     // Everything is checked before anything changes: a refused edit changes nothing.
     let name = name.map(|n| non_empty("name", n)).transpose()?;
+    let issuer = issuer
+        .map(|(name, address)| Ok::<_, AppError>((non_empty("issuer.name", name)?, address.trim())))
+        .transpose()?;
     if let Some(capacity) = capacity {
         valid_capacity(capacity)?;
     }
@@ -45,6 +50,7 @@ pub async fn edit(
         id,
         name,
         capacity,
+        issuer,
     )
     .await?
     .ok_or_else(|| AppError::not_found("restaurant"))?;

@@ -92,8 +92,15 @@ pub async fn set_quotient(
     family_id: Uuid,
     quotient: Option<i32>,
 ) -> AppResult<()> {
-    if !db::tariffs::set_quotient(&cantine.pool, cantine.organisation.id, family_id, quotient)
-        .await?
+    let now = cantine.clock.now();
+    if !db::tariffs::set_quotient(
+        &cantine.pool,
+        cantine.organisation.id,
+        family_id,
+        quotient,
+        now,
+    )
+    .await?
     {
         return Err(AppError::not_found("family"));
     }

@@ -1,7 +1,7 @@
 //! What a family reads before booking: its children, the establishments and their periods (with
 //! the rules in words and this family's price today), and a child's month calendar.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -13,7 +13,7 @@ use crate::domain::period::{
     month_bounds, Closure, DayRefusal, PaymentMode, ServiceHours, Weekday,
 };
 use crate::domain::reservation::DayStatus;
-use crate::domain::tariff::DayPrices;
+use crate::domain::tariff::{DayPrices, PriceStep};
 
 pub use crate::domain::calendar_status::CalendarStatus;
 
@@ -57,6 +57,11 @@ pub struct Period {
     pub cancellation_rule: String,
     /// When bookings open, Paris time; open already when absent.
     pub bookings_open_at: Option<NaiveDateTime>,
+    /// What this family pays over the period, step by step, with its bracket (from
+    /// [`establishments`]; the period's own price otherwise).
+    pub prices: Vec<PriceStep>,
+    /// The family's quotient familial (`None`: unknown, or not asked).
+    pub quotient: Option<i32>,
 }
 
 impl From<PeriodRow> for Period {
@@ -80,6 +85,13 @@ impl From<PeriodRow> for Period {
             booking_rule: rules.booking_cutoff.sentence(),
             cancellation_rule,
             bookings_open_at: rules.bookings_open_at,
+            prices: vec![PriceStep {
+                from: rules.from,
+                to: rules.to,
+                unit_price: p.unit_price,
+                bracket: None,
+            }],
+            quotient: None,
         }
     }
 }
@@ -103,10 +115,12 @@ pub async fn establishments(cantine: &Cantine, caller: &Caller) -> AppResult<Vec
     for period in db::reference::periods(&cantine.pool, organisation_id).await? {
         // The price this family pays for a meal today, so that the parents' estimate is theirs.
         let lists = price_lists.remove(&period.id).unwrap_or_default();
-        let price = DayPrices::new(period.unit_price, lists, quotient).price_on(today);
+        let prices = DayPrices::new(period.unit_price, lists, quotient);
         let restaurant_id = period.restaurant_id;
         let mut view = Period::from(period);
-        view.unit_price = price;
+        view.unit_price = prices.price_on(today);
+        view.prices = prices.steps(view.from, view.to);
+        view.quotient = quotient;
         periods.entry(restaurant_id).or_default().push(view);
     }
     Ok(restaurants
@@ -144,12 +158,26 @@ async fn family_quotient(cantine: &Cantine, family_id: Uuid) -> AppResult<Option
         .ok_or_else(|| AppError::not_found("family"))
 }
 
-/// What this family pays for a meal of the period today.
-async fn price_today(cantine: &Cantine, family_id: Uuid, period: &PeriodRow) -> AppResult<Decimal> {
+/// The family's quotient familial and when staff last set it.
+pub async fn quotient(
+    cantine: &Cantine,
+    caller: &Caller,
+) -> AppResult<(Option<i32>, Option<DateTime<Utc>>)> {
+    let family_id = caller.family()?;
+    db::tariffs::quotient_set(&cantine.pool, cantine.organisation.id, family_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("family"))
+}
+
+/// The family's prices of the period, with its quotient familial.
+async fn family_prices(
+    cantine: &Cantine,
+    family_id: Uuid,
+    period: &PeriodRow,
+) -> AppResult<(DayPrices, Option<i32>)> {
     let quotient = family_quotient(cantine, family_id).await?;
     let lists = db::tariffs::price_lists(&cantine.pool, period.id).await?;
-    let prices = DayPrices::new(period.unit_price, lists, quotient);
-    Ok(prices.price_on(cantine.clock.paris_today()))
+    Ok((DayPrices::new(period.unit_price, lists, quotient), quotient))
 }
 
 pub struct CalendarDay {
@@ -158,6 +186,12 @@ pub struct CalendarDay {
     /// Why the day cannot be booked, when it cannot (a stable code).
     pub reason: Option<&'static str>,
     pub reservation_id: Option<Uuid>,
+    /// Whether the canteen opens on this weekday at all (a Wednesday without service does not).
+    pub service_weekday: bool,
+    /// The closure of the day, when one closes it ("Vacances de Noël").
+    pub closure: Option<String>,
+    /// The child's place on the day's waiting list (1 for the first), when in line.
+    pub waiting_position: Option<i64>,
 }
 
 pub struct Calendar {
@@ -165,7 +199,11 @@ pub struct Calendar {
     pub period_id: Uuid,
     /// `YYYY-MM`
     pub month: String,
+    /// What the family pays for a meal today.
     pub unit_price: Decimal,
+    /// What the family pays for the month's meals (within the period), step by step.
+    pub prices: Vec<PriceStep>,
+    pub quotient: Option<i32>,
     pub booking_rule: String,
     pub days: Vec<CalendarDay>,
 }
@@ -212,7 +250,18 @@ pub async fn calendar(
         &period.service.0.label,
         period.id,
         period.capacity,
+        child_id,
         &days_of_month,
+    )
+    .await?;
+    cantine.fresh(crate::projections::waitlist::NAME).await;
+    let waiting = db::waitlist::positions_of_child(
+        &cantine.pool,
+        child_id,
+        period.restaurant_id,
+        &period.service.0.label,
+        first,
+        last,
     )
     .await?;
     let rules = &period.rules.0;
@@ -222,11 +271,11 @@ pub async fn calendar(
         .map(|date| {
             let (status, reason, reservation_id) =
                 if let Some((status, reservation)) = own.get(&date) {
-                    // A held day not yet booked waits for its confirmation or payment.
-                    let status = if DayStatus::parse(status) == Some(DayStatus::Booked) {
-                        CalendarStatus::Booked
-                    } else {
-                        CalendarStatus::AwaitingPayment
+                    // A held day not yet booked waits for its confirmation, or its payment.
+                    let status = match DayStatus::parse(status) {
+                        Some(DayStatus::Booked) => CalendarStatus::Booked,
+                        Some(DayStatus::Requested) => CalendarStatus::Requested,
+                        _ => CalendarStatus::AwaitingPayment,
                     };
                     (status, None, Some(*reservation))
                 } else {
@@ -246,13 +295,25 @@ pub async fn calendar(
                 status,
                 reason,
                 reservation_id,
+                service_weekday: rules.opens_on_weekday(date),
+                closure: rules.closure_on(date).map(|c| c.label.clone()),
+                waiting_position: waiting.get(&date).copied(),
             }
         })
         .collect();
+    let (prices, quotient) = family_prices(cantine, family_id, &period).await?;
+    let shown = (first.max(rules.from), last.min(rules.to));
+    let month_prices = if shown.0 <= shown.1 {
+        prices.steps(shown.0, shown.1)
+    } else {
+        Vec::new()
+    };
     Ok(Calendar {
         child_id,
         period_id: period.id,
-        unit_price: price_today(cantine, family_id, &period).await?,
+        unit_price: prices.price_on(cantine.clock.paris_today()),
+        prices: month_prices,
+        quotient,
         booking_rule: rules.booking_cutoff.sentence(),
         month,
         days,

@@ -156,6 +156,12 @@ pub async fn metrics_text(cantine: &Cantine) -> AppResult<String> {
         db::operations::holds(&cantine.pool, cantine.clock.now()).await?;
     metrics.holds_awaiting_payment.set(awaiting_payment);
     metrics.requests_unconfirmed.set(unconfirmed);
+    for (status, count) in db::mail_outbox::counts(&cantine.pool).await? {
+        metrics
+            .mail_outbox
+            .with_label_values(&[status.as_str()])
+            .set(count);
+    }
     metrics
         .pool_connections
         .with_label_values(&["in_use"])
@@ -169,4 +175,21 @@ pub async fn metrics_text(cantine: &Cantine) -> AppResult<String> {
         .set(cantine.pool.options().get_max_connections() as i64);
     timer.observe_duration();
     Ok(metrics.render())
+}
+
+/// The e-mails of the outbox, newest first (at most 200), of one status (`pending`, `sent`,
+/// `failed`) or all: what the staff check when a family says it was not told.
+pub async fn mail_outbox(
+    cantine: &Cantine,
+    status: Option<&str>,
+) -> AppResult<Vec<db::mail_outbox::OutboxRow>> {
+    if let Some(status) = status {
+        if !["pending", "sent", "failed"].contains(&status) {
+            return Err(AppError::bad_input(
+                "invalid_mail_status",
+                "status : pending, sent ou failed",
+            ));
+        }
+    }
+    Ok(db::mail_outbox::list(&cantine.pool, status, 200).await?)
 }

@@ -1,6 +1,8 @@
 //! What must hold after the run (bench.md), checked against the event log in SQL: each check
 //! recounts from `events` (payloads, not the read model's code) and compares.
 
+use std::time::{Duration, Instant};
+
 use sqlx::PgPool;
 
 use crate::server::Servers;
@@ -280,6 +282,17 @@ pub async fn check(
         ),
     ));
 
+    // The e-mails the run caused (issue 18), when the server has the outbox.
+    if scalar(
+        pool,
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'mail_outbox'",
+    )
+    .await?
+        > 0
+    {
+        checks.push(outbox(pool).await?);
+    }
+
     // `cantine audit verify` (issue 3), when the server has it.
     if servers.has_subcommand("audit") {
         let (ok, output) = servers.run_command(&["audit", "verify"])?;
@@ -287,4 +300,47 @@ pub async fn check(
         checks.push(verdict("cantine audit verify", ok, last));
     }
     Ok(checks)
+}
+
+/// Every e-mail the run's events caused is sent and none failed; with how many were still
+/// waiting in the outbox when the run settled and how fast the sender then drained them (the
+/// outbox's throughput with a backlog; with none, the sender kept up with the run).
+async fn outbox(pool: &PgPool) -> anyhow::Result<Check> {
+    const DRAIN_LIMIT: Duration = Duration::from_secs(300);
+    let counts = || async {
+        sqlx::query_as::<_, (i64, i64, i64)>(
+            "SELECT count(*) FILTER (WHERE status = 'pending'),
+                    count(*) FILTER (WHERE status = 'sent'),
+                    count(*) FILTER (WHERE status = 'failed')
+               FROM mail_outbox",
+        )
+        .fetch_one(pool)
+        .await
+    };
+    let start = Instant::now();
+    let (waiting, sent_before, _) = counts().await?;
+    let mut now = counts().await?;
+    while now.0 > 0 && start.elapsed() < DRAIN_LIMIT {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        now = counts().await?;
+    }
+    let drain = start.elapsed().as_secs_f64();
+    let (pending, sent, failed) = now;
+    let rate = if waiting > 0 && drain > 0.0 {
+        format!(
+            ", drained in {drain:.1} s ({:.0} e-mails/s)",
+            (sent - sent_before) as f64 / drain
+        )
+    } else {
+        String::new()
+    };
+    Ok(verdict(
+        "every e-mail the run caused is sent through the outbox, none failed",
+        sent > 0 && pending == 0 && failed == 0,
+        format!(
+            "{} e-mails ({sent} sent, {failed} failed, {pending} pending); \
+             {waiting} waiting when the run settled{rate}",
+            sent + failed + pending
+        ),
+    ))
 }

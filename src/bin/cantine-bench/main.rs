@@ -14,6 +14,7 @@
 mod ceiling;
 mod db_profile;
 mod invariants;
+mod open_loop;
 mod replay;
 mod report;
 mod server;
@@ -76,6 +77,14 @@ pub struct Args {
     /// replay or inspect it again (`DATABASE_URL=... cantine audit verify`).
     #[arg(long, requires = "database_url")]
     pub keep_database: bool,
+    /// Open loop, beside the closed loop: the closed loop runs on the first half of the
+    /// families, then the second half start on a fixed schedule whatever the answers. The unit
+    /// is families started per second (each family's first request, `POST /reservations`, at
+    /// `t0 + i / rate`), e.g. `--rate 12.5`; or a share of the families per second the closed
+    /// loop achieved in the same run, e.g. `--rate 80%`. Latency is measured from each
+    /// request's scheduled time. Not with the drills.
+    #[arg(long, conflicts_with_all = ["crash_drill"])]
+    pub rate: Option<open_loop::Rate>,
 }
 
 fn main() -> std::process::ExitCode {

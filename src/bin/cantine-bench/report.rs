@@ -67,6 +67,87 @@ fn print_alone(o: &Outcome) {
     }
 }
 
+/// The open-loop phase (`--rate`), beside the closed loop's figures above.
+fn print_open_loop(o: &Outcome) {
+    let Some(open) = &o.open else { return };
+    let s = &open.stats;
+    let wall = open.wall.as_secs_f64().max(1e-9);
+    let answered: usize = s.latencies.values().map(Vec::len).sum();
+    println!();
+    let asked = match open.rate {
+        crate::open_loop::Rate::PerSecond(r) => format!("--rate {r}"),
+        crate::open_loop::Rate::OfClosedLoop(p) => format!("--rate {p}%"),
+    };
+    println!(
+        "open loop ({asked}): {} families (the second half; the closed loop above ran the first) \
+         started on a fixed schedule whatever the answers, {:.2} families/s scheduled = {:.0} % \
+         of the closed loop's {:.2} families/s",
+        open.families,
+        open.scheduled_rate,
+        100.0 * open.scheduled_rate / open.closed_loop_rate.max(1e-9),
+        open.closed_loop_rate
+    );
+    println!(
+        "achieved: {:.2} families/s started (latest start {:.1} ms behind its schedule); \
+         {answered} requests answered in {wall:.2} s → {:.0} requests/s ({:.0} % of the closed \
+         loop's {:.0} requests/s), {:.0} commands/s",
+        open.achieved_start_rate,
+        ms_of(open.start_lateness),
+        answered as f64 / wall,
+        100.0 * (answered as f64 / wall) / open.closed_loop_requests_rate.max(1e-9),
+        open.closed_loop_requests_rate,
+        s.commands_ok as f64 / wall,
+    );
+    println!(
+        "{:<34} {:>7} {:>9} {:>9} {:>9} {:>7}",
+        "open-loop latency per route (ms)", "count", "p50", "p99", "max", "errors"
+    );
+    let mut rows: Vec<(&str, Vec<u32>, u64)> = s
+        .latencies
+        .iter()
+        .map(|(route, values)| {
+            let errors = s
+                .errors
+                .iter()
+                .filter(|((r2, _, _), _)| r2 == route)
+                .map(|(_, n)| n)
+                .sum();
+            (route.label(), values.clone(), errors)
+        })
+        .collect();
+    rows.push((
+        "all routes",
+        s.latencies.values().flatten().copied().collect(),
+        s.errors.values().sum(),
+    ));
+    for (label, mut sorted, errors) in rows {
+        sorted.sort_unstable();
+        println!(
+            "{:<34} {:>7} {:>9.1} {:>9.1} {:>9.1} {:>7}",
+            label,
+            sorted.len(),
+            ms(quantile(&sorted, 0.50)),
+            ms(quantile(&sorted, 0.99)),
+            ms(*sorted.last().unwrap_or(&0)),
+            errors,
+        );
+    }
+    println!(
+        "(from each request's scheduled time: a family's first request at t0 + i / rate, each \
+         next one at the instant the answer it needs arrived; a late send counts against the \
+         service: no coordinated omission)"
+    );
+    println!(
+        "server errors (5xx): {}; day_full refusals: {}; families abandoned: {}",
+        s.server_errors(),
+        s.day_full,
+        s.abandoned_families
+    );
+    if let Some(failure) = &s.first_failure {
+        println!("first failure that made a family give up: {failure}");
+    }
+}
+
 fn ms(micros: u32) -> f64 {
     micros as f64 / 1000.0
 }
@@ -157,7 +238,14 @@ pub fn print(r: Report<'_>) -> bool {
     );
     println!("setup (not measured): {:.1} s", r.setup_secs);
     println!();
-    println!("measured phase: {wall:.2} s");
+    match &o.open {
+        Some(_) => println!(
+            "measured phase: {wall:.2} s (closed loop, {} clients, on the first half of the \
+             families; the open loop is further down)",
+            r.args.clients
+        ),
+        None => println!("measured phase: {wall:.2} s"),
+    }
     println!(
         "commands: {} succeeded → {:.0} commands/s (POST requests through the whole stack)",
         s.commands_ok,
@@ -253,6 +341,7 @@ pub fn print(r: Report<'_>) -> bool {
         println!("first failure that made a family give up: {failure}");
     }
     print_alone(o);
+    print_open_loop(o);
     println!();
     let mut lag = o.lag.clone();
     lag.sort_unstable();
@@ -273,14 +362,16 @@ pub fn print(r: Report<'_>) -> bool {
     println!(
         "replay: {} events rebuilt into every projection from zero in {:.2} s → {:.0} events/s \
          (then compared with the live rows: {:.2} s); plain sequential read {:.2} s → {:.0} \
-         events/s; rebuild at {:.0} % of the read",
+         events/s (payloads parsed into JSON values); rebuild at {:.0} % of the read \
+         (for information: the same read with payloads left as text {:.2} s)",
         r.replay.events,
         r.replay.rebuild.as_secs_f64(),
         r.replay.rebuild_rate(),
         r.replay.comparison.as_secs_f64(),
         r.replay.sequential_read.as_secs_f64(),
         r.replay.read_rate(),
-        100.0 * r.replay.rebuild_rate() / r.replay.read_rate().max(1e-9)
+        100.0 * r.replay.rebuild_rate() / r.replay.read_rate().max(1e-9),
+        r.replay.text_read.as_secs_f64()
     );
     let mib = |values: &[u64]| {
         values

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::open_loop;
 use crate::server::{wait_healthy, Servers};
 use crate::setup::{
     self, Environment, FamilyPlan, Pattern, Reference, ADMIN_LOGIN, ADMIN_PASSWORD,
@@ -140,6 +141,28 @@ pub struct Outcome {
     /// the server without a queue in front of it.
     pub alone: Stats,
     pub alone_families: usize,
+    /// With `--rate`: the open-loop phase, on the second half of the families.
+    pub open: Option<OpenLoopOutcome>,
+}
+
+/// The open-loop phase (`--rate`; see `open_loop.rs` for the schedule and the accounting).
+pub struct OpenLoopOutcome {
+    /// What was asked for.
+    pub rate: open_loop::Rate,
+    /// The families per second scheduled.
+    pub scheduled_rate: f64,
+    /// The closed loop's families per second in the same run (what `80%` is a share of).
+    pub closed_loop_rate: f64,
+    /// The closed loop's answered requests per second.
+    pub closed_loop_requests_rate: f64,
+    pub families: usize,
+    pub achieved_start_rate: f64,
+    /// The latest any family's first request was sent behind its schedule.
+    pub start_lateness: Duration,
+    /// From the first scheduled start to the last answer.
+    pub wall: Duration,
+    /// Latencies from the scheduled times.
+    pub stats: Stats,
 }
 
 /// How many families book one at a time after the rush (the last ones with a whole-year
@@ -273,15 +296,20 @@ struct Client {
 impl Client {
     /// Sends the request built by `make`; on a lost connection (crash drill only) waits for the
     /// server to come back and sends it again.
+    ///
+    /// `schedule` is `None` in the closed loop: latency runs from the send. In the open loop it
+    /// is the request's scheduled time, which latency runs from; on an answer it becomes the
+    /// answer's instant, the scheduled time of the family's next request.
     async fn exec(
         &self,
         stats: &mut Stats,
+        schedule: &mut Option<Instant>,
         route: Route,
         make: impl Fn() -> reqwest::RequestBuilder,
     ) -> (Result<Answer, Failure>, bool) {
         let mut uncertain = false;
         for attempt in 1..=ATTEMPTS {
-            let started = Instant::now();
+            let started = open_loop::origin(*schedule, Instant::now());
             let response = match make().send().await {
                 Ok(r) => r,
                 Err(e) => {
@@ -320,7 +348,13 @@ impl Client {
                     continue;
                 }
             };
-            let micros = started.elapsed().as_micros().min(u32::MAX as u128) as u32;
+            let answered = Instant::now();
+            if schedule.is_some() {
+                *schedule = Some(answered);
+            }
+            let micros = open_loop::latency(started, answered)
+                .as_micros()
+                .min(u32::MAX as u128) as u32;
             stats.latencies.entry(route).or_default().push(micros);
             if let Some(ms) = server_ms {
                 let micros = (ms * 1000.0).clamp(0.0, u32::MAX as f64) as u32;
@@ -425,6 +459,8 @@ impl LagSampler {
 
 struct Worker {
     client: Client,
+    /// Open loop: the scheduled time of the next request (see `Client::exec`).
+    schedule: Option<Instant>,
     stats: Stats,
     expected: Vec<Expectation>,
     invoices_seen: Vec<String>,
@@ -453,6 +489,7 @@ impl Worker {
                 base: base.to_string(),
                 crash_tolerant: args.crash_drill,
             },
+            schedule: None,
             stats: Stats::default(),
             expected: Vec::new(),
             invoices_seen: Vec::new(),
@@ -494,7 +531,7 @@ impl Worker {
                 let body = json!({"child_id": child.id, "period_id": period.id, "days": days});
                 let (result, _) = self
                     .client
-                    .exec(&mut self.stats, route, || {
+                    .exec(&mut self.stats, &mut self.schedule, route, || {
                         self.client.post("/reservations", token, &body)
                     })
                     .await;
@@ -526,7 +563,7 @@ impl Worker {
             self.stats.meals_booked += days.len() as u64;
             let (result, _) = self
                 .client
-                .exec(&mut self.stats, Route::Confirm, || {
+                .exec(&mut self.stats, &mut self.schedule, Route::Confirm, || {
                     self.client
                         .post(&format!("/reservations/{id}/confirm"), token, &json!({}))
                 })
@@ -550,7 +587,7 @@ impl Worker {
         }
         let (cart, _) = self
             .client
-            .exec(&mut self.stats, Route::Cart, || {
+            .exec(&mut self.stats, &mut self.schedule, Route::Cart, || {
                 self.client
                     .http
                     .get(format!("{}/api/v1/cart", self.client.base))
@@ -578,7 +615,7 @@ impl Worker {
             let body = json!({ "days": days });
             let (result, _) = self
                 .client
-                .exec(&mut self.stats, Route::Cancel, || {
+                .exec(&mut self.stats, &mut self.schedule, Route::Cancel, || {
                     self.client
                         .post(&format!("/reservations/{id}/cancel"), token, &body)
                 })
@@ -596,7 +633,7 @@ impl Worker {
         let body = json!({ "reservation_ids": ids });
         let (result, _) = self
             .client
-            .exec(&mut self.stats, Route::Pay, || {
+            .exec(&mut self.stats, &mut self.schedule, Route::Pay, || {
                 self.client.post("/payments", token, &body)
             })
             .await;
@@ -626,7 +663,7 @@ impl Worker {
         let url = format!("{}/api/v1/payments/{payment_id}/notify", self.client.base);
         let (result, _) = self
             .client
-            .exec(&mut self.stats, Route::Notify, || {
+            .exec(&mut self.stats, &mut self.schedule, Route::Notify, || {
                 self.client
                     .http
                     .post(&url)
@@ -676,6 +713,13 @@ pub async fn run(
     mut families: Vec<LoggedIn>,
 ) -> anyhow::Result<Outcome> {
     let alone_families = set_aside(&mut families);
+    // With `--rate`, the closed loop takes the first half of the families, the open loop the
+    // second half (each family books once).
+    let open_families = match args.rate {
+        Some(_) => families.split_off(families.len() / 2),
+        None => Vec::new(),
+    };
+    let closed_families = families.len();
     let total = families.len();
     let families = Arc::new(families);
     let next = Arc::new(AtomicUsize::new(0));
@@ -751,6 +795,35 @@ pub async fn run(
     let lag = std::mem::take(&mut *sampler.seen.lock().unwrap());
     let events_after = count_events(&env.pool).await?;
 
+    let open = match args.rate {
+        Some(rate) => {
+            let closed_loop_rate = open_loop::rate(closed_families as u64, wall);
+            let answered: usize = stats.latencies.values().map(Vec::len).sum();
+            let closed_loop_requests_rate = open_loop::rate(answered as u64, wall);
+            let scheduled_rate = rate.families_per_second(closed_loop_rate);
+            anyhow::ensure!(
+                scheduled_rate > 0.0,
+                "the open loop's rate is zero (the closed loop started no family)"
+            );
+            eprintln!(
+                "closed loop done ({closed_loop_rate:.1} families/s); open loop: {} families at \
+                 {scheduled_rate:.2} families/s",
+                open_families.len()
+            );
+            let (outcome, open_expected, open_invoices) =
+                run_open_loop(args, servers, reference, open_families, scheduled_rate).await?;
+            expected.extend(open_expected);
+            invoices_seen.extend(open_invoices);
+            Some(OpenLoopOutcome {
+                rate,
+                closed_loop_rate,
+                closed_loop_requests_rate,
+                ..outcome
+            })
+        }
+        None => None,
+    };
+
     // Lag samples taken now would flatter the rush's: this sampler is never polled.
     let mut alone = Worker::new(servers, &urls[0], args, LagSampler::new());
     for family in &alone_families {
@@ -772,7 +845,68 @@ pub async fn run(
         events_after,
         alone_families: alone_families.len(),
         alone: alone.stats,
+        open,
     })
+}
+
+/// The open loop: family `i` starts at `t0 + i / rate` whatever the answers (one task each,
+/// no limit on how many are in flight), its next requests as soon as it has the answer it
+/// needs; every latency from its scheduled time.
+async fn run_open_loop(
+    args: &Args,
+    servers: &Servers,
+    reference: &Arc<Reference>,
+    families: Vec<LoggedIn>,
+    rate: f64,
+) -> anyhow::Result<(OpenLoopOutcome, Vec<Expectation>, Vec<String>)> {
+    let urls = servers.base_urls();
+    let families = Arc::new(families);
+    let t0 = Instant::now() + Duration::from_millis(20);
+    let mut scheduled = Vec::with_capacity(families.len());
+    let mut actual = Vec::with_capacity(families.len());
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..families.len() {
+        let at = open_loop::scheduled_start(t0, i, rate);
+        tokio::time::sleep_until(at.into()).await;
+        scheduled.push(at);
+        actual.push(Instant::now());
+        let mut worker = Worker::new(servers, &urls[i % urls.len()], args, LagSampler::new());
+        worker.schedule = Some(at);
+        let (families, reference) = (families.clone(), reference.clone());
+        tasks.spawn(async move {
+            if !worker.family(&families[i], &reference).await {
+                worker.stats.abandoned_families += 1;
+            }
+            worker
+        });
+    }
+    let mut stats = Stats::default();
+    let mut expected = Vec::new();
+    let mut invoices_seen = Vec::new();
+    tokio::time::timeout(WORKLOAD_LIMIT, async {
+        while let Some(worker) = tasks.join_next().await {
+            let worker = worker?;
+            stats.merge(worker.stats);
+            expected.extend(worker.expected);
+            invoices_seen.extend(worker.invoices_seen);
+        }
+        anyhow::Ok(())
+    })
+    .await
+    .map_err(|_| anyhow::anyhow!("the open loop did not finish within {WORKLOAD_LIMIT:?}"))??;
+    let wall = t0.elapsed();
+    let outcome = OpenLoopOutcome {
+        rate: open_loop::Rate::PerSecond(rate),
+        scheduled_rate: rate,
+        closed_loop_rate: 0.0,
+        closed_loop_requests_rate: 0.0,
+        families: families.len(),
+        achieved_start_rate: open_loop::achieved_start_rate(&actual),
+        start_lateness: open_loop::start_lateness(&scheduled, &actual),
+        wall,
+        stats,
+    };
+    Ok((outcome, expected, invoices_seen))
 }
 
 pub struct Settle {

@@ -227,6 +227,17 @@ impl PeriodRules {
         Ok(())
     }
 
+    /// Whether `day`'s weekday is one the canteen opens on (a Wednesday without service is not).
+    pub fn opens_on_weekday(&self, day: NaiveDate) -> bool {
+        let weekday = day.weekday();
+        self.opening_days.iter().any(|d| d.to_chrono() == weekday)
+    }
+
+    /// The closure that closes `day`, if one does ("Vacances de Noël", a public holiday).
+    pub fn closure_on(&self, day: NaiveDate) -> Option<&Closure> {
+        self.closures.iter().find(|c| c.from <= day && day <= c.to)
+    }
+
     /// Whether `day` can be booked at `now`.
     pub fn check_bookable(&self, day: NaiveDate, now: DateTime<Utc>) -> Result<(), DayRefusal> {
         self.serves_on(day)?;

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::commands::{Actor, RequestedDays, ReservationCommand};
 use super::errors::ReservationError;
 use super::events::*;
+use super::late_cancellation::LateReason;
 use super::services::{LookupError, Services};
 use super::REQUEST_HOLD_MINUTES;
 use crate::domain::period::{BookingCutoff, DayRefusal, PaymentMode};
@@ -87,6 +88,9 @@ pub struct Reservation {
     /// The payment that paid it.
     #[serde(default)]
     pub paid_by: Option<Uuid>,
+    /// Late cancellations the town's staff granted, in order.
+    #[serde(default)]
+    pub late_grants: Vec<LateCancellationGranted>,
 }
 
 impl Reservation {
@@ -425,13 +429,11 @@ impl Reservation {
         }))
     }
 
-    fn cancel(
+    /// The days to cancel: every day still booked, or these, each of them still booked.
+    fn days_to_cancel(
         &self,
-        actor: Actor,
         days: Option<Vec<NaiveDate>>,
-        now: DateTime<Utc>,
-    ) -> Result<ReservationEvent, ReservationError> {
-        self.visible_to(actor)?;
+    ) -> Result<BTreeSet<NaiveDate>, ReservationError> {
         self.refuse_if_ended()?;
         let active: BTreeSet<NaiveDate> = self.active_days().map(|d| d.date).collect();
         let wanted: BTreeSet<NaiveDate> = match days {
@@ -443,27 +445,80 @@ impl Reservation {
         if !unknown.is_empty() {
             return Err(ReservationError::UnknownDays { days: unknown });
         }
+        Ok(wanted)
+    }
+
+    fn price_of(&self, days: &BTreeSet<NaiveDate>) -> Decimal {
+        self.active_days()
+            .filter(|d| days.contains(&d.date))
+            .map(|d| d.unit_price)
+            .sum()
+    }
+
+    fn cancel(
+        &self,
+        actor: Actor,
+        days: Option<Vec<NaiveDate>>,
+        now: DateTime<Utc>,
+    ) -> Result<ReservationEvent, ReservationError> {
+        self.visible_to(actor)?;
+        let wanted = self.days_to_cancel(days)?;
         let past = Self::days_past(self.cancellation_cutoff(), wanted.iter(), now);
         if !past.is_empty() {
             return Err(ReservationError::PastCutoff { days: past });
         }
-        let amount: Decimal = self
-            .active_days()
-            .filter(|d| wanted.contains(&d.date))
-            .map(|d| d.unit_price)
-            .sum();
-        Ok(ReservationEvent::DaysCancelled(DaysCancelled {
+        Ok(self.days_cancelled(&wanted, now))
+    }
+
+    /// Staff cancel past the cut-off too: the cancellation carries the grant of the late days
+    /// (its reason and what the family gets back for them).
+    fn cancel_late(
+        &self,
+        days: Option<Vec<NaiveDate>>,
+        reason: LateReason,
+        now: DateTime<Utc>,
+    ) -> Result<ReservationEvent, ReservationError> {
+        self.visible_to(Actor::Staff)?;
+        let wanted = self.days_to_cancel(days)?;
+        let late: BTreeSet<NaiveDate> =
+            Self::days_past(self.cancellation_cutoff(), wanted.iter(), now)
+                .into_iter()
+                .collect();
+        let mut event = self.days_cancelled(&wanted, now);
+        if let ReservationEvent::DaysCancelled(cancelled) = &mut event {
+            if !late.is_empty() {
+                let paid = self.status == ReservationStatus::Paid;
+                cancelled.late = Some(LateCancellationGranted {
+                    days: late.iter().copied().collect(),
+                    reason,
+                    outcome: reason.outcome(paid),
+                    amount: if paid {
+                        self.price_of(&late)
+                    } else {
+                        Decimal::ZERO
+                    },
+                });
+            }
+        }
+        Ok(event)
+    }
+
+    fn days_cancelled(&self, wanted: &BTreeSet<NaiveDate>, now: DateTime<Utc>) -> ReservationEvent {
+        let amount = self.price_of(wanted);
+        let active = self.active_days().count();
+        ReservationEvent::DaysCancelled(DaysCancelled {
             cancelled_at: now,
             days: wanted.iter().copied().collect(),
             amount,
             remaining_total: self.total - amount,
-            reservation_cancelled: wanted.len() == active.len(),
+            reservation_cancelled: wanted.len() == active,
             credited: if self.status == ReservationStatus::Paid {
                 amount
             } else {
                 Decimal::ZERO
             },
-        }))
+            late: None,
+        })
     }
 }
 
@@ -518,6 +573,9 @@ impl Aggregate for Reservation {
             ReservationCommand::Cancel { actor, days } => {
                 self.cancel(actor, days, services.now())?
             }
+            ReservationCommand::CancelLate { days, reason } => {
+                self.cancel_late(days, reason, services.now())?
+            }
         };
         sink.write(event, self).await;
         Ok(())
@@ -561,6 +619,9 @@ impl Aggregate for Reservation {
                     day.cancelled = true;
                 }
                 self.total = e.remaining_total;
+                if let Some(late) = e.late {
+                    self.late_grants.push(late);
+                }
                 if e.reservation_cancelled {
                     self.status = ReservationStatus::Cancelled;
                 }

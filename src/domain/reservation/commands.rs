@@ -2,6 +2,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use super::late_cancellation::LateReason;
 use crate::domain::selection::DaySelection;
 
 /// The days asked for: chosen one by one, or by a bulk choice.
@@ -46,6 +47,12 @@ pub enum ReservationCommand {
         actor: Actor,
         days: Option<Vec<NaiveDate>>,
     },
+    /// The town's staff cancel days, those past the family's cut-off too, for this reason
+    /// (`days: None`: every day still booked).
+    CancelLate {
+        days: Option<Vec<NaiveDate>>,
+        reason: LateReason,
+    },
 }
 
 impl ReservationCommand {
@@ -57,6 +64,7 @@ impl ReservationCommand {
             ReservationCommand::Pay { .. } => "pay",
             ReservationCommand::Expire => "expire",
             ReservationCommand::Cancel { .. } => "cancel",
+            ReservationCommand::CancelLate { .. } => "cancel_late",
         }
     }
 }

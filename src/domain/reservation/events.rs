@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::late_cancellation::{LateOutcome, LateReason};
 use crate::domain::period::{ChildRef, DayRefusal, PeriodRef, RestaurantRef};
 
 /// One meal day as captured at request time.
@@ -91,6 +92,22 @@ pub struct DaysCancelled {
     pub reservation_cancelled: bool,
     /// What the family is credited: the price of paid days (since 1.1).
     pub credited: Decimal,
+    /// Days past the family's cut-off, cancelled by the town's staff for a reason (since 1.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late: Option<LateCancellationGranted>,
+}
+
+/// The town's staff let days be cancelled past the family's cut-off, for a reason from the list.
+/// What the family gets back is decided with it, by the rule of `late_cancellation`, and kept in
+/// the cancellation's event.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct LateCancellationGranted {
+    /// The days past the cut-off (a day before it needs no grant).
+    pub days: Vec<NaiveDate>,
+    pub reason: LateReason,
+    pub outcome: LateOutcome,
+    /// What the family gets back for them: their price when paid, else zero.
+    pub amount: Decimal,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -118,7 +135,8 @@ impl DomainEvent for ReservationEvent {
 
     fn event_version(&self) -> String {
         match self {
-            ReservationEvent::ReservationRequested(_) | ReservationEvent::DaysCancelled(_) => "1.1",
+            ReservationEvent::ReservationRequested(_) => "1.1",
+            ReservationEvent::DaysCancelled(_) => "1.2",
             _ => "1.0",
         }
         .to_string()

@@ -5,6 +5,7 @@ mod commands;
 mod day_status;
 mod errors;
 mod events;
+mod late_cancellation;
 mod services;
 
 pub use aggregate::{DayState, Reservation, ReservationStatus, UnknownStatus};
@@ -12,9 +13,10 @@ pub use commands::{Actor, RequestedDays, ReservationCommand};
 pub use day_status::DayStatus;
 pub use errors::{ErrorKind, ReservationError};
 pub use events::{
-    BookedDay, DaysCancelled, RefusedDay, ReservationConfirmed, ReservationEvent,
-    ReservationExpired, ReservationPaid, ReservationRequested,
+    BookedDay, DaysCancelled, LateCancellationGranted, RefusedDay, ReservationConfirmed,
+    ReservationEvent, ReservationExpired, ReservationPaid, ReservationRequested,
 };
+pub use late_cancellation::{LateOutcome, LateReason};
 pub use services::{Availability, LookupError, ReservationServices, Services};
 
 /// How long an unconfirmed request holds its places.

@@ -634,6 +634,7 @@ async fn cancels_some_days() {
             remaining_total: dec!(12.45),
             reservation_cancelled: false,
             credited: dec!(0),
+            late: None,
         })]);
 }
 
@@ -653,6 +654,7 @@ async fn cancelling_every_day_cancels_the_reservation() {
             remaining_total: dec!(0),
             reservation_cancelled: true,
             credited: dec!(0),
+            late: None,
         })]);
 }
 
@@ -665,6 +667,7 @@ async fn refuses_to_cancel_what_is_already_cancelled() {
         remaining_total: dec!(0),
         reservation_cancelled: true,
         credited: dec!(0),
+        late: None,
     });
     expect_refusal(
         framework_at(guide_now())
@@ -687,6 +690,7 @@ async fn refuses_to_cancel_a_day_twice() {
         remaining_total: dec!(12.45),
         reservation_cancelled: false,
         credited: dec!(0),
+        late: None,
     });
     expect_refusal(
         framework_at(guide_now())
@@ -956,6 +960,7 @@ async fn cancelling_paid_days_credits_the_family() {
             remaining_total: dec!(8.30),
             reservation_cancelled: false,
             credited: dec!(8.30),
+            late: None,
         })]);
 }
 
@@ -987,4 +992,118 @@ async fn each_day_is_priced_by_the_list_in_effect_that_day() {
     let prices: Vec<Decimal> = requested.days.iter().map(|d| d.unit_price).collect();
     assert_eq!(prices, [dec!(4.15), dec!(4.15), dec!(1.50), dec!(1.50)]);
     assert_eq!(requested.total, dec!(11.30));
+}
+
+/// Monday 23 January 2017 at 09:00, Paris: the 23rd is past its cancellation cut-off (the day
+/// before at 10:00), the 24th is not.
+fn morning_of_the_23rd() -> DateTime<Utc> {
+    "2017-01-23T08:00:00Z".parse().unwrap()
+}
+
+#[tokio::test]
+async fn past_the_cut_off_the_family_cannot_cancel() {
+    expect_refusal(
+        framework_at(morning_of_the_23rd())
+            .given(vec![
+                requested_event(prepaid()),
+                confirmed_event(),
+                paid_event(),
+            ])
+            .when_async(ReservationCommand::Cancel {
+                actor: family(),
+                days: Some(vec![d("2017-01-23")]),
+            })
+            .await,
+        "past_cutoff",
+    );
+}
+
+#[tokio::test]
+async fn staff_cancel_late_for_a_strike_and_a_paid_late_day_is_refunded() {
+    framework_at(morning_of_the_23rd())
+        .given(vec![
+            requested_event(prepaid()),
+            confirmed_event(),
+            paid_event(),
+        ])
+        .when_async(ReservationCommand::CancelLate {
+            days: Some(vec![d("2017-01-23"), d("2017-01-24")]),
+            reason: LateReason::Strike,
+        })
+        .await
+        .then_expect_events(vec![ReservationEvent::DaysCancelled(DaysCancelled {
+            cancelled_at: morning_of_the_23rd(),
+            days: vec![d("2017-01-23"), d("2017-01-24")],
+            amount: dec!(8.30),
+            remaining_total: dec!(8.30),
+            reservation_cancelled: false,
+            credited: dec!(8.30),
+            // Only the 23rd needed the grant: the 24th was still the family's to cancel.
+            late: Some(LateCancellationGranted {
+                days: vec![d("2017-01-23")],
+                reason: LateReason::Strike,
+                outcome: LateOutcome::Refund,
+                amount: dec!(4.15),
+            }),
+        })]);
+}
+
+#[tokio::test]
+async fn a_medical_certificate_for_an_unpaid_day_gives_nothing_back() {
+    framework_at(morning_of_the_23rd())
+        .given(vec![requested_event(prepaid()), confirmed_event()])
+        .when_async(ReservationCommand::CancelLate {
+            days: Some(vec![d("2017-01-23")]),
+            reason: LateReason::MedicalCertificate,
+        })
+        .await
+        .then_expect_events(vec![ReservationEvent::DaysCancelled(DaysCancelled {
+            cancelled_at: morning_of_the_23rd(),
+            days: vec![d("2017-01-23")],
+            amount: dec!(4.15),
+            remaining_total: dec!(12.45),
+            reservation_cancelled: false,
+            credited: dec!(0),
+            late: Some(LateCancellationGranted {
+                days: vec![d("2017-01-23")],
+                reason: LateReason::MedicalCertificate,
+                outcome: LateOutcome::Nothing,
+                amount: dec!(0),
+            }),
+        })]);
+}
+
+#[tokio::test]
+async fn a_staff_cancellation_before_the_cut_off_grants_nothing() {
+    framework_at(guide_now())
+        .given(vec![
+            requested_event(prepaid()),
+            confirmed_event(),
+            paid_event(),
+        ])
+        .when_async(ReservationCommand::CancelLate {
+            days: Some(vec![d("2017-01-31")]),
+            reason: LateReason::Closure,
+        })
+        .await
+        .then_expect_events(vec![ReservationEvent::DaysCancelled(DaysCancelled {
+            cancelled_at: guide_now(),
+            days: vec![d("2017-01-31")],
+            amount: dec!(4.15),
+            remaining_total: dec!(12.45),
+            reservation_cancelled: false,
+            credited: dec!(4.15),
+            late: None,
+        })]);
+}
+
+#[test]
+fn a_1_1_cancellation_reads_as_one_without_a_grant() {
+    let stored = serde_json::json!({"DaysCancelled": {"cancelled_at": "2017-01-12T10:00:00Z",
+        "days": ["2017-01-23"], "amount": "4.15", "remaining_total": "0",
+        "reservation_cancelled": true, "credited": "4.15"}});
+    match serde_json::from_value::<ReservationEvent>(stored).unwrap() {
+        ReservationEvent::DaysCancelled(e) => assert_eq!(e.late, None),
+        other => panic!("unexpected {other:?}"),
+    }
 }

@@ -49,6 +49,17 @@ pub struct RestaurantEdit {
     pub name: Option<String>,
     /// The capacity new periods start with; periods already created keep theirs.
     pub capacity: Option<i32>,
+    /// The organisation that runs the restaurant, named on its invoices from then on (the
+    /// town when never set).
+    pub issuer: Option<IssuerEdit>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerEdit {
+    pub name: String,
+    #[serde(default)]
+    pub address: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -71,7 +82,19 @@ pub async fn edit_restaurant(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<RestaurantEdit>,
 ) -> ApiResult<Json<RestaurantView>> {
-    let row = restaurants::edit(&state, &caller, id, body.name.as_deref(), body.capacity).await?;
+    let issuer = body
+        .issuer
+        .as_ref()
+        .map(|i| (i.name.as_str(), i.address.as_str()));
+    let row = restaurants::edit(
+        &state,
+        &caller,
+        id,
+        body.name.as_deref(),
+        body.capacity,
+        issuer,
+    )
+    .await?;
     Ok(Json(RestaurantView {
         id: row.id,
         name: row.name,

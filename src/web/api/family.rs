@@ -123,13 +123,17 @@ pub struct CalendarQuery {
 #[derive(Serialize, ToSchema)]
 pub struct CalendarDay {
     pub date: NaiveDate,
-    /// `booked`, `awaiting_payment`, `available`, `full`, `closed` or `past_cutoff`
+    /// `booked`, `requested` (held by a request not confirmed yet), `awaiting_payment`,
+    /// `available`, `full`, `closed` or `past_cutoff`
     pub status: &'static str,
     /// Why the day cannot be booked, when it cannot.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reservation_id: Option<Uuid>,
+    /// The child's place on the day's waiting list (1 for the first), when in line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting_position: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -167,6 +171,7 @@ pub async fn calendar(
                 status: d.status.as_str(),
                 reason: d.reason,
                 reservation_id: d.reservation_id,
+                waiting_position: d.waiting_position,
             })
             .collect(),
     }))

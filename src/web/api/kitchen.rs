@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::app::queries::day_range::DayRange;
 use crate::app::queries::headcounts::{self, MealCounts};
 use crate::app::Cantine;
-use crate::web::csv_response::{headcounts_csv, wants_csv};
+use crate::web::csv_response::{headcounts_csv, wants_csv, CsvStyle};
 use crate::web::error::ApiResult;
 use crate::web::extract::{ApiPath, ApiQuery};
 
@@ -30,6 +30,12 @@ impl RangeQuery {
     pub fn range(&self, state: &Cantine) -> ApiResult<DayRange> {
         Ok(DayRange::asked(state, self.from, self.to)?)
     }
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct CsvFormat {
+    /// CSV only: `standard` (`,`) or `fr` (`;`, French headers, for French spreadsheets)
+    pub format: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -69,19 +75,21 @@ impl From<headcounts::Headcount> for Headcount {
 }
 
 #[utoipa::path(get, path = "/api/v1/restaurants/{id}/headcounts", tag = "kitchen",
-    params(("id" = Uuid, Path), RangeQuery),
+    params(("id" = Uuid, Path), RangeQuery, CsvFormat),
     responses((status = 200, body = Vec<Headcount>, description = "JSON, or CSV with Accept: text/csv"),
               (status = 404, body = crate::web::error::Problem)))]
 pub async fn headcounts(
     State(state): State<Cantine>,
     ApiPath(restaurant_id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<RangeQuery>,
+    ApiQuery(format): ApiQuery<CsvFormat>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    let style = CsvStyle::from_param(format.format.as_deref())?;
     let range = query.range(&state)?;
     let rows = headcounts::headcounts(&state, restaurant_id, range).await?;
     if wants_csv(&headers) {
-        return headcounts_csv(range, &rows);
+        return headcounts_csv(style, range, &rows);
     }
     Ok(Json(rows.into_iter().map(Headcount::from).collect::<Vec<_>>()).into_response())
 }

@@ -8,6 +8,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::Required;
 use utoipa::{Modify, OpenApi};
 
+use super::openapi_errors::ErrorResponses;
 use crate::web::idempotency;
 
 #[derive(OpenApi)]
@@ -39,6 +40,8 @@ use crate::web::idempotency;
         super::admin::edit_child,
         super::admin::advance_clock,
         super::admin::set_capacity,
+        super::on_behalf::book,
+        super::on_behalf::cancel,
         super::closures::replace,
         super::tariffs::create,
         super::tariffs::list,
@@ -51,6 +54,9 @@ use crate::web::idempotency;
         super::reservations::cancel,
         super::reservations::list,
         super::reservations::detail,
+        super::waitlist::join,
+        super::waitlist::list,
+        super::waitlist::leave,
         super::payments::cart,
         super::payments::create,
         super::payments::notify,
@@ -60,16 +66,30 @@ use crate::web::idempotency;
         super::month_end::export,
         super::month_end::reconciliation,
         super::kitchen::headcounts,
+        super::roll_call::roll_call,
         super::finance::invoices,
+        super::finance::record_payment,
+        super::finance::reverse_payment,
+        super::finance::debtors,
+        super::finance::refund,
+        super::sepa::creditor,
+        super::sepa::set_creditor,
+        super::sepa::sign_mandate,
+        super::sepa::family_mandates,
+        super::sepa::revoke_mandate,
+        super::sepa::month_file,
+        super::sepa::reject,
+        super::sepa::reject_file,
         super::audit::events,
         super::operations::projections,
+        super::operations::mail,
         super::documents::list,
         super::documents::download,
         super::documents::withdraw,
         document,
     ),
     components(schemas(crate::web::error::Problem)),
-    modifiers(&BearerAuth, &IdempotencyKeyHeader),
+    modifiers(&BearerAuth, &IdempotencyKeyHeader, &ErrorResponses),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;

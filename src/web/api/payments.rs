@@ -64,7 +64,12 @@ pub async fn cart(State(state): State<Cantine>, caller: Caller) -> ApiResult<Jso
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPayment {
+    /// Reservations awaiting payment (prepaid).
+    #[serde(default)]
     pub reservation_ids: Vec<Uuid>,
+    /// Invoices of billed-later months: what is left to pay on each.
+    #[serde(default)]
+    pub invoice_ids: Vec<Uuid>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -86,7 +91,9 @@ pub async fn create(
     caller: Caller,
     ApiJson(body): ApiJson<NewPayment>,
 ) -> ApiResult<(StatusCode, Json<PaymentStarted>)> {
-    let started = use_case::start(&state, &caller, &body.reservation_ids).await?;
+    let started =
+        use_case::start_with_invoices(&state, &caller, &body.reservation_ids, &body.invoice_ids)
+            .await?;
     Ok((
         StatusCode::CREATED,
         Json(PaymentStarted {
@@ -197,6 +204,25 @@ pub struct Invoice {
     pub payment_id: Option<Uuid>,
     #[schema(value_type = Vec<Object>)]
     pub lines: Vec<InvoiceLineView>,
+    /// What is paid on it (a prepaid invoice: all of it; a credit note: nothing). In the
+    /// family's list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paid: Option<String>,
+    /// What is left to pay on it (`"0.00"` once paid; a credit note owes nothing). In the
+    /// family's list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due: Option<String>,
+}
+
+impl Invoice {
+    /// The document with what is paid and left on it.
+    pub fn settled(issued: InvoiceIssued, settlement: use_case::Settlement) -> Self {
+        Invoice {
+            paid: Some(money(settlement.paid)),
+            due: Some(money(settlement.due)),
+            ..Invoice::from(issued)
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -238,6 +264,8 @@ impl From<InvoiceIssued> for Invoice {
                     amount: money(l.amount),
                 })
                 .collect(),
+            paid: None,
+            due: None,
         }
     }
 }
@@ -247,6 +275,12 @@ pub async fn invoices(
     State(state): State<Cantine>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<Invoice>>> {
-    let invoices = queries::invoices::of_family(&state, &caller).await?;
-    Ok(Json(invoices.into_iter().map(Invoice::from).collect()))
+    let family_id = caller.family()?;
+    let invoices = use_case::settlements(&state, family_id).await?;
+    Ok(Json(
+        invoices
+            .into_iter()
+            .map(|(issued, settlement)| Invoice::settled(issued, settlement))
+            .collect(),
+    ))
 }

@@ -86,16 +86,7 @@ pub async fn create(
     ApiJson(body): ApiJson<NewReservation>,
 ) -> ApiResult<(StatusCode, Json<RequestedReservation>)> {
     caller.family()?;
-    let (days, partial) = match (body.days, body.selection) {
-        (Some(days), None) => (RequestedDays::Explicit(days), body.partial.unwrap_or(false)),
-        (None, Some(selection)) => (RequestedDays::Selection(selection), true),
-        _ => {
-            return Err(ApiError::bad_request(
-                "malformed_body",
-                "give either `days` or `selection`",
-            ))
-        }
-    };
+    let (days, partial) = body.requested_days()?;
     let requested = reservations::request(
         &state,
         &caller,
@@ -105,9 +96,29 @@ pub async fn create(
         partial,
     )
     .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(RequestedReservation {
+    Ok((StatusCode::CREATED, Json(requested.into())))
+}
+
+impl NewReservation {
+    /// The days asked for, and whether what can be booked is booked when some cannot.
+    pub fn requested_days(&self) -> ApiResult<(RequestedDays, bool)> {
+        match (&self.days, &self.selection) {
+            (Some(days), None) => Ok((
+                RequestedDays::Explicit(days.clone()),
+                self.partial.unwrap_or(false),
+            )),
+            (None, Some(selection)) => Ok((RequestedDays::Selection(selection.clone()), true)),
+            _ => Err(ApiError::bad_request(
+                "malformed_body",
+                "give either `days` or `selection`",
+            )),
+        }
+    }
+}
+
+impl From<reservations::Requested> for RequestedReservation {
+    fn from(requested: reservations::Requested) -> Self {
+        RequestedReservation {
             id: requested.id,
             number: requested.number,
             status: requested.status.as_str(),
@@ -128,8 +139,8 @@ pub async fn create(
                 .collect(),
             recap: requested.recap,
             confirm_before: requested.confirm_before,
-        }),
-    ))
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -173,6 +184,9 @@ pub struct Cancellation {
     /// The credit note of that credit (`AV-2017-000001`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credit_note: Option<String>,
+    /// Only for a cancellation by staff past the family's cut-off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub late: Option<LateCancellation>,
 }
 
 #[utoipa::path(post, path = "/api/v1/reservations/{id}/cancel", tag = "reservations",
@@ -194,13 +208,37 @@ pub async fn cancel(
             .days
     };
     let cancelled = reservations::cancel(&state, &caller, id, days).await?;
-    Ok(Json(Cancellation {
-        status: cancelled.status.as_str(),
-        cancelled_days: cancelled.cancelled_days,
-        total: money(cancelled.total),
-        credited: money(cancelled.credited),
-        credit_note: cancelled.credit_note.map(|note| note.number),
-    }))
+    Ok(Json(cancelled.into()))
+}
+
+impl From<reservations::Cancelled> for Cancellation {
+    fn from(cancelled: reservations::Cancelled) -> Self {
+        Cancellation {
+            status: cancelled.status.as_str(),
+            cancelled_days: cancelled.cancelled_days,
+            total: money(cancelled.total),
+            credited: money(cancelled.credited),
+            credit_note: cancelled.credit_note.map(|note| note.number),
+            late: cancelled.late.map(|late| LateCancellation {
+                days: late.days,
+                reason: late.reason.as_str(),
+                outcome: late.outcome.as_str(),
+                amount: money(late.amount),
+            }),
+        }
+    }
+}
+
+/// Days cancelled past the family's cut-off by the town's staff, and what the family gets back.
+#[derive(Serialize, ToSchema)]
+pub struct LateCancellation {
+    pub days: Vec<NaiveDate>,
+    /// `medical_certificate`, `strike`, `school_outing` or `closure`
+    pub reason: &'static str,
+    /// `credit_note`, `refund` (a credit note that finance pays back) or `nothing` (unpaid days)
+    pub outcome: &'static str,
+    /// What the family gets back for these days.
+    pub amount: String,
 }
 
 #[derive(Deserialize, IntoParams)]

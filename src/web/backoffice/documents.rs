@@ -142,6 +142,9 @@ async fn documents_page(
                                             "✗ Retiré le " (date_time(at))
                                         } @else {
                                             "✓ Visible des familles"
+                                            @if documents::is_public(&d.kind) {
+                                                " et sur la page de connexion"
+                                            }
                                         }
                                     }
                                     td data-label="Action" {

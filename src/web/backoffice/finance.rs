@@ -65,7 +65,7 @@ fn filters(action: &str, asked: &Asked, extra: Markup) -> Markup {
     html! {
         nav aria-label="Pages des finances" class="no-print" {
             ul class="actions" {
-                @for (href, label) in [(PATH, "Synthèse du mois"), (INVOICES, "Factures"), (PAYMENTS, "Paiements")] {
+                @for (href, label) in [(PATH, "Synthèse du mois"), (INVOICES, "Factures"), (PAYMENTS, "Paiements"), (super::debtors::PATH, "Débiteurs et encaissements"), (super::sepa::PATH, "Prélèvements SEPA"), (super::refunds::PATH, "Remboursements d'avoirs")] {
                     li {
                         @if href == action {
                             a href=(format!("{href}?mois={}", month.text())) aria-current="page" { (label) }

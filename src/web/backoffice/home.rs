@@ -30,8 +30,9 @@ pub async fn page_get(State(state): State<Cantine>, caller: Caller) -> StaffResu
             }
             @if context.role == Role::Auditor {
                 p class="info" {
-                    "Le journal des événements et le journal des connexions se consultent par l'API "
-                    "(GET /api/v1/audit/events et /api/v1/audit/logins), avec votre identifiant."
+                    "Les mêmes journaux se lisent aussi par l'API (GET /api/v1/audit/events et "
+                    "/api/v1/audit/logins, avec un jeton de connexion), et en entier par "
+                    code { "cantine audit export" } "."
                 }
             }
         }

@@ -7,75 +7,64 @@ use axum::response::Response;
 use chrono::{Duration, NaiveDate};
 use maud::{html, Markup};
 use serde::Deserialize;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::context::StaffContext;
+use super::day_filter::{self, day_link, DayQuery};
 use super::error::StaffResult;
 use super::layout::page;
 use crate::app::queries::day_range::DayRange;
 use crate::app::queries::headcounts::{self, Headcount};
+use crate::app::queries::roll_call;
 use crate::app::Cantine;
 use crate::domain::meal_option::MealOption;
-use crate::web::csv_response::headcounts_csv;
+use crate::domain::reservation::DayStatus;
+use crate::web::csv_response::{headcounts_csv, CsvStyle};
 use crate::web::extract::{ApiPath, ApiQuery, Caller};
 use crate::web::pages::format::{date, day};
 use crate::web::pages::layout::ok;
 
 pub const PATH: &str = "/gestion/cuisine";
 
-#[derive(Deserialize)]
-pub struct KitchenQuery {
-    pub date: Option<String>,
-    pub restaurant: Option<String>,
-}
-
 pub async fn page_get(
     State(state): State<Cantine>,
     caller: Caller,
-    ApiQuery(query): ApiQuery<KitchenQuery>,
+    ApiQuery(query): ApiQuery<DayQuery>,
 ) -> StaffResult<Response> {
     let context = StaffContext::load(&state, &caller, PATH).await?;
     let today = state.clock.paris_today();
-    let asked = query.date.as_deref().filter(|d| !d.is_empty());
-    let parsed = asked.map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d"));
-    let date_error = matches!(parsed, Some(Err(_)));
-    let on = parsed.and_then(Result::ok).unwrap_or(today);
-    let asked_restaurant = query
-        .restaurant
-        .as_deref()
-        .and_then(|r| Uuid::parse_str(r).ok());
+    let choice = query.choice(today);
+    let on = choice.on;
     let headcounts::DaySheets {
         restaurants,
         chosen,
         sheets,
-    } = headcounts::day_sheets(&state, on, asked_restaurant).await?;
-    let chosen_text = chosen.map(|id| id.to_string()).unwrap_or_default();
+    } = headcounts::day_sheets(&state, on, choice.restaurant).await?;
+    let names: Vec<(Uuid, &str)> = restaurants
+        .iter()
+        .map(|r| (r.id, r.name.as_str()))
+        .collect();
+    let link = |on: NaiveDate| day_link(PATH, on, chosen);
+    // The headcount holds a request not yet confirmed with the places awaiting payment; the
+    // roll call tells them apart, so that the sheet says which is which.
+    let mut unconfirmed = Vec::new();
+    for (restaurant, _) in &sheets {
+        let roll = roll_call::roll_call(&state, restaurant.id, on, None).await?;
+        unconfirmed.push(
+            roll.services
+                .iter()
+                .map(|s| (s.service.clone(), s.count(DayStatus::Requested) as i64))
+                .collect::<HashMap<String, i64>>(),
+        );
+    }
     let content = html! {
-        form class="filters" method="get" action=(PATH) {
-            p {
-                label for="date" { "Jour" }
-                input id="date" name="date" type="date" value=(on.to_string())
-                    aria-describedby=[date_error.then_some("date-erreur")];
-                @if date_error {
-                    span id="date-erreur" class="field-error" { " Date invalide : écrivez-la jj/mm/aaaa. Voici le " (date(on)) "." }
-                }
-            }
-            p {
-                label for="restaurant" { "Restaurant" }
-                select id="restaurant" name="restaurant" {
-                    option value="" selected[chosen.is_none()] { "Tous les restaurants" }
-                    @for r in &restaurants {
-                        option value=(r.id) selected[chosen == Some(r.id)] { (r.name) }
-                    }
-                }
-            }
-            p { button type="submit" class="primary" { "Afficher" } }
-        }
+        (day_filter::form(PATH, &choice, &names, chosen))
         ul class="actions no-print" {
-            li { a href=(link(on - Duration::days(1), &chosen_text)) { "← Jour précédent" } }
-            li { a href=(link(on + Duration::days(1), &chosen_text)) { "Jour suivant →" } }
+            li { a href=(link(on - Duration::days(1))) { "← Jour précédent" } }
+            li { a href=(link(on + Duration::days(1))) { "Jour suivant →" } }
             @if on != today {
-                li { a href=(link(today, &chosen_text)) { "Aujourd'hui" } }
+                li { a href=(link(today)) { "Aujourd'hui" } }
             }
         }
         p class="note no-print" {
@@ -85,8 +74,8 @@ pub async fn page_get(
         @if restaurants.is_empty() {
             p { "Aucun restaurant n'est encore enregistré." }
         }
-        @for (restaurant, rows) in &sheets {
-            (sheet(&restaurant.name, restaurant.id, on, rows))
+        @for ((restaurant, rows), unconfirmed) in sheets.iter().zip(&unconfirmed) {
+            (sheet(&restaurant.name, restaurant.id, on, rows, unconfirmed))
         }
     };
     Ok(ok(page(
@@ -96,11 +85,13 @@ pub async fn page_get(
     )))
 }
 
-fn link(on: NaiveDate, restaurant: &str) -> String {
-    format!("{PATH}?date={on}&restaurant={restaurant}")
-}
-
-fn sheet(name: &str, restaurant_id: Uuid, on: NaiveDate, rows: &[Headcount]) -> Markup {
+fn sheet(
+    name: &str,
+    restaurant_id: Uuid,
+    on: NaiveDate,
+    rows: &[Headcount],
+    unconfirmed: &HashMap<String, i64>,
+) -> Markup {
     let heading = format!("restaurant-{restaurant_id}");
     html! {
         section class="sheet" aria-labelledby=(heading) {
@@ -119,6 +110,7 @@ fn sheet(name: &str, restaurant_id: Uuid, on: NaiveDate, rows: &[Headcount]) -> 
                                 }
                                 th scope="col" class="number" { "Total à préparer" }
                                 th scope="col" class="number" { "En attente de paiement" }
+                                th scope="col" class="number" { "Demandes non confirmées" }
                                 th scope="col" class="number" { "Capacité" }
                             }
                         }
@@ -132,7 +124,9 @@ fn sheet(name: &str, restaurant_id: Uuid, on: NaiveDate, rows: &[Headcount]) -> 
                                         }
                                     }
                                     td class="number" data-label="Total à préparer" { strong { (row.booked.total()) } }
-                                    td class="number" data-label="En attente de paiement" { (row.awaiting_payment.total()) }
+                                    @let requested = unconfirmed.get(&row.service).copied().unwrap_or(0);
+                                    td class="number" data-label="En attente de paiement" { (row.awaiting_payment.total() - requested) }
+                                    td class="number" data-label="Demandes non confirmées" { (requested) }
                                     td class="number" data-label="Capacité" { (row.capacity) }
                                 }
                             }
@@ -140,13 +134,23 @@ fn sheet(name: &str, restaurant_id: Uuid, on: NaiveDate, rows: &[Headcount]) -> 
                     }
                 }
                 p class="note" {
-                    "Les repas en attente de paiement ne sont pas comptés dans le total : leur place est "
-                    "retenue jusqu'au paiement ou à l'expiration."
+                    "Les repas en attente de paiement ou de confirmation ne sont pas comptés dans le "
+                    "total : leur place est retenue jusqu'au paiement (ou à la confirmation de la "
+                    "demande par la famille) ou à l'expiration."
                 }
             }
             p class="no-print" {
+                a href=(super::roll_call::link(restaurant_id, on)) {
+                    "Liste d'appel de " (name) " (noms des enfants)"
+                }
+            }
+            p class="no-print" {
+                a href=(format!("{PATH}/{restaurant_id}/export?date={on}&format=fr")) download {
+                    "Télécharger les effectifs de " (name) " (CSV pour tableur français, deux semaines à partir du " (date(on)) ")"
+                }
+                " · "
                 a href=(format!("{PATH}/{restaurant_id}/export?date={on}")) download {
-                    "Télécharger les effectifs de " (name) " (CSV, deux semaines à partir du " (date(on)) ")"
+                    "CSV standard"
                 }
             }
         }
@@ -156,6 +160,8 @@ fn sheet(name: &str, restaurant_id: Uuid, on: NaiveDate, rows: &[Headcount]) -> 
 #[derive(Deserialize)]
 pub struct ExportQuery {
     pub date: Option<NaiveDate>,
+    /// `fr`: for French spreadsheets (`;`, French headers).
+    pub format: Option<String>,
 }
 
 /// The restaurant's headcounts for two weeks from the chosen day, the same CSV as the API's.
@@ -164,7 +170,8 @@ pub async fn export(
     ApiPath(restaurant_id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> StaffResult<Response> {
+    let style = CsvStyle::from_param(query.format.as_deref())?;
     let range = DayRange::asked(&state, query.date, None)?;
     let rows = headcounts::headcounts(&state, restaurant_id, range).await?;
-    Ok(headcounts_csv(range, &rows)?)
+    Ok(headcounts_csv(style, range, &rows)?)
 }

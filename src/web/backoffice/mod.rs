@@ -9,7 +9,10 @@
 //! to exactly those roles.
 
 pub mod admin;
+pub mod audit;
 pub mod context;
+pub mod day_filter;
+pub mod debtors;
 pub mod documents;
 pub mod error;
 pub mod finance;
@@ -17,9 +20,14 @@ pub mod guard;
 pub mod home;
 pub mod kitchen;
 pub mod layout;
+pub mod own_account;
+pub mod refunds;
+pub mod roll_call;
+pub mod sepa;
+pub mod waitlist;
 
 use crate::domain::account::Role;
-use crate::web::roles::{ADMIN_ROLES, FINANCE_ROLES, KITCHEN_ROLES, STAFF_ROLES};
+use crate::web::roles::{ADMIN_ROLES, FINANCE_ROLES, FRONT_DESK_ROLES, KITCHEN_ROLES, STAFF_ROLES};
 
 pub const HOME: &str = crate::web::pages::BACK_OFFICE_HOME;
 
@@ -47,6 +55,12 @@ pub const SECTIONS: &[Section] = &[
         roles: KITCHEN_ROLES,
     },
     Section {
+        path: waitlist::PATH,
+        label: "Listes d'attente",
+        summary: "Les enfants en liste d'attente des jours complets, par jour et restaurant.",
+        roles: KITCHEN_ROLES,
+    },
+    Section {
         path: "/gestion/finances",
         label: "Finances",
         summary: "Factures, paiements, exports du mois et rapprochement.",
@@ -62,8 +76,22 @@ pub const SECTIONS: &[Section] = &[
     Section {
         path: admin::families::PATH,
         label: "Familles",
-        summary: "Les comptes des familles et leurs enfants : créer, modifier, déverrouiller, \
-                  envoyer le mail « Générer votre mot de passe ».",
+        summary: "Les familles et leurs enfants : le dossier de chaque famille (réservations, \
+                  factures, solde ; réserver ou annuler pour elle) ; pour l'administration, \
+                  créer, modifier, déverrouiller, envoyer le mail « Générer votre mot de passe ».",
+        roles: FRONT_DESK_ROLES,
+    },
+    Section {
+        path: admin::staff::PATH,
+        label: "Personnel",
+        summary: "Les comptes du personnel de la ville : déverrouiller, donner un nouveau mot \
+                  de passe.",
+        roles: ADMIN_ROLES,
+    },
+    Section {
+        path: admin::town::PATH,
+        label: "Commune",
+        summary: "Les coordonnées de la commune que montre la page de connexion.",
         roles: ADMIN_ROLES,
     },
     Section {
@@ -79,6 +107,18 @@ pub const SECTIONS: &[Section] = &[
                   quotient familial.",
         roles: ADMIN_ROLES,
     },
+    Section {
+        path: audit::PATH,
+        label: "Contrôle",
+        summary: "Le journal des événements et des connexions, et la vérification du journal.",
+        roles: &[Role::Auditor],
+    },
+    Section {
+        path: own_account::PATH,
+        label: "Mon compte",
+        summary: "Votre identifiant et votre mot de passe.",
+        roles: STAFF_ROLES,
+    },
 ];
 
 /// The sections a role may open, in navigation order.
@@ -93,6 +133,7 @@ pub fn role_label(role: Role) -> &'static str {
         Role::Kitchen => "Cuisine",
         Role::Finance => "Finances",
         Role::Auditor => "Contrôle (audit)",
+        Role::Desk => "Accueil des familles",
         Role::Family => "Famille",
     }
 }

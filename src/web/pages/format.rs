@@ -6,7 +6,8 @@ use chrono_tz::Europe::Paris;
 use rust_decimal::Decimal;
 
 use crate::domain::money::french_euros;
-use crate::domain::period::PaymentMode;
+use crate::domain::payment::PaymentStatus;
+use crate::domain::period::{PaymentMode, ServiceHours};
 use crate::domain::reservation::{DayStatus, ReservationStatus};
 
 /// An amount as parents read it: `4,97 €` (two decimals, a comma).
@@ -32,6 +33,11 @@ pub fn payment_mode(mode: &PaymentMode) -> String {
         ),
         PaymentMode::Postpaid => "Facturé en fin de mois.".to_string(),
     }
+}
+
+/// A period's service as parents read it: `DÉJEUNER (11:45 – 13:30)`.
+pub fn service(hours: &ServiceHours) -> String {
+    format!("{} ({} – {})", hours.label, hours.start, hours.end)
 }
 
 pub fn date(d: NaiveDate) -> String {
@@ -102,6 +108,15 @@ pub fn reservation_state(status: ReservationStatus) -> (&'static str, &'static s
         ReservationStatus::Expired => ("✗", "Expirée (non payée à temps)"),
         ReservationStatus::AwaitingPayment => ("?", "En attente de paiement"),
         ReservationStatus::Requested => ("?", "En attente de confirmation"),
+    }
+}
+
+/// A payment's state, in the words of its pages.
+pub fn payment_state(status: PaymentStatus) -> &'static str {
+    match status {
+        PaymentStatus::Pending => "en attente de votre choix",
+        PaymentStatus::Succeeded => "payé",
+        PaymentStatus::Failed => "refusé",
     }
 }
 

@@ -10,7 +10,9 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::error::{csrf_refused_from, error_page_with_link};
-use super::session::{cookie, csrf_valid, expired_cookie, CSRF_FIELD, SESSION_COOKIE};
+use super::session::{
+    cookie, csrf_valid, expired_cookie, set_cookie, CSRF_FIELD, NEXT_COOKIE, SESSION_COOKIE,
+};
 use crate::app::accounts::sessions::caller_of_session;
 use crate::app::Cantine;
 use crate::domain::account::Role;
@@ -52,12 +54,34 @@ pub async fn admit_if(
         None => None,
     };
     let Some(caller) = caller else {
-        // The address asked for is not echoed into the form: a page without a session shows
-        // nothing that came with the request.
-        let mut response = super::login::form(state, None, None, StatusCode::UNAUTHORIZED);
+        // Logging in again leads back where the family was: the page asked for, or the page of
+        // the form posted on an expired session (its fields are not kept: the family sees the
+        // page again before acting). It is kept in a cookie, not echoed into the page (a page
+        // without a session shows nothing that came with the request), and the login follows
+        // only a path of this site (`login::local_path`).
+        let next = if request.method() == Method::POST {
+            let path = request.uri().path().to_string();
+            let bytes = to_bytes(request.into_body(), BODY_LIMIT)
+                .await
+                .unwrap_or_default();
+            page_of_form(&path, &bytes)
+        } else {
+            request
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_else(|| "/".into())
+        };
+        let mut response = super::login::form(state, None, None, StatusCode::UNAUTHORIZED).await;
         response
             .headers_mut()
             .append(header::SET_COOKIE, expired_cookie(state, SESSION_COOKIE));
+        if next != "/" {
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(state, NEXT_COOKIE, &hex::encode(next.as_bytes()), 3600),
+            );
+        }
         return Err(response);
     };
     if let Some(refusal) = refusal(&caller) {
@@ -88,6 +112,65 @@ pub async fn admit_if(
     };
     parts.extensions.insert(caller);
     Ok(Request::from_parts(parts, body))
+}
+
+/// The last segments of form addresses that act on the page above them
+/// (`/reservations/{id}/confirmer` is posted from `/reservations/{id}`).
+const ACTIONS: [&str; 15] = [
+    "confirmer",
+    "enfants",
+    "annuler",
+    "paiement",
+    "mot-de-passe",
+    "identifiant",
+    "famille",
+    "deconnexion",
+    "deverrouillage",
+    "desactivation",
+    "activation",
+    "retrait",
+    "fermetures",
+    "capacite",
+    "tarifs",
+];
+
+/// The page a form was posted from. The calendar and the recap post to their own address,
+/// which needs the child, the period and the month (and the recap's plan) from the form; other
+/// forms act on the page above them, or post to their own page.
+pub fn page_of_form(path: &str, body: &[u8]) -> String {
+    let fields: Vec<(&str, &str)> = std::str::from_utf8(body)
+        .unwrap_or("")
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .collect();
+    let keep = |names: &[&str]| -> String {
+        fields
+            .iter()
+            .filter(|(k, _)| names.contains(k))
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&")
+    };
+    match path {
+        "/reservation/calendrier" => format!("{path}?{}", keep(&["enfant", "periode", "mois"])),
+        "/reservation/recapitulatif" => format!(
+            "{path}?{}",
+            keep(&["enfant", "periode", "mois", "ajout", "annuler"])
+        ),
+        _ => {
+            let mut segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+            if segments.len() >= 2 && segments[segments.len() - 2] == "enfants" {
+                // A child's form is on its family's page.
+                segments.truncate(segments.len() - 2);
+            } else if segments.last().is_some_and(|last| ACTIONS.contains(last)) {
+                segments.pop();
+            }
+            match segments.as_slice() {
+                [] => "/".into(),
+                _ => format!("/{}", segments.join("/")),
+            }
+        }
+    }
 }
 
 fn too_large(home: &str) -> Response {

@@ -6,23 +6,27 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
-use maud::html;
+use maud::{html, Markup};
 use serde::Deserialize;
+use uuid::Uuid;
 
 use super::error::{csrf_refused, french_message, PortalResult};
 use super::layout::{page, render, see_other};
 use super::session::{
-    cookie, expired_cookie, session_cookie, set_cookie, CSRF_FIELD, LOGIN_CSRF_COOKIE,
+    cookie, expired_cookie, session_cookie, set_cookie, CSRF_FIELD, LOGIN_CSRF_COOKIE, NEXT_COOKIE,
     SESSION_COOKIE,
 };
 use super::BACK_OFFICE_HOME;
 use crate::app::accounts::credentials::new_session_token;
 use crate::app::accounts::sessions::{sign_in, sign_out};
+use crate::app::documents::{self, DocumentRow};
+use crate::app::town::{self, TownIdentity};
 use crate::app::Cantine;
 use crate::domain::account::Role;
 use crate::web::error::ApiError;
 use crate::web::extract::ClientAddr;
-use crate::web::extract::{ApiForm, ApiQuery, Caller};
+use crate::web::extract::{ApiForm, ApiPath, ApiQuery, Caller};
+use crate::web::file_download::download as file_download;
 
 #[derive(Deserialize)]
 pub struct LoginQuery {
@@ -67,8 +71,10 @@ fn landing(staff: bool, next: Option<&str>) -> &str {
     }
 }
 
-/// The login page with a new double-submit token.
-pub fn form(
+/// The login page with a new double-submit token, beside the town's identity and the documents
+/// anyone may read (the first guide's visitor page). If those cannot be read, the form is still
+/// served: logging in matters more than the sidebar.
+pub async fn form(
     state: &Cantine,
     next: Option<&str>,
     error: Option<&str>,
@@ -76,11 +82,19 @@ pub fn form(
 ) -> Response {
     let (token, _) = new_session_token();
     let next = local_path(next);
+    let town = town::identity(state).await.ok();
+    let documents = documents::public(state).await.unwrap_or_default();
     let markup = page(
         "Connexion à votre espace",
         None,
         html! {
-            p { "Pour accéder aux services du portail en ligne, veuillez vous identifier." }
+            p {
+                "Pour accéder aux services du portail en ligne, veuillez vous identifier. "
+                "Si vous ne possédez pas encore de compte famille, merci de nous contacter afin "
+                "que nous puissions créer votre identifiant."
+            }
+            div class="login" {
+            div {
             @if let Some(error) = error {
                 p class="alert" role="alert" { (error) }
             }
@@ -105,6 +119,9 @@ pub fn form(
                 "Mot de passe oublié, jamais reçu ou compte verrouillé ? Utilisez « Générer votre "
                 "mot de passe » : un lien vous est envoyé par e-mail."
             }
+            }
+            (town_aside(town.as_ref(), &documents))
+            }
         },
     );
     let mut response = render(status, markup);
@@ -115,11 +132,75 @@ pub fn form(
     response
 }
 
+/// Who runs the canteen and how to reach them, and the documents to download.
+fn town_aside(town: Option<&TownIdentity>, documents: &[DocumentRow]) -> Markup {
+    html! {
+        aside class="town" aria-labelledby="commune" {
+            @if let Some(town) = town {
+                h2 id="commune" { (town.name) }
+                @if !town.address.trim().is_empty() {
+                    p { (town.address) }
+                }
+                @if !town.phone.is_empty() {
+                    p { "Tél : " a href=(format!("tel:{}", tel_uri(&town.phone))) { (town.phone) } }
+                }
+                @if !town.contact_email.is_empty() {
+                    p { a href=(format!("mailto:{}", town.contact_email)) { "Contactez-nous" }
+                        " (" (town.contact_email) ")" }
+                }
+                @if !town.website.is_empty() {
+                    h3 { "Liens utiles" }
+                    p { a href=(town.website) { "Site de " (town.name) } }
+                }
+            } @else {
+                h2 id="commune" { "Restauration scolaire" }
+            }
+            h3 { "Documents à télécharger" }
+            @if documents.is_empty() {
+                p class="note" { "Aucun document n'est publié pour le moment." }
+            } @else {
+                ul {
+                    @for document in documents {
+                        li {
+                            a href=(format!("{PUBLIC_DOCUMENTS}/{}", document.id)) { (document.title) }
+                            " (PDF, " (kilobytes(document.size)) ")"
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Where visitors download the public documents.
+pub const PUBLIC_DOCUMENTS: &str = "/documents-publics";
+
+/// A phone number as a `tel:` link wants it: the digits and a leading `+`.
+fn tel_uri(phone: &str) -> String {
+    phone
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '+')
+        .collect()
+}
+
+fn kilobytes(size: i32) -> String {
+    format!("{} Ko", (i64::from(size) + 1023) / 1024)
+}
+
+/// A public document (the rules, the tariff deliberation) for anyone, logged in or not.
+pub async fn public_document(
+    State(state): State<Cantine>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> PortalResult<Response> {
+    let file = documents::public_file(&state, id).await?;
+    Ok(file_download(file))
+}
+
 pub async fn page_get(
     State(state): State<Cantine>,
     ApiQuery(query): ApiQuery<LoginQuery>,
 ) -> Response {
-    form(&state, query.suivant.as_deref(), None, StatusCode::OK)
+    form(&state, query.suivant.as_deref(), None, StatusCode::OK).await
 }
 
 pub async fn submit(
@@ -132,7 +213,15 @@ pub async fn submit(
     if expected.is_none_or(|expected| expected != body.csrf) {
         return Ok(csrf_refused());
     }
-    let next = body.suivant.as_deref();
+    // The form's own `suivant` (`/connexion?suivant=…`), else the page the guard remembered.
+    let remembered = cookie(&headers, NEXT_COOKIE)
+        .and_then(|v| hex::decode(v).ok())
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    let next = body
+        .suivant
+        .as_deref()
+        .filter(|path| !path.is_empty() && *path != "/")
+        .or(remembered.as_deref());
     let session = match sign_in(&state, &client, &body.identifiant, &body.mot_de_passe).await {
         Ok(session) => session,
         Err(e) => {
@@ -144,7 +233,7 @@ pub async fn submit(
                 }
                 _ => french_message(&e),
             };
-            return Ok(form(&state, next, Some(&message), e.status));
+            return Ok(form(&state, next, Some(&message), e.status).await);
         }
     };
     let staff = session.role != Role::Family;
@@ -155,6 +244,9 @@ pub async fn submit(
         header::SET_COOKIE,
         expired_cookie(&state, LOGIN_CSRF_COOKIE),
     );
+    if remembered.is_some() {
+        cookies.append(header::SET_COOKIE, expired_cookie(&state, NEXT_COOKIE));
+    }
     Ok(response)
 }
 

@@ -14,6 +14,10 @@ use crate::domain::account::SESSION_HOURS;
 pub const SESSION_COOKIE: &str = "cantine_session";
 /// The login form's own token, before any session exists (double-submit: cookie = field).
 pub const LOGIN_CSRF_COOKIE: &str = "cantine_connexion";
+/// Where to go back after logging in again: the page asked for without a session (hex of its
+/// path). A cookie, not a field of the login page, so that a page without a session shows
+/// nothing that came with the request.
+pub const NEXT_COOKIE: &str = "cantine_suivant";
 /// The hidden field of every portal form.
 pub const CSRF_FIELD: &str = "csrf";
 

@@ -12,6 +12,7 @@ use super::context::Context;
 use crate::app::queries::family::{self, Establishment, Period};
 use crate::app::Cantine;
 use crate::db::reference::ChildRow;
+use crate::domain::tariff::{BracketRange, PriceStep};
 use crate::web::error::ApiError;
 use crate::web::extract::{ApiQuery, Caller};
 use crate::web::pages::error::{PortalError, PortalResult};
@@ -48,6 +49,55 @@ pub async fn find_period(
     Ok(family::period_of(state, caller, period_id).await?)
 }
 
+/// A bracket in words: "tranche de 501 à 900 €", "tranche jusqu'à 500 €", "tranche au-delà de
+/// 900 €".
+pub fn bracket_words(bracket: &BracketRange) -> String {
+    match (bracket.from, bracket.up_to) {
+        (_, None) if bracket.from == 0 => "tarif unique".to_string(),
+        (from, None) => format!("tranche au-delà de {} €", from - 1),
+        (0, Some(up_to)) => format!("tranche jusqu'à {up_to} €"),
+        (from, Some(up_to)) => format!("tranche de {from} à {up_to} €"),
+    }
+}
+
+/// The family's quotient familial in words.
+pub fn quotient_words(quotient: Option<i32>) -> String {
+    match quotient {
+        Some(q) => format!("selon votre quotient familial : {q} €"),
+        None => "quotient familial non communiqué : tarif de la tranche la plus haute".to_string(),
+    }
+}
+
+/// What the family pays for a meal, step by step (a price list may start within the period),
+/// each step with its bracket: "4,15 € jusqu'au 31/01/2017 (prix de la période) ; 2,80 € à
+/// partir du 01/02/2017 (tranche de 501 à 900 €) – selon votre quotient familial : 650 €".
+pub fn prices_markup(steps: &[PriceStep], quotient: Option<i32>) -> Markup {
+    let by_bracket = steps.iter().any(|s| s.bracket.is_some());
+    let many = steps.len() > 1;
+    html! {
+        @for (i, step) in steps.iter().enumerate() {
+            @if i > 0 { " ; " }
+            (euros(step.unit_price))
+            @if many {
+                @if i == 0 {
+                    " jusqu'au " (date(step.to))
+                } @else if i == steps.len() - 1 {
+                    " à partir du " (date(step.from))
+                } @else {
+                    " du " (date(step.from)) " au " (date(step.to))
+                }
+            }
+            @if by_bracket {
+                @match &step.bracket {
+                    Some(bracket) => { " (" (bracket_words(bracket)) ")" }
+                    None => { " (prix de la période)" }
+                }
+            }
+        }
+        @if by_bracket { " – " (quotient_words(quotient)) }
+    }
+}
+
 /// The period's rules as the first guide's step 5 lists them.
 pub fn rules(restaurant: &str, period: &Period) -> Markup {
     let days: Vec<&str> = period
@@ -64,7 +114,7 @@ pub fn rules(restaurant: &str, period: &Period) -> Markup {
             dt { "Service" } dd {
                 (period.service.label) " (" (period.service.start) " – " (period.service.end) ")"
             }
-            dt { "Prix du repas" } dd { (euros(period.unit_price)) }
+            dt { "Prix du repas" } dd { (prices_markup(&period.prices, period.quotient)) }
             dt { "Pour réserver" } dd { (period.booking_rule) "." }
             dt { "Pour annuler" } dd { (period.cancellation_rule) "." }
             dt { "Paiement" } dd { (payment_mode(&period.payment)) }

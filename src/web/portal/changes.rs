@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use super::booking::{child_of, find_period};
 use super::context::Context;
-use super::reservation::refused_lines;
+use super::reservation::{refusal_items, refused_days};
 use crate::app::queries::history::{self, ReservationDetail};
 use crate::app::{reservations, Cantine};
 use crate::domain::reservation::{DayStatus, ReservationStatus};
@@ -241,7 +241,7 @@ pub async fn recap(
         None => None,
     };
     let refused_added = match plan.added {
-        Some(id) => refused_lines(&state, id).await?,
+        Some(id) => refused_days(&state, id).await?,
         None => Vec::new(),
     };
     let wanted = check(&state, &caller, &plan).await?;
@@ -264,7 +264,7 @@ pub async fn recap(
                 h3 id="ajouts" { "Repas à réserver" }
                 ul class="plain" {
                     @for (_, _, line) in &added_days { li class="added" { span aria-hidden="true" { "+ " } (line) } }
-                    @for line in &refused_added { li class="refused" { span aria-hidden="true" { "× " } (line) } }
+                    (refusal_items(&refused_added))
                 }
                 @if !added_days.is_empty() {
                     p { "Estimation : " @for (i, line) in estimate_lines(&added_days).iter().enumerate() { @if i > 0 { " ; " } strong { (line) } } }
@@ -318,9 +318,8 @@ pub async fn recap(
             }
         }
         @if let Some(id) = plan.added {
-            form method="post" action={"/reservations/" (id) "/annuler"} class="actions" {
-                (csrf_field(&context.csrf))
-                button type="submit" { "Abandonner les jours ajoutés" }
+            p class="actions" {
+                a class="button" href={"/reservations/" (id) "/annuler"} { "Abandonner les jours ajoutés" }
             }
         }
     };
@@ -507,7 +506,7 @@ pub async fn result(
         _ => Vec::new(),
     };
     let refused_added = match (plan.added, &added_refused) {
-        (Some(id), None) => refused_lines(&state, id).await?,
+        (Some(id), None) => refused_days(&state, id).await?,
         _ => Vec::new(),
     };
     let numbers: Vec<String> = values("avoir").into_iter().map(String::from).collect();
@@ -523,7 +522,7 @@ pub async fn result(
         }
         ul class="plain outcome" {
             @for (_, _, line) in &added_days { li class="added" { span aria-hidden="true" { "+ " } (line) } }
-            @for line in &refused_added { li class="refused" { span aria-hidden="true" { "× " } (line) } }
+            (refusal_items(&refused_added))
             @for (d, price) in &cancelled {
                 li class="cancelled" { span aria-hidden="true" { "− " } "Réservation annulée : " (date(*d)) " - Prix : " (euros(*price)) }
             }

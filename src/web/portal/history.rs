@@ -10,6 +10,7 @@ use serde::Deserialize;
 use super::context::Context;
 use crate::app::queries::history::{self, History, HistoryItem, HistoryQuery};
 use crate::app::Cantine;
+use crate::domain::reservation::ReservationStatus;
 use crate::web::extract::{ApiQuery, Caller};
 use crate::web::pages::error::PortalResult;
 use crate::web::pages::format::{date, date_time, euros, reservation_state};
@@ -75,6 +76,12 @@ pub fn table(items: &[HistoryItem], caption: &str) -> Markup {
                             td data-label="Voir" {
                                 a href={"/reservations/" (item.id)} {
                                     "Voir " span class="visually-hidden" { "la réservation n° " (item.number) }
+                                }
+                                @if item.status == ReservationStatus::Requested {
+                                    br;
+                                    a href={"/reservations/" (item.id)} {
+                                        "Confirmer ou abandonner" span class="visually-hidden" { " la demande n° " (item.number) }
+                                    }
                                 }
                             }
                         }

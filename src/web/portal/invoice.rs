@@ -10,13 +10,47 @@ use uuid::Uuid;
 
 use super::cart::shown_as_zero;
 use super::context::Context;
+use crate::app::payments::Settlement;
 use crate::app::queries::invoices;
 use crate::app::{payments, Cantine};
 use crate::domain::invoice::{InvoiceIssued, InvoiceKind};
+use crate::domain::payment::PaymentStatus;
 use crate::web::extract::{ApiPath, Caller};
 use crate::web::pages::error::PortalResult;
 use crate::web::pages::format::{date, date_time, euros, month_name};
-use crate::web::pages::layout::{ok, page};
+use crate::web::pages::layout::{csrf_field, ok, page, see_other};
+use rust_decimal::Decimal;
+
+/// Where a monthly invoice stands, in the family's words: paid, partly paid or unpaid, and
+/// what is left.
+pub fn settlement_words(settlement: Settlement) -> String {
+    if settlement.due <= Decimal::ZERO {
+        "payée".to_string()
+    } else if settlement.paid > Decimal::ZERO {
+        format!(
+            "partiellement payée ({} payés), reste à payer {}",
+            euros(settlement.paid),
+            euros(settlement.due)
+        )
+    } else {
+        format!("non payée, reste à payer {}", euros(settlement.due))
+    }
+}
+
+/// Pays what is left on one of the family's monthly invoices: the payment route's use case,
+/// the family's credit first, then the provider's page (or the outcome when the credit paid
+/// it all).
+pub async fn pay(
+    State(state): State<Cantine>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> PortalResult<Response> {
+    let started = payments::start_with_invoices(&state, &caller, &[], &[id]).await?;
+    if started.status == PaymentStatus::Succeeded {
+        return Ok(see_other(&format!("/paiements/{}", started.id)));
+    }
+    Ok(see_other(&started.redirect_url))
+}
 
 /// The document's name: an invoice, or a credit note ("avoir").
 pub fn title_of(invoice: &InvoiceIssued) -> String {
@@ -33,6 +67,11 @@ pub async fn page_get(
 ) -> PortalResult<Response> {
     let context = Context::load(&state, &caller, "/factures").await?;
     let invoice = invoices::one(&state, &caller, id).await?;
+    let settlement = payments::settlements(&state, caller.family()?)
+        .await?
+        .into_iter()
+        .find(|(i, _)| i.invoice_id == id)
+        .map(|(_, s)| s);
     let payment = match (invoice.kind, invoice.payment_id) {
         (InvoiceKind::Payment, Some(payment_id)) => {
             payments::show(&state, &caller, payment_id).await.ok()
@@ -117,7 +156,19 @@ pub async fn page_get(
                         "Montant crédité sur le compte de la famille le " (date_time(invoice.issued_at))
                         ", déduit de ses prochains paiements."
                     },
-                    InvoiceKind::Monthly => p { "Facture mensuelle à régler : repas facturés après service." },
+                    InvoiceKind::Monthly => @if let Some(settlement) = settlement {
+                        p { "Facture mensuelle des repas facturés après service : "
+                            strong { (settlement_words(settlement)) } "." }
+                        @if settlement.due > Decimal::ZERO {
+                            form method="post" action={"/factures/" (invoice.invoice_id) "/paiement"} class="no-print actions" {
+                                (csrf_field(&context.csrf))
+                                button type="submit" class="primary" { "Payer " (euros(settlement.due)) " en ligne" }
+                            }
+                            p class="note" { "Votre avoir éventuel est déduit d'abord." }
+                        }
+                    } @else {
+                        p { "Facture mensuelle à régler : repas facturés après service." }
+                    },
                     InvoiceKind::Payment => @if let Some(payment) = &payment {
                         p {
                             "Payée : " (euros(payment.amount)) " par paiement en ligne"

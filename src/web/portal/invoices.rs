@@ -1,21 +1,23 @@
-//! "Mes factures": the family's invoices as issued (`app::queries::invoices`).
+//! "Mes factures": the family's invoices as issued, each with what is paid and left on it
+//! (`app::payments::settlements`), and a button to pay what is left on a monthly invoice.
 
 use axum::extract::State;
 use axum::response::Response;
 use maud::html;
 
 use super::context::Context;
-use crate::app::queries::invoices::of_family;
+use crate::app::payments::settlements;
 use crate::app::Cantine;
 use crate::domain::invoice::InvoiceKind;
 use crate::web::extract::Caller;
 use crate::web::pages::error::PortalResult;
 use crate::web::pages::format::{date, date_time, euros};
-use crate::web::pages::layout::{ok, page};
+use crate::web::pages::layout::{csrf_field, ok, page};
 
 pub async fn page_get(State(state): State<Cantine>, caller: Caller) -> PortalResult<Response> {
     let context = Context::load(&state, &caller, "/factures").await?;
-    let invoices = of_family(&state, &caller).await?;
+    let settled = settlements(&state, caller.family()?).await?;
+    let invoices: Vec<_> = settled.iter().map(|(i, _)| i.clone()).collect();
     let content = html! {
         @if invoices.is_empty() {
             p { "Aucune facture pour l'instant : une facture est émise à chaque paiement, ou chaque mois pour les repas facturés après." }
@@ -32,7 +34,7 @@ pub async fn page_get(State(state): State<Cantine>, caller: Caller) -> PortalRes
                         }
                     }
                     tbody {
-                        @for invoice in &invoices {
+                        @for (invoice, settlement) in &settled {
                             tr {
                                 td {
                                     a href={"/factures/" (invoice.invoice_id)} {
@@ -60,6 +62,18 @@ pub async fn page_get(State(state): State<Cantine>, caller: Caller) -> PortalRes
                                     (euros(invoice.total))
                                     @if invoice.kind == InvoiceKind::Payment { " – payée" }
                                     @if invoice.kind == InvoiceKind::CreditNote { " – crédité" }
+                                    @if invoice.kind == InvoiceKind::Monthly {
+                                        " – " (super::invoice::settlement_words(*settlement))
+                                        @if settlement.due > rust_decimal::Decimal::ZERO {
+                                            form method="post" action={"/factures/" (invoice.invoice_id) "/paiement"} {
+                                                (csrf_field(&context.csrf))
+                                                button type="submit" class="primary" {
+                                                    "Payer " (euros(settlement.due))
+                                                    span class="visually-hidden" { " – facture n° " (invoice.number) }
+                                                }
+                                            }
+                                        }
+                                    }
                                 }
                             }
                         }

@@ -4,7 +4,9 @@
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::{Html, IntoResponse};
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::html;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -14,23 +16,38 @@ use crate::app::Cantine;
 use crate::domain::payment::PaymentStatus;
 use crate::web::error::{ApiError, ApiResult};
 use crate::web::extract::{request_id_of, ApiForm, ApiPath};
-use crate::web::pages::format::euros;
+use crate::web::pages::format::{euros, payment_state};
+use crate::web::pages::layout::{page, render};
 use crate::web::pages::session::{csrf_token, csrf_valid};
 
+/// The simulator's card form, in the portal's frame (without its menu: the provider's page is
+/// not the portal), the payment's state in French words.
 pub async fn checkout_page(
     State(state): State<Cantine>,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Html<String>> {
+) -> ApiResult<Response> {
     let payment = payments::simulated(&state, id).await?;
-    Ok(Html(format!(
-        "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Paiement simulé</title></head>
-<body><main><h1>Paiement simulé</h1><p>Montant : {}</p><p>État : {}</p>
-<form method=\"post\"><input type=\"hidden\" name=\"jeton\" value=\"{}\"><button name=\"outcome\" value=\"succeeded\">Payer</button>
-<button name=\"outcome\" value=\"failed\">Refuser le paiement</button></form></main></body></html>",
-        euros(payment.amount),
-        payment.status,
-        checkout_token(&state, id)
-    )))
+    let status = payment.status();
+    let pending = status == PaymentStatus::Pending;
+    let content = html! {
+        p class="note" { "Ce service de démonstration tient lieu de la page de paiement de la banque : aucune carte n'est demandée." }
+        dl class="summary" {
+            dt { "Montant" } dd { strong { (euros(payment.amount)) } }
+            dt { "État" } dd { (payment_state(status)) }
+        }
+        @if pending {
+            form method="post" class="actions" {
+                input type="hidden" name="jeton" value=(checkout_token(&state, id));
+                button type="submit" name="outcome" value="succeeded" class="primary" { "Payer" } " "
+                button type="submit" name="outcome" value="failed" { "Refuser le paiement" }
+            }
+        }
+        p { a href={"/paiements/" (id)} { "Retour au portail famille" } }
+    };
+    Ok(render(
+        StatusCode::OK,
+        page("Paiement simulé", None, content),
+    ))
 }
 
 /// The form's token: bound to the payment with the service's own key, so that another site
@@ -53,7 +70,7 @@ pub async fn checkout_submit(
     ApiPath(id): ApiPath<Uuid>,
     headers: HeaderMap,
     ApiForm(choice): ApiForm<CheckoutChoice>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<Response> {
     // The payment first (404 when there is none, or no simulator), then the form's token.
     payments::simulated(&state, id).await?;
     if !csrf_valid(&state, format!("checkout:{id}").as_bytes(), &choice.jeton) {
@@ -71,9 +88,23 @@ pub async fn checkout_submit(
     );
     let verified = state.payment_provider.verify(&signed, &body);
     let result = payments::receive(&state, id, verified, &request_id_of(&headers)).await?;
-    Ok(Html(format!(
-        "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>Paiement</title></head>
-<body><main><h1>{}</h1><p><a href=\"/paiements/{id}\">Retour au portail famille</a></p></main></body></html>",
-        if result.status == PaymentStatus::Succeeded { "Paiement accepté" } else { "Paiement refusé" }
-    )))
+    let accepted = result.status == PaymentStatus::Succeeded;
+    let content = html! {
+        p role="status" class="info" {
+            @if accepted { "La banque a accepté le paiement." } @else { "La banque a refusé le paiement : aucun montant n'a été débité." }
+        }
+        p class="actions" { a class="button primary" href={"/paiements/" (id)} { "Retour au portail famille" } }
+    };
+    Ok(render(
+        StatusCode::OK,
+        page(
+            if accepted {
+                "Paiement accepté"
+            } else {
+                "Paiement refusé"
+            },
+            None,
+            content,
+        ),
+    ))
 }

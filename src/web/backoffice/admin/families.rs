@@ -10,6 +10,8 @@ use maud::html;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::domain::account::Role;
+
 use super::form::{self, french, input, names_field, refused, Errors};
 use crate::app::administration::family_accounts::{self, FamilyAccount};
 use crate::app::administration::{families, tariffs};
@@ -103,6 +105,8 @@ async fn list_page(
     status: StatusCode,
 ) -> StaffResult<Response> {
     let context = StaffContext::load(state, caller, PATH).await?;
+    // The front desk opens a family's file; its account and the new families are the admins'.
+    let admin = caller.role == Role::Admin;
     let search = query.q.as_deref().unwrap_or("").trim().to_string();
     // Any page past the last is empty; bounded so that its offset cannot overflow.
     let page_number = query.page.unwrap_or(1).clamp(1, MAX_PAGE);
@@ -138,12 +142,15 @@ async fn list_page(
                                 th scope="col" { "Compte" }
                                 th scope="col" { "Quotient familial" }
                                 th scope="col" { "Dernière connexion" }
+                                th scope="col" { "Dossier" }
                             }
                         }
                         tbody {
                             @for row in &rows {
                                 tr {
-                                    th scope="row" data-label="Nom" { a href=(family_path(row.id)) { (row.name) } }
+                                    th scope="row" data-label="Nom" {
+                                        a href=(if admin { family_path(row.id) } else { super::family_file::file_path(row.id) }) { (row.name) }
+                                    }
                                     td data-label="Adresse e-mail" { (row.login) }
                                     td data-label="Compte" { (account_state(row)) }
                                     td data-label="Quotient familial" { (quotient_text(row.quotient_familial)) }
@@ -151,6 +158,11 @@ async fn list_page(
                                         @match row.last_login_at {
                                             Some(at) => (date_time(at)),
                                             None => "Jamais",
+                                        }
+                                    }
+                                    td data-label="Dossier" {
+                                        a href=(super::family_file::file_path(row.id)) {
+                                            "Dossier" span class="visually-hidden" { " de la famille " (row.name) }
                                         }
                                     }
                                 }
@@ -171,6 +183,7 @@ async fn list_page(
                 }
             }
         }
+        @if admin {
         section aria-labelledby="nouvelle" {
             h2 id="nouvelle" { "Créer une famille" }
             (refused(errors, "La famille n'a pas été créée"))
@@ -190,6 +203,7 @@ async fn list_page(
                 }
                 p { button type="submit" class="primary" { "Créer la famille" } }
             }
+        }
         }
     };
     Ok(render(

@@ -104,6 +104,11 @@ pub async fn family_page(
     let path = family_path(id);
     let content = html! {
         p { a href=(PATH) { "← Toutes les familles" } }
+        p {
+            a class="button" href=(super::family_file::file_path(id)) {
+                "Dossier de la famille : réservations, factures, solde, réserver ou annuler pour elle"
+            }
+        }
         @if let Some(done) = forms.done {
             p class="info" role="status" { (done) }
         }

@@ -7,9 +7,12 @@
 pub mod children;
 pub mod families;
 pub mod family;
+pub mod family_file;
 pub mod form;
 pub mod new_period;
 pub mod period_rules;
 pub mod periods;
 pub mod prices;
 pub mod restaurants;
+pub mod staff;
+pub mod town;

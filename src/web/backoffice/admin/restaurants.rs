@@ -232,7 +232,7 @@ pub async fn edit(
     let outcome = match capacity(&values.capacite, true) {
         Err(errors) => Err(errors),
         Ok(capacity) => {
-            match restaurants::edit(&state, &caller, id, Some(&values.nom), capacity).await {
+            match restaurants::edit(&state, &caller, id, Some(&values.nom), capacity, None).await {
                 Ok(_) => Ok(()),
                 Err(e) => Err(restaurant_errors(&e).ok_or(e)?),
             }
