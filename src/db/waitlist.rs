@@ -148,6 +148,14 @@ pub async fn free_places(
     Ok(free)
 }
 
+/// Whether any day has ever been waited for (a lookup on the log's key: its first entry).
+pub async fn any_list(conn: &mut PgConnection) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM events WHERE aggregate_type = $1)")
+        .bind(AGGREGATE)
+        .fetch_one(&mut *conn)
+        .await
+}
+
 /// Records these days of the restaurant's service as due for a look, those that have a list.
 pub async fn mark_due(
     conn: &mut PgConnection,

@@ -362,6 +362,11 @@ impl Projection for AuditChainProjection {
         NAME
     }
 
+    /// Nothing a request answers waits for it.
+    fn wakes_on_write(&self) -> bool {
+        false
+    }
+
     fn tables(&self) -> &'static [&'static str] {
         &["audit_chain"]
     }

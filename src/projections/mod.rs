@@ -18,7 +18,9 @@ use std::sync::Arc;
 
 pub use position::Position;
 pub use progress::ProjectionProgress;
-pub use projector::{catch_up, run_projector, Projection, ProjectorHandle, Replay, StoredEvent};
+pub use projector::{
+    catch_up, run_projector, PayloadsOf, Projection, ProjectorHandle, Replay, StoredEvent,
+};
 
 /// Every projection of the service, in a stable order.
 pub fn all() -> Vec<Arc<dyn Projection>> {

@@ -13,7 +13,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{Projection, StoredEvent};
+use super::{PayloadsOf, Projection, StoredEvent};
 use crate::domain::notification::{self, Notice, ReservationFacts, Town};
 use crate::domain::reservation::{ReservationEvent, ReservationRequested};
 
@@ -40,6 +40,28 @@ impl Projection for NotificationsConsumer {
     /// be decided, and its e-mails sent, a second time.
     fn commit_durably(&self) -> bool {
         true
+    }
+
+    /// Nothing a request answers waits for it.
+    fn wakes_on_write(&self) -> bool {
+        false
+    }
+
+    /// The requests (the largest payloads) are read only when an e-mail needs one.
+    fn payloads(&self) -> Option<PayloadsOf> {
+        Some(PayloadsOf {
+            aggregate_types: &[
+                crate::domain::invoice::AGGREGATE_TYPE,
+                crate::domain::waitlist::AGGREGATE,
+            ],
+            event_types: &[
+                "ReservationConfirmed",
+                "ReservationExpired",
+                "ReservationPaid",
+                "ReservationReinstated",
+                "SepaDebitPresented",
+            ],
+        })
     }
 
     async fn apply(&self, tx: &mut PgConnection, event: &StoredEvent) -> anyhow::Result<()> {

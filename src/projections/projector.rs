@@ -136,6 +136,27 @@ pub trait Projection: Send + Sync {
     fn commit_durably(&self) -> bool {
         false
     }
+
+    /// The payloads this consumer reads when it runs live; `None`: all of them. Nine consumers
+    /// read every batch of the log, and the largest payloads (a whole-year request: some 140
+    /// days) were detoasted, converted to text and sent nine times, also to consumers that only
+    /// look at a few event types. The others' payloads arrive empty (a replay reads them all).
+    fn payloads(&self) -> Option<PayloadsOf> {
+        None
+    }
+
+    /// Whether requests wait for this consumer (`Cantine::fresh`), which then applies every
+    /// write as soon as it is committed; the others run on a tick (see [`drive_on_tick`]).
+    fn wakes_on_write(&self) -> bool {
+        true
+    }
+}
+
+/// The aggregate types and event types whose payloads a consumer reads.
+#[derive(Debug, Clone, Copy)]
+pub struct PayloadsOf {
+    pub aggregate_types: &'static [&'static str],
+    pub event_types: &'static [&'static str],
 }
 
 /// A replay's writer: `feed` may hold what it derives in memory across batches, `flush` writes
@@ -166,13 +187,20 @@ impl<P: Projection + ?Sized> Replay for EachBatch<'_, P> {
 
 pub const BATCH: i64 = 1000;
 const POLL: Duration = Duration::from_millis(500);
+/// How often a consumer that no request waits for looks at the log.
+const TICK: Duration = Duration::from_millis(100);
 const STANDBY_RETRY: Duration = Duration::from_secs(2);
 
 // Every ORDER BY names the table's column (`e.transaction_id`): an output column cast to text
 // under the same name would otherwise be what is sorted, and "999" sorts after "1000".
+// A NULL `$6` reads every payload; otherwise only those of the aggregate types in `$6` and the
+// event types in `$7` (see `Projection::payloads`), the others arriving empty.
 const SELECT_EVENTS: &str =
     "SELECT e.transaction_id::text AS transaction_id, e.global_position, e.aggregate_type,
-        e.aggregate_id, e.sequence, e.event_type, e.event_version, e.payload::text AS payload,
+        e.aggregate_id, e.sequence, e.event_type, e.event_version,
+        CASE WHEN $6::text[] IS NULL OR e.aggregate_type = ANY($6::text[])
+                  OR e.event_type = ANY($7::text[])
+             THEN e.payload::text ELSE '' END AS payload,
         e.metadata::text AS metadata, e.recorded_at
    FROM events e
   WHERE (e.transaction_id, e.global_position) > ($1::text::xid8, $2)
@@ -181,19 +209,36 @@ const SELECT_EVENTS: &str =
   ORDER BY e.transaction_id, e.global_position
   LIMIT $5";
 
-/// Reads up to `limit` safe events after `after`, not beyond `until`.
+/// Reads up to `limit` safe events after `after`, not beyond `until`, with every payload.
 pub async fn read_events(
     conn: &mut PgConnection,
     after: Position,
     until: Position,
     limit: i64,
 ) -> anyhow::Result<Vec<StoredEvent>> {
+    read_events_with(conn, after, until, limit, None).await
+}
+
+/// Like [`read_events`], with only the payloads `payloads` names (all of them for `None`).
+pub async fn read_events_with(
+    conn: &mut PgConnection,
+    after: Position,
+    until: Position,
+    limit: i64,
+    payloads: Option<PayloadsOf>,
+) -> anyhow::Result<Vec<StoredEvent>> {
+    let (aggregate_types, event_types) = match payloads {
+        Some(of) => (Some(of.aggregate_types), of.event_types),
+        None => (None, &[][..]),
+    };
     let rows: Vec<EventRow> = sqlx::query_as(SELECT_EVENTS)
         .bind(after.xid_text())
         .bind(after.global_position)
         .bind(until.xid_text())
         .bind(until.global_position)
         .bind(limit)
+        .bind(aggregate_types)
+        .bind(event_types)
         .fetch_all(conn)
         .await?;
     rows.into_iter().map(EventRow::into_event).collect()
@@ -212,6 +257,8 @@ pub fn stream_events(
         .bind(Position::END.xid_text())
         .bind(Position::END.global_position)
         .bind(i64::MAX)
+        .bind(None::<&[&str]>)
+        .bind(&[][..] as &[&str])
         .fetch(conn)
         .map(|row| {
             row.map_err(anyhow::Error::from)
@@ -285,7 +332,7 @@ pub async fn apply_batch_in(
     limit: i64,
 ) -> anyhow::Result<(Position, usize)> {
     let checkpoint = lock_checkpoint(tx, projection.name()).await?;
-    let events = read_events(tx, checkpoint, until, limit).await?;
+    let events = read_events_with(tx, checkpoint, until, limit, projection.payloads()).await?;
     let Some(last) = events.last() else {
         return Ok((checkpoint, 0));
     };
@@ -426,9 +473,14 @@ async fn lead(
     let lock_conn = lock_conn.detach();
     tracing::info!(projection = projection.name(), "projector leads");
     progress.set_leader(projection.name(), true);
-    let mut listener = PgListener::connect_with(pool).await?;
-    listener.listen("cantine_events").await?;
-    let result = drive(pool, projection, progress, &mut listener).await;
+    let result = match projection.wakes_on_write() {
+        true => {
+            let mut listener = PgListener::connect_with(pool).await?;
+            listener.listen("cantine_events").await?;
+            drive(pool, projection, progress, &mut listener).await
+        }
+        false => drive_on_tick(pool, projection, progress).await,
+    };
     drop(lock_conn);
     result
 }
@@ -469,6 +521,34 @@ async fn drive(
             notification = listener.try_recv() => { notification?; }
             _ = progress.nudged() => {}
             _ = tokio::time::sleep(POLL) => {}
+        }
+    }
+}
+
+/// A consumer that no request waits for looks at the log every [`TICK`] instead of on every
+/// write: the e-mails, the waiting lists' due days and the audit chain may follow a tenth of a
+/// second behind, and the projections that requests wait for (the cart waits for its
+/// reservations) no longer share each write's wake-up with them. With seven consumers all woken
+/// by every command, the rush's projection lag had doubled.
+async fn drive_on_tick(
+    pool: &PgPool,
+    projection: &dyn Projection,
+    progress: &ProjectionProgress,
+) -> anyhow::Result<()> {
+    let mut position = {
+        let _batch = progress.batch().await;
+        catch_up(pool, projection).await?
+    };
+    loop {
+        progress.applied(projection.name(), position);
+        tokio::time::sleep(TICK).await;
+        let safe = {
+            let mut conn = pool.acquire().await?;
+            safe_head(&mut conn).await?
+        };
+        if safe > position {
+            let _batch = progress.batch().await;
+            position = catch_up(pool, projection).await?;
         }
     }
 }

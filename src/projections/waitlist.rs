@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{Projection, StoredEvent};
+use super::{PayloadsOf, Projection, StoredEvent};
 use crate::domain::waitlist::{WaitingListEvent, AGGREGATE};
 
 pub const NAME: &str = "waitlist";
@@ -31,6 +31,13 @@ impl Projection for WaitlistProjection {
 
     fn tables(&self) -> &'static [&'static str] {
         &["waitlist_entries"]
+    }
+
+    fn payloads(&self) -> Option<PayloadsOf> {
+        Some(PayloadsOf {
+            aggregate_types: &[AGGREGATE],
+            event_types: &[],
+        })
     }
 
     async fn apply(&self, tx: &mut PgConnection, event: &StoredEvent) -> anyhow::Result<()> {

@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{Projection, StoredEvent};
+use super::{PayloadsOf, Projection, StoredEvent};
 use crate::domain::reservation::ReservationEvent;
 use crate::domain::waitlist::AGGREGATE;
 
@@ -28,6 +28,20 @@ impl Projection for WaitlistPromotionConsumer {
 
     fn tables(&self) -> &'static [&'static str] {
         &["waitlist_due"]
+    }
+
+    /// Nothing a request answers waits for it.
+    fn wakes_on_write(&self) -> bool {
+        false
+    }
+
+    /// A request's payload (some 140 days for a whole year) is read only when a waiting list
+    /// exists; an expiry's and a cancellation's are small.
+    fn payloads(&self) -> Option<PayloadsOf> {
+        Some(PayloadsOf {
+            aggregate_types: &[],
+            event_types: &["ReservationExpired", "DaysCancelled"],
+        })
     }
 
     async fn apply(&self, tx: &mut PgConnection, event: &StoredEvent) -> anyhow::Result<()> {
@@ -47,15 +61,24 @@ impl Projection for WaitlistPromotionConsumer {
         {
             return Ok(());
         }
-        let days: Vec<NaiveDate> = match event.decode::<ReservationEvent>()? {
-            ReservationEvent::ReservationRequested(e) => {
-                let days: Vec<NaiveDate> = e.days.iter().map(|d| d.date).collect();
-                crate::db::waitlist::mark_child_lists_due(tx, e.child.id, &days).await?;
-                return mark_due(tx, e.restaurant.id, &e.period.service.label, &days).await;
+        // Until a day is first waited for, nothing here has a list to look at. A list created
+        // after this event marks its own day due when its first child joins.
+        if !crate::db::waitlist::any_list(tx).await? {
+            return Ok(());
+        }
+        let days: Vec<NaiveDate> = if event.event_type == "ReservationRequested" {
+            let Some(e) = super::notifications::requested(tx, &event.aggregate_id).await? else {
+                return Ok(());
+            };
+            let days: Vec<NaiveDate> = e.days.iter().map(|d| d.date).collect();
+            crate::db::waitlist::mark_child_lists_due(tx, e.child.id, &days).await?;
+            return mark_due(tx, e.restaurant.id, &e.period.service.label, &days).await;
+        } else {
+            match event.decode::<ReservationEvent>()? {
+                ReservationEvent::ReservationExpired(e) => e.released_days,
+                ReservationEvent::DaysCancelled(e) => e.days,
+                _ => return Ok(()),
             }
-            ReservationEvent::ReservationExpired(e) => e.released_days,
-            ReservationEvent::DaysCancelled(e) => e.days,
-            _ => return Ok(()),
         };
         let Some(request) = super::notifications::requested(tx, &event.aggregate_id).await? else {
             return Ok(());
