@@ -20,7 +20,7 @@ use crate::app::queries::debtors::debtors;
 use crate::app::{AppError, Cantine};
 use crate::web::csv_response::debtors_csv;
 use crate::web::extract::{ApiForm, ApiQuery, Caller};
-use crate::web::pages::format::{date, euros};
+use crate::web::pages::format::{amount_field, date, euros};
 use crate::web::pages::layout::{csrf_field, render, see_other};
 
 pub const PATH: &str = "/gestion/finances/debiteurs";
@@ -127,7 +127,7 @@ async fn debtors_page(
                         p {
                             label for={"montant-" (debtor.family_id)} { "Montant (€)" }
                             input id={"montant-" (debtor.family_id)} name="montant" inputmode="decimal"
-                                value=(format!("{:.2}", debtor.due).replace('.', ","));
+                                value=(amount_field(debtor.due));
                         }
                         p {
                             label for={"reference-" (debtor.family_id)} { "N° de chèque et banque, ou référence du virement" }

@@ -17,7 +17,7 @@ use super::layout::page;
 use crate::app::refunds::{families_with_credit, refund_credit};
 use crate::app::{AppError, Cantine};
 use crate::web::extract::{ApiForm, ApiQuery, Caller};
-use crate::web::pages::format::euros;
+use crate::web::pages::format::{amount_field, euros};
 use crate::web::pages::layout::{csrf_field, render, see_other};
 
 pub const PATH: &str = "/gestion/finances/remboursements";
@@ -66,7 +66,7 @@ async fn refunds_page(
                         p {
                             label for={"montant-" (family.family_id)} { "Montant remboursé (€)" }
                             input id={"montant-" (family.family_id)} name="montant" inputmode="decimal"
-                                value=(format!("{:.2}", family.credit).replace('.', ","));
+                                value=(amount_field(family.credit));
                         }
                         p {
                             label for={"reference-" (family.family_id)} { "Référence du virement" }
@@ -128,7 +128,7 @@ pub async fn record(
     {
         Ok(refund) => Ok(see_other(&format!(
             "{PATH}?rembourse={}#contenu",
-            format!("{:.2}", refund.amount).replace('.', ",")
+            amount_field(refund.amount)
         ))),
         Err(e) => {
             let message = match e.code() {

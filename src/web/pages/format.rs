@@ -15,6 +15,12 @@ pub fn euros(amount: Decimal) -> String {
     french_euros(amount)
 }
 
+/// An amount as a form field is filled with, and read back: `16,60` (two decimals, a comma, no
+/// sign).
+pub fn amount_field(amount: Decimal) -> String {
+    format!("{amount:.2}").replace('.', ",")
+}
+
 /// The estimate's line: `4 × 4,15 € = 16,60 €`.
 pub fn estimate(quantity: usize, unit_price: Decimal) -> String {
     format!(
