@@ -1,7 +1,6 @@
 //! Issue 20: the family portal walked again by a new parent. One test (or more) per defect,
 //! each written to fail on the code before its fix, through the real router and PostgreSQL.
 
-use cantine::domain::account::Role;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -23,46 +22,8 @@ fn assert_hides<S: AsRef<str>>(html: &str, needles: &[S]) {
 async fn billed_later() -> (TestApp, Canteen, Family) {
     let app = spawn_app_at("2025-05-12T07:00:00Z".parse().unwrap()).await;
     app.pause_clock();
-    let admin = app.staff_token(Role::Admin).await;
-    let restaurant = app
-        .post(
-            "/api/v1/admin/restaurants",
-            &admin,
-            json!({"name": "Restaurant scolaire Jean Jaurès", "capacity": 150}),
-        )
-        .await;
-    let restaurant_id = restaurant.assert_status(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let period = app
-        .post(
-            "/api/v1/admin/periods",
-            &admin,
-            json!({
-                "restaurant_id": restaurant_id,
-                "activity": "RESTAURATION SCOLAIRE",
-                "label": "Inscription cantine 2024-2025",
-                "service": {"label": "DÉJEUNER", "start": "11:45", "end": "13:30"},
-                "from": "2024-09-02", "to": "2025-07-04",
-                "opening_days": ["mon", "tue", "thu", "fri"],
-                "closures": [{"from": "2025-05-29", "to": "2025-05-30", "label": "Pont de l'Ascension"}],
-                "booking_cutoff": {"kind": "days_before", "days": 2, "time": "10:00"},
-                "payment": {"mode": "postpaid"},
-                "unit_price": "4.97"
-            }),
-        )
-        .await;
-    let period_id = period.assert_status(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let family = family_with_child(&app, &admin, "GARCIA", "Emma").await;
-    let canteen = Canteen {
-        admin,
-        restaurant_id,
-        period_id,
-    };
+    let canteen = setup_jean_jaures(&app).await;
+    let family = family_with_child(&app, &canteen.admin, "GARCIA", "Emma").await;
     (app, canteen, family)
 }
 

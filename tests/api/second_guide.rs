@@ -8,40 +8,9 @@ use crate::helpers::*;
 async fn two_days_at_4_97_are_booked_at_once_and_billed_later() {
     // Monday 12 May 2025, 09:00 in Paris.
     let app = spawn_app_at("2025-05-12T07:00:00Z".parse().unwrap()).await;
-    let admin = app.staff_token(cantine::domain::account::Role::Admin).await;
-    let restaurant = app
-        .post(
-            "/api/v1/admin/restaurants",
-            &admin,
-            json!({"name": "Restaurant scolaire Jean Jaurès", "capacity": 150}),
-        )
-        .await;
-    let restaurant_id = restaurant.assert_status(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let period = app
-        .post(
-            "/api/v1/admin/periods",
-            &admin,
-            json!({
-                "restaurant_id": restaurant_id,
-                "activity": "RESTAURATION SCOLAIRE",
-                "label": "Inscription cantine 2024-2025",
-                "service": {"label": "DÉJEUNER", "start": "11:45", "end": "13:30"},
-                "from": "2024-09-02", "to": "2025-07-04",
-                "opening_days": ["mon", "tue", "thu", "fri"],
-                "booking_cutoff": {"kind": "days_before", "days": 2, "time": "10:00"},
-                "payment": {"mode": "postpaid"},
-                "unit_price": "4.97"
-            }),
-        )
-        .await;
-    let period_id = period.assert_status(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let family = family_with_child(&app, &admin, "GARCIA", "Emma").await;
+    let canteen = setup_jean_jaures(&app).await;
+    let period_id = canteen.period_id.clone();
+    let family = family_with_child(&app, &canteen.admin, "GARCIA", "Emma").await;
 
     let establishments = app.get("/api/v1/establishments", &family.token).await;
     let listed = &establishments.assert_status(200)[0]["periods"][0];
