@@ -24,7 +24,8 @@ export CANTINE_DATA=$DATA CANTINE_LISTEN=127.0.0.1:$PORT CANTINE_CLOCK=2017-01-1
 "$BIN" serve >"$DATA/serve.log" 2>&1 &
 SERVER=$!
 trap 'kill -INT $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
-BASE=http://127.0.0.1:$PORT
+# The demo's first town, on its host name (curl resolves `*.localhost` to this machine).
+BASE=http://camargue.localhost:$PORT
 API=$BASE/api/v1
 # The first start initialises a private PostgreSQL cluster and loads the demo: wait for the logins.
 for _ in $(seq 300); do grep -q "famille.dupont" "$DATA/serve.log" 2>/dev/null && break; sleep 0.2; done

@@ -19,6 +19,9 @@ PORT=${FUZZ_PORT:-18080}
 DATA=${FUZZ_DATA:-/tmp/cantine-fuzz-data}
 REPORT=${FUZZ_REPORT:-/tmp/cantine-fuzz-report}
 BASE=http://127.0.0.1:$PORT
+# The demo's first town; its host name is sent in `Host` (curl resolves `*.localhost` itself,
+# Python does not).
+TOWN=camargue.localhost:$PORT
 rm -rf "$DATA" "$REPORT"
 mkdir -p "$REPORT"
 
@@ -30,14 +33,14 @@ trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do curl -sf "$BASE/health" >/dev/null && break; sleep 0.5; done
 
 token() {
-  curl -sf "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
+  curl -sf "$BASE/api/v1/auth/login" -H "Host: $TOWN" -H 'content-type: application/json' \
     -d "{\"login\":\"$1\",\"password\":\"$2\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
 }
 
 run() { # name, token, extra options...
   local name=$1 token=$2; shift 2
   "$ST" run "$BASE/api/v1/openapi.json" --url "$BASE" \
-    -H "Authorization: Bearer $token" \
+    -H "Authorization: Bearer $token" -H "Host: $TOWN" \
     --checks "$CHECKS" --max-examples "$EXAMPLES" --seed 6 --no-color \
     --workers 2 --request-timeout 10 --generation-database none \
     --report har --report-har-path "$REPORT/$name.har" "$@" >"$REPORT/$name.txt" 2>&1 && status=0 || status=$?

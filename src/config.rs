@@ -101,6 +101,11 @@ pub struct Settings {
     )]
     pub reminder_second_days: u32,
 
+    /// On an install serving several towns, the town (its host name) that a command other than
+    /// `serve` works on: `cantine --town camargue.localhost audit verify`.
+    #[arg(long, env = "CANTINE_TOWN", global = true)]
+    pub town: Option<String>,
+
     /// `0` to start without the demo data (loaded only into an empty database).
     #[arg(
         long,

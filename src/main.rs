@@ -27,6 +27,11 @@ struct Cli {
 enum Command {
     /// Starts the HTTP service (and, without DATABASE_URL, its private PostgreSQL).
     Serve,
+    /// Towns served by this install, each on its host name (the platform operator's).
+    Town {
+        #[command(subcommand)]
+        command: TownCommand,
+    },
     /// Staff accounts.
     Staff {
         #[command(subcommand)]
@@ -66,6 +71,26 @@ enum Command {
         #[arg(long)]
         from: std::path::PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum TownCommand {
+    /// Creates a town (its own schema and database role, its organisation and its first
+    /// administrator), served on `--host` from the next start of the service.
+    Add {
+        #[arg(long)]
+        host: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        address: String,
+        #[arg(long)]
+        admin_login: String,
+        #[arg(long)]
+        admin_password: String,
+    },
+    /// Lists the towns and their host names.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -154,6 +179,45 @@ async fn main() -> anyhow::Result<()> {
     telemetry::init(settings.log_format);
     match command {
         Command::Serve => serve(settings).await,
+        Command::Town {
+            command:
+                TownCommand::Add {
+                    host,
+                    name,
+                    address,
+                    admin_login,
+                    admin_password,
+                },
+        } => {
+            let (pool, _database) = open_database(&settings, 2).await?;
+            let town = cantine::app::towns::add(
+                &pool,
+                &cantine::app::towns::NewTown {
+                    host,
+                    name,
+                    address,
+                    admin_login,
+                    admin_password,
+                },
+            )
+            .await?;
+            println!(
+                "town {} created on {} (schema {}); its administrator may log in once the service restarts",
+                town.name, town.host, town.schema_name
+            );
+            pool.close().await;
+            Ok(())
+        }
+        Command::Town {
+            command: TownCommand::List,
+        } => {
+            let (pool, _database) = open_database(&settings, 2).await?;
+            for town in cantine::app::towns::list(&pool).await? {
+                println!("{:<32} {}", town.host, town.name);
+            }
+            pool.close().await;
+            Ok(())
+        }
         Command::Migrate => {
             let (_pool, _database) = open_database(&settings, 2).await?;
             println!("migrations applied");
@@ -404,10 +468,23 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     println!(
         "Family portal and staff back office: {public_url}/connexion (staff land on /gestion)"
     );
-    if demo::present(application.pool()).await? {
-        println!("Demo logins (POST /api/v1/auth/login):");
-        for (login, password, role) in demo::LOGINS {
-            println!("  {:<8} {login:<28} {password}", role.as_str());
+    for site in application.sites() {
+        if site.host.is_some() {
+            println!("{}: {}/connexion", site.name, site.public_url);
+        }
+        let logins: &[(&str, &str, Role)] = match site.host.as_deref() {
+            Some(host) => demo::DemoTown::ALL
+                .into_iter()
+                .find(|town| town.host() == host)
+                .map(|town| town.logins())
+                .unwrap_or(&[]),
+            None => &demo::LOGINS,
+        };
+        if !logins.is_empty() && demo::present_in(&site.state.pool, logins).await? {
+            println!("  Demo logins (POST /api/v1/auth/login):");
+            for (login, password, role) in logins {
+                println!("    {:<8} {login:<28} {password}", role.as_str());
+            }
         }
     }
     application.run_until_stopped(stop).await

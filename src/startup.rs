@@ -11,13 +11,24 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::app::{self, demo, Background, Cantine};
+use crate::app::{self, demo, towns, Background, Cantine};
 use crate::config::Settings;
 use crate::db::server::{self as database, Database};
 use crate::{db, web};
 
 /// A service ready to serve: database resolved and migrated, organisation recorded, demo loaded
 /// if wanted, background tasks running, listener bound.
+/// One town as this process serves it.
+#[derive(Clone)]
+pub struct Site {
+    /// `None`: the single-town install, served on any host.
+    pub host: Option<String>,
+    pub name: String,
+    pub public_url: String,
+    pub state: Cantine,
+    pub background: Background,
+}
+
 pub struct Application {
     listener: TcpListener,
     /// `CANTINE_METRICS_LISTEN`'s, serving only `GET /metrics`.
@@ -26,8 +37,9 @@ pub struct Application {
     grace: Duration,
     address: SocketAddr,
     public_url: String,
-    state: Cantine,
-    background: Background,
+    /// The towns served: one without a host name on a single-town install, else each
+    /// registered town on its own.
+    sites: Vec<Site>,
     /// Holds the private cluster (when this process started it) until the service stops.
     database: Database,
 }
@@ -35,15 +47,23 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let (pool, database) = open_database(&settings, settings.pool_size).await?;
-        let organisation = db::reference::ensure_organisation(
-            &pool,
-            &settings.organisation,
-            &settings.organisation_address,
-        )
-        .await?;
         let demo_now = settings.clock.unwrap_or_else(chrono::Utc::now);
-        if settings.demo && demo::load_if_empty(&pool, &organisation, demo_now).await? {
-            tracing::info!("demo data loaded");
+        let mut registered = towns::list(&pool).await?;
+        // A fresh install's demo is the two towns of the guides, each on its host name.
+        if registered.is_empty() && settings.demo && demo::fresh(&pool).await? {
+            registered = towns::add_demo_towns(&pool, demo_now).await?;
+            tracing::info!("demo towns created");
+        }
+        if registered.is_empty() {
+            let organisation = db::reference::ensure_organisation(
+                &pool,
+                &settings.organisation,
+                &settings.organisation_address,
+            )
+            .await?;
+            if settings.demo && demo::load_if_empty(&pool, &organisation, demo_now).await? {
+                tracing::info!("demo data loaded");
+            }
         }
         let listener = TcpListener::bind(settings.listen)
             .await
@@ -61,15 +81,45 @@ impl Application {
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{address}"));
-        let (state, background) = app::build(pool, &settings, public_url.clone()).await?;
+        let mut sites = Vec::new();
+        if registered.is_empty() {
+            let (state, background) = app::build(pool, &settings, public_url.clone()).await?;
+            sites.push(Site {
+                host: None,
+                name: state.organisation.name.clone(),
+                public_url: public_url.clone(),
+                state,
+                background,
+            });
+        } else {
+            for town in registered {
+                let town_pool = towns::town_pool(&pool, &town, settings.pool_size);
+                // A town added by an older version gets this version's migrations.
+                db::migrate(&town_pool)
+                    .await
+                    .with_context(|| format!("applying migrations to {}", town.host))?;
+                let url = town_url(&public_url, &town.host);
+                let (state, background) = app::build(town_pool, &settings, url.clone())
+                    .await
+                    .with_context(|| format!("starting the town served on {}", town.host))?;
+                sites.push(Site {
+                    host: Some(town.host),
+                    name: town.name,
+                    public_url: url,
+                    state,
+                    background,
+                });
+            }
+            // The registry's connections: the towns have their own.
+            pool.close().await;
+        }
         Ok(Self {
             listener,
             metrics_listener,
             grace: Duration::from_secs(settings.shutdown_grace_seconds),
             address,
             public_url,
-            state,
-            background,
+            sites,
             database,
         })
     }
@@ -84,17 +134,23 @@ impl Application {
         &self.public_url
     }
 
+    /// The first (on a single-town install, the only) town's application.
     pub fn state(&self) -> &Cantine {
-        &self.state
+        &self.sites[0].state
     }
 
     pub fn pool(&self) -> &PgPool {
-        &self.state.pool
+        &self.sites[0].state.pool
     }
 
-    /// The background tasks, to stop them from elsewhere (a test dropping its app).
+    /// The first town's background tasks, to stop them from elsewhere (a test dropping its app).
     pub fn background(&self) -> &Background {
-        &self.background
+        &self.sites[0].background
+    }
+
+    /// Every town served, with its host name (none on a single-town install).
+    pub fn sites(&self) -> &[Site] {
+        &self.sites
     }
 
     /// The metrics listener's address, when the settings give one.
@@ -112,7 +168,6 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let pool = self.state.pool.clone();
         let (stop, stopped) = watch::channel(false);
         let when_stopped = |mut stopped: watch::Receiver<bool>| async move {
             let _ = stopped.wait_for(|s| *s).await;
@@ -120,11 +175,25 @@ impl Application {
         let metrics_server = self.metrics_listener.map(|listener| {
             tokio::spawn(web::serve_metrics(
                 listener,
-                self.state.clone(),
+                self.sites[0].state.clone(),
                 when_stopped(stopped.clone()),
             ))
         });
-        let server = web::serve(self.listener, web::router(self.state), async move {
+        let router = match self.sites.as_slice() {
+            [single] if single.host.is_none() => web::router(single.state.clone()),
+            sites => web::towns::router(
+                sites
+                    .iter()
+                    .map(|site| web::towns::TownSite {
+                        host: site.host.clone().unwrap_or_default(),
+                        name: site.name.clone(),
+                        public_url: site.public_url.clone(),
+                        router: web::router(site.state.clone()),
+                    })
+                    .collect(),
+            ),
+        };
+        let server = web::serve(self.listener, router, async move {
             shutdown.await;
             tracing::info!("stop asked: no new connections; finishing the requests in flight");
             let _ = stop.send(true);
@@ -145,11 +214,30 @@ impl Application {
             metrics_server.abort();
         }
         tracing::info!("stopping the background tasks");
-        self.background.stop().await;
-        pool.close().await;
+        for site in &self.sites {
+            site.background.stop().await;
+        }
+        for site in &self.sites {
+            site.state.pool.close().await;
+        }
         drop(self.database);
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Where the town served on `host` is reached: the service's public URL with the town's host
+/// name (scheme, port and path kept).
+pub fn town_url(public_url: &str, host: &str) -> String {
+    let (scheme, rest) = public_url.split_once("://").unwrap_or(("http", public_url));
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let port = authority
+        .rsplit_once(':')
+        .map(|(_, port)| port)
+        .filter(|port| !port.is_empty() && port.chars().all(|c| c.is_ascii_digit()));
+    match port {
+        Some(port) => format!("{scheme}://{host}:{port}{path}"),
+        None => format!("{scheme}://{host}{path}"),
     }
 }
 
@@ -164,5 +252,43 @@ pub async fn open_database(
         .await
         .context("connecting to PostgreSQL")?;
     db::migrate(&pool).await.context("applying migrations")?;
-    Ok((pool, database))
+    let Some(host) = settings.town.as_deref() else {
+        return Ok((pool, database));
+    };
+    let host = towns::host_name(host)?;
+    let town = towns::list(&pool)
+        .await?
+        .into_iter()
+        .find(|town| town.host == host)
+        .ok_or_else(|| anyhow::anyhow!("no town is served on {host}"))?;
+    let town_pool = towns::town_pool(&pool, &town, max_connections);
+    db::migrate(&town_pool)
+        .await
+        .with_context(|| format!("applying migrations to {host}"))?;
+    pool.close().await;
+    Ok((town_pool, database))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::town_url;
+
+    #[test]
+    fn a_town_is_reached_on_its_host_with_the_services_scheme_and_port() {
+        assert_eq!(
+            town_url("http://127.0.0.1:8080", "camargue.localhost"),
+            "http://camargue.localhost:8080"
+        );
+        assert_eq!(
+            town_url(
+                "https://portail.example.fr/cantine",
+                "carcassonne.example.fr"
+            ),
+            "https://carcassonne.example.fr/cantine"
+        );
+        assert_eq!(
+            town_url("http://[::1]:3000", "a.localhost"),
+            "http://a.localhost:3000"
+        );
+    }
 }

@@ -86,7 +86,10 @@ fn time(text: &str) -> LocalTime {
     LocalTime::parse(text).expect("valid demo time")
 }
 
-/// Loads the demo on an empty database; answers whether it did.
+/// Loads both guides' demo into one town on an empty database (the Carcassonne restaurant run
+/// by another issuer): what the single-town install and the browser walks use. Answers whether
+/// it loaded anything. `cantine serve` on a fresh database makes two towns instead
+/// ([`load_town`]).
 pub async fn load_if_empty(
     pool: &PgPool,
     organisation: &Organisation,
@@ -98,6 +101,160 @@ pub async fn load_if_empty(
     {
         return Ok(false);
     }
+    camargue_restaurants(pool, organisation, now).await?;
+    let carcassonne = db::reference::insert_restaurant(
+        pool,
+        organisation.id,
+        "Restaurant scolaire Jean Jaurès (Carcassonne)",
+        150,
+    )
+    .await?;
+    // Run by another town than the organisation: its invoices name that town.
+    db::reference::update_restaurant(
+        pool,
+        organisation.id,
+        carcassonne,
+        None,
+        None,
+        Some((CARCASSONNE.0, CARCASSONNE.1)),
+    )
+    .await?;
+    carcassonne_period(pool, carcassonne, now, None).await?;
+    let admin = families_and_staff(pool, organisation, &CAMARGUE_FAMILIES, &LOGINS).await?;
+    public_face(pool, organisation, admin, now, &CAMARGUE_CONTACT).await?;
+    Ok(true)
+}
+
+/// The towns of the two guides, each on its own host name with its own data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemoTown {
+    /// The first guide: six restaurants, prepaid, a one-hour hold.
+    Camargue,
+    /// The second guide: one restaurant billed later, bookings opening on 15 July.
+    Carcassonne,
+}
+
+impl DemoTown {
+    pub const ALL: [DemoTown; 2] = [DemoTown::Camargue, DemoTown::Carcassonne];
+
+    pub fn host(self) -> &'static str {
+        match self {
+            DemoTown::Camargue => "camargue.localhost",
+            DemoTown::Carcassonne => "carcassonne.localhost",
+        }
+    }
+
+    /// The organisation's name and address.
+    pub fn identity(self) -> (&'static str, &'static str) {
+        match self {
+            DemoTown::Camargue => (
+                "Communauté de communes Terre de Camargue",
+                "26 Quai des Croisades, 30220 AIGUES-MORTES",
+            ),
+            DemoTown::Carcassonne => CARCASSONNE,
+        }
+    }
+
+    pub fn logins(self) -> &'static [(&'static str, &'static str, Role)] {
+        match self {
+            DemoTown::Camargue => &LOGINS,
+            DemoTown::Carcassonne => &CARCASSONNE_LOGINS,
+        }
+    }
+}
+
+/// Loads one town's demo into its (empty) schema.
+pub async fn load_town(
+    pool: &PgPool,
+    organisation: &Organisation,
+    town: DemoTown,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    match town {
+        DemoTown::Camargue => {
+            camargue_restaurants(pool, organisation, now).await?;
+            let admin = families_and_staff(pool, organisation, &CAMARGUE_FAMILIES, &LOGINS).await?;
+            public_face(pool, organisation, admin, now, &CAMARGUE_CONTACT).await?;
+        }
+        DemoTown::Carcassonne => {
+            let restaurant = db::reference::insert_restaurant(
+                pool,
+                organisation.id,
+                "Restaurant scolaire Jean Jaurès",
+                150,
+            )
+            .await?;
+            // The second guide: bookings for the school year open on 15 July at 8:00.
+            let (from, _) = school_year(now);
+            let opening = date(from.year(), 7, 15).and_hms_opt(8, 0, 0);
+            carcassonne_period(pool, restaurant, now, opening).await?;
+            let admin = families_and_staff(
+                pool,
+                organisation,
+                &CARCASSONNE_FAMILIES,
+                &CARCASSONNE_LOGINS,
+            )
+            .await?;
+            public_face(pool, organisation, admin, now, &CARCASSONNE_CONTACT).await?;
+        }
+    }
+    Ok(())
+}
+
+const CARCASSONNE: (&str, &str) = (
+    "Ville de Carcassonne – Régie de la restauration scolaire",
+    "32 rue Aimé Ramond, 11000 Carcassonne",
+);
+
+/// Carcassonne's demo logins. Demo only, like [`LOGINS`].
+pub const CARCASSONNE_LOGINS: [(&str, &str, Role); 6] = [
+    ("famille.garcia@example.fr", "cantine-garcia", Role::Family),
+    ("admin", "carcassonne-admin", Role::Admin),
+    ("cuisine", "carcassonne-cuisine", Role::Kitchen),
+    ("finances", "carcassonne-finances", Role::Finance),
+    ("audit", "carcassonne-audit", Role::Auditor),
+    ("accueil", "carcassonne-accueil", Role::Desk),
+];
+
+type DemoFamily = (
+    &'static str,
+    &'static [(&'static str, &'static str, &'static str)],
+);
+
+const CAMARGUE_FAMILIES: [DemoFamily; 2] = [
+    (
+        "DUPONT",
+        &[
+            ("Hervé", "DUPONT", "standard"),
+            ("Léa", "DUPONT", "vegetarian"),
+        ],
+    ),
+    ("MARTIN", &[("Inès", "MARTIN", "no_pork")]),
+];
+
+const CARCASSONNE_FAMILIES: [DemoFamily; 1] = [("GARCIA", &[("Lucas", "GARCIA", "standard")])];
+
+/// Phone, contact e-mail, site.
+type Contact = (&'static str, &'static str, &'static str);
+
+const CAMARGUE_CONTACT: Contact = (
+    "04.66.71.71.55",
+    "restauration.scolaire@example.fr",
+    "https://www.terredecamargue.fr",
+);
+
+const CARCASSONNE_CONTACT: Contact = (
+    "04.68.77.71.11",
+    "regie.restauration@example.fr",
+    "https://www.carcassonne.org",
+);
+
+/// The six restaurants of the first guide, each with the school year's prepaid period.
+async fn camargue_restaurants(
+    pool: &PgPool,
+    organisation: &Organisation,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     let (from, to) = school_year(now);
     let service = ServiceHours {
         label: "REPAS".into(),
@@ -133,30 +290,21 @@ pub async fn load_if_empty(
         )
         .await?;
     }
-    let carcassonne = db::reference::insert_restaurant(
-        pool,
-        organisation.id,
-        "Restaurant scolaire Jean Jaurès (Carcassonne)",
-        150,
-    )
-    .await?;
-    // Run by another town than the organisation: its invoices name that town.
-    db::reference::update_restaurant(
-        pool,
-        organisation.id,
-        carcassonne,
-        None,
-        None,
-        Some((
-            "Ville de Carcassonne – Régie de la restauration scolaire",
-            "32 rue Aimé Ramond, 11000 Carcassonne",
-        )),
-    )
-    .await?;
+    Ok(())
+}
+
+/// The second guide's period: billed later at 4.97 €, booked two days ahead.
+async fn carcassonne_period(
+    pool: &PgPool,
+    restaurant: uuid::Uuid,
+    now: DateTime<Utc>,
+    bookings_open_at: Option<chrono::NaiveDateTime>,
+) -> anyhow::Result<()> {
+    let (from, to) = school_year(now);
     db::reference::insert_period(
         pool,
         NewPeriod {
-            restaurant_id: carcassonne,
+            restaurant_id: restaurant,
             activity: "RESTAURATION SCOLAIRE".into(),
             label: format!("Inscription cantine {}-{}", from.year(), to.year()),
             service: ServiceHours {
@@ -174,7 +322,7 @@ pub async fn load_if_empty(
                     time: time("10:00"),
                 },
                 cancellation_cutoff: None,
-                bookings_open_at: None,
+                bookings_open_at,
             },
             payment: PaymentMode::Postpaid,
             unit_price: dec!(4.97),
@@ -182,19 +330,20 @@ pub async fn load_if_empty(
         },
     )
     .await?;
-    let families = [
-        (
-            "DUPONT",
-            &[
-                ("Hervé", "DUPONT", "standard"),
-                ("Léa", "DUPONT", "vegetarian"),
-            ][..],
-        ),
-        ("MARTIN", &[("Inès", "MARTIN", "no_pork")][..]),
-    ];
-    for ((name, children), (login, password, _)) in families.into_iter().zip(LOGINS) {
+    Ok(())
+}
+
+/// The families (each with the next family login) and the staff accounts; answers the admin.
+async fn families_and_staff(
+    pool: &PgPool,
+    organisation: &Organisation,
+    families: &[DemoFamily],
+    logins: &[(&str, &str, Role)],
+) -> anyhow::Result<uuid::Uuid> {
+    let family_logins = logins.iter().filter(|(_, _, role)| *role == Role::Family);
+    for ((name, children), (login, password, _)) in families.iter().zip(family_logins) {
         let family = db::reference::insert_family(pool, organisation.id, name).await?;
-        for (first, last, option) in children {
+        for (first, last, option) in children.iter() {
             db::reference::insert_child(pool, family, first, last, option).await?;
         }
         db::accounts::insert_user(
@@ -207,7 +356,7 @@ pub async fn load_if_empty(
         .await?;
     }
     let mut admin = None;
-    for (login, password, role) in LOGINS.iter().filter(|(_, _, role)| *role != Role::Family) {
+    for (login, password, role) in logins.iter().filter(|(_, _, role)| *role != Role::Family) {
         let id =
             db::accounts::insert_user(pool, login, Some(&hash_password(password)?), *role, None)
                 .await?;
@@ -215,10 +364,7 @@ pub async fn load_if_empty(
             admin = Some(id);
         }
     }
-    if let Some(admin) = admin {
-        public_face(pool, organisation, admin, now).await?;
-    }
-    Ok(true)
+    admin.ok_or_else(|| anyhow::anyhow!("a demo town needs an admin"))
 }
 
 /// What the first guide's visitor page shows: the community's phone, a contact address and its
@@ -228,15 +374,9 @@ async fn public_face(
     organisation: &Organisation,
     admin: uuid::Uuid,
     now: DateTime<Utc>,
+    (phone, email, site): &Contact,
 ) -> anyhow::Result<()> {
-    db::town::update_contact(
-        pool,
-        organisation.id,
-        "04.66.71.71.55",
-        "restauration.scolaire@example.fr",
-        "https://www.terredecamargue.fr",
-    )
-    .await?;
+    db::town::update_contact(pool, organisation.id, phone, email, site).await?;
     let documents = [
         (
             "tariffs",
@@ -245,7 +385,7 @@ async fn public_face(
             &[
                 "Document de démonstration.",
                 "Le prix d'un repas suit le quotient familial de la famille.",
-                "Sans quotient connu, le prix de la période s'applique (4,15 EUR).",
+                "Sans quotient connu, le prix de la période s'applique.",
             ][..],
         ),
         (
@@ -283,7 +423,18 @@ async fn public_face(
 
 /// Whether the demo accounts exist (to print them on every start, not only the first).
 pub async fn present(pool: &PgPool) -> anyhow::Result<bool> {
-    Ok(db::accounts::user_by_login(pool, LOGINS[0].0)
-        .await?
-        .is_some())
+    present_in(pool, &LOGINS).await
+}
+
+/// Whether the first of these demo accounts exists in the town of `pool`.
+pub async fn present_in(pool: &PgPool, logins: &[(&str, &str, Role)]) -> anyhow::Result<bool> {
+    let Some((login, _, _)) = logins.first() else {
+        return Ok(false);
+    };
+    Ok(db::accounts::user_by_login(pool, login).await?.is_some())
+}
+
+/// Whether nothing has been recorded yet (no organisation): where the demo makes its towns.
+pub async fn fresh(pool: &PgPool) -> anyhow::Result<bool> {
+    Ok(db::reference::organisation(pool).await?.is_none())
 }

@@ -32,6 +32,7 @@ pub mod server;
 pub mod service_keys;
 pub mod tariffs;
 pub mod town;
+pub mod towns;
 pub mod waitlist;
 
 use std::time::Duration;

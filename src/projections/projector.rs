@@ -1,8 +1,11 @@
 //! Drives a projection from the event log.
 //!
 //! Order: events are read by (transaction_id, global_position), and only from transactions older
-//! than every transaction still running (`pg_snapshot_xmin`). A transaction that took its
-//! global positions early but commits late can therefore never land behind the checkpoint.
+//! than every transaction still running that may append events (`commit_safe_horizon()`, see
+//! `migrations/0032_commit_safe_horizon.sql`). A transaction that took its global positions
+//! early but commits late can therefore never land behind the checkpoint. The consumers' own
+//! transactions do not hold the horizon back: they run on the pool of [`consumer_pool`], whose
+//! connections the horizon recognises and which never append.
 //!
 //! Durability: each batch's rows and the checkpoint are written in one transaction, so a crash
 //! between batches loses nothing and applies nothing twice.
@@ -185,6 +188,25 @@ impl<P: Projection + ?Sized> Replay for EachBatch<'_, P> {
     }
 }
 
+/// The application name of the consumers' connections; `commit_safe_horizon()` leaves their
+/// transactions out, so it must never be given to a connection that appends events.
+pub const CONSUMER_APPLICATION: &str = "cantine-consumer";
+
+/// The pool the consumers run on, beside `pool` and to the same database. Its connections
+/// live as long as the server: the horizon pairs a connection's name with its transaction id,
+/// and a connection that never closes never hands its slot to one that appends.
+pub fn consumer_pool(pool: &PgPool, max_connections: u32) -> PgPool {
+    let options = (*pool.connect_options())
+        .clone()
+        .application_name(CONSUMER_APPLICATION);
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(max_connections)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_lazy_with(options)
+}
+
 pub const BATCH: i64 = 1000;
 const POLL: Duration = Duration::from_millis(500);
 /// How often a consumer that no request waits for looks at the log.
@@ -205,7 +227,7 @@ const SELECT_EVENTS: &str =
    FROM events e
   WHERE (e.transaction_id, e.global_position) > ($1::text::xid8, $2)
     AND (e.transaction_id, e.global_position) <= ($3::text::xid8, $4)
-    AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+    AND e.transaction_id < (SELECT commit_safe_horizon())
   ORDER BY e.transaction_id, e.global_position
   LIMIT $5";
 
@@ -270,7 +292,7 @@ pub fn stream_events(
 pub async fn safe_head(conn: &mut PgConnection) -> anyhow::Result<Position> {
     let row: Option<(String, i64)> = sqlx::query_as(
         "SELECT e.transaction_id::text, e.global_position FROM events e
-          WHERE e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          WHERE e.transaction_id < (SELECT commit_safe_horizon())
           ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1",
     )
     .fetch_optional(conn)
@@ -406,9 +428,12 @@ pub async fn set_search_path(conn: &mut PgConnection, schema: &str) -> anyhow::R
             .all(|c| c.is_ascii_alphanumeric() || c == '_'),
         "invalid schema name {schema}"
     );
-    sqlx::query(&format!("SET LOCAL search_path TO {schema}, public"))
-        .execute(conn)
-        .await?;
+    // Behind the scratch schema, the live one: `public`, or the town's.
+    sqlx::query(&format!(
+        "SELECT set_config('search_path', '{schema}, ' || current_schema(), true)"
+    ))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -459,9 +484,17 @@ async fn lead(
     progress: &ProjectionProgress,
 ) -> anyhow::Result<()> {
     let mut lock_conn = pool.acquire().await?;
+    // Advisory locks are the database's, not the schema's: each town's projector has its own.
+    let (schema,): (String,) = sqlx::query_as("SELECT current_schema()")
+        .fetch_one(&mut *lock_conn)
+        .await?;
+    let key = match schema.as_str() {
+        "public" => lock_key(projection.name()),
+        town => lock_key(&format!("{town}:{}", projection.name())),
+    };
     loop {
         let (acquired,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_lock($1)")
-            .bind(lock_key(projection.name()))
+            .bind(key)
             .fetch_one(&mut *lock_conn)
             .await?;
         if acquired {

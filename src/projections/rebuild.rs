@@ -19,24 +19,34 @@ use super::projector::{
 };
 use super::{Position, Projection, StoredEvent};
 
+/// The schema whose projections are live: `public`, or the town's on an install serving
+/// several (its pool's search path names it alone).
+async fn home_schema(pool: &PgPool) -> anyhow::Result<String> {
+    let (home,): (String,) = sqlx::query_as("SELECT current_schema()")
+        .fetch_one(pool)
+        .await?;
+    Ok(home)
+}
+
 async fn create_scratch(
     pool: &PgPool,
     schema: &str,
     projections: &[&dyn Projection],
 ) -> anyhow::Result<()> {
+    let home = home_schema(pool).await?;
     let mut tx = pool.begin().await?;
     sqlx::query(&format!("CREATE SCHEMA {schema}"))
         .execute(&mut *tx)
         .await?;
     sqlx::query(&format!(
-        "CREATE TABLE {schema}.projection_checkpoints (LIKE public.projection_checkpoints INCLUDING ALL)"
+        "CREATE TABLE {schema}.projection_checkpoints (LIKE {home}.projection_checkpoints INCLUDING ALL)"
     ))
     .execute(&mut *tx)
     .await?;
     for projection in projections {
         for table in projection.tables() {
             sqlx::query(&format!(
-                "CREATE TABLE {schema}.{table} (LIKE public.{table} INCLUDING ALL)"
+                "CREATE TABLE {schema}.{table} (LIKE {home}.{table} INCLUDING ALL)"
             ))
             .execute(&mut *tx)
             .await?;
@@ -64,6 +74,9 @@ async fn apply_until(
     schema: &str,
     until: Position,
 ) -> anyhow::Result<usize> {
+    let (home,): (String,) = sqlx::query_as("SELECT current_schema()")
+        .fetch_one(&mut *tx)
+        .await?;
     set_search_path(tx, schema).await?;
     let mut total = 0;
     loop {
@@ -73,7 +86,8 @@ async fn apply_until(
             break;
         }
     }
-    sqlx::query("SET LOCAL search_path TO public")
+    sqlx::query("SELECT set_config('search_path', $1, true)")
+        .bind(&home)
         .execute(&mut *tx)
         .await?;
     Ok(total)
@@ -93,6 +107,7 @@ pub async fn rebuild(
     projection: Arc<dyn Projection>,
 ) -> anyhow::Result<RebuildReport> {
     let started = Instant::now();
+    let home = home_schema(pool).await?;
     let schema = scratch_name("rebuild");
     create_scratch(pool, &schema, &[projection.as_ref()]).await?;
     let result = async {
@@ -110,8 +125,8 @@ pub async fn rebuild(
         .fetch_one(&mut *tx)
         .await?;
         for table in projection.tables() {
-            sqlx::query(&format!("DROP TABLE public.{table}")).execute(&mut *tx).await?;
-            sqlx::query(&format!("ALTER TABLE {schema}.{table} SET SCHEMA public"))
+            sqlx::query(&format!("DROP TABLE {home}.{table}")).execute(&mut *tx).await?;
+            sqlx::query(&format!("ALTER TABLE {schema}.{table} SET SCHEMA {home}"))
                 .execute(&mut *tx)
                 .await?;
         }
@@ -304,6 +319,7 @@ pub async fn verify(
     pool: &PgPool,
     projections: &[Arc<dyn Projection>],
 ) -> anyhow::Result<Verification> {
+    let home = home_schema(pool).await?;
     let schema = scratch_name("verify");
     let borrowed: Vec<&dyn Projection> = projections.iter().map(|p| p.as_ref()).collect();
     create_scratch(pool, &schema, &borrowed).await?;
@@ -319,12 +335,12 @@ pub async fn verify(
             let mut tx = pool.begin().await?;
             lock_checkpoint(&mut tx, projection.name()).await?;
             let head = safe_head(&mut tx).await?;
-            apply_until(&mut tx, projection, "public", head).await?;
+            apply_until(&mut tx, projection, &home, head).await?;
             apply_until(&mut tx, projection, &schema, head).await?;
             for table in projection.tables() {
                 let (differing_rows,): (i64,) = sqlx::query_as(&format!(
-                    "SELECT (SELECT count(*) FROM (TABLE public.{table} EXCEPT ALL TABLE {schema}.{table}) a)
-                          + (SELECT count(*) FROM (TABLE {schema}.{table} EXCEPT ALL TABLE public.{table}) b)"
+                    "SELECT (SELECT count(*) FROM (TABLE {home}.{table} EXCEPT ALL TABLE {schema}.{table}) a)
+                          + (SELECT count(*) FROM (TABLE {schema}.{table} EXCEPT ALL TABLE {home}.{table}) b)"
                 ))
                 .fetch_one(&mut *tx)
                 .await?;

@@ -55,39 +55,77 @@ async fn cantine_serve_starts_on_its_own_postgres_with_demo_data() {
     }
     assert!(healthy, "/health did not answer within a minute");
 
-    let login = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({"login": "famille.dupont@example.fr", "password": "cantine-dupont"}))
-        .send()
-        .await
+    // The demo is the two towns of the guides, each on its host name with its own data.
+    let towns = client.get(format!("{base}/")).send().await.unwrap();
+    assert_eq!(towns.status(), 200);
+    let towns = towns.text().await.unwrap();
+    assert!(
+        towns.contains(&format!("http://camargue.localhost:{port}/connexion")),
+        "{towns}"
+    );
+    assert!(
+        towns.contains(&format!("http://carcassonne.localhost:{port}/connexion")),
+        "{towns}"
+    );
+    let address: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let client = reqwest::Client::builder()
+        .resolve("camargue.localhost", address)
+        .resolve("carcassonne.localhost", address)
+        .build()
         .unwrap();
-    assert_eq!(login.status(), 200);
-    let token = login.json::<serde_json::Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let establishments: serde_json::Value = client
-        .get(format!("{base}/api/v1/establishments"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let names: Vec<&str> = establishments
-        .as_array()
-        .unwrap()
+    let establishments = |host: &'static str, login: &'static str, password: &'static str| {
+        let client = client.clone();
+        async move {
+            let town = format!("http://{host}:{port}");
+            let login = client
+                .post(format!("{town}/api/v1/auth/login"))
+                .json(&serde_json::json!({"login": login, "password": password}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(login.status(), 200, "{host}");
+            let token = login.json::<serde_json::Value>().await.unwrap()["token"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            client
+                .get(format!("{town}/api/v1/establishments"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .clone()
+        }
+    };
+    let camargue = establishments(
+        "camargue.localhost",
+        "famille.dupont@example.fr",
+        "cantine-dupont",
+    )
+    .await;
+    let names: Vec<&str> = camargue
         .iter()
         .map(|e| e["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names.len(), 7, "{names:?}");
+    assert_eq!(names.len(), 6, "{names:?}");
     assert!(names.contains(&"Restaurant Scolaire Le Repausset"));
-    assert!(establishments
-        .as_array()
-        .unwrap()
+    assert!(camargue
         .iter()
-        .any(|e| e["periods"][0]["unit_price"] == "4.97"));
+        .all(|e| e["periods"][0]["unit_price"] == "4.15"));
+    let carcassonne = establishments(
+        "carcassonne.localhost",
+        "famille.garcia@example.fr",
+        "cantine-garcia",
+    )
+    .await;
+    assert_eq!(carcassonne.len(), 1, "{carcassonne:?}");
+    assert_eq!(carcassonne[0]["name"], "Restaurant scolaire Jean Jaurès");
+    assert_eq!(carcassonne[0]["periods"][0]["unit_price"], "4.97");
 
     // Ctrl-C: the service stops, and so does its cluster.
     kill(Pid::from_raw(server.id() as i32), Signal::SIGINT).unwrap();
@@ -107,6 +145,8 @@ async fn cantine_serve_starts_on_its_own_postgres_with_demo_data() {
     assert!(output.contains(&base), "{output}");
     assert!(output.contains("famille.dupont@example.fr"), "{output}");
     assert!(output.contains("cantine-admin"), "{output}");
+    assert!(output.contains("famille.garcia@example.fr"), "{output}");
+    assert!(output.contains("carcassonne-admin"), "{output}");
     assert!(
         !data.join("pg").join("postmaster.pid").exists(),
         "the private cluster is still running"

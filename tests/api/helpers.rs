@@ -226,6 +226,59 @@ pub async fn spawn_app_from(settings: Settings) -> TestApp {
     }
 }
 
+/// An install serving a town on each of `hosts` (made as `cantine town add` makes them, each
+/// with its administrator `admin` / `admin-password`), one service for all, at the guide's
+/// moment: one `TestApp` per town, whose requests name the town's host and whose pool is the
+/// town's own.
+pub async fn spawn_towns(hosts: &[&str]) -> Vec<TestApp> {
+    let database_url = fresh_database().await;
+    let pool = db::connect(&database_url, 2).await.unwrap();
+    for host in hosts {
+        cantine::app::towns::add(
+            &pool,
+            &cantine::app::towns::NewTown {
+                host: host.to_string(),
+                name: format!("Commune de {}", host.split('.').next().unwrap()),
+                address: "1 place de la Mairie".into(),
+                admin_login: "admin".into(),
+                admin_password: "admin-password".into(),
+            },
+        )
+        .await
+        .expect("add a town");
+    }
+    pool.close().await;
+    let settings = test_settings(database_url.clone(), Some(guide_now()));
+    let mail = settings.capture_mail.clone().unwrap_or_default();
+    let application = Application::build(settings).await.expect("build the app");
+    let address = application.address();
+    let sites = application.sites().to_vec();
+    tokio::spawn(async move {
+        application
+            .run_until_stopped(std::future::pending())
+            .await
+            .unwrap();
+    });
+    sites
+        .into_iter()
+        .map(|site| {
+            let host = site.host.clone().expect("a town's host");
+            TestApp {
+                address: format!("http://{host}:{}", address.port()),
+                pool: site.state.pool.clone(),
+                state: site.state,
+                database_url: database_url.clone(),
+                client: reqwest::Client::builder()
+                    .resolve(&host, address)
+                    .build()
+                    .unwrap(),
+                background: site.background,
+                mail: mail.clone(),
+            }
+        })
+        .collect()
+}
+
 pub struct Reply {
     pub status: StatusCode,
     pub content_type: String,

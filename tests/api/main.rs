@@ -46,4 +46,5 @@ mod security;
 mod sepa;
 mod tariffs;
 mod town_identity;
+mod towns;
 mod waitlist;

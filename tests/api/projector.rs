@@ -83,3 +83,72 @@ async fn a_batch_crossing_a_power_of_ten_of_transaction_ids_keeps_its_checkpoint
         100
     );
 }
+
+/// The log's consumers write their own rows in transactions of their own; while one of them
+/// applied a batch, every event committed after its start used to wait for it (seven consumers
+/// doubled the cart's projection lag in the rush). A consumer's open transaction no longer
+/// holds back what is safe to read; any other transaction still does, since it may append.
+#[tokio::test]
+async fn a_consumer_transaction_does_not_hold_back_the_log_any_other_does() {
+    use cantine::projections::projector::{
+        consumer_pool, read_checkpoint, safe_head, visible_head,
+    };
+
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let family = family_with_child(&app, &canteen.admin, "DUPONT", "Hervé").await;
+    let book = |day: &'static str| {
+        app.post(
+            "/api/v1/reservations",
+            &family.token,
+            json!({"child_id": family.child_id, "period_id": canteen.period_id, "days": [day]}),
+        )
+    };
+    let heads = || async {
+        let mut conn = app.pool.acquire().await.unwrap();
+        (
+            safe_head(&mut conn).await.unwrap(),
+            visible_head(&mut conn).await.unwrap(),
+        )
+    };
+
+    // A consumer's transaction, holding a transaction id older than the booking's.
+    let consumers = consumer_pool(&app.pool, 1);
+    let mut consumer = consumers.begin().await.unwrap();
+    sqlx::query("SELECT pg_current_xact_id()")
+        .execute(&mut *consumer)
+        .await
+        .unwrap();
+    book("2017-01-23").await.assert_status(201);
+    let (safe, visible) = heads().await;
+    assert_eq!(
+        safe, visible,
+        "the consumer's open transaction held the log back"
+    );
+    // And the projectors, which run on the consumers' pool, apply it meanwhile.
+    eventually(
+        "the reservations' projection reaching the booking",
+        || async {
+            let mut conn = app.pool.acquire().await.unwrap();
+            read_checkpoint(&mut conn, "reservations").await.unwrap() == visible
+        },
+    )
+    .await;
+
+    // Any other transaction may still append: what commits after it waits until it ends.
+    let mut other = app.pool.begin().await.unwrap();
+    sqlx::query("SELECT pg_current_xact_id()")
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    book("2017-01-24").await.assert_status(201);
+    let (safe, visible) = heads().await;
+    assert!(
+        safe < visible,
+        "an event committed behind an open transaction was called safe"
+    );
+    other.commit().await.unwrap();
+    let (safe, visible) = heads().await;
+    assert_eq!(safe, visible);
+    consumer.commit().await.unwrap();
+}

@@ -148,6 +148,13 @@ async fn twenty_in_line_get_freed_places_in_order_never_over_capacity_and_a_rebu
         },
         expiry
     );
+    // On a busy machine the promoters' six seconds may end before the last freed place is
+    // marked due: the service's own promoter goes on until every freed place is offered.
+    eventually("every freed place offered", || async {
+        waitlist_promoter::promote_due(&app.state).await.unwrap();
+        places(&app, DAY).await.0 == 6
+    })
+    .await;
     let worst = sampler.await.unwrap();
     assert!(worst <= 6, "at most 6 places taken, saw {worst}");
     // The first six in line have the six places, in their order; the others moved up.

@@ -1,0 +1,128 @@
+//! Towns on one install (issue 19): the platform operator's creation of a town with its first
+//! administrator, and the demo's two towns. Each town's data lives in its own schema under its
+//! own role (see `db::towns`); the service serves each on its host name.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::app::accounts::credentials::hash_password;
+use crate::app::demo::{self, DemoTown};
+use crate::db;
+use crate::db::towns::TownRow;
+use crate::domain::account::Role;
+
+pub use crate::db::towns::{list, town_pool, TownRow as Town};
+
+/// What `cantine town add` asks for.
+#[derive(Debug, Clone)]
+pub struct NewTown {
+    pub host: String,
+    pub name: String,
+    pub address: String,
+    pub admin_login: String,
+    pub admin_password: String,
+}
+
+/// The host name as the registry keeps it (lower case, no port, no trailing dot), or why not.
+pub fn host_name(host: &str) -> anyhow::Result<String> {
+    let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+    let valid = !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        });
+    anyhow::ensure!(
+        valid,
+        "{host:?} is not a host name (letters, digits, dashes and dots, like camargue.example.fr)"
+    );
+    Ok(host)
+}
+
+/// Creates a town: its schema and role, migrated, its organisation, its first administrator,
+/// and its host in the registry (last, so that a town half made is never served).
+pub async fn add(pool: &PgPool, town: &NewTown) -> anyhow::Result<TownRow> {
+    let host = host_name(&town.host)?;
+    let name = town.name.trim();
+    anyhow::ensure!(
+        !name.is_empty() && name.chars().count() <= 200,
+        "a town needs a name (200 characters at most)"
+    );
+    anyhow::ensure!(
+        town.admin_password.chars().count() >= 8,
+        "a password needs at least 8 characters"
+    );
+    anyhow::ensure!(
+        !town.admin_login.trim().is_empty(),
+        "the first administrator needs a login"
+    );
+    if db::towns::by_host(pool, &host).await?.is_some() {
+        anyhow::bail!("a town is already served on {host}");
+    }
+    let (schema_name, role_name) = db::towns::names_for_host(&host);
+    if list(pool)
+        .await?
+        .iter()
+        .any(|t| t.schema_name == schema_name)
+    {
+        anyhow::bail!("a town already has the schema {schema_name}: choose another host name");
+    }
+    let row = TownRow {
+        id: Uuid::now_v7(),
+        schema_name,
+        role_name,
+        host,
+        name: name.to_string(),
+    };
+    let town_pool = prepare(pool, &row).await?;
+    db::reference::ensure_organisation(&town_pool, name, &town.address).await?;
+    db::accounts::insert_user(
+        &town_pool,
+        town.admin_login.trim(),
+        Some(&hash_password(&town.admin_password)?),
+        Role::Admin,
+        None,
+    )
+    .await?;
+    town_pool.close().await;
+    db::towns::insert(pool, &row).await?;
+    Ok(row)
+}
+
+/// The town's schema made and migrated; answers a pool for it.
+async fn prepare(pool: &PgPool, row: &TownRow) -> anyhow::Result<PgPool> {
+    db::towns::create_schema(pool, row).await?;
+    let town_pool = town_pool(pool, row, 2);
+    db::migrate(&town_pool).await?;
+    Ok(town_pool)
+}
+
+/// The demo's two towns, on a fresh install: each in its own schema, with its host name under
+/// `.localhost` (which browsers and curl resolve to this machine).
+pub async fn add_demo_towns(pool: &PgPool, now: DateTime<Utc>) -> anyhow::Result<Vec<TownRow>> {
+    let mut rows = Vec::new();
+    for town in DemoTown::ALL {
+        let (name, address) = town.identity();
+        let (schema_name, role_name) = db::towns::names_for_host(town.host());
+        let row = TownRow {
+            id: Uuid::now_v7(),
+            host: town.host().to_string(),
+            schema_name,
+            role_name,
+            name: name.to_string(),
+        };
+        let town_pool = prepare(pool, &row).await?;
+        let organisation = db::reference::ensure_organisation(&town_pool, name, address).await?;
+        demo::load_town(&town_pool, &organisation, town, now).await?;
+        town_pool.close().await;
+        db::towns::insert(pool, &row).await?;
+        rows.push(row);
+    }
+    Ok(rows)
+}

@@ -1,0 +1,396 @@
+//! Several towns on one install (issue 19): each served on its host name, with its own logins,
+//! ids, numbers and data, strictly apart.
+//!
+//! The guard is PostgreSQL's, not the queries': a town's rows are in its own schema, owned by
+//! its own role, and the service connects for a town as that role with that schema alone on its
+//! search path. A query that forgets to say which town it means reads its own town's rows; one
+//! that names another town's table is refused. Take `role` and `search_path` out of
+//! `db::towns::town_options` and `the_database_keeps_a_town_to_its_own_rows` fails.
+
+use std::collections::HashMap;
+
+use cantine::domain::account::Role;
+use cantine::projections;
+use cantine::web::pages::session::SESSION_COOKIE;
+use cantine::web::routes;
+use reqwest::Method;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+const A: &str = "a.localhost";
+const B: &str = "b.localhost";
+
+/// One town's data, as the other town must never see it.
+struct TownData {
+    canteen: Canteen,
+    family: Family,
+    family_name: String,
+    child_name: String,
+    reservation_id: String,
+    payment_id: String,
+}
+
+async fn fill(app: &TestApp, family_name: &str, child_name: &str) -> TownData {
+    let canteen = setup_repausset(app).await;
+    let family = family_with_child(app, &canteen.admin, family_name, child_name).await;
+    let reservation_id = book_and_confirm(app, &canteen, &family, &["2017-01-23"]).await;
+    pay(app, &family, &[&reservation_id]).await;
+    let (payment_id,): (String,) = sqlx::query_as("SELECT id::text FROM payments")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    TownData {
+        canteen,
+        family,
+        family_name: family_name.to_string(),
+        child_name: child_name.to_string(),
+        reservation_id,
+        payment_id,
+    }
+}
+
+fn plain_client() -> reqwest::Client {
+    no_redirect_client()
+}
+
+fn port_of(app: &TestApp) -> u16 {
+    app.address.rsplit(':').next().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn each_town_is_served_on_its_host_and_an_unknown_host_on_none() {
+    let towns = spawn_towns(&[A, B]).await;
+    let (a, b) = (&towns[0], &towns[1]);
+
+    // Each login page says whose portal it is.
+    for (app, own, other) in [
+        (a, "Commune de a", "Commune de b"),
+        (b, "Commune de b", "Commune de a"),
+    ] {
+        let page = app
+            .raw()
+            .await
+            .get(format!("{}/connexion", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200);
+        let page = page.text().await.unwrap();
+        assert!(page.contains(own), "{page}");
+        assert!(!page.contains(other), "{page}");
+    }
+
+    // Each town's administrator is its own: the same login, another account.
+    let a_admin = a.token("admin", "admin-password").await;
+    let b_admin = b.token("admin", "admin-password").await;
+    assert_ne!(a_admin, b_admin);
+    // A session of one town is unknown to the other.
+    b.get("/api/v1/admin/mail", &a_admin)
+        .await
+        .assert_problem(401, "unauthorized");
+    b.get("/api/v1/admin/mail", &b_admin)
+        .await
+        .assert_status(200);
+
+    // An unknown host: the probes and the contract answer, the list of towns leads somewhere,
+    // and nothing of a town is served.
+    let base = format!("http://127.0.0.1:{}", port_of(a));
+    let client = plain_client();
+    for path in ["/health", "/api/v1/openapi.json"] {
+        let response = client.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+    }
+    let list = client.get(format!("{base}/")).send().await.unwrap();
+    assert_eq!(list.status(), 200);
+    let list = list.text().await.unwrap();
+    for (host, name) in [(A, "Commune de a"), (B, "Commune de b")] {
+        assert!(list.contains(name), "{list}");
+        assert!(
+            list.contains(&format!("http://{host}:{}/connexion", port_of(a))),
+            "{list}"
+        );
+    }
+    let api = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"login": "admin", "password": "admin-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 404);
+    assert_eq!(
+        api.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+    let page = client
+        .get(format!("{base}/connexion"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 404);
+}
+
+/// Every route of the route table, for every role of one town, with the other town's ids: the
+/// answer is the one an id that exists nowhere gets (never a success, never a refusal that
+/// tells the id exists), and no answer carries the other town's names.
+#[tokio::test]
+async fn another_towns_ids_are_unknown_on_every_route_for_every_role() {
+    let towns = spawn_towns(&[A, B]).await;
+    let (a, b) = (&towns[0], &towns[1]);
+    let a_data = fill(a, "ALBERTINI", "Anouk").await;
+    let b_data = fill(b, "BERNARDI", "Basile").await;
+    all_fresh(a).await;
+    all_fresh(b).await;
+
+    let mut callers: Vec<(&str, String)> = vec![("family", b_data.family.token.clone())];
+    for role in [
+        Role::Admin,
+        Role::Kitchen,
+        Role::Finance,
+        Role::Auditor,
+        Role::Desk,
+    ] {
+        callers.push((role.as_str(), b.staff_token(role).await));
+    }
+    // A's ids, and ids that exist in no town, in the places the routes take them.
+    let a_ids = ids_of(&a_data);
+    let nowhere: HashMap<&str, String> = a_ids
+        .keys()
+        .map(|k| (*k, Uuid::new_v4().to_string()))
+        .collect();
+
+    let client = b.raw().await.clone();
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for route in routes::table() {
+        if !route.path.contains("{id}") && !route.path.contains("{child_id}") {
+            continue;
+        }
+        for (who, token) in &callers {
+            let mut answers = Vec::new();
+            for ids in [&a_ids, &nowhere] {
+                let path = with_ids(route.path, ids);
+                let mut request = client
+                    .request(route.method.clone(), format!("{}{path}", b.address))
+                    .bearer_auth(token)
+                    .header("cookie", format!("{SESSION_COOKIE}={token}"));
+                if route.method != Method::GET {
+                    request = request.json(&json!({}));
+                }
+                let response = request.send().await.unwrap();
+                let status = response.status().as_u16();
+                let body = response.text().await.unwrap_or_default();
+                if body.contains(&a_data.family_name) || body.contains(&a_data.child_name) {
+                    failures.push(format!(
+                        "{} {path} as {who}: the answer names town A's family",
+                        route.method
+                    ));
+                }
+                answers.push(status);
+            }
+            checked += 1;
+            let (with_a, with_nothing) = (answers[0], answers[1]);
+            if with_a != with_nothing || (200..300).contains(&with_a) {
+                failures.push(format!(
+                    "{} {} as {who}: town A's ids → {with_a}, ids of no town → {with_nothing}",
+                    route.method, route.path
+                ));
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} route × role pairs checked");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    // And the lists and exports of town B show nothing of town A.
+    let mut listed = 0;
+    for route in routes::table() {
+        if route.method != Method::GET || route.path.contains('{') {
+            continue;
+        }
+        for (who, token) in &callers {
+            let response = client
+                .get(format!("{}{}", b.address, route.path))
+                .bearer_auth(token)
+                .header("cookie", format!("{SESSION_COOKIE}={token}"))
+                .send()
+                .await
+                .unwrap();
+            let body = response.text().await.unwrap_or_default();
+            assert!(
+                !body.contains(&a_data.family_name) && !body.contains(&a_data.child_name),
+                "GET {} as {who} names town A's family",
+                route.path
+            );
+            listed += 1;
+        }
+    }
+    assert!(listed > 50, "only {listed} lists checked");
+    // Town B's own family is there, as a control that the answers were read at all.
+    let family = b
+        .get("/api/v1/family", &b_data.family.token)
+        .await
+        .assert_status(200)
+        .to_string();
+    assert!(family.contains(&b_data.child_name), "{family}");
+}
+
+fn ids_of(data: &TownData) -> HashMap<&'static str, String> {
+    HashMap::from([
+        ("family", data.family.id.clone()),
+        ("child", data.family.child_id.clone()),
+        ("period", data.canteen.period_id.clone()),
+        ("restaurant", data.canteen.restaurant_id.clone()),
+        ("reservation", data.reservation_id.clone()),
+        ("payment", data.payment_id.clone()),
+    ])
+}
+
+/// The route's path with the ids it takes, chosen by what the path is about.
+fn with_ids(path: &str, ids: &HashMap<&str, String>) -> String {
+    let id = if path.contains("famil") {
+        &ids["family"]
+    } else if path.contains("period") || path.contains("/periodes/") {
+        &ids["period"]
+    } else if path.contains("restaurant") || path.contains("/cuisine/") {
+        &ids["restaurant"]
+    } else if path.contains("payment") || path.contains("/paiements/") {
+        &ids["payment"]
+    } else {
+        &ids["reservation"]
+    };
+    path.replace("{child_id}", &ids["child"])
+        .replace("{id}", id)
+        .replace("{document}", "payments")
+        .replace("{month}", "2017-01")
+        .replace("{date}", "2017-01-23")
+}
+
+#[tokio::test]
+async fn the_database_keeps_a_town_to_its_own_rows() {
+    let towns = spawn_towns(&[A, B]).await;
+    let (a, b) = (&towns[0], &towns[1]);
+    fill(a, "ALBERTINI", "Anouk").await;
+    fill(b, "BERNARDI", "Basile").await;
+    all_fresh(a).await;
+    all_fresh(b).await;
+
+    // A query with no filter at all reads its own town's rows only.
+    for (app, own) in [(a, "ALBERTINI"), (b, "BERNARDI")] {
+        let names: Vec<(String,)> = sqlx::query_as("SELECT name FROM families")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+        assert_eq!(names, vec![(own.to_string(),)]);
+        let (views,): (i64,) = sqlx::query_as("SELECT count(*) FROM reservation_view")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+        assert_eq!(views, 1);
+    }
+
+    // Naming the other town's table is refused by PostgreSQL, as is the registry of towns.
+    let (a_schema,): (String,) = sqlx::query_as("SELECT current_schema()")
+        .fetch_one(&a.pool)
+        .await
+        .unwrap();
+    assert!(a_schema.starts_with("town_a"), "{a_schema}");
+    for sql in [
+        format!("SELECT count(*) FROM {a_schema}.families"),
+        format!("SELECT count(*) FROM {a_schema}.events"),
+        "SELECT count(*) FROM public.towns".to_string(),
+    ] {
+        let refused = sqlx::query(&sql).fetch_one(&b.pool).await.unwrap_err();
+        assert!(
+            refused.to_string().contains("permission denied"),
+            "{sql}: {refused}"
+        );
+    }
+
+    // Every table of the service is in each town's schema; the registry alone is shared.
+    let tables = |schema: String| async move {
+        let admin = cantine::db::connect(&a.database_url, 1).await.unwrap();
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT table_name::text FROM information_schema.tables
+              WHERE table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY 1",
+        )
+        .bind(schema)
+        .fetch_all(&admin)
+        .await
+        .unwrap();
+        admin.close().await;
+        rows.into_iter().map(|(t,)| t).collect::<Vec<_>>()
+    };
+    let shared = tables("public".into()).await;
+    let own = tables(a_schema.clone()).await;
+    let only_shared: Vec<&String> = shared.iter().filter(|t| !own.contains(t)).collect();
+    assert_eq!(
+        only_shared,
+        vec!["towns"],
+        "tables outside the towns' schemas"
+    );
+    assert!(own.contains(&"events".to_string()) && own.contains(&"families".to_string()));
+}
+
+#[tokio::test]
+async fn each_town_numbers_on_its_own_and_a_rebuild_and_an_audit_keep_every_number() {
+    let towns = spawn_towns(&[A, B]).await;
+    let (a, b) = (&towns[0], &towns[1]);
+    let a_data = fill(a, "ALBERTINI", "Anouk").await;
+    let b_data = fill(b, "BERNARDI", "Basile").await;
+    all_fresh(a).await;
+    all_fresh(b).await;
+    // Each town's first reservation and first invoice: the first of its own sequences.
+    let (a_number, b_number) = (number(a, &a_data).await, number(b, &b_data).await);
+    assert_eq!(a_number, "00001");
+    assert_eq!(b_number, "00001");
+    let (a_invoices, b_invoices) = (invoices(a, &a_data).await, invoices(b, &b_data).await);
+    assert_eq!(a_invoices.len(), 1);
+    assert_eq!(a_invoices, b_invoices);
+
+    // A rebuild of every projection and an audit of each town: nothing differs, nothing moves.
+    for app in [a, b] {
+        app.stop_background_cleanly().await;
+        for projection in projections::all() {
+            projections::rebuild::rebuild(&app.pool, projection)
+                .await
+                .unwrap();
+        }
+        let verification = projections::rebuild::verify(&app.pool, &projections::all())
+            .await
+            .unwrap();
+        let differing: i64 = verification
+            .differences
+            .iter()
+            .map(|d| d.differing_rows)
+            .sum();
+        assert_eq!(differing, 0, "{:?}", verification.differences);
+        let chain = cantine::db::audit_log::verify_chain(&app.pool)
+            .await
+            .unwrap();
+        assert!(chain.intact());
+        assert!(chain.checked > 0);
+    }
+    assert_eq!(number(a, &a_data).await, a_number);
+    assert_eq!(number(b, &b_data).await, b_number);
+    assert_eq!(invoices(a, &a_data).await, a_invoices);
+}
+
+async fn number(app: &TestApp, data: &TownData) -> String {
+    let path = format!("/api/v1/reservations/{}", data.reservation_id);
+    app.get(&path, &data.family.token).await.assert_status(200)["number"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn invoices(app: &TestApp, data: &TownData) -> Vec<String> {
+    app.get("/api/v1/invoices", &data.family.token)
+        .await
+        .assert_status(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["number"].as_str().unwrap().to_string())
+        .collect()
+}
