@@ -101,6 +101,17 @@ pub struct Settings {
     )]
     pub reminder_second_days: u32,
 
+    /// The bearer token of the platform operator on an install serving several towns: it
+    /// creates towns (`POST /api/v1/platform/towns` on a host that is no town's) and reads
+    /// nothing of theirs. Unset: that route is not served.
+    #[arg(
+        long,
+        env = "CANTINE_PLATFORM_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub platform_token: Option<String>,
+
     /// On an install serving several towns, the town (its host name) that a command other than
     /// `serve` works on: `cantine --town camargue.localhost audit verify`.
     #[arg(long, env = "CANTINE_TOWN", global = true)]

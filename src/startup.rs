@@ -37,6 +37,8 @@ pub struct Application {
     grace: Duration,
     address: SocketAddr,
     public_url: String,
+    /// The platform operator's door, on an install serving several towns with a platform token.
+    platform: Option<towns::Platform>,
     /// The towns served: one without a host name on a single-town install, else each
     /// registered town on its own.
     sites: Vec<Site>,
@@ -82,6 +84,7 @@ impl Application {
             .clone()
             .unwrap_or_else(|| format!("http://{address}"));
         let mut sites = Vec::new();
+        let mut platform = None;
         if registered.is_empty() {
             let (state, background) = app::build(pool, &settings, public_url.clone()).await?;
             sites.push(Site {
@@ -110,8 +113,12 @@ impl Application {
                     background,
                 });
             }
-            // The registry's connections: the towns have their own.
-            pool.close().await;
+            // The registry's connections serve the platform operator only: the towns have
+            // their own.
+            platform = towns::Platform::new(pool.clone(), settings.platform_token.as_deref());
+            if platform.is_none() {
+                pool.close().await;
+            }
         }
         Ok(Self {
             listener,
@@ -119,6 +126,7 @@ impl Application {
             grace: Duration::from_secs(settings.shutdown_grace_seconds),
             address,
             public_url,
+            platform,
             sites,
             database,
         })
@@ -182,6 +190,7 @@ impl Application {
         let router = match self.sites.as_slice() {
             [single] if single.host.is_none() => web::router(single.state.clone()),
             sites => web::towns::router(
+                self.platform.clone(),
                 sites
                     .iter()
                     .map(|site| web::towns::TownSite {

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::app::accounts::credentials::hash_password;
 use crate::app::demo::{self, DemoTown};
+use crate::app::{AppError, AppResult};
 use crate::db;
 use crate::db::towns::TownRow;
 use crate::domain::account::Role;
@@ -25,7 +26,7 @@ pub struct NewTown {
 }
 
 /// The host name as the registry keeps it (lower case, no port, no trailing dot), or why not.
-pub fn host_name(host: &str) -> anyhow::Result<String> {
+pub fn host_name(host: &str) -> AppResult<String> {
     let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
     let valid = !host.is_empty()
         && host.len() <= 253
@@ -38,40 +39,58 @@ pub fn host_name(host: &str) -> anyhow::Result<String> {
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         });
-    anyhow::ensure!(
-        valid,
-        "{host:?} is not a host name (letters, digits, dashes and dots, like camargue.example.fr)"
-    );
+    if !valid {
+        return Err(AppError::rule(
+            "invalid_host",
+            format!(
+                "{host:?} is not a host name (letters, digits, dashes and dots, like camargue.example.fr)"
+            ),
+        ));
+    }
     Ok(host)
 }
 
 /// Creates a town: its schema and role, migrated, its organisation, its first administrator,
 /// and its host in the registry (last, so that a town half made is never served).
-pub async fn add(pool: &PgPool, town: &NewTown) -> anyhow::Result<TownRow> {
+pub async fn add(pool: &PgPool, town: &NewTown) -> AppResult<TownRow> {
     let host = host_name(&town.host)?;
     let name = town.name.trim();
-    anyhow::ensure!(
-        !name.is_empty() && name.chars().count() <= 200,
-        "a town needs a name (200 characters at most)"
-    );
-    anyhow::ensure!(
-        town.admin_password.chars().count() >= 8,
-        "a password needs at least 8 characters"
-    );
-    anyhow::ensure!(
-        !town.admin_login.trim().is_empty(),
-        "the first administrator needs a login"
-    );
-    if db::towns::by_host(pool, &host).await?.is_some() {
-        anyhow::bail!("a town is already served on {host}");
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(AppError::rule(
+            "invalid_name",
+            "a town needs a name (200 characters at most)",
+        ));
+    }
+    if town.address.chars().count() > 300 {
+        return Err(AppError::rule(
+            "invalid_address",
+            "the address has 300 characters at most",
+        ));
+    }
+    if town.admin_password.chars().count() < 8 {
+        return Err(AppError::rule(
+            "password_too_short",
+            "a password needs at least 8 characters",
+        ));
+    }
+    let login = town.admin_login.trim();
+    if login.is_empty() || login.chars().count() > 254 {
+        return Err(AppError::rule(
+            "invalid_login",
+            "the first administrator needs a login (254 characters at most)",
+        ));
     }
     let (schema_name, role_name) = db::towns::names_for_host(&host);
-    if list(pool)
-        .await?
-        .iter()
-        .any(|t| t.schema_name == schema_name)
-    {
-        anyhow::bail!("a town already has the schema {schema_name}: choose another host name");
+    let taken = list(pool)
+        .await
+        .map_err(anyhow::Error::from)?
+        .into_iter()
+        .any(|t| t.host == host || t.schema_name == schema_name);
+    if taken {
+        return Err(AppError::conflict(
+            "town_exists",
+            format!("a town is already served on {host} (or on a host of the same schema name)"),
+        ));
     }
     let row = TownRow {
         id: Uuid::now_v7(),
@@ -81,17 +100,22 @@ pub async fn add(pool: &PgPool, town: &NewTown) -> anyhow::Result<TownRow> {
         name: name.to_string(),
     };
     let town_pool = prepare(pool, &row).await?;
-    db::reference::ensure_organisation(&town_pool, name, &town.address).await?;
+    db::reference::ensure_organisation(&town_pool, name, &town.address)
+        .await
+        .map_err(anyhow::Error::from)?;
     db::accounts::insert_user(
         &town_pool,
-        town.admin_login.trim(),
+        login,
         Some(&hash_password(&town.admin_password)?),
         Role::Admin,
         None,
     )
-    .await?;
+    .await
+    .map_err(anyhow::Error::from)?;
     town_pool.close().await;
-    db::towns::insert(pool, &row).await?;
+    db::towns::insert(pool, &row)
+        .await
+        .map_err(anyhow::Error::from)?;
     Ok(row)
 }
 
@@ -125,4 +149,37 @@ pub async fn add_demo_towns(pool: &PgPool, now: DateTime<Utc>) -> anyhow::Result
         rows.push(row);
     }
     Ok(rows)
+}
+
+/// The platform operator's door to the registry: create towns, read nothing of theirs.
+#[derive(Clone)]
+pub struct Platform {
+    pool: PgPool,
+    token: String,
+}
+
+impl Platform {
+    /// `None` without a platform token: the platform's routes are then not served.
+    pub fn new(pool: PgPool, token: Option<&str>) -> Option<Self> {
+        token.filter(|t| !t.is_empty()).map(|token| Platform {
+            pool,
+            token: token.to_string(),
+        })
+    }
+
+    /// Whether `given` is the platform's token (the same time whatever the first wrong byte).
+    pub fn admits(&self, given: &str) -> bool {
+        given.len() == self.token.len()
+            && given
+                .bytes()
+                .zip(self.token.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+
+    pub async fn add_town(&self, town: &NewTown) -> AppResult<TownRow> {
+        let row = add(&self.pool, town).await?;
+        tracing::warn!(host = %row.host, name = %row.name, "town created by the platform operator");
+        Ok(row)
+    }
 }

@@ -8,12 +8,16 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Router;
+use axum::{Json, Router};
 use maud::html;
+use serde::Deserialize;
+use serde_json::json;
 use tower::ServiceExt;
+
+use crate::app::towns::{NewTown, Platform};
 
 use super::error::ApiError;
 use super::pages::layout;
@@ -26,12 +30,23 @@ pub struct TownSite {
     pub router: Router,
 }
 
-/// The router of an install serving several towns.
-pub fn router(sites: Vec<TownSite>) -> Router {
-    Router::new().fallback(dispatch).with_state(Arc::new(sites))
+struct Edge {
+    sites: Vec<TownSite>,
+    platform: Option<Platform>,
 }
 
-async fn dispatch(State(sites): State<Arc<Vec<TownSite>>>, request: Request) -> Response {
+/// The router of an install serving several towns (and, with a platform token, the platform
+/// operator's route on the hosts that are no town's).
+pub fn router(platform: Option<Platform>, sites: Vec<TownSite>) -> Router {
+    Router::new()
+        .fallback(dispatch)
+        .with_state(Arc::new(Edge { sites, platform }))
+}
+
+const PLATFORM_TOWNS: &str = "/api/v1/platform/towns";
+
+async fn dispatch(State(edge): State<Arc<Edge>>, request: Request) -> Response {
+    let sites = &edge.sites;
     let host = request_host(&request);
     if let Some(site) = sites
         .iter()
@@ -47,9 +62,83 @@ async fn dispatch(State(sites): State<Arc<Vec<TownSite>>>, request: Request) -> 
         }
     }
     if path == "/" {
-        return towns_page(&sites);
+        return towns_page(sites);
+    }
+    if path == PLATFORM_TOWNS {
+        if let Some(platform) = &edge.platform {
+            return platform_towns(platform, request).await;
+        }
     }
     unknown_town(path)
+}
+
+/// The body of `POST /api/v1/platform/towns`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewTownBody {
+    host: String,
+    name: String,
+    #[serde(default)]
+    address: String,
+    admin_login: String,
+    admin_password: String,
+}
+
+/// Creates a town and its first administrator; it is served from the service's next start.
+async fn platform_towns(platform: &Platform, request: Request) -> Response {
+    if request.method() != Method::POST {
+        return ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this route does not take this method",
+        )
+        .into_response();
+    }
+    let admitted = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|given| platform.admits(given));
+    if !admitted {
+        return ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "this route needs the platform operator's token",
+        )
+        .into_response();
+    }
+    let body: NewTownBody = match Json::from_request(request, &()).await {
+        Ok(Json(body)) => body,
+        Err(rejection) => {
+            return ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_body",
+                rejection.body_text(),
+            )
+            .into_response()
+        }
+    };
+    let town = NewTown {
+        host: body.host,
+        name: body.name,
+        address: body.address,
+        admin_login: body.admin_login,
+        admin_password: body.admin_password,
+    };
+    match platform.add_town(&town).await {
+        Ok(row) => (
+            StatusCode::CREATED,
+            Json(json!({
+                "id": row.id,
+                "host": row.host,
+                "name": row.name,
+                "served": "from the next start of the service",
+            })),
+        )
+            .into_response(),
+        Err(refusal) => ApiError::from(refusal).into_response(),
+    }
 }
 
 /// The host a request names (`Host`, or the authority of an absolute URI), lower case, without

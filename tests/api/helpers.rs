@@ -248,7 +248,16 @@ pub async fn spawn_towns(hosts: &[&str]) -> Vec<TestApp> {
         .expect("add a town");
     }
     pool.close().await;
-    let settings = test_settings(database_url.clone(), Some(guide_now()));
+    serve_towns(database_url).await
+}
+
+/// The platform operator's token of the installs `spawn_towns` starts.
+pub const PLATFORM_TOKEN: &str = "platform-operator-token";
+
+/// Starts the service on a database whose towns are made: one `TestApp` per town.
+pub async fn serve_towns(database_url: String) -> Vec<TestApp> {
+    let mut settings = test_settings(database_url.clone(), Some(guide_now()));
+    settings.platform_token = Some(PLATFORM_TOKEN.into());
     let mail = settings.capture_mail.clone().unwrap_or_default();
     let application = Application::build(settings).await.expect("build the app");
     let address = application.address();

@@ -394,3 +394,98 @@ async fn invoices(app: &TestApp, data: &TownData) -> Vec<String> {
         .map(|i| i["number"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// The platform operator creates towns with its token, on a host that is no town's, and reads
+/// nothing of theirs; the town is served from the next start.
+#[tokio::test]
+async fn the_platform_operator_creates_a_town_served_from_the_next_start() {
+    let towns = spawn_towns(&[A]).await;
+    let a = &towns[0];
+    let base = format!("http://127.0.0.1:{}", port_of(a));
+    let client = plain_client();
+    let create = |token: &'static str, body: serde_json::Value| {
+        let client = client.clone();
+        let url = format!("{base}/api/v1/platform/towns");
+        async move {
+            TestApp::reply(
+                client
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let town = json!({"host": "c.localhost", "name": "Commune de c", "address": "2 rue Haute",
+                      "admin_login": "maire", "admin_password": "mot-de-passe-c"});
+    create("wrong-token", town.clone())
+        .await
+        .assert_problem(401, "unauthorized");
+    // A town's administrator is no platform operator either.
+    let a_admin = a.token("admin", "admin-password").await;
+    let reply = client
+        .post(format!("{base}/api/v1/platform/towns"))
+        .bearer_auth(&a_admin)
+        .json(&town)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 401);
+    let mut bad = town.clone();
+    bad["host"] = json!("pas un hôte");
+    create(PLATFORM_TOKEN, bad)
+        .await
+        .assert_problem(422, "invalid_host");
+    let mut short = town.clone();
+    short["admin_password"] = json!("court");
+    create(PLATFORM_TOKEN, short)
+        .await
+        .assert_problem(422, "password_too_short");
+    let mut taken = town.clone();
+    taken["host"] = json!(A);
+    create(PLATFORM_TOKEN, taken)
+        .await
+        .assert_problem(409, "town_exists");
+    let created = create(PLATFORM_TOKEN, town.clone()).await;
+    assert_eq!(created.assert_status(201)["host"], "c.localhost");
+    create(PLATFORM_TOKEN, town)
+        .await
+        .assert_problem(409, "town_exists");
+    // The platform's token opens nothing of a town's.
+    a.get("/api/v1/admin/mail", PLATFORM_TOKEN)
+        .await
+        .assert_problem(401, "unauthorized");
+    a.get("/api/v1/platform/towns", PLATFORM_TOKEN)
+        .await
+        .assert_status(404);
+
+    // The next start serves it, with its administrator and nothing of town A.
+    let database_url = a.database_url.clone();
+    drop(towns);
+    let towns = serve_towns(database_url).await;
+    let c = towns
+        .iter()
+        .find(|t| t.address.starts_with("http://c.localhost:"))
+        .expect("the new town is served");
+    let admin = c.token("maire", "mot-de-passe-c").await;
+    c.get("/api/v1/admin/mail", &admin).await.assert_status(200);
+    let page = c
+        .raw()
+        .await
+        .get(format!("{}/connexion", c.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Commune de c"), "{page}");
+    let (families,): (i64,) = sqlx::query_as("SELECT count(*) FROM families")
+        .fetch_one(&c.pool)
+        .await
+        .unwrap();
+    assert_eq!(families, 0);
+}
