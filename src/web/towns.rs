@@ -2,8 +2,8 @@
 //! router, on its own application (its own pool, as its own database role, on its own schema),
 //! so nothing past this point can reach another town's data.
 //!
-//! An unknown host is answered only by what belongs to no town: `/health`, `/ready` and the
-//! OpenAPI document, and `/`, the list of the towns' portals. Every other path is 404, as if
+//! An unknown host is answered only by what belongs to no town: `/health`, `/ready`, the
+//! OpenAPI document and the stylesheet, and `/`, the list of the towns' portals. Every other path is 404, as if
 //! the town did not exist.
 
 use std::sync::Arc;
@@ -55,8 +55,8 @@ async fn dispatch(State(edge): State<Arc<Edge>>, request: Request) -> Response {
         return site.router.clone().oneshot(request).await.into_response();
     }
     let path = request.uri().path();
-    if ["/health", "/ready", "/api/v1/openapi.json"].contains(&path) {
-        // Answered by any town: they share the database and the contract.
+    if ["/health", "/ready", "/api/v1/openapi.json", "/portail.css"].contains(&path) {
+        // Answered by any town: they share the database, the contract and the stylesheet.
         if let Some(site) = sites.first() {
             return site.router.clone().oneshot(request).await.into_response();
         }

@@ -47,4 +47,5 @@ mod sepa;
 mod tariffs;
 mod town_identity;
 mod towns;
+mod towns_e2e;
 mod waitlist;
