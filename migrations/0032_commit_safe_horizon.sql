@@ -5,22 +5,22 @@
 -- whatever it does. But the log's consumers (projections, e-mails, waiting lists, the audit
 -- chain) write their own rows in transactions too, and never append events: while one of them
 -- applied a batch, every event committed after its start waited for it, and with seven consumers
--- the cart's projection lag doubled. A consumer now registers its transaction here as its batch
--- begins (an autocommitted row of an unlogged table: no WAL, no flush), and the horizon is the
--- oldest running transaction not registered, or the snapshot's xmax when there is none.
+-- the cart's projection lag doubled. Their connections carry the application name
+-- `cantine-consumer` (their own pool, whose connections live as long as the server), so their
+-- transactions are left out: the horizon is the oldest running transaction that is not a
+-- consumer's, or the snapshot's xmax when there is none.
 --
--- Leaving out a registered transaction is safe because a consumer never appends; a consumer not
--- yet registered only makes the others wait longer. A row left by a crash names a transaction
--- that no longer runs: it leaves nothing out, and the consumers delete such rows as they start.
-CREATE UNLOGGED TABLE consumer_transactions (
-    xid xid8 PRIMARY KEY
-);
-
+-- Leaving out a transaction is safe only because it cannot append events: the consumers' pool
+-- runs nothing else. Leaving one in (a consumer whose xid is not yet shown) only waits longer.
 CREATE FUNCTION commit_safe_horizon() RETURNS xid8
 LANGUAGE sql STABLE PARALLEL RESTRICTED AS $$
-  WITH snapshot AS (SELECT pg_current_snapshot() AS s)
+  WITH snapshot AS (SELECT pg_current_snapshot() AS s),
+  consumers AS (
+    SELECT a.backend_xid FROM pg_stat_get_activity(NULL) a
+     WHERE a.application_name = 'cantine-consumer' AND a.backend_xid IS NOT NULL
+  )
   SELECT coalesce(
     (SELECT min(running) FROM snapshot, pg_snapshot_xip(snapshot.s) running
-      WHERE NOT EXISTS (SELECT 1 FROM consumer_transactions c WHERE c.xid = running)),
+      WHERE NOT EXISTS (SELECT 1 FROM consumers c WHERE c.backend_xid = running::xid)),
     (SELECT pg_snapshot_xmax(snapshot.s) FROM snapshot))
 $$;

@@ -270,7 +270,13 @@ pub async fn build(
             }) as Arc<dyn projections::Projection>,
             Arc::new(projections::waitlist_promotion::WaitlistPromotionConsumer),
         ])
-        .map(|projection| run_projector(pool.clone(), projection, progress.clone()))
+        .collect::<Vec<_>>();
+    // Each consumer holds one connection for its lock and one for its listener while it leads,
+    // and one more for a batch or a look at the log's head.
+    let consumers = projections::consumer_pool(&pool, 3 * projectors.len() as u32);
+    let projectors = projectors
+        .into_iter()
+        .map(|projection| run_projector(consumers.clone(), projection, progress.clone()))
         .collect();
     let tasks = vec![
         expiry::spawn(state.clone()),

@@ -4,8 +4,8 @@
 //! than every transaction still running that may append events (`commit_safe_horizon()`, see
 //! `migrations/0032_commit_safe_horizon.sql`). A transaction that took its global positions
 //! early but commits late can therefore never land behind the checkpoint. The consumers' own
-//! transactions do not hold the horizon back: each registers its transaction as its batch
-//! begins ([`begin_batch`]), and a consumer never appends.
+//! transactions do not hold the horizon back: they run on the pool of [`consumer_pool`], whose
+//! connections the horizon recognises and which never append.
 //!
 //! Durability: each batch's rows and the checkpoint are written in one transaction, so a crash
 //! between batches loses nothing and applies nothing twice.
@@ -188,54 +188,23 @@ impl<P: Projection + ?Sized> Replay for EachBatch<'_, P> {
     }
 }
 
-/// A consumer's batch transaction, registered in `consumer_transactions` so that it does not
-/// hold back the commit-safe horizon of the others (migration 0032). Only for transactions that
-/// never append events.
-pub struct ConsumerBatch<'c> {
-    pub tx: sqlx::Transaction<'c, sqlx::Postgres>,
-    xid: String,
-}
+/// The application name of the consumers' connections; `commit_safe_horizon()` leaves their
+/// transactions out, so it must never be given to a connection that appends events.
+pub const CONSUMER_APPLICATION: &str = "cantine-consumer";
 
-/// Begins a consumer's batch: its transaction takes its id at once and registers it from
-/// another connection (autocommitted: the others must see it while the batch runs).
-pub async fn begin_batch(pool: &PgPool) -> anyhow::Result<ConsumerBatch<'static>> {
-    let mut tx = pool.begin().await?;
-    let (xid,): (String,) = sqlx::query_as("SELECT pg_current_xact_id()::text")
-        .fetch_one(&mut *tx)
-        .await?;
-    sqlx::query("INSERT INTO consumer_transactions (xid) VALUES ($1::text::xid8)")
-        .bind(&xid)
-        .execute(pool)
-        .await?;
-    Ok(ConsumerBatch { tx, xid })
-}
-
-impl ConsumerBatch<'_> {
-    /// The batch's transaction id, as registered.
-    pub fn xid(&self) -> &str {
-        &self.xid
-    }
-
-    /// Commits the batch, then deletes its registration (a registration left behind names a
-    /// transaction no longer running: it leaves nothing out).
-    pub async fn commit(self, pool: &PgPool) -> anyhow::Result<()> {
-        self.tx.commit().await?;
-        sqlx::query("DELETE FROM consumer_transactions WHERE xid = $1::text::xid8")
-            .bind(&self.xid)
-            .execute(pool)
-            .await?;
-        Ok(())
-    }
-}
-
-/// Deletes the registrations of transactions that no longer run (left by a crash).
-async fn forget_finished_batches(pool: &PgPool) -> anyhow::Result<()> {
-    sqlx::query(
-        "DELETE FROM consumer_transactions WHERE xid < pg_snapshot_xmin(pg_current_snapshot())",
-    )
-    .execute(pool)
-    .await?;
-    Ok(())
+/// The pool the consumers run on, beside `pool` and to the same database. Its connections
+/// live as long as the server: the horizon pairs a connection's name with its transaction id,
+/// and a connection that never closes never hands its slot to one that appends.
+pub fn consumer_pool(pool: &PgPool, max_connections: u32) -> PgPool {
+    let options = (*pool.connect_options())
+        .clone()
+        .application_name(CONSUMER_APPLICATION);
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(max_connections)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_lazy_with(options)
 }
 
 pub const BATCH: i64 = 1000;
@@ -419,15 +388,14 @@ pub async fn save_checkpoint(
 /// reached.
 pub async fn catch_up(pool: &PgPool, projection: &dyn Projection) -> anyhow::Result<Position> {
     loop {
-        let mut batch = begin_batch(pool).await?;
+        let mut tx = pool.begin().await?;
         if !projection.commit_durably() {
             sqlx::query("SET LOCAL synchronous_commit TO off")
-                .execute(&mut *batch.tx)
+                .execute(&mut *tx)
                 .await?;
         }
-        let (position, applied) =
-            apply_batch_in(&mut batch.tx, projection, Position::END, BATCH).await?;
-        batch.commit(pool).await?;
+        let (position, applied) = apply_batch_in(&mut tx, projection, Position::END, BATCH).await?;
+        tx.commit().await?;
         if applied < BATCH as usize {
             return Ok(position);
         }
@@ -442,16 +410,11 @@ pub async fn catch_up_in_schema(
     until: Option<Position>,
 ) -> anyhow::Result<Position> {
     loop {
-        let mut batch = begin_batch(pool).await?;
-        set_search_path(&mut batch.tx, schema).await?;
-        let (position, applied) = apply_batch_in(
-            &mut batch.tx,
-            projection,
-            until.unwrap_or(Position::END),
-            BATCH,
-        )
-        .await?;
-        batch.commit(pool).await?;
+        let mut tx = pool.begin().await?;
+        set_search_path(&mut tx, schema).await?;
+        let (position, applied) =
+            apply_batch_in(&mut tx, projection, until.unwrap_or(Position::END), BATCH).await?;
+        tx.commit().await?;
         if applied < BATCH as usize {
             return Ok(position);
         }
@@ -541,7 +504,6 @@ async fn lead(
     }
     // Keep the lock's connection out of the pool for as long as we lead.
     let lock_conn = lock_conn.detach();
-    forget_finished_batches(pool).await?;
     tracing::info!(projection = projection.name(), "projector leads");
     progress.set_leader(projection.name(), true);
     let result = match projection.wakes_on_write() {
