@@ -265,10 +265,8 @@ pub async fn open_database(
         return Ok((pool, database));
     };
     let host = towns::host_name(host)?;
-    let town = towns::list(&pool)
+    let town = towns::by_host(&pool, &host)
         .await?
-        .into_iter()
-        .find(|town| town.host == host)
         .ok_or_else(|| anyhow::anyhow!("no town is served on {host}"))?;
     let town_pool = towns::town_pool(&pool, &town, max_connections);
     db::migrate(&town_pool)

@@ -421,12 +421,8 @@ async fn public_face(
     Ok(())
 }
 
-/// Whether the demo accounts exist (to print them on every start, not only the first).
-pub async fn present(pool: &PgPool) -> anyhow::Result<bool> {
-    present_in(pool, &LOGINS).await
-}
-
-/// Whether the first of these demo accounts exists in the town of `pool`.
+/// Whether the first of these demo accounts exists in the town of `pool` (to print the logins
+/// on every start, not only the first).
 pub async fn present_in(pool: &PgPool, logins: &[(&str, &str, Role)]) -> anyhow::Result<bool> {
     let Some((login, _, _)) = logins.first() else {
         return Ok(false);

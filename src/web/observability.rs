@@ -13,6 +13,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 
 use super::error::{ApiError, ApiResult};
+use crate::app::accounts::credentials::same_secret;
 use crate::app::queries::operations;
 use crate::app::{Cantine, MetricsAccess};
 use crate::telemetry::metrics::CONTENT_TYPE;
@@ -76,15 +77,7 @@ pub async fn metrics_with_token(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let allowed = given.is_some_and(|given| {
-        // The same time whatever the first wrong byte.
-        given.len() == token.len()
-            && given
-                .bytes()
-                .zip(token.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
-    });
+    let allowed = given.is_some_and(|given| same_secret(given, token));
     if !allowed {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,

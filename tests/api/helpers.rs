@@ -557,68 +557,56 @@ pub fn repausset_period(restaurant_id: &str) -> Value {
 /// 13:30)" on Mondays, Tuesdays, Thursdays and Fridays of 2024-2025, closed for the Ascension
 /// bridge (29-30 May 2025), cut-off two days before at 10:00.
 pub async fn setup_jean_jaures(app: &TestApp) -> Canteen {
-    let admin = app.staff_token(Role::Admin).await;
-    let restaurant = app
-        .post(
-            "/api/v1/admin/restaurants",
-            &admin,
-            json!({"name": "Restaurant scolaire Jean Jaurès", "capacity": 150}),
-        )
-        .await;
-    let restaurant_id = restaurant.assert_status(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let period = app
-        .post(
-            "/api/v1/admin/periods",
-            &admin,
-            json!({
-                "restaurant_id": restaurant_id,
-                "activity": "RESTAURATION SCOLAIRE",
-                "label": "Inscription cantine 2024-2025",
-                "service": {"label": "DÉJEUNER", "start": "11:45", "end": "13:30"},
-                "from": "2024-09-02", "to": "2025-07-04",
-                "opening_days": ["mon", "tue", "thu", "fri"],
-                "closures": [{"from": "2025-05-29", "to": "2025-05-30", "label": "Pont de l'Ascension"}],
-                "booking_cutoff": {"kind": "days_before", "days": 2, "time": "10:00"},
-                "payment": {"mode": "postpaid"},
-                "unit_price": "4.97"
-            }),
-        )
-        .await;
-    let period_id = period.assert_status(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    Canteen {
-        admin,
-        restaurant_id,
-        period_id,
-    }
+    setup_canteen(app, "Restaurant scolaire Jean Jaurès", 150, |restaurant_id| {
+        json!({
+            "restaurant_id": restaurant_id,
+            "activity": "RESTAURATION SCOLAIRE",
+            "label": "Inscription cantine 2024-2025",
+            "service": {"label": "DÉJEUNER", "start": "11:45", "end": "13:30"},
+            "from": "2024-09-02", "to": "2025-07-04",
+            "opening_days": ["mon", "tue", "thu", "fri"],
+            "closures": [{"from": "2025-05-29", "to": "2025-05-30", "label": "Pont de l'Ascension"}],
+            "booking_cutoff": {"kind": "days_before", "days": 2, "time": "10:00"},
+            "payment": {"mode": "postpaid"},
+            "unit_price": "4.97"
+        })
+    })
+    .await
 }
 
 pub async fn setup_repausset(app: &TestApp) -> Canteen {
+    setup_canteen(
+        app,
+        "Restaurant Scolaire Le Repausset",
+        120,
+        repausset_period,
+    )
+    .await
+}
+
+/// A new admin, a restaurant and its period (the body made from the restaurant's id).
+async fn setup_canteen(
+    app: &TestApp,
+    name: &str,
+    capacity: i32,
+    period: impl FnOnce(&str) -> Value,
+) -> Canteen {
     let admin = app.staff_token(Role::Admin).await;
-    let restaurant = app
+    let restaurant_id = app
         .post(
             "/api/v1/admin/restaurants",
             &admin,
-            json!({"name": "Restaurant Scolaire Le Repausset", "capacity": 120}),
+            json!({"name": name, "capacity": capacity}),
         )
-        .await;
-    let restaurant_id = restaurant.assert_status(201)["id"]
+        .await
+        .assert_status(201)["id"]
         .as_str()
         .unwrap()
         .to_string();
-    let period = app
-        .post(
-            "/api/v1/admin/periods",
-            &admin,
-            repausset_period(&restaurant_id),
-        )
-        .await;
-    let period_id = period.assert_status(201)["id"]
+    let period_id = app
+        .post("/api/v1/admin/periods", &admin, period(&restaurant_id))
+        .await
+        .assert_status(201)["id"]
         .as_str()
         .unwrap()
         .to_string();

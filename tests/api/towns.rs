@@ -51,6 +51,16 @@ async fn fill(app: &TestApp, family_name: &str, child_name: &str) -> TownData {
     }
 }
 
+/// Towns A and B, each with a restaurant, a family and its paid booking, projected.
+async fn two_filled_towns() -> (Vec<TestApp>, TownData, TownData) {
+    let towns = spawn_towns(&[A, B]).await;
+    let a_data = fill(&towns[0], "ALBERTINI", "Anouk").await;
+    let b_data = fill(&towns[1], "BERNARDI", "Basile").await;
+    all_fresh(&towns[0]).await;
+    all_fresh(&towns[1]).await;
+    (towns, a_data, b_data)
+}
+
 fn plain_client() -> reqwest::Client {
     no_redirect_client()
 }
@@ -136,12 +146,8 @@ async fn each_town_is_served_on_its_host_and_an_unknown_host_on_none() {
 /// tells the id exists), and no answer carries the other town's names.
 #[tokio::test]
 async fn another_towns_ids_are_unknown_on_every_route_for_every_role() {
-    let towns = spawn_towns(&[A, B]).await;
-    let (a, b) = (&towns[0], &towns[1]);
-    let a_data = fill(a, "ALBERTINI", "Anouk").await;
-    let b_data = fill(b, "BERNARDI", "Basile").await;
-    all_fresh(a).await;
-    all_fresh(b).await;
+    let (towns, a_data, b_data) = two_filled_towns().await;
+    let b = &towns[1];
 
     let mut callers: Vec<(&str, String)> = vec![("family", b_data.family.token.clone())];
     for role in [
@@ -268,12 +274,8 @@ fn with_ids(path: &str, ids: &HashMap<&str, String>) -> String {
 
 #[tokio::test]
 async fn the_database_keeps_a_town_to_its_own_rows() {
-    let towns = spawn_towns(&[A, B]).await;
+    let (towns, _, _) = two_filled_towns().await;
     let (a, b) = (&towns[0], &towns[1]);
-    fill(a, "ALBERTINI", "Anouk").await;
-    fill(b, "BERNARDI", "Basile").await;
-    all_fresh(a).await;
-    all_fresh(b).await;
 
     // A query with no filter at all reads its own town's rows only.
     for (app, own) in [(a, "ALBERTINI"), (b, "BERNARDI")] {
@@ -334,12 +336,8 @@ async fn the_database_keeps_a_town_to_its_own_rows() {
 
 #[tokio::test]
 async fn each_town_numbers_on_its_own_and_a_rebuild_and_an_audit_keep_every_number() {
-    let towns = spawn_towns(&[A, B]).await;
+    let (towns, a_data, b_data) = two_filled_towns().await;
     let (a, b) = (&towns[0], &towns[1]);
-    let a_data = fill(a, "ALBERTINI", "Anouk").await;
-    let b_data = fill(b, "BERNARDI", "Basile").await;
-    all_fresh(a).await;
-    all_fresh(b).await;
     // Each town's first reservation and first invoice: the first of its own sequences.
     let (a_number, b_number) = (number(a, &a_data).await, number(b, &b_data).await);
     assert_eq!(a_number, "00001");

@@ -34,6 +34,17 @@ pub fn new_session_token() -> (String, Vec<u8>) {
     (token, hash)
 }
 
+/// Whether a bearer secret given by a caller is the expected one, in the same time whatever the
+/// first wrong byte.
+pub fn same_secret(given: &str, expected: &str) -> bool {
+    given.len() == expected.len()
+        && given
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
 pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
