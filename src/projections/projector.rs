@@ -11,8 +11,9 @@
 //! between batches loses nothing and applies nothing twice.
 //!
 //! One writer: the projector of each projection runs only while it holds a session advisory lock;
-//! a second server's projector waits as a standby and takes over if the first one dies. The
-//! checkpoint row is also locked per batch, which keeps rebuilds and audits consistent.
+//! a second server's projector waits as a standby and takes over if the first one dies. Each
+//! batch also holds its checkpoint ([`lock_checkpoint`]), which keeps rebuilds and audits
+//! consistent.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -317,19 +318,39 @@ pub async fn visible_head(conn: &mut PgConnection) -> anyhow::Result<Position> {
     }
 }
 
-/// Reads (and row-locks) the checkpoint of `name` in the current schema search path.
+/// Reads the checkpoint of `name` in the current schema search path, and holds it for the rest of
+/// the caller's transaction: a transaction-scoped advisory lock keyed by the checkpoint's schema
+/// and name, which rebuilds and audits take too.
+///
+/// Not a row lock: `SELECT … FOR UPDATE` gives the transaction an xid at its first statement,
+/// and a consumer that only reads for most of its batch (the notifications decide a batch's
+/// e-mails before writing any) then held back every snapshot's xmin for the whole batch. With
+/// an old xmin nothing could prune the dead versions of the headcount and place rows the rush
+/// updates thousands of times a second: HOT updates fell from 98 % to 36 % of them, the tables
+/// grew tenfold, and commands slowed by a quarter. An advisory lock needs no xid.
 pub async fn lock_checkpoint(conn: &mut PgConnection, name: &str) -> anyhow::Result<Position> {
+    // `current_schema()` is the first schema of the search path: a scratch schema's checkpoints
+    // are not the live ones. Its own key space, apart from the projectors' session locks.
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(hashtextextended('cantine-checkpoint:' || current_schema() || ':' || $1, 0))",
+    )
+    .bind(name)
+    .execute(&mut *conn)
+    .await?;
+    let row: Option<(String, i64)> = sqlx::query_as(
+        "SELECT last_transaction_id::text, last_position FROM projection_checkpoints WHERE name = $1",
+    )
+    .bind(name)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some((tx, pos)) = row {
+        return Position::parse(&tx, pos);
+    }
     sqlx::query("INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING")
         .bind(name)
         .execute(&mut *conn)
         .await?;
-    let (tx, pos): (String, i64) = sqlx::query_as(
-        "SELECT last_transaction_id::text, last_position FROM projection_checkpoints WHERE name = $1 FOR UPDATE",
-    )
-    .bind(name)
-    .fetch_one(&mut *conn)
-    .await?;
-    Position::parse(&tx, pos)
+    read_checkpoint(conn, name).await
 }
 
 pub async fn read_checkpoint(conn: &mut PgConnection, name: &str) -> anyhow::Result<Position> {
