@@ -79,12 +79,19 @@ pub async fn insert(pool: &PgPool, town: &TownRow) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// The options of a connection for one town: as its role, with its schema alone on the path.
+/// The name a town's connections carry: other towns' readers of the log recognise by it a
+/// transaction that cannot append to their log (`migrations/0034_town_scoped_log.sql`).
+pub const TOWN_APPLICATION_PREFIX: &str = "cantine-town:";
+
+/// The options of a connection for one town: as its role, with its schema alone on the path,
+/// under the town's connection name.
 pub fn town_options(base: &PgConnectOptions, town: &TownRow) -> PgConnectOptions {
-    base.clone().options([
-        ("role", town.role_name.as_str()),
-        ("search_path", town.schema_name.as_str()),
-    ])
+    base.clone()
+        .options([
+            ("role", town.role_name.as_str()),
+            ("search_path", town.schema_name.as_str()),
+        ])
+        .application_name(&format!("{TOWN_APPLICATION_PREFIX}{}", town.schema_name))
 }
 
 /// A pool of connections for one town (see [`town_options`]).

@@ -1,11 +1,11 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 use tokio::sync::{watch, Notify};
 
-use super::projector::{read_checkpoint, visible_head};
+use super::projector::{read_checkpoint, safe_head, visible_head};
 use super::Position;
 
 /// What this server knows of its projectors, and read-your-writes for the routes: a read first
@@ -18,6 +18,20 @@ pub struct ProjectionProgress {
     /// Held (shared) while a projector applies a batch; a stopping service takes it whole, so
     /// that it stops projectors between batches, not in the middle of one.
     batches: tokio::sync::RwLock<()>,
+    /// The log's heads as last read by one of this service's projectors, shared by all of them
+    /// (see [`ProjectionProgress::heads`]).
+    heads: tokio::sync::Mutex<Option<Heads>>,
+}
+
+/// Where the log ends, read at one moment.
+#[derive(Debug, Clone, Copy)]
+pub struct Heads {
+    /// When the reading began.
+    pub at: Instant,
+    /// The newest event safe to read in commit order.
+    pub safe: Position,
+    /// The newest event committed, safe to read or not yet.
+    pub visible: Position,
 }
 
 #[derive(Debug)]
@@ -45,6 +59,31 @@ impl ProjectionProgress {
     /// starting while the guard is held. `None`: a batch was still running at the limit.
     pub async fn quiesce(&self, limit: Duration) -> Option<tokio::sync::RwLockWriteGuard<'_, ()>> {
         tokio::time::timeout(limit, self.batches.write()).await.ok()
+    }
+
+    /// The log's heads as read at or after `since`: the last reading when it began then, else a
+    /// new one. The projectors of one service wake together (on the same commit's NOTIFY, or on
+    /// their ticks) and each used to read the heads itself; the safe head's horizon looks at
+    /// every backend of the database (about 1.7 ms with the 640 connections of twenty towns),
+    /// and with nine projectors a town it took most of the database's time. A reading that
+    /// began after a projector woke tells it everything its own would have; an older one would
+    /// only be behind (never ahead of what is safe), so sharing it loses nothing.
+    pub async fn heads(&self, pool: &PgPool, since: Instant) -> anyhow::Result<Heads> {
+        let mut last = self.heads.lock().await;
+        if let Some(heads) = *last {
+            if heads.at >= since {
+                return Ok(heads);
+            }
+        }
+        let at = Instant::now();
+        let mut conn = pool.acquire().await?;
+        let heads = Heads {
+            at,
+            safe: safe_head(&mut conn).await?,
+            visible: visible_head(&mut conn).await?,
+        };
+        *last = Some(heads);
+        Ok(heads)
     }
 
     /// Commands call this after appending, so that the local projector does not wait for the

@@ -5,7 +5,11 @@
 //! `migrations/0032_commit_safe_horizon.sql`). A transaction that took its global positions
 //! early but commits late can therefore never land behind the checkpoint. The consumers' own
 //! transactions do not hold the horizon back: they run on the pool of [`consumer_pool`], whose
-//! connections the horizon recognises and which never append.
+//! connections the horizon recognises and which never append; nor do other towns' transactions,
+//! whose roles may not append to this town's log (`migrations/0034_town_scoped_log.sql`). The
+//! projectors of one service share their readings of the log's heads
+//! ([`ProjectionProgress::heads`]) and read a batch up to a safe head without computing the
+//! horizon again.
 //!
 //! Durability: each batch's rows and the checkpoint are written in one transaction, so a crash
 //! between batches loses nothing and applies nothing twice.
@@ -218,19 +222,31 @@ const STANDBY_RETRY: Duration = Duration::from_secs(2);
 // under the same name would otherwise be what is sorted, and "999" sorts after "1000".
 // A NULL `$6` reads every payload; otherwise only those of the aggregate types in `$6` and the
 // event types in `$7` (see `Projection::payloads`), the others arriving empty.
-const SELECT_EVENTS: &str =
-    "SELECT e.transaction_id::text AS transaction_id, e.global_position, e.aggregate_type,
-        e.aggregate_id, e.sequence, e.event_type, e.event_version,
-        CASE WHEN $6::text[] IS NULL OR e.aggregate_type = ANY($6::text[])
-                  OR e.event_type = ANY($7::text[])
-             THEN e.payload::text ELSE '' END AS payload,
-        e.metadata::text AS metadata, e.recorded_at
-   FROM events e
-  WHERE (e.transaction_id, e.global_position) > ($1::text::xid8, $2)
-    AND (e.transaction_id, e.global_position) <= ($3::text::xid8, $4)
-    AND e.transaction_id < (SELECT commit_safe_horizon())
-  ORDER BY e.transaction_id, e.global_position
-  LIMIT $5";
+macro_rules! select_events {
+    ($horizon:literal) => {
+        concat!(
+            "SELECT e.transaction_id::text AS transaction_id, e.global_position, e.aggregate_type,
+                e.aggregate_id, e.sequence, e.event_type, e.event_version,
+                CASE WHEN $6::text[] IS NULL OR e.aggregate_type = ANY($6::text[])
+                          OR e.event_type = ANY($7::text[])
+                     THEN e.payload::text ELSE '' END AS payload,
+                e.metadata::text AS metadata, e.recorded_at
+           FROM events e
+          WHERE (e.transaction_id, e.global_position) > ($1::text::xid8, $2)
+            AND (e.transaction_id, e.global_position) <= ($3::text::xid8, $4) ",
+            $horizon,
+            " ORDER BY e.transaction_id, e.global_position
+          LIMIT $5"
+        )
+    };
+}
+
+const SELECT_EVENTS: &str = select_events!("AND e.transaction_id < (SELECT commit_safe_horizon())");
+
+/// The same, up to a position already known to be safe (a safe head read earlier): every event
+/// up to it is committed, so the horizon (which looks at every backend of the database) is not
+/// computed again for each batch.
+const SELECT_EVENTS_UNTIL_SAFE: &str = select_events!("");
 
 /// Reads up to `limit` safe events after `after`, not beyond `until`, with every payload.
 pub async fn read_events(
@@ -239,14 +255,29 @@ pub async fn read_events(
     until: Position,
     limit: i64,
 ) -> anyhow::Result<Vec<StoredEvent>> {
-    read_events_with(conn, after, until, limit, None).await
+    read_events_with(conn, after, Until::Horizon(until), limit, None).await
+}
+
+/// How far a read of the log may go.
+#[derive(Debug, Clone, Copy)]
+pub enum Until {
+    /// Up to this position, and only what is safe to read now (the horizon computed by the read).
+    Horizon(Position),
+    /// Up to this position, read from a safe head: everything up to it is safe.
+    Safe(Position),
+}
+
+impl From<Position> for Until {
+    fn from(until: Position) -> Self {
+        Until::Horizon(until)
+    }
 }
 
 /// Like [`read_events`], with only the payloads `payloads` names (all of them for `None`).
 pub async fn read_events_with(
     conn: &mut PgConnection,
     after: Position,
-    until: Position,
+    until: Until,
     limit: i64,
     payloads: Option<PayloadsOf>,
 ) -> anyhow::Result<Vec<StoredEvent>> {
@@ -254,7 +285,11 @@ pub async fn read_events_with(
         Some(of) => (Some(of.aggregate_types), of.event_types),
         None => (None, &[][..]),
     };
-    let rows: Vec<EventRow> = sqlx::query_as(SELECT_EVENTS)
+    let (sql, until) = match until {
+        Until::Horizon(until) => (SELECT_EVENTS, until),
+        Until::Safe(safe) => (SELECT_EVENTS_UNTIL_SAFE, safe),
+    };
+    let rows: Vec<EventRow> = sqlx::query_as(sql)
         .bind(after.xid_text())
         .bind(after.global_position)
         .bind(until.xid_text())
@@ -371,11 +406,12 @@ pub async fn read_checkpoint(conn: &mut PgConnection, name: &str) -> anyhow::Res
 pub async fn apply_batch_in(
     tx: &mut PgConnection,
     projection: &dyn Projection,
-    until: Position,
+    until: impl Into<Until>,
     limit: i64,
 ) -> anyhow::Result<(Position, usize)> {
     let checkpoint = lock_checkpoint(tx, projection.name()).await?;
-    let events = read_events_with(tx, checkpoint, until, limit, projection.payloads()).await?;
+    let events =
+        read_events_with(tx, checkpoint, until.into(), limit, projection.payloads()).await?;
     let Some(last) = events.last() else {
         return Ok((checkpoint, 0));
     };
@@ -408,6 +444,16 @@ pub async fn save_checkpoint(
 /// Applies everything safe to read, one committed batch at a time. Answers the checkpoint
 /// reached.
 pub async fn catch_up(pool: &PgPool, projection: &dyn Projection) -> anyhow::Result<Position> {
+    catch_up_to(pool, projection, Until::Horizon(Position::END)).await
+}
+
+/// Applies everything up to `until`, one committed batch at a time. Answers the checkpoint
+/// reached.
+async fn catch_up_to(
+    pool: &PgPool,
+    projection: &dyn Projection,
+    until: Until,
+) -> anyhow::Result<Position> {
     loop {
         let mut tx = pool.begin().await?;
         if !projection.commit_durably() {
@@ -415,7 +461,7 @@ pub async fn catch_up(pool: &PgPool, projection: &dyn Projection) -> anyhow::Res
                 .execute(&mut *tx)
                 .await?;
         }
-        let (position, applied) = apply_batch_in(&mut tx, projection, Position::END, BATCH).await?;
+        let (position, applied) = apply_batch_in(&mut tx, projection, until, BATCH).await?;
         tx.commit().await?;
         if applied < BATCH as usize {
             return Ok(position);
@@ -456,6 +502,16 @@ pub async fn set_search_path(conn: &mut PgConnection, schema: &str) -> anyhow::R
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The NOTIFY channel of the log the search path finds (`migrations/0034_town_scoped_log.sql`):
+/// each town's projectors wake on their own town's commits only.
+pub async fn events_channel(conn: &mut PgConnection) -> anyhow::Result<String> {
+    let (channel,): (String,) =
+        sqlx::query_as("SELECT 'cantine_events_' || 'events'::regclass::oid::text")
+            .fetch_one(conn)
+            .await?;
+    Ok(channel)
 }
 
 /// A stable advisory-lock key per projection name.
@@ -523,6 +579,7 @@ async fn lead(
         }
         tokio::time::sleep(STANDBY_RETRY).await;
     }
+    let channel = events_channel(&mut lock_conn).await?;
     // Keep the lock's connection out of the pool for as long as we lead.
     let lock_conn = lock_conn.detach();
     tracing::info!(projection = projection.name(), "projector leads");
@@ -530,7 +587,7 @@ async fn lead(
     let result = match projection.wakes_on_write() {
         true => {
             let mut listener = PgListener::connect_with(pool).await?;
-            listener.listen("cantine_events").await?;
+            listener.listen(&channel).await?;
             drive(pool, projection, progress, &mut listener).await
         }
         false => drive_on_tick(pool, projection, progress).await,
@@ -554,21 +611,22 @@ async fn drive(
         let _batch = progress.batch().await;
         catch_up(pool, projection).await?
     };
+    let mut woken = std::time::Instant::now();
     loop {
         progress.applied(projection.name(), position);
-        let (safe, visible) = {
-            let mut conn = pool.acquire().await?;
-            (safe_head(&mut conn).await?, visible_head(&mut conn).await?)
-        };
+        let heads = progress.heads(pool, woken).await?;
+        let (safe, visible) = (heads.safe, heads.visible);
         if safe > position {
             let _batch = progress.batch().await;
-            position = catch_up(pool, projection).await?;
+            woken = std::time::Instant::now();
+            position = catch_up_to(pool, projection, Until::Safe(safe)).await?;
             continue;
         }
         let pending = visible > position;
         if pending {
             // Committed events wait behind an older transaction still running.
             tokio::time::sleep(Duration::from_millis(2)).await;
+            woken = std::time::Instant::now();
             continue;
         }
         tokio::select! {
@@ -576,6 +634,7 @@ async fn drive(
             _ = progress.nudged() => {}
             _ = tokio::time::sleep(POLL) => {}
         }
+        woken = std::time::Instant::now();
     }
 }
 
@@ -595,14 +654,13 @@ async fn drive_on_tick(
     };
     loop {
         progress.applied(projection.name(), position);
+        // Whatever was read while it slept is news to it.
+        let looked = std::time::Instant::now();
         tokio::time::sleep(TICK).await;
-        let safe = {
-            let mut conn = pool.acquire().await?;
-            safe_head(&mut conn).await?
-        };
+        let safe = progress.heads(pool, looked).await?.safe;
         if safe > position {
             let _batch = progress.batch().await;
-            position = catch_up(pool, projection).await?;
+            position = catch_up_to(pool, projection, Until::Safe(safe)).await?;
         }
     }
 }

@@ -240,3 +240,39 @@ async fn a_held_checkpoint_takes_no_transaction_id_and_still_keeps_others_out() 
     lock_checkpoint(&mut after, "reservations").await.unwrap();
     after.commit().await.unwrap();
 }
+
+/// The projectors of one service read the log's heads once for all of them: a reading begun
+/// after a projector woke is shared, an older one is not (it could miss the commit that woke
+/// it).
+#[tokio::test]
+async fn a_reading_of_the_heads_is_shared_only_with_projectors_woken_before_it() {
+    use cantine::projections::ProjectionProgress;
+    use std::time::Instant;
+
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let family = family_with_child(&app, &canteen.admin, "DUPONT", "Hervé").await;
+    let progress = ProjectionProgress::default();
+    let woken = Instant::now();
+    let first = progress.heads(&app.pool, woken).await.unwrap();
+    let shared = progress.heads(&app.pool, woken).await.unwrap();
+    assert_eq!(
+        first.at, shared.at,
+        "a reading begun after waking is shared"
+    );
+
+    app.post(
+        "/api/v1/reservations",
+        &family.token,
+        json!({"child_id": family.child_id, "period_id": canteen.period_id, "days": ["2017-01-23"]}),
+    )
+    .await
+    .assert_status(201);
+    let woken_again = Instant::now();
+    let fresh = progress.heads(&app.pool, woken_again).await.unwrap();
+    assert!(fresh.at > first.at, "an older reading is not shared");
+    assert!(
+        fresh.visible > first.visible,
+        "the new reading shows the booking"
+    );
+}

@@ -44,13 +44,19 @@ pub async fn measure(env: &Environment, clients: usize, seconds: u64) -> anyhow:
     ))
     .execute(pool)
     .await?;
-    // Aggregates renumbered 1..N so that pgbench can draw one at random.
+    // Aggregates renumbered 1..N so that pgbench can draw one at random; every town's.
+    let logs = env
+        .towns
+        .iter()
+        .map(|t| format!("SELECT * FROM {}.events", t.schema))
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
     sqlx::query(&format!(
         "INSERT INTO {SCHEMA}.events
                 (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
          SELECT aggregate_type, dense_rank() OVER (ORDER BY aggregate_id)::text, sequence,
                 event_type, event_version, payload, metadata
-           FROM public.events WHERE aggregate_type = 'Reservation'"
+           FROM ({logs}) e WHERE aggregate_type = 'Reservation'"
     ))
     .execute(pool)
     .await?;

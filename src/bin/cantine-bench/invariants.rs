@@ -7,7 +7,7 @@ use sqlx::PgPool;
 
 use crate::server::Servers;
 use crate::setup::Environment;
-use crate::workload::{Outcome, Settle};
+use crate::workload::Outcome;
 
 pub struct Check {
     pub name: String,
@@ -58,13 +58,55 @@ const DAYS_FROM_LOG: &str = "
       LEFT JOIN last_state s ON s.aggregate_id = r.aggregate_id
       LEFT JOIN cancelled c ON c.aggregate_id = r.aggregate_id AND c.date = r.date";
 
+/// Every check, in every town: with several towns, each check passes when it passes in every
+/// one of them, and says which failed.
 pub async fn check(
     env: &Environment,
     outcome: &Outcome,
-    settle: &Settle,
     servers: &Servers,
 ) -> anyhow::Result<Vec<Check>> {
-    let pool = &env.pool;
+    let mut per_town = Vec::with_capacity(env.towns.len());
+    for (index, town) in env.towns.iter().enumerate() {
+        per_town.push(check_town(&town.pool, index, town.host.as_deref(), outcome, servers).await?);
+    }
+    if per_town.len() == 1 {
+        return Ok(per_town.pop().expect("one town"));
+    }
+    let towns = per_town.len();
+    let mut merged = Vec::new();
+    for (k, first) in per_town[0].iter().enumerate() {
+        let mut failing = Vec::new();
+        for (index, checks) in per_town.iter().enumerate() {
+            let check = checks
+                .get(k)
+                .filter(|c| c.name == first.name)
+                .ok_or_else(|| anyhow::anyhow!("the towns' checks differ at {:?}", first.name))?;
+            if !check.passed {
+                failing.push((index, check));
+            }
+        }
+        let detail = match failing.first() {
+            None => format!("in each of the {towns} towns; the first: {}", first.detail),
+            Some((index, check)) => format!(
+                "{} of the {towns} towns fail, the first {}: {}",
+                failing.len(),
+                env.towns[*index].host.as_deref().unwrap_or("-"),
+                check.detail
+            ),
+        };
+        merged.push(verdict(&first.name, failing.is_empty(), detail));
+    }
+    Ok(merged)
+}
+
+/// The checks of one town, against its own log and read model (`pool` reads its schema).
+async fn check_town(
+    pool: &PgPool,
+    town: usize,
+    host: Option<&str>,
+    outcome: &Outcome,
+    servers: &Servers,
+) -> anyhow::Result<Vec<Check>> {
     let mut checks = Vec::new();
 
     // Headcounts (per period, day and status) from the log equal the read model's.
@@ -191,13 +233,18 @@ pub async fn check(
         "SELECT count(*) FROM reservation_view WHERE status = 'awaiting_payment'",
     )
     .await?;
+    let expired_events = scalar(
+        pool,
+        "SELECT count(*) FROM events WHERE event_type = 'ReservationExpired'",
+    )
+    .await?;
     checks.push(verdict(
         "every expired reservation holds no place",
         expired_holding == 0 && still_awaiting == 0,
         format!(
             "{} expired; {expired_holding} days of expired reservations still held; \
              {still_awaiting} reservations still awaiting payment after the deadline",
-            settle.expired_events
+            expired_events
         ),
     ));
     let expired_twice = scalar(
@@ -240,15 +287,17 @@ pub async fn check(
     ));
 
     // Every success a client saw is in the log.
-    let ids: Vec<String> = outcome
-        .expected
+    let expected: Vec<_> = outcome.expected.iter().filter(|e| e.town == town).collect();
+    let ids: Vec<String> = expected
         .iter()
         .map(|e| e.reservation_id.to_string())
         .collect();
-    let types: Vec<String> = outcome
-        .expected
+    let types: Vec<String> = expected.iter().map(|e| e.event_type.to_string()).collect();
+    let invoices_seen: Vec<&str> = outcome
+        .invoices_seen
         .iter()
-        .map(|e| e.event_type.to_string())
+        .filter(|(t, _)| *t == town)
+        .map(|(_, number)| number.as_str())
         .collect();
     let missing: Vec<(String, String)> = sqlx::query_as(
         "SELECT x.id, x.event_type FROM unnest($1::text[], $2::text[]) AS x(id, event_type)
@@ -263,7 +312,7 @@ pub async fn check(
         "SELECT n FROM unnest($1::text[]) AS n
           WHERE NOT EXISTS (SELECT 1 FROM events i WHERE i.event_type = 'InvoiceIssued' AND i.payload->>'number' = n)",
     )
-    .bind(&outcome.invoices_seen)
+    .bind(&invoices_seen)
     .fetch_all(pool)
     .await?;
     checks.push(verdict(
@@ -272,7 +321,7 @@ pub async fn check(
         format!(
             "{} successes and {} invoice numbers seen; missing: {} events{}, {} invoices",
             ids.len(),
-            outcome.invoices_seen.len(),
+            invoices_seen.len(),
             missing.len(),
             missing
                 .first()
@@ -295,7 +344,7 @@ pub async fn check(
 
     // `cantine audit verify` (issue 3), when the server has it.
     if servers.has_subcommand("audit") {
-        let (ok, output) = servers.run_command(&["audit", "verify"])?;
+        let (ok, output) = servers.run_command(host, &["audit", "verify"])?;
         let last = output.lines().last().unwrap_or("").to_string();
         checks.push(verdict("cantine audit verify", ok, last));
     }

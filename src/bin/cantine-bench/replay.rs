@@ -37,8 +37,35 @@ impl Replay {
     }
 }
 
+/// Every town's log replayed in turn (one town: the install's); the times and counts are the
+/// sums over the towns, and a difference names its town.
 pub async fn measure(env: &Environment) -> anyhow::Result<Replay> {
-    let pool = &env.pool;
+    let mut total = Replay {
+        events: 0,
+        rebuild: Duration::ZERO,
+        comparison: Duration::ZERO,
+        sequential_read: Duration::ZERO,
+        text_read: Duration::ZERO,
+        differing: Vec::new(),
+    };
+    for town in &env.towns {
+        let replay = measure_town(&town.pool).await?;
+        total.events += replay.events;
+        total.rebuild += replay.rebuild;
+        total.comparison += replay.comparison;
+        total.sequential_read += replay.sequential_read;
+        total.text_read += replay.text_read;
+        total
+            .differing
+            .extend(replay.differing.into_iter().map(|d| match &town.host {
+                Some(host) => format!("{host} {d}"),
+                None => d,
+            }));
+    }
+    Ok(total)
+}
+
+async fn measure_town(pool: &sqlx::PgPool) -> anyhow::Result<Replay> {
     let (events,): (i64,) = sqlx::query_as("SELECT count(*) FROM events")
         .fetch_one(pool)
         .await?;

@@ -207,24 +207,33 @@ pub fn print(r: Report<'_>) -> bool {
     };
     println!("== Cantine opening-day benchmark ==");
     println!("machine: {}", r.machine);
+    let towns = match r.reference.towns.len() {
+        1 => String::new(),
+        n => format!(", {n} towns (families spread evenly, each town on its own host name)"),
+    };
     println!(
-        "workload: {} families, {children} children, {} clients, seed {}, {mode}",
+        "workload: {} families, {children} children, {} clients, seed {}, {mode}{towns}",
         r.reference.families.len(),
         r.args.clients,
         r.args.seed
     );
+    let periods = &r.reference.towns[0].periods;
     println!(
-        "reference: {} restaurants, school year 2025-2026 zone C, {} service days, {} € a meal, \
-         prepaid, 60-minute hold; capacities {}",
-        r.reference.periods.len(),
-        r.reference
-            .periods
-            .first()
-            .map(|p| p.days.len())
-            .unwrap_or(0),
+        "reference: {}{} restaurants, school year 2025-2026 zone C, {} service days, {} € a meal, \
+         prepaid, 60-minute hold; capacities{} {}",
+        match r.reference.towns.len() {
+            1 => String::new(),
+            n => format!("{n} towns × "),
+        },
+        periods.len(),
+        periods.first().map(|p| p.days.len()).unwrap_or(0),
         r.reference.unit_price,
-        r.reference
-            .periods
+        if r.reference.towns.len() > 1 {
+            " (the first town)"
+        } else {
+            ""
+        },
+        periods
             .iter()
             .map(|p| format!(
                 "{} {}/{}",

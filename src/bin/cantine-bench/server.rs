@@ -123,6 +123,18 @@ fn server_binary(args: &Args) -> anyhow::Result<PathBuf> {
     Ok(bin)
 }
 
+/// The clients' HTTP client; each town's host name resolves to the loopback address, where
+/// the servers listen (the port is the URL's).
+fn http_client(args: &Args, reference: &Reference) -> anyhow::Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(args.clients.max(8));
+    for host in reference.towns.iter().filter_map(|t| t.host.as_deref()) {
+        builder = builder.resolve(host, std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+    }
+    Ok(builder.build()?)
+}
+
 impl Servers {
     pub async fn start(
         args: &Args,
@@ -137,10 +149,7 @@ impl Servers {
             clock_start: reference.clock_start,
             started_at: Instant::now(),
             advanced_minutes: 0,
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(60))
-                .pool_max_idle_per_host(args.clients.max(8))
-                .build()?,
+            http: http_client(args, reference)?,
             kills: 0,
         };
         for n in 0..args.servers {
@@ -285,20 +294,30 @@ impl Servers {
     }
 
     /// Moves every server's clock forward (each server has its own clock).
-    pub async fn advance_clock(&mut self, token: &str, minutes: i64) -> anyhow::Result<()> {
+    /// Moves every town's clock on every server (each town has its own, moved by its own
+    /// administrator: `tokens` are theirs, in the order of `reference.towns`).
+    pub async fn advance_clock(
+        &mut self,
+        reference: &Reference,
+        tokens: &[String],
+        minutes: i64,
+    ) -> anyhow::Result<()> {
         for url in self.base_urls() {
-            let response = self
-                .http
-                .post(format!("{url}/api/v1/admin/clock"))
-                .bearer_auth(token)
-                .json(&serde_json::json!({ "advance_minutes": minutes }))
-                .send()
-                .await?;
-            anyhow::ensure!(
-                response.status().is_success(),
-                "advancing the clock: {}",
-                response.status()
-            );
+            for (town, token) in reference.towns.iter().zip(tokens) {
+                let url = crate::setup::town_url(&url, town.host.as_deref());
+                let response = self
+                    .http
+                    .post(format!("{url}/api/v1/admin/clock"))
+                    .bearer_auth(token)
+                    .json(&serde_json::json!({ "advance_minutes": minutes }))
+                    .send()
+                    .await?;
+                anyhow::ensure!(
+                    response.status().is_success(),
+                    "advancing the clock of {url}: {}",
+                    response.status()
+                );
+            }
         }
         self.advanced_minutes += minutes;
         Ok(())
@@ -324,8 +343,13 @@ impl Servers {
     }
 
     /// Runs `cantine <args>` on the benchmark's database; answers its exit success and output.
-    pub fn run_command(&self, args: &[&str]) -> anyhow::Result<(bool, String)> {
-        let output = Command::new(&self.bin)
+    /// Runs `cantine <args>`, on the town served on `town` when there are several.
+    pub fn run_command(&self, town: Option<&str>, args: &[&str]) -> anyhow::Result<(bool, String)> {
+        let mut command = Command::new(&self.bin);
+        if let Some(town) = town {
+            command.args(["--town", town]);
+        }
+        let output = command
             .args(args)
             .env("DATABASE_URL", &self.database_url)
             .env("RUST_LOG", "warn")

@@ -36,11 +36,39 @@ pub const CLOCK_START: &str = "2025-07-01T06:00:00Z";
 /// The server's pool is 32 connections; two servers, the benchmark's pools and pgbench's
 /// clients must fit.
 const MAX_CONNECTIONS: u32 = 300;
+/// With `--towns`, each town of each server adds its own pool (32) and its consumers' (3 for
+/// each of 9), and the benchmark one small pool per town.
+const CONNECTIONS_PER_TOWN: u32 = 70;
+
+/// One town of the run: where the benchmark reads its data, and the host it is served on
+/// (`None`: the single-town install, served on any host).
+pub struct BenchTown {
+    pub host: Option<String>,
+    /// Its schema (`public` for the single-town install).
+    pub schema: String,
+    pub pool: PgPool,
+}
+
+/// The host of the town numbered `n` with `--towns`: under `.localhost`, resolved by the
+/// benchmark's HTTP client to the loopback address.
+pub fn town_host(n: usize) -> String {
+    format!("ville-{n:02}.bench.localhost")
+}
+
+/// `base` (`http://127.0.0.1:port`) as the town's host name sees it.
+pub fn town_url(base: &str, host: Option<&str>) -> String {
+    match host {
+        Some(host) => base.replacen("127.0.0.1", host, 1),
+        None => base.to_string(),
+    }
+}
 
 /// The database server and the benchmark's fresh database on it.
 pub struct Environment {
     pub url: String,
     pub pool: PgPool,
+    /// The towns of the run (one, on `pool`, without `--towns`); see [`create_towns`].
+    pub towns: Vec<BenchTown>,
     cluster: Option<EmbeddedPostgres>,
     /// The temporary directory of the cluster, server logs and scripts.
     pub work_dir: PathBuf,
@@ -60,6 +88,7 @@ impl Environment {
             ),
             None => {
                 let profile = args.pg_stat_statements;
+                let max_connections = MAX_CONNECTIONS + CONNECTIONS_PER_TOWN * args.towns as u32;
                 let dir = work_dir.join("pg");
                 eprintln!("starting a private PostgreSQL cluster in {}", dir.display());
                 let cluster = tokio::task::spawn_blocking(move || {
@@ -67,7 +96,7 @@ impl Environment {
                         &dir,
                         StartOptions {
                             fast_unsafe: false,
-                            max_connections: Some(MAX_CONNECTIONS),
+                            max_connections: Some(max_connections),
                             settings: if profile {
                                 vec!["shared_preload_libraries=pg_stat_statements".into()]
                             } else {
@@ -106,6 +135,11 @@ impl Environment {
         }
         Ok(Self {
             url,
+            towns: vec![BenchTown {
+                host: None,
+                schema: "public".into(),
+                pool: pool.clone(),
+            }],
             pool,
             cluster,
             work_dir,
@@ -116,6 +150,9 @@ impl Environment {
     /// Closes the pool, drops an external database, stops the private cluster, removes the
     /// temporary directory.
     pub async fn shutdown(self) -> anyhow::Result<()> {
+        for town in &self.towns {
+            town.pool.close().await;
+        }
         self.pool.close().await;
         if let Some((admin, name)) = &self.external {
             let options: PgConnectOptions = admin.parse()?;
@@ -167,6 +204,8 @@ pub struct ChildPlan {
 #[derive(Clone, Debug)]
 pub struct FamilyPlan {
     pub id: Uuid,
+    /// Its town's index in [`Reference::towns`].
+    pub town: usize,
     pub login: String,
     pub restaurant: usize,
     pub children: Vec<ChildPlan>,
@@ -194,6 +233,7 @@ pub fn plan(args: &Args) -> Vec<FamilyPlan> {
                 .collect();
             FamilyPlan {
                 id: Uuid::from_u128(rng.gen()),
+                town: n % args.towns.max(1),
                 login: format!("famille-{n:06}@bench.example"),
                 restaurant: rng.gen_range(0..RESTAURANTS.len()),
                 children,
@@ -211,9 +251,15 @@ pub struct PeriodInfo {
     pub days: Vec<NaiveDate>,
 }
 
-pub struct Reference {
+/// One town's organisation and restaurants.
+pub struct TownReference {
+    pub host: Option<String>,
     pub organisation_id: Uuid,
     pub periods: Vec<PeriodInfo>,
+}
+
+pub struct Reference {
+    pub towns: Vec<TownReference>,
     pub clock_start: DateTime<Utc>,
     pub unit_price: Decimal,
     pub families: Vec<FamilyPlan>,
@@ -269,139 +315,210 @@ pub fn school_year_rules() -> PeriodRules {
     }
 }
 
-/// The organisation, its 6 restaurants and their periods. Capacity is per period (per-day
-/// capacities arrive with issue 4): each restaurant gets room for all of its children, except
-/// with `--tight`, where the first restaurant has room for 80 % of them, which its Mondays and
-/// Thursdays (booked by every child) exceed and its Tuesdays and Fridays (about half) do not.
-pub async fn load_reference_data(pool: &PgPool, args: &Args) -> anyhow::Result<Reference> {
+/// The towns of the run. With `--towns N` (N > 1): N towns made as the platform operator
+/// makes them (`cantine town add`: a schema and a role each, migrated, the organisation and its
+/// first administrator), each read through its own pool as its own role. Without: the
+/// single-town install, in `public`.
+pub async fn create_towns(env: &mut Environment, args: &Args) -> anyhow::Result<()> {
+    if args.towns <= 1 {
+        return Ok(());
+    }
+    let mut towns = Vec::with_capacity(args.towns);
+    for n in 0..args.towns {
+        let host = town_host(n);
+        let row = cantine::app::towns::add(
+            &env.pool,
+            &cantine::app::towns::NewTown {
+                host: host.clone(),
+                name: format!("Ville {n:02}"),
+                address: format!("{} place de la Mairie, 30220 AIGUES-MORTES", n + 1),
+                admin_login: ADMIN_LOGIN.into(),
+                admin_password: ADMIN_PASSWORD.into(),
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("adding the town {host}: {e:?}"))?;
+        towns.push(BenchTown {
+            host: Some(host),
+            pool: cantine::app::towns::town_pool(&env.pool, &row, 4),
+            schema: row.schema_name,
+        });
+    }
+    env.towns = towns;
+    Ok(())
+}
+
+/// Each town's organisation, its 6 restaurants and their periods. Capacity is per period
+/// (per-day capacities arrive with issue 4): each restaurant gets room for all of its children,
+/// except with `--tight`, where the first restaurant has room for 80 % of them, which its
+/// Mondays and Thursdays (booked by every child) exceed and its Tuesdays and Fridays (about
+/// half) do not.
+pub async fn load_reference_data(env: &Environment, args: &Args) -> anyhow::Result<Reference> {
     let families = plan(args);
-    let organisation = db::reference::ensure_organisation(
-        pool,
-        "Communauté de communes Terre de Camargue",
-        "26 Quai des Croisades, 30220 AIGUES-MORTES",
-    )
-    .await?;
     let rules = school_year_rules();
     let days: Vec<NaiveDate> = rules.service_days().collect();
     let unit_price = Decimal::new(497, 2);
-    let mut periods = Vec::new();
-    for (index, name) in RESTAURANTS.iter().enumerate() {
-        let children: usize = families
-            .iter()
-            .filter(|f| f.restaurant == index)
-            .map(|f| f.children.len())
-            .sum();
-        let capacity = if args.tight && index == 0 {
-            (children * 4 / 5) as i32
-        } else {
-            children as i32 + 10
-        };
-        let restaurant =
-            db::reference::insert_restaurant(pool, organisation.id, name, capacity).await?;
-        let short = name.trim_start_matches("Restaurant Scolaire ");
-        let id = db::reference::insert_period(
+    let mut towns = Vec::with_capacity(env.towns.len());
+    for (town_index, town) in env.towns.iter().enumerate() {
+        let pool = &town.pool;
+        // A town made by `town add` has its organisation already; the single-town install not.
+        let organisation = db::reference::ensure_organisation(
             pool,
-            NewPeriod {
-                restaurant_id: restaurant,
-                activity: "CANTINE SCOLAIRE".into(),
-                label: format!("Restauration {short} 2025-2026"),
-                service: ServiceHours {
-                    label: "REPAS".into(),
-                    start: LocalTime::parse("12:00").expect("time"),
-                    end: LocalTime::parse("13:00").expect("time"),
-                },
-                rules: rules.clone(),
-                payment: PaymentMode::Prepaid { hold_minutes: 60 },
-                unit_price,
-                capacity,
-            },
+            "Communauté de communes Terre de Camargue",
+            "26 Quai des Croisades, 30220 AIGUES-MORTES",
         )
         .await?;
-        periods.push(PeriodInfo {
-            id,
-            restaurant: name.to_string(),
-            capacity,
-            children,
-            days: days.clone(),
+        let mut periods = Vec::new();
+        for (index, name) in RESTAURANTS.iter().enumerate() {
+            let children: usize = families
+                .iter()
+                .filter(|f| f.town == town_index && f.restaurant == index)
+                .map(|f| f.children.len())
+                .sum();
+            let capacity = if args.tight && index == 0 {
+                (children * 4 / 5) as i32
+            } else {
+                children as i32 + 10
+            };
+            let restaurant =
+                db::reference::insert_restaurant(pool, organisation.id, name, capacity).await?;
+            let short = name.trim_start_matches("Restaurant Scolaire ");
+            let id = db::reference::insert_period(
+                pool,
+                NewPeriod {
+                    restaurant_id: restaurant,
+                    activity: "CANTINE SCOLAIRE".into(),
+                    label: format!("Restauration {short} 2025-2026"),
+                    service: ServiceHours {
+                        label: "REPAS".into(),
+                        start: LocalTime::parse("12:00").expect("time"),
+                        end: LocalTime::parse("13:00").expect("time"),
+                    },
+                    rules: rules.clone(),
+                    payment: PaymentMode::Prepaid { hold_minutes: 60 },
+                    unit_price,
+                    capacity,
+                },
+            )
+            .await?;
+            periods.push(PeriodInfo {
+                id,
+                restaurant: name.to_string(),
+                capacity,
+                children,
+                days: days.clone(),
+            });
+        }
+        if town.host.is_none() {
+            let hash = hash_password(ADMIN_PASSWORD)?;
+            db::accounts::insert_user(
+                pool,
+                ADMIN_LOGIN,
+                Some(&hash),
+                cantine::domain::account::Role::Admin,
+                None,
+            )
+            .await?;
+        }
+        towns.push(TownReference {
+            host: town.host.clone(),
+            organisation_id: organisation.id,
+            periods,
         });
     }
-    let hash = hash_password(ADMIN_PASSWORD)?;
-    db::accounts::insert_user(
-        pool,
-        ADMIN_LOGIN,
-        Some(&hash),
-        cantine::domain::account::Role::Admin,
-        None,
-    )
-    .await?;
     Ok(Reference {
-        organisation_id: organisation.id,
-        periods,
+        towns,
         clock_start: CLOCK_START.parse()?,
         unit_price,
         families,
     })
 }
 
-/// Families, children and family users, in bulk over SQL (the admin API would do the same rows;
-/// setup is not measured). One argon2 hash serves every family: same password, same cost to
-/// verify at login.
-pub async fn create_families(pool: &PgPool, reference: &Reference) -> anyhow::Result<()> {
+/// Families, children and family users, in bulk over SQL into each one's town (the admin API
+/// would do the same rows; setup is not measured). One argon2 hash serves every family: same
+/// password, same cost to verify at login.
+pub async fn create_families(env: &Environment, reference: &Reference) -> anyhow::Result<()> {
     let hash = hash_password(FAMILY_PASSWORD)?;
-    for chunk in reference.families.chunks(1000) {
-        let mut tx = pool.begin().await?;
-        let ids: Vec<Uuid> = chunk.iter().map(|f| f.id).collect();
-        let names: Vec<String> = (0..chunk.len())
-            .map(|i| format!("FAMILLE {}", chunk[i].login))
+    for (town_index, town) in reference.towns.iter().enumerate() {
+        let pool = &env.towns[town_index].pool;
+        let families: Vec<&FamilyPlan> = reference
+            .families
+            .iter()
+            .filter(|f| f.town == town_index)
             .collect();
-        sqlx::query(
-            "INSERT INTO families (id, organisation_id, name)
-             SELECT id, $1, name FROM unnest($2::uuid[], $3::text[]) AS f(id, name)",
-        )
-        .bind(reference.organisation_id)
-        .bind(&ids)
-        .bind(&names)
-        .execute(&mut *tx)
-        .await?;
-        let logins: Vec<String> = chunk.iter().map(|f| f.login.clone()).collect();
-        let user_ids: Vec<Uuid> = chunk.iter().map(|_| Uuid::now_v7()).collect();
-        sqlx::query(
-            "INSERT INTO users (id, login, password_hash, role, family_id)
-             SELECT id, login, $1, 'family', family_id
-               FROM unnest($2::uuid[], $3::text[], $4::uuid[]) AS u(id, login, family_id)",
-        )
-        .bind(&hash)
-        .bind(&user_ids)
-        .bind(&logins)
-        .bind(&ids)
-        .execute(&mut *tx)
-        .await?;
-        let mut child_ids = Vec::new();
-        let mut child_families = Vec::new();
-        let mut first_names = Vec::new();
-        let mut options = Vec::new();
-        for family in chunk {
-            for (n, child) in family.children.iter().enumerate() {
-                child_ids.push(child.id);
-                child_families.push(family.id);
-                first_names.push(format!("Enfant{}", n + 1));
-                options
-                    .push(["standard", "vegetarian", "no_pork"][child.id.as_u128() as usize % 3]);
-            }
+        for chunk in families.chunks(1000) {
+            insert_families(pool, town.organisation_id, chunk, &hash).await?;
         }
-        sqlx::query(
-            "INSERT INTO children (id, family_id, first_name, last_name, meal_option)
-             SELECT id, family_id, first_name, 'BENCH', meal_option
-               FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[])
-                    AS c(id, family_id, first_name, meal_option)",
-        )
-        .bind(&child_ids)
-        .bind(&child_families)
-        .bind(&first_names)
-        .bind(&options)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+    }
+    Ok(())
+}
+
+async fn insert_families(
+    pool: &PgPool,
+    organisation_id: Uuid,
+    chunk: &[&FamilyPlan],
+    hash: &str,
+) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await?;
+    let ids: Vec<Uuid> = chunk.iter().map(|f| f.id).collect();
+    let names: Vec<String> = (0..chunk.len())
+        .map(|i| format!("FAMILLE {}", chunk[i].login))
+        .collect();
+    sqlx::query(
+        "INSERT INTO families (id, organisation_id, name)
+         SELECT id, $1, name FROM unnest($2::uuid[], $3::text[]) AS f(id, name)",
+    )
+    .bind(organisation_id)
+    .bind(&ids)
+    .bind(&names)
+    .execute(&mut *tx)
+    .await?;
+    let logins: Vec<String> = chunk.iter().map(|f| f.login.clone()).collect();
+    let user_ids: Vec<Uuid> = chunk.iter().map(|_| Uuid::now_v7()).collect();
+    sqlx::query(
+        "INSERT INTO users (id, login, password_hash, role, family_id)
+         SELECT id, login, $1, 'family', family_id
+           FROM unnest($2::uuid[], $3::text[], $4::uuid[]) AS u(id, login, family_id)",
+    )
+    .bind(hash)
+    .bind(&user_ids)
+    .bind(&logins)
+    .bind(&ids)
+    .execute(&mut *tx)
+    .await?;
+    let mut child_ids = Vec::new();
+    let mut child_families = Vec::new();
+    let mut first_names = Vec::new();
+    let mut options = Vec::new();
+    for family in chunk {
+        for (n, child) in family.children.iter().enumerate() {
+            child_ids.push(child.id);
+            child_families.push(family.id);
+            first_names.push(format!("Enfant{}", n + 1));
+            options.push(["standard", "vegetarian", "no_pork"][child.id.as_u128() as usize % 3]);
+        }
+    }
+    sqlx::query(
+        "INSERT INTO children (id, family_id, first_name, last_name, meal_option)
+         SELECT id, family_id, first_name, 'BENCH', meal_option
+           FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[])
+                AS c(id, family_id, first_name, meal_option)",
+    )
+    .bind(&child_ids)
+    .bind(&child_families)
+    .bind(&first_names)
+    .bind(&options)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Waits (bounded) until every town's reservations projection has applied every committed
+/// event.
+pub async fn wait_caught_up(env: &Environment, limit: Duration) -> anyhow::Result<()> {
+    for town in &env.towns {
+        wait_projection_caught_up(&town.pool, limit).await?;
     }
     Ok(())
 }

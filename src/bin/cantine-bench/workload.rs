@@ -17,8 +17,8 @@ use uuid::Uuid;
 use crate::open_loop;
 use crate::server::{wait_healthy, Servers};
 use crate::setup::{
-    self, Environment, FamilyPlan, Pattern, Reference, ADMIN_LOGIN, ADMIN_PASSWORD,
-    FAMILY_PASSWORD, PAYMENT_SECRET,
+    self, town_url, Environment, FamilyPlan, Pattern, PeriodInfo, Reference, ADMIN_LOGIN,
+    ADMIN_PASSWORD, FAMILY_PASSWORD, PAYMENT_SECRET,
 };
 use crate::Args;
 
@@ -123,6 +123,8 @@ impl Stats {
 /// A success a client saw: this event must be in the log for this reservation.
 #[derive(Clone, Debug)]
 pub struct Expectation {
+    /// The town whose log must hold it.
+    pub town: usize,
     pub reservation_id: Uuid,
     pub event_type: &'static str,
 }
@@ -131,7 +133,8 @@ pub struct Outcome {
     pub wall: Duration,
     pub stats: Stats,
     pub expected: Vec<Expectation>,
-    pub invoices_seen: Vec<String>,
+    /// Invoice numbers the clients were given, with their town (numbers are per town).
+    pub invoices_seen: Vec<(usize, String)>,
     pub lag: Vec<Duration>,
     pub lag_lost: u64,
     pub kills: usize,
@@ -194,27 +197,41 @@ pub struct LoggedIn {
     pub token: String,
 }
 
-/// Every family logs in (argon2 is slow by design: before the measured phase), and the admin.
+/// Every family logs in (argon2 is slow by design: before the measured phase), on its town's
+/// host, and each town's administrator. Answers the families and the administrators' tokens,
+/// in the order of `reference.towns`.
 pub async fn log_in(
     servers: &Servers,
     reference: &Reference,
     clients: usize,
-) -> anyhow::Result<(Vec<LoggedIn>, String)> {
+) -> anyhow::Result<(Vec<LoggedIn>, Vec<String>)> {
     let base = servers.base_urls()[0].clone();
     let http = servers.http.clone();
-    let admin = login(&http, &base, ADMIN_LOGIN, ADMIN_PASSWORD).await?;
+    let mut admins = Vec::with_capacity(reference.towns.len());
+    for town in &reference.towns {
+        let url = town_url(&base, town.host.as_deref());
+        admins.push(login(&http, &url, ADMIN_LOGIN, ADMIN_PASSWORD).await?);
+    }
+    let hosts: Arc<Vec<Option<String>>> =
+        Arc::new(reference.towns.iter().map(|t| t.host.clone()).collect());
     let families = Arc::new(reference.families.clone());
     let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..clients.clamp(1, 32) {
-        let (families, next, http, base) =
-            (families.clone(), next.clone(), http.clone(), base.clone());
+        let (families, next, http, base, hosts) = (
+            families.clone(),
+            next.clone(),
+            http.clone(),
+            base.clone(),
+            hosts.clone(),
+        );
         tasks.spawn(async move {
             let mut done = Vec::new();
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(plan) = families.get(i) else { break };
-                let token = login(&http, &base, &plan.login, FAMILY_PASSWORD).await?;
+                let url = town_url(&base, hosts[plan.town].as_deref());
+                let token = login(&http, &url, &plan.login, FAMILY_PASSWORD).await?;
                 done.push(LoggedIn {
                     plan: plan.clone(),
                     token,
@@ -235,7 +252,7 @@ pub async fn log_in(
             .position(|f| f.id == l.plan.id)
             .unwrap_or(usize::MAX)
     });
-    Ok((all, admin))
+    Ok((all, admins))
 }
 
 async fn login(
@@ -388,7 +405,8 @@ impl Client {
 /// Confirmations whose commit-to-visible time in the reservations read model is measured by
 /// one poller: a sample is visible once `reservation_view` no longer says `requested`.
 struct LagSampler {
-    pending: Mutex<Vec<(Uuid, Instant)>>,
+    /// (town, reservation, confirmation answered at)
+    pending: Mutex<Vec<(usize, Uuid, Instant)>>,
     seen: Mutex<Vec<Duration>>,
     lost: AtomicU64,
     counter: AtomicU64,
@@ -406,40 +424,50 @@ impl LagSampler {
         })
     }
 
-    fn offer(&self, id: Uuid, answered: Instant) {
+    fn offer(&self, town: usize, id: Uuid, answered: Instant) {
         if self
             .counter
             .fetch_add(1, Ordering::Relaxed)
             .is_multiple_of(LAG_SAMPLE_EVERY)
         {
-            self.pending.lock().unwrap().push((id, answered));
+            self.pending.lock().unwrap().push((town, id, answered));
         }
     }
 
-    async fn run(self: Arc<Self>, pool: PgPool) {
+    /// Polls each town's read model (`pools`, in the order of the towns) for its samples.
+    async fn run(self: Arc<Self>, pools: Vec<PgPool>) {
         loop {
-            let ids: Vec<Uuid> = self.pending.lock().unwrap().iter().map(|p| p.0).collect();
-            if ids.is_empty() {
+            let pending: Vec<(usize, Uuid)> = self
+                .pending
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|p| (p.0, p.1))
+                .collect();
+            if pending.is_empty() {
                 if self.stop.load(Ordering::Relaxed) {
                     return;
                 }
             } else {
+                let mut visible = Vec::new();
+                for (town, pool) in pools.iter().enumerate() {
+                    let ids: Vec<Uuid> = pending
+                        .iter()
+                        .filter(|p| p.0 == town)
+                        .map(|p| p.1)
+                        .collect();
+                    if !ids.is_empty() {
+                        visible.extend(Self::visible(pool, &ids).await);
+                    }
+                }
                 // Planned at each call: a prepared plan is fixed after five calls, when the
                 // table is still nearly empty, and its sequential scan then read every (wide)
                 // row ~500 times a second, a fifth of the database's time during the workload.
-                let visible: Vec<(Uuid,)> = sqlx::query_as(
-                    "SELECT id FROM reservation_view WHERE id = ANY($1) AND status <> 'requested'",
-                )
-                .persistent(false)
-                .bind(&ids)
-                .fetch_all(&pool)
-                .await
-                .unwrap_or_default();
                 let now = Instant::now();
                 let mut pending = self.pending.lock().unwrap();
                 let mut seen = self.seen.lock().unwrap();
-                pending.retain(|(id, at)| {
-                    if visible.iter().any(|v| v.0 == *id) {
+                pending.retain(|(_, id, at)| {
+                    if visible.contains(id) {
                         seen.push(now.saturating_duration_since(*at));
                         false
                     } else if now.duration_since(*at) > Duration::from_secs(30)
@@ -457,18 +485,41 @@ impl LagSampler {
     }
 }
 
+impl LagSampler {
+    /// Which of `ids` the town's read model shows confirmed.
+    async fn visible(pool: &PgPool, ids: &[Uuid]) -> Vec<Uuid> {
+        // Planned at each call: a prepared plan is fixed after five calls, when the table is
+        // still nearly empty, and its sequential scan then read every (wide) row ~500 times a
+        // second, a fifth of the database's time during the workload.
+        let rows: Vec<(Uuid,)> = sqlx::query_as(
+            "SELECT id FROM reservation_view WHERE id = ANY($1) AND status <> 'requested'",
+        )
+        .persistent(false)
+        .bind(ids)
+        .fetch_all(pool)
+        .await
+        .unwrap_or_default();
+        rows.into_iter().map(|(id,)| id).collect()
+    }
+}
+
 struct Worker {
     client: Client,
+    /// The server this worker talks to (`http://127.0.0.1:port`); each family on its town's
+    /// host name there.
+    server_base: String,
+    /// The town of the family being served.
+    town: usize,
     /// Open loop: the scheduled time of the next request (see `Client::exec`).
     schedule: Option<Instant>,
     stats: Stats,
     expected: Vec<Expectation>,
-    invoices_seen: Vec<String>,
+    invoices_seen: Vec<(usize, String)>,
     sampler: Arc<LagSampler>,
 }
 
-fn days_for(reference: &Reference, restaurant: usize, pattern: Pattern) -> Vec<NaiveDate> {
-    reference.periods[restaurant]
+fn days_for(period: &PeriodInfo, pattern: Pattern) -> Vec<NaiveDate> {
+    period
         .days
         .iter()
         .copied()
@@ -489,6 +540,8 @@ impl Worker {
                 base: base.to_string(),
                 crash_tolerant: args.crash_drill,
             },
+            server_base: base.to_string(),
+            town: 0,
             schedule: None,
             stats: Stats::default(),
             expected: Vec::new(),
@@ -506,6 +559,7 @@ impl Worker {
 
     fn expect(&mut self, reservation_id: Uuid, event_type: &'static str) {
         self.expected.push(Expectation {
+            town: self.town,
             reservation_id,
             event_type,
         });
@@ -513,7 +567,10 @@ impl Worker {
 
     /// One family's opening morning. Answers false when it had to give up half-way.
     async fn family(&mut self, family: &LoggedIn, reference: &Reference) -> bool {
-        let period = &reference.periods[family.plan.restaurant];
+        self.town = family.plan.town;
+        let town = &reference.towns[self.town];
+        self.client.base = town_url(&self.server_base, town.host.as_deref());
+        let period = &town.periods[family.plan.restaurant];
         let token = family.token.as_str();
         let mut to_pay = Vec::new();
         let mut to_cancel = Vec::new();
@@ -522,7 +579,7 @@ impl Worker {
                 Pattern::WholeYear => Route::CreateWholeYear,
                 Pattern::MondaysThursdays => Route::CreateMondaysThursdays,
             };
-            let mut days = days_for(reference, family.plan.restaurant, child.pattern);
+            let mut days = days_for(period, child.pattern);
             let mut created = None;
             for _ in 0..ATTEMPTS {
                 if days.is_empty() {
@@ -571,7 +628,7 @@ impl Worker {
             match result {
                 Ok(answer) if !answer.uncertain => {
                     self.expect(id, "ReservationConfirmed");
-                    self.sampler.offer(id, Instant::now());
+                    self.sampler.offer(self.town, id, Instant::now());
                 }
                 Ok(_) => {}
                 Err(f) if f.is("already_confirmed") => {}
@@ -688,7 +745,9 @@ impl Worker {
                 if numbers.is_empty() {
                     self.stats.notify_without_invoice += 1;
                 }
-                self.invoices_seen.extend(numbers);
+                let town = self.town;
+                self.invoices_seen
+                    .extend(numbers.into_iter().map(|n| (town, n)));
                 true
             }
             Err(f) => self.give_up(f),
@@ -696,11 +755,19 @@ impl Worker {
     }
 }
 
-async fn count_events(pool: &PgPool) -> anyhow::Result<i64> {
-    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM events")
-        .fetch_one(pool)
-        .await?;
-    Ok(n)
+/// Events in every town's log.
+async fn count_events(env: &Environment) -> anyhow::Result<i64> {
+    count_in_towns(env, "SELECT count(*) FROM events").await
+}
+
+/// `sql`'s count summed over the towns.
+async fn count_in_towns(env: &Environment, sql: &str) -> anyhow::Result<i64> {
+    let mut total = 0;
+    for town in &env.towns {
+        let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&town.pool).await?;
+        total += n;
+    }
+    Ok(total)
 }
 
 /// The measured phase. In the crash drill, the servers are killed (SIGKILL) and restarted
@@ -725,9 +792,12 @@ pub async fn run(
     let next = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(AtomicUsize::new(0));
     let sampler = LagSampler::new();
-    let sampler_pool = cantine::db::connect(&env.url, 2).await?;
-    let poller = tokio::spawn(sampler.clone().run(sampler_pool.clone()));
-    let events_before = count_events(&env.pool).await?;
+    let poller = tokio::spawn(
+        sampler
+            .clone()
+            .run(env.towns.iter().map(|t| t.pool.clone()).collect()),
+    );
+    let events_before = count_events(env).await?;
     let urls = servers.base_urls();
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
@@ -789,11 +859,10 @@ pub async fn run(
         Err(_) => anyhow::bail!("the workload did not finish within {WORKLOAD_LIMIT:?}"),
     }
     // Let the poller see the last samples before it stops.
-    let _ = setup::wait_projection_caught_up(&env.pool, Duration::from_secs(60)).await;
+    let _ = setup::wait_caught_up(env, Duration::from_secs(60)).await;
     let _ = tokio::time::timeout(Duration::from_secs(10), poller).await;
-    sampler_pool.close().await;
     let lag = std::mem::take(&mut *sampler.seen.lock().unwrap());
-    let events_after = count_events(&env.pool).await?;
+    let events_after = count_events(env).await?;
 
     let open = match args.rate {
         Some(rate) => {
@@ -858,7 +927,7 @@ async fn run_open_loop(
     reference: &Arc<Reference>,
     families: Vec<LoggedIn>,
     rate: f64,
-) -> anyhow::Result<(OpenLoopOutcome, Vec<Expectation>, Vec<String>)> {
+) -> anyhow::Result<(OpenLoopOutcome, Vec<Expectation>, Vec<(usize, String)>)> {
     let urls = servers.base_urls();
     let families = Arc::new(families);
     let t0 = Instant::now() + Duration::from_millis(20);
@@ -920,21 +989,18 @@ pub struct Settle {
 pub async fn expire_unpaid(
     env: &Environment,
     servers: &mut Servers,
-    admin_token: &str,
+    reference: &Reference,
+    admin_tokens: &[String],
 ) -> anyhow::Result<Settle> {
-    setup::wait_projection_caught_up(&env.pool, Duration::from_secs(60)).await?;
-    let count = |sql: &'static str| async move {
-        let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&env.pool).await?;
-        anyhow::Ok(n)
-    };
-    let awaiting_before =
-        count("SELECT count(*) FROM reservation_view WHERE status = 'awaiting_payment'").await?;
+    const AWAITING: &str =
+        "SELECT count(*) FROM reservation_view WHERE status = 'awaiting_payment'";
+    setup::wait_caught_up(env, Duration::from_secs(60)).await?;
+    let awaiting_before = count_in_towns(env, AWAITING).await?;
     let started = Instant::now();
-    servers.advance_clock(admin_token, 61).await?;
+    servers.advance_clock(reference, admin_tokens, 61).await?;
     let deadline = Instant::now() + Duration::from_secs(180);
     loop {
-        let left = count("SELECT count(*) FROM reservation_view WHERE status = 'awaiting_payment'")
-            .await?;
+        let left = count_in_towns(env, AWAITING).await?;
         if left == 0 {
             break;
         }
@@ -943,13 +1009,14 @@ pub async fn expire_unpaid(
             "{left} reservations still await payment 180 s after their deadline"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
-        setup::wait_projection_caught_up(&env.pool, Duration::from_secs(60)).await?;
+        setup::wait_caught_up(env, Duration::from_secs(60)).await?;
     }
     let secs = started.elapsed().as_secs_f64();
-    setup::wait_projection_caught_up(&env.pool, Duration::from_secs(60)).await?;
+    setup::wait_caught_up(env, Duration::from_secs(60)).await?;
     Ok(Settle {
         awaiting_before,
-        expired_events: count(
+        expired_events: count_in_towns(
+            env,
             "SELECT count(*) FROM events WHERE event_type = 'ReservationExpired'",
         )
         .await?,
