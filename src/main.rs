@@ -76,7 +76,8 @@ enum Command {
 #[derive(Subcommand)]
 enum TownCommand {
     /// Creates a town (its own schema and database role, its organisation and its first
-    /// administrator), served on `--host` from the next start of the service.
+    /// administrator), served on `--host` from the next start of the service (a town created
+    /// over HTTP, `POST /api/v1/platform/towns`, is served at once).
     Add {
         #[arg(long)]
         host: String,

@@ -115,7 +115,12 @@ impl Application {
             }
             // The registry's connections serve the platform operator only: the towns have
             // their own.
-            platform = towns::Platform::new(pool.clone(), settings.platform_token.as_deref());
+            platform = towns::Platform::new(
+                pool.clone(),
+                settings.platform_token.as_deref(),
+                &settings,
+                &public_url,
+            );
             if platform.is_none() {
                 pool.close().await;
             }
@@ -226,6 +231,9 @@ impl Application {
         for site in &self.sites {
             site.background.stop().await;
         }
+        if let Some(platform) = &self.platform {
+            platform.stop_opened().await;
+        }
         for site in &self.sites {
             site.state.pool.close().await;
         }
@@ -235,20 +243,7 @@ impl Application {
     }
 }
 
-/// Where the town served on `host` is reached: the service's public URL with the town's host
-/// name (scheme, port and path kept).
-pub fn town_url(public_url: &str, host: &str) -> String {
-    let (scheme, rest) = public_url.split_once("://").unwrap_or(("http", public_url));
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let port = authority
-        .rsplit_once(':')
-        .map(|(_, port)| port)
-        .filter(|port| !port.is_empty() && port.chars().all(|c| c.is_ascii_digit()));
-    match port {
-        Some(port) => format!("{scheme}://{host}:{port}{path}"),
-        None => format!("{scheme}://{host}{path}"),
-    }
-}
+pub use crate::app::towns::town_url;
 
 /// The database the settings name (or the private cluster), connected with this many
 /// connections and migrated. Keep the [`Database`] as long as the pool: it holds the cluster.

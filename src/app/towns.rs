@@ -2,13 +2,16 @@
 //! administrator, and the demo's two towns. Each town's data lives in its own schema under its
 //! own role (see `db::towns`); the service serves each on its host name.
 
+use std::sync::{Arc, Mutex};
+
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::app::accounts::credentials::{hash_password, same_secret};
 use crate::app::demo::{self, DemoTown};
-use crate::app::{AppError, AppResult};
+use crate::app::{AppError, AppResult, Background, Cantine};
+use crate::config::Settings;
 use crate::db;
 use crate::db::towns::TownRow;
 use crate::domain::account::Role;
@@ -151,19 +154,33 @@ pub async fn add_demo_towns(pool: &PgPool, now: DateTime<Utc>) -> anyhow::Result
     Ok(rows)
 }
 
-/// The platform operator's door to the registry: create towns, read nothing of theirs.
+/// The platform operator's door to the registry: create towns, read nothing of theirs. A town
+/// it creates is opened at once ([`Platform::open`]): its application built and its background
+/// tasks started in this process, kept here to be stopped with the service.
 #[derive(Clone)]
 pub struct Platform {
     pool: PgPool,
     token: String,
+    settings: Arc<Settings>,
+    public_url: String,
+    opened: Arc<Mutex<Vec<(Cantine, Background)>>>,
 }
 
 impl Platform {
-    /// `None` without a platform token: the platform's routes are then not served.
-    pub fn new(pool: PgPool, token: Option<&str>) -> Option<Self> {
+    /// `None` without a platform token: the platform's routes are then not served. `settings`
+    /// and `public_url` are the service's, for the towns it opens.
+    pub fn new(
+        pool: PgPool,
+        token: Option<&str>,
+        settings: &Settings,
+        public_url: &str,
+    ) -> Option<Self> {
         token.filter(|t| !t.is_empty()).map(|token| Platform {
             pool,
             token: token.to_string(),
+            settings: Arc::new(settings.clone()),
+            public_url: public_url.to_string(),
+            opened: Arc::default(),
         })
     }
 
@@ -172,9 +189,47 @@ impl Platform {
         same_secret(given, &self.token)
     }
 
+    /// Starts serving a town just created: its application on its own pool, its projectors and
+    /// jobs. Answers its application and where its users reach it.
+    pub async fn open(&self, town: &TownRow) -> anyhow::Result<(Cantine, String)> {
+        let town_pool = town_pool(&self.pool, town, self.settings.pool_size);
+        let url = town_url(&self.public_url, &town.host);
+        let (state, background) = crate::app::build(town_pool, &self.settings, url.clone()).await?;
+        self.opened
+            .lock()
+            .expect("the opened towns' lock")
+            .push((state.clone(), background));
+        tracing::info!(host = %town.host, "town served");
+        Ok((state, url))
+    }
+
+    /// Stops the background tasks of the towns opened since the start and closes their pools.
+    pub async fn stop_opened(&self) {
+        let opened = std::mem::take(&mut *self.opened.lock().expect("the opened towns' lock"));
+        for (state, background) in opened {
+            background.stop().await;
+            state.pool.close().await;
+        }
+    }
+
     pub async fn add_town(&self, town: &NewTown) -> AppResult<TownRow> {
         let row = add(&self.pool, town).await?;
         tracing::warn!(host = %row.host, name = %row.name, "town created by the platform operator");
         Ok(row)
+    }
+}
+
+/// Where the town served on `host` is reached: the service's public URL with the town's host
+/// name (scheme, port and path kept).
+pub fn town_url(public_url: &str, host: &str) -> String {
+    let (scheme, rest) = public_url.split_once("://").unwrap_or(("http", public_url));
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let port = authority
+        .rsplit_once(':')
+        .map(|(_, port)| port)
+        .filter(|port| !port.is_empty() && port.chars().all(|c| c.is_ascii_digit()));
+    match port {
+        Some(port) => format!("{scheme}://{host}:{port}{path}"),
+        None => format!("{scheme}://{host}{path}"),
     }
 }

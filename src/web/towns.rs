@@ -6,7 +6,7 @@
 //! OpenAPI document and the stylesheet, and `/`, the list of the towns' portals. Every other path is 404, as if
 //! the town did not exist.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, Method, StatusCode};
@@ -31,42 +31,57 @@ pub struct TownSite {
 }
 
 struct Edge {
-    sites: Vec<TownSite>,
+    /// Grows when the platform operator creates a town: it is served at once.
+    sites: RwLock<Vec<TownSite>>,
     platform: Option<Platform>,
+}
+
+impl Edge {
+    /// The router of the town served on `host`.
+    fn town(&self, host: Option<&str>) -> Option<Router> {
+        let sites = self.sites.read().expect("the towns' lock");
+        sites
+            .iter()
+            .find(|site| Some(site.host.as_str()) == host)
+            .map(|site| site.router.clone())
+    }
+
+    /// The router of any town, for what all towns answer alike.
+    fn any_town(&self) -> Option<Router> {
+        let sites = self.sites.read().expect("the towns' lock");
+        sites.first().map(|site| site.router.clone())
+    }
 }
 
 /// The router of an install serving several towns (and, with a platform token, the platform
 /// operator's route on the hosts that are no town's).
 pub fn router(platform: Option<Platform>, sites: Vec<TownSite>) -> Router {
-    Router::new()
-        .fallback(dispatch)
-        .with_state(Arc::new(Edge { sites, platform }))
+    Router::new().fallback(dispatch).with_state(Arc::new(Edge {
+        sites: RwLock::new(sites),
+        platform,
+    }))
 }
 
 const PLATFORM_TOWNS: &str = "/api/v1/platform/towns";
 
 async fn dispatch(State(edge): State<Arc<Edge>>, request: Request) -> Response {
-    let sites = &edge.sites;
     let host = request_host(&request);
-    if let Some(site) = sites
-        .iter()
-        .find(|site| Some(site.host.as_str()) == host.as_deref())
-    {
-        return site.router.clone().oneshot(request).await.into_response();
+    if let Some(router) = edge.town(host.as_deref()) {
+        return router.oneshot(request).await.into_response();
     }
     let path = request.uri().path();
     if ["/health", "/ready", "/api/v1/openapi.json", "/portail.css"].contains(&path) {
         // Answered by any town: they share the database, the contract and the stylesheet.
-        if let Some(site) = sites.first() {
-            return site.router.clone().oneshot(request).await.into_response();
+        if let Some(router) = edge.any_town() {
+            return router.oneshot(request).await.into_response();
         }
     }
     if path == "/" {
-        return towns_page(sites);
+        return towns_page(&edge.sites.read().expect("the towns' lock"));
     }
     if path == PLATFORM_TOWNS {
         if let Some(platform) = &edge.platform {
-            return platform_towns(platform, request).await;
+            return platform_towns(&edge, platform, request).await;
         }
     }
     unknown_town(path)
@@ -84,8 +99,9 @@ struct NewTownBody {
     admin_password: String,
 }
 
-/// Creates a town and its first administrator; it is served from the service's next start.
-async fn platform_towns(platform: &Platform, request: Request) -> Response {
+/// Creates a town and its first administrator, and serves it at once (or, if it could not be
+/// opened in this process, from the service's next start).
+async fn platform_towns(edge: &Edge, platform: &Platform, request: Request) -> Response {
     if request.method() != Method::POST {
         return ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -126,19 +142,36 @@ async fn platform_towns(platform: &Platform, request: Request) -> Response {
         admin_login: body.admin_login,
         admin_password: body.admin_password,
     };
-    match platform.add_town(&town).await {
-        Ok(row) => (
-            StatusCode::CREATED,
-            Json(json!({
-                "id": row.id,
-                "host": row.host,
-                "name": row.name,
-                "served": "from the next start of the service",
-            })),
-        )
-            .into_response(),
-        Err(refusal) => ApiError::from(refusal).into_response(),
-    }
+    let row = match platform.add_town(&town).await {
+        Ok(row) => row,
+        Err(refusal) => return ApiError::from(refusal).into_response(),
+    };
+    // Made and recorded: served from the next start whatever happens here.
+    let served = match platform.open(&row).await {
+        Ok((state, public_url)) => {
+            edge.sites.write().expect("the towns' lock").push(TownSite {
+                host: row.host.clone(),
+                name: row.name.clone(),
+                public_url,
+                router: super::router(state),
+            });
+            "now"
+        }
+        Err(e) => {
+            tracing::error!(host = %row.host, error = format!("{e:#}"), "a new town could not be opened");
+            "from the next start of the service"
+        }
+    };
+    (
+        StatusCode::CREATED,
+        Json(json!({
+            "id": row.id,
+            "host": row.host,
+            "name": row.name,
+            "served": served,
+        })),
+    )
+        .into_response()
 }
 
 /// The host a request names (`Host`, or the authority of an absolute URI), lower case, without

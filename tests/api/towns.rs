@@ -65,6 +65,10 @@ fn plain_client() -> reqwest::Client {
     no_redirect_client()
 }
 
+async fn page_text(client: &reqwest::Client, url: String) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 fn port_of(app: &TestApp) -> u16 {
     app.address.rsplit(':').next().unwrap().parse().unwrap()
 }
@@ -394,9 +398,10 @@ async fn invoices(app: &TestApp, data: &TownData) -> Vec<String> {
 }
 
 /// The platform operator creates towns with its token, on a host that is no town's, and reads
-/// nothing of theirs; the town is served from the next start.
+/// nothing of theirs; the town is served at once by the running service, and again after a
+/// restart.
 #[tokio::test]
-async fn the_platform_operator_creates_a_town_served_from_the_next_start() {
+async fn the_platform_operator_creates_a_town_served_at_once_and_after_a_restart() {
     let towns = spawn_towns(&[A]).await;
     let a = &towns[0];
     let base = format!("http://127.0.0.1:{}", port_of(a));
@@ -447,8 +452,53 @@ async fn the_platform_operator_creates_a_town_served_from_the_next_start() {
     create(PLATFORM_TOKEN, taken)
         .await
         .assert_problem(409, "town_exists");
+    // Before it exists, c.localhost is an unknown host.
+    let on_c = reqwest::Client::builder()
+        .resolve("c.localhost", ([127, 0, 0, 1], port_of(a)).into())
+        .build()
+        .unwrap();
+    let c_base = format!("http://c.localhost:{}", port_of(a));
+    let login = |client: reqwest::Client| {
+        let url = format!("{c_base}/api/v1/auth/login");
+        async move {
+            TestApp::reply(
+                client
+                    .post(url)
+                    .json(&json!({"login": "maire", "password": "mot-de-passe-c"}))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    assert_eq!(login(on_c.clone()).await.status, 404);
     let created = create(PLATFORM_TOKEN, town.clone()).await;
-    assert_eq!(created.assert_status(201)["host"], "c.localhost");
+    let created = created.assert_status(201);
+    assert_eq!(created["host"], "c.localhost");
+    assert_eq!(created["served"], "now");
+    // Served at once by the running service: its administrator logs in on its host and is
+    // its administrator, not town A's.
+    let reply = login(on_c.clone()).await;
+    let admin = reply.assert_status(200)["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mail = on_c
+        .get(format!("{c_base}/api/v1/admin/mail"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mail.status(), 200);
+    let page = page_text(&on_c, format!("{c_base}/connexion")).await;
+    assert!(page.contains("Commune de c"), "{page}");
+    a.get("/api/v1/admin/mail", &a_admin)
+        .await
+        .assert_status(200);
+    a.get("/api/v1/admin/mail", &admin)
+        .await
+        .assert_problem(401, "unauthorized");
     create(PLATFORM_TOKEN, town)
         .await
         .assert_problem(409, "town_exists");
@@ -470,20 +520,99 @@ async fn the_platform_operator_creates_a_town_served_from_the_next_start() {
         .expect("the new town is served");
     let admin = c.token("maire", "mot-de-passe-c").await;
     c.get("/api/v1/admin/mail", &admin).await.assert_status(200);
-    let page = c
-        .raw()
-        .await
-        .get(format!("{}/connexion", c.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(c.raw().await, format!("{}/connexion", c.address)).await;
     assert!(page.contains("Commune de c"), "{page}");
     let (families,): (i64,) = sqlx::query_as("SELECT count(*) FROM families")
         .fetch_one(&c.pool)
         .await
         .unwrap();
     assert_eq!(families, 0);
+}
+
+/// A town's log is read in commit-safe order against its own writers only: a transaction of
+/// another town (another role, which may not append to this log) does not hold it back, one of
+/// its own town does. And each town's projectors wake on their own town's commits, on a channel
+/// of their own. With one horizon and one channel for the whole database, twenty towns made
+/// each other's projectors wait and poll (`cantine-bench --towns 20`).
+#[tokio::test]
+async fn another_towns_transaction_does_not_hold_back_a_towns_log() {
+    use cantine::projections::projector::{events_channel, safe_head, visible_head};
+
+    let towns = spawn_towns(&[A, B]).await;
+    let (a, b) = (&towns[0], &towns[1]);
+    let canteen = setup_repausset(a).await;
+    let family = family_with_child(a, &canteen.admin, "ALBERTINI", "Anouk").await;
+    let book = |day: &'static str| {
+        a.post(
+            "/api/v1/reservations",
+            &family.token,
+            json!({"child_id": family.child_id, "period_id": canteen.period_id, "days": [day]}),
+        )
+    };
+    let heads = || async {
+        let mut conn = a.pool.acquire().await.unwrap();
+        (
+            safe_head(&mut conn).await.unwrap(),
+            visible_head(&mut conn).await.unwrap(),
+        )
+    };
+
+    // Town B's transaction, holding a transaction id older than town A's booking.
+    let mut b_open = b.pool.begin().await.unwrap();
+    sqlx::query("SELECT pg_current_xact_id()")
+        .execute(&mut *b_open)
+        .await
+        .unwrap();
+    book("2017-01-23").await.assert_status(201);
+    eventually(
+        "town A's booking safe to read while town B's transaction is open",
+        || async {
+            let (safe, visible) = heads().await;
+            safe == visible
+        },
+    )
+    .await;
+
+    // Town A's own open transaction may still append: what commits after it waits for it.
+    let mut a_open = a.pool.begin().await.unwrap();
+    sqlx::query("SELECT pg_current_xact_id()")
+        .execute(&mut *a_open)
+        .await
+        .unwrap();
+    book("2017-01-24").await.assert_status(201);
+    let (safe, visible) = heads().await;
+    assert!(
+        safe < visible,
+        "a running transaction of town A must hold its log back"
+    );
+    a_open.rollback().await.unwrap();
+    eventually(
+        "town A's log safe again once its transaction ended",
+        || async {
+            let (safe, visible) = heads().await;
+            safe == visible
+        },
+    )
+    .await;
+    b_open.rollback().await.unwrap();
+
+    // Each town's log has its own wake-up channel.
+    let mut a_conn = a.pool.acquire().await.unwrap();
+    let mut b_conn = b.pool.acquire().await.unwrap();
+    let (a_channel, b_channel) = (
+        events_channel(&mut a_conn).await.unwrap(),
+        events_channel(&mut b_conn).await.unwrap(),
+    );
+    assert_ne!(a_channel, b_channel);
+    let mut listener = sqlx::postgres::PgListener::connect_with(&b.pool)
+        .await
+        .unwrap();
+    listener.listen(&b_channel).await.unwrap();
+    book("2017-01-26").await.assert_status(201);
+    let woken = tokio::time::timeout(std::time::Duration::from_millis(500), listener.recv()).await;
+    assert!(woken.is_err(), "town A's commit woke town B's projectors");
+    listener.listen(&a_channel).await.unwrap();
+    book("2017-01-27").await.assert_status(201);
+    let notification = listener.recv().await.unwrap();
+    assert_eq!(notification.channel(), a_channel);
 }
