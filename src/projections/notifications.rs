@@ -281,7 +281,6 @@ async fn town_of_family(
 
 /// Records the notice for each of the family's addresses, unless the family turned this kind
 /// off (only the kinds it may).
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn record_for_family(
     tx: &mut PgConnection,
     lookups: &mut Lookups,
