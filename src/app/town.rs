@@ -1,6 +1,6 @@
 //! The town's identity as the login page shows it to visitors, and the administrators' update
-//! of its contact details (phone, contact e-mail, the town's site). Every field is checked
-//! before anything changes; a refusal names its field.
+//! of its contact details (phone, contact e-mail, the town's site) and of its logo. Every field
+//! is checked before anything changes; a refusal names its field.
 
 use crate::app::{AppError, AppResult, Caller, Cantine};
 use crate::db;
@@ -8,6 +8,67 @@ pub use crate::db::town::TownIdentity;
 
 pub async fn identity(state: &Cantine) -> AppResult<TownIdentity> {
     Ok(db::town::identity(&state.pool, state.organisation.id).await?)
+}
+
+/// The largest logo a town may have.
+pub const LOGO_MAX_BYTES: usize = 200 * 1024;
+
+/// A town's logo as it is served.
+pub struct Logo {
+    pub media_type: String,
+    pub bytes: Vec<u8>,
+}
+
+pub async fn logo(state: &Cantine) -> AppResult<Option<Logo>> {
+    Ok(db::town::logo(&state.pool, state.organisation.id)
+        .await?
+        .map(|(media_type, bytes)| Logo { media_type, bytes }))
+}
+
+/// The media type of a logo's bytes, told by their first bytes (not by a name or a header a
+/// browser sends): PNG or JPEG, the images every browser shows and none can script.
+pub fn logo_media_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else {
+        None
+    }
+}
+
+/// Replaces the town's logo; refused, and nothing changed, unless it is a PNG or JPEG image of
+/// at most [`LOGO_MAX_BYTES`].
+pub async fn set_logo(state: &Cantine, caller: &Caller, bytes: &[u8]) -> AppResult<()> {
+    if bytes.is_empty() {
+        return Err(AppError::rule("logo_missing", "choose an image file"));
+    }
+    if bytes.len() > LOGO_MAX_BYTES {
+        return Err(AppError::rule(
+            "logo_too_large",
+            format!("the logo has {} kB at most", LOGO_MAX_BYTES / 1024),
+        ));
+    }
+    let Some(media_type) = logo_media_type(bytes) else {
+        return Err(AppError::rule(
+            "logo_not_an_image",
+            "the logo must be a PNG or JPEG image",
+        ));
+    };
+    db::town::set_logo(
+        &state.pool,
+        state.organisation.id,
+        Some((media_type, bytes)),
+    )
+    .await?;
+    tracing::info!(by = %caller.user_id, bytes = bytes.len(), "town logo replaced");
+    Ok(())
+}
+
+pub async fn remove_logo(state: &Cantine, caller: &Caller) -> AppResult<()> {
+    db::town::set_logo(&state.pool, state.organisation.id, None).await?;
+    tracing::info!(by = %caller.user_id, "town logo removed");
+    Ok(())
 }
 
 /// The contact details as a form or a request gives them; an empty field clears it.

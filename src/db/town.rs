@@ -11,11 +11,14 @@ pub struct TownIdentity {
     pub phone: String,
     pub contact_email: String,
     pub website: String,
+    /// Whether the town has a logo (served at `/logo`).
+    pub has_logo: bool,
 }
 
 pub async fn identity(pool: &PgPool, organisation_id: Uuid) -> sqlx::Result<TownIdentity> {
     sqlx::query_as(
-        "SELECT name, address, phone, contact_email, website FROM organisations WHERE id = $1",
+        "SELECT name, address, phone, contact_email, website, logo IS NOT NULL AS has_logo
+           FROM organisations WHERE id = $1",
     )
     .bind(organisation_id)
     .fetch_one(pool)
@@ -39,5 +42,33 @@ pub async fn update_contact(
     .bind(website)
     .execute(pool)
     .await?;
+    Ok(())
+}
+
+/// The town's logo and its media type, if it has one.
+pub async fn logo(pool: &PgPool, organisation_id: Uuid) -> sqlx::Result<Option<(String, Vec<u8>)>> {
+    let row: Option<(Option<String>, Option<Vec<u8>>)> =
+        sqlx::query_as("SELECT logo_type, logo FROM organisations WHERE id = $1")
+            .bind(organisation_id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(match row {
+        Some((Some(media_type), Some(bytes))) => Some((media_type, bytes)),
+        _ => None,
+    })
+}
+
+/// Sets the logo (`Some`) or removes it (`None`).
+pub async fn set_logo(
+    pool: &PgPool,
+    organisation_id: Uuid,
+    logo: Option<(&str, &[u8])>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE organisations SET logo_type = $2, logo = $3 WHERE id = $1")
+        .bind(organisation_id)
+        .bind(logo.map(|(media_type, _)| media_type))
+        .bind(logo.map(|(_, bytes)| bytes))
+        .execute(pool)
+        .await?;
     Ok(())
 }

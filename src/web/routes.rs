@@ -461,6 +461,7 @@ pub fn table() -> Vec<Route> {
             Public,
             pages::login::public_document,
         ),
+        route(Method::GET, pages::login::LOGO, Public, pages::login::logo),
         route(Method::POST, "/connexion", Public, pages::login::submit),
         route(
             Method::GET,
@@ -934,6 +935,18 @@ pub fn table() -> Vec<Route> {
             "/gestion/commune",
             ADMIN_PAGE,
             backoffice::admin::town::edit,
+        ),
+        route(
+            Method::POST,
+            backoffice::admin::town::LOGO_PATH,
+            ADMIN_PAGE,
+            backoffice::admin::town::upload_logo,
+        ),
+        route(
+            Method::POST,
+            backoffice::admin::town::LOGO_REMOVE_PATH,
+            ADMIN_PAGE,
+            backoffice::admin::town::remove_logo,
         ),
         route(
             Method::GET,

@@ -129,6 +129,7 @@ const NOT_IN_OPENAPI: &[(&str, &str)] = &[
     ("GET", "/documents"),
     ("GET", "/documents/{id}"),
     ("GET", "/documents-publics/{id}"),
+    ("GET", "/logo"),
     // The administrators' pages of the back office (`src/web/backoffice/admin`)
     ("GET", "/gestion/familles"),
     ("POST", "/gestion/familles"),
@@ -154,6 +155,8 @@ const NOT_IN_OPENAPI: &[(&str, &str)] = &[
     ("POST", "/gestion/personnel/{id}/mot-de-passe"),
     ("GET", "/gestion/commune"),
     ("POST", "/gestion/commune"),
+    ("POST", "/gestion/commune/logo"),
+    ("POST", "/gestion/commune/logo/retrait"),
     ("GET", "/gestion/restaurants"),
     ("POST", "/gestion/restaurants"),
     ("GET", "/gestion/restaurants/{id}"),
@@ -390,6 +393,8 @@ fn expected(method: &Method, path: &str) -> Option<[u16; 8]> {
         ("GET", "/documents/{id}") => [401, 404, 404, 403, 403, 403, 403, 403],
         // Public documents are anyone's; a document nobody has is not found, for everyone.
         ("GET", "/documents-publics/{id}") => [404; 8],
+        // The town's logo is anyone's; before the administrators' row gives one, there is none.
+        ("GET", "/logo") => [404; 8],
         // The administrators' pages: the API's admin role only. The closures form answers with
         // the period's page itself (it lists the booked days the new closures close).
         ("PATCH", "/api/v1/admin/restaurants/{id}") => ADMIN_OK,
@@ -430,6 +435,8 @@ fn expected(method: &Method, path: &str) -> Option<[u16; 8]> {
             | "/gestion/familles/{id}/enfants"
             | "/gestion/familles/{id}/enfants/{child_id}"
             | "/gestion/commune"
+            | "/gestion/commune/logo"
+            | "/gestion/commune/logo/retrait"
             | "/gestion/restaurants"
             | "/gestion/restaurants/{id}"
             | "/gestion/periodes"
@@ -803,6 +810,7 @@ impl Fixture {
                 "/deconnexion"
                 | "/gestion/deconnexion"
                 | "/gestion/documents/{id}/retrait"
+                | "/gestion/commune/logo/retrait"
                 | "/gestion/audit/verification"
                 | "/gestion/reservations/{id}/annulation"
                 | "/gestion/personnel/{id}/deverrouillage"
@@ -848,7 +856,19 @@ impl Fixture {
                  --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"nature\"\r\n\r\nrules\r\n\
                  --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"r.pdf\"\r\n\
                  Content-Type: application/pdf\r\n\r\n%PDF-1.4\n1 0 obj << >> endobj\nstartxref\n0\n%%EOF\r\n--{BOUNDARY}--\r\n"
-            )),
+            ).into_bytes()),
+            // A PNG's signature and a few bytes: what the logo's check reads.
+            ("POST", "/gestion/commune/logo") => {
+                let mut body = format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+                     --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"logo\"; filename=\"logo.png\"\r\n\
+                     Content-Type: image/png\r\n\r\n"
+                )
+                .into_bytes();
+                body.extend_from_slice(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
+                body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+                Body::Multipart(body)
+            }
             // The administrators' forms: valid, and changing nothing the other rows rely on.
             ("POST", "/gestion/familles") => Body::Form(format!(
                 "csrf={csrf}&nom=FAMILLE+PAGE+{n}&email=famille-page-{n}%40example.fr&quotient="
@@ -1143,7 +1163,7 @@ enum Body {
     None,
     Json(Value),
     Form(String),
-    Multipart(String),
+    Multipart(Vec<u8>),
 }
 
 const BOUNDARY: &str = "matrice-boundary";

@@ -179,3 +179,113 @@ async fn a_refused_contact_says_why_and_changes_nothing() {
     }
     assert_eq!(contact().await, before);
 }
+
+const LOGO_BOUNDARY: &str = "x-cantine-logo-boundary";
+const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+
+/// The logo form as a browser sends it: the CSRF field and the file.
+async fn post_logo(app: &TestApp, token: &str, file: &[u8]) -> reqwest::Response {
+    let csrf = csrf_token_for_session(&app.state, token);
+    let mut body = format!(
+        "--{LOGO_BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{LOGO_BOUNDARY}\r\nContent-Disposition: form-data; name=\"logo\"; filename=\"logo.png\"\r\n\
+         Content-Type: image/png\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{LOGO_BOUNDARY}--\r\n").as_bytes());
+    browser_request(app, reqwest::Method::POST, "/gestion/commune/logo", token)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={LOGO_BOUNDARY}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The town's logo (issue 19, point 1): the administrators give a PNG or JPEG of at most 200 KB,
+/// told by its first bytes, and the login page shows it; anything else is refused in French next
+/// to the field and changes nothing; a family cannot; removed, it is gone.
+#[tokio::test]
+async fn the_town_logo_is_shown_beside_the_login_form_and_only_an_image_is_taken() {
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let family = family_with_child(&app, &canteen.admin, "DUPONT", "Hervé").await;
+    assert_eq!(anonymous_get(&app, "/logo").await.status(), 404);
+    let page = anonymous_get(&app, "/connexion")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("town-logo"), "{page}");
+
+    // A PDF sent as a PNG, an image too large, nothing at all: refused, nothing stored.
+    let pdf = one_page_pdf("Pas un logo", &["Un PDF."]);
+    let refused = post_logo(&app, &canteen.admin, &pdf).await;
+    assert_eq!(refused.status(), 422);
+    let text = refused.text().await.unwrap();
+    assert!(text.contains("Une image PNG ou JPEG"), "{text}");
+    assert!(text.contains("aria-invalid=\"true\""), "{text}");
+    let mut too_large = PNG_SIGNATURE.to_vec();
+    too_large.resize(200 * 1024 + 1, 0);
+    let refused = post_logo(&app, &canteen.admin, &too_large).await;
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.unwrap().contains("dépasse 200 Ko"));
+    assert_eq!(post_logo(&app, &canteen.admin, b"").await.status(), 422);
+    assert_eq!(anonymous_get(&app, "/logo").await.status(), 404);
+
+    // A family is no administrator.
+    let mut png = PNG_SIGNATURE.to_vec();
+    png.extend_from_slice(b"\0\0\0\rIHDR le reste de l'image");
+    assert_eq!(post_logo(&app, &family.token, &png).await.status(), 403);
+    assert_eq!(anonymous_get(&app, "/logo").await.status(), 404);
+
+    // A PNG: stored, served as it was given, shown beside the login form.
+    let saved = post_logo(&app, &canteen.admin, &png).await;
+    assert_eq!(saved.status(), 303);
+    assert_eq!(
+        location(&saved).as_deref(),
+        Some("/gestion/commune?fait=logo#contenu")
+    );
+    let logo = anonymous_get(&app, "/logo").await;
+    assert_eq!(logo.status(), 200);
+    assert_eq!(logo.headers()["content-type"], "image/png");
+    assert_eq!(logo.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(logo.bytes().await.unwrap().as_ref(), png.as_slice());
+    let page = anonymous_get(&app, "/connexion")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let shown = format!(
+        "<img class=\"town-logo\" src=\"/logo\" alt=\"Logo de {}\">",
+        app.state.organisation.name
+    );
+    assert!(page.contains(&shown), "{page}");
+
+    // A JPEG replaces it.
+    let jpeg = [&[0xFF, 0xD8, 0xFF, 0xE0][..], b"JFIF"].concat();
+    assert_eq!(post_logo(&app, &canteen.admin, &jpeg).await.status(), 303);
+    let logo = anonymous_get(&app, "/logo").await;
+    assert_eq!(logo.headers()["content-type"], "image/jpeg");
+
+    // Removed: gone from the page and the address.
+    let csrf = csrf_token_for_session(&app.state, &canteen.admin);
+    let removed = cookie_form(
+        &app,
+        "/gestion/commune/logo/retrait",
+        &canteen.admin,
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
+    assert_eq!(removed.status(), 303);
+    assert_eq!(anonymous_get(&app, "/logo").await.status(), 404);
+    let page = anonymous_get(&app, "/connexion")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("town-logo"), "{page}");
+}

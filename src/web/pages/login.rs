@@ -5,7 +5,7 @@
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -137,6 +137,9 @@ fn town_aside(town: Option<&TownIdentity>, documents: &[DocumentRow]) -> Markup 
     html! {
         aside class="town" aria-labelledby="commune" {
             @if let Some(town) = town {
+                @if town.has_logo {
+                    img class="town-logo" src=(LOGO) alt=(format!("Logo de {}", town.name));
+                }
                 h2 id="commune" { (town.name) }
                 @if !town.address.trim().is_empty() {
                     p { (town.address) }
@@ -174,6 +177,26 @@ fn town_aside(town: Option<&TownIdentity>, documents: &[DocumentRow]) -> Markup 
 
 /// Where visitors download the public documents.
 pub const PUBLIC_DOCUMENTS: &str = "/documents-publics";
+
+/// Where the town's logo is served, to anyone.
+pub const LOGO: &str = "/logo";
+
+/// The town's logo: the image, as stored (its type checked when it was), or 404 without one.
+/// Browsers may keep it five minutes: a replaced logo shows within that.
+pub async fn logo(State(state): State<Cantine>) -> PortalResult<Response> {
+    let Some(logo) = town::logo(&state).await? else {
+        return Err(crate::app::AppError::not_found("logo").into());
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, logo.media_type),
+            (header::CACHE_CONTROL, "public, max-age=300".to_string()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+        ],
+        logo.bytes,
+    )
+        .into_response())
+}
 
 /// A phone number as a `tel:` link wants it: the digits and a leading `+`.
 fn tel_uri(phone: &str) -> String {

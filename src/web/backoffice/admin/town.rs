@@ -1,8 +1,9 @@
 //! `/gestion/commune`: what visitors read beside the login form (the town's name and address,
-//! its phone, contact e-mail and site), the contact details kept up to date by the
-//! administrators (`app::town`).
+//! its logo, phone, contact e-mail and site), the contact details and the logo kept up to date by
+//! the administrators (`app::town`).
 
-use axum::extract::State;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::html;
@@ -14,10 +15,13 @@ use crate::app::{AppError, Cantine};
 use crate::web::backoffice::context::StaffContext;
 use crate::web::backoffice::error::StaffResult;
 use crate::web::backoffice::layout::page;
+use crate::web::error::ApiError;
 use crate::web::extract::{ApiForm, ApiQuery, Caller};
 use crate::web::pages::layout::{csrf_field, render};
 
 pub const PATH: &str = "/gestion/commune";
+pub const LOGO_PATH: &str = "/gestion/commune/logo";
+pub const LOGO_REMOVE_PATH: &str = "/gestion/commune/logo/retrait";
 
 #[derive(Deserialize, Default, Clone)]
 pub struct ContactForm {
@@ -39,15 +43,20 @@ pub async fn show(
     caller: Caller,
     ApiQuery(query): ApiQuery<DoneQuery>,
 ) -> StaffResult<Response> {
-    let done = (query.fait.as_deref() == Some("modifie"))
-        .then_some("Coordonnées enregistrées : la page de connexion les montre déjà.");
-    town_page(&state, &caller, None, done, StatusCode::OK).await
+    let done = match query.fait.as_deref() {
+        Some("modifie") => Some("Coordonnées enregistrées : la page de connexion les montre déjà."),
+        Some("logo") => Some("Logo enregistré : la page de connexion le montre déjà."),
+        Some("logo-retire") => Some("Logo retiré."),
+        _ => None,
+    };
+    town_page(&state, &caller, None, None, done, StatusCode::OK).await
 }
 
 async fn town_page(
     state: &Cantine,
     caller: &Caller,
     refused_form: Option<(&ContactForm, &Errors)>,
+    refused_logo: Option<&Errors>,
     done: Option<&str>,
     status: StatusCode,
 ) -> StaffResult<Response> {
@@ -76,6 +85,35 @@ async fn town_page(
         p class="note" {
             "Le nom et l'adresse figurent sur les factures : ils se changent avec l'éditeur du "
             "service, pas ici."
+        }
+        section aria-labelledby="logo" {
+            h2 id="logo" { "Logo" }
+            (refused(refused_logo.unwrap_or(&none), "Le logo n'a pas été modifié"))
+            @if identity.has_logo {
+                p { img class="town-logo" src=(crate::web::pages::login::LOGO) alt=(format!("Logo actuel de {}", identity.name)); }
+            } @else {
+                p class="note" { "Aucun logo : la page de connexion montre le nom de la commune seul." }
+            }
+            form method="post" action=(form::action(LOGO_PATH, "logo")) enctype="multipart/form-data" class="stack" {
+                (csrf_field(&context.csrf))
+                @let logo_error = refused_logo.and_then(|e| e.get("logo"));
+                p class="field" {
+                    label for="fichier-logo" { "Image (PNG ou JPEG, 200 Ko au plus)" }
+                    input id="fichier-logo" name="logo" type="file" accept="image/png,image/jpeg" required
+                        aria-invalid=[logo_error.map(|_| "true")]
+                        aria-describedby=[logo_error.map(|_| "fichier-logo-erreur")];
+                    @if let Some(message) = logo_error {
+                        span id="fichier-logo-erreur" class="field-error" { (message) }
+                    }
+                }
+                p { button type="submit" class="primary" { "Enregistrer le logo" } }
+            }
+            @if identity.has_logo {
+                form method="post" action=(form::action(LOGO_REMOVE_PATH, "logo")) {
+                    (csrf_field(&context.csrf))
+                    p { button type="submit" { "Retirer le logo" } }
+                }
+            }
         }
         section aria-labelledby="coordonnees" {
             h2 id="coordonnees" { "Coordonnées" }
@@ -134,9 +172,57 @@ pub async fn edit(
                 &caller,
                 Some((&values, &errors)),
                 None,
+                None,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
         }
     }
+}
+
+/// The logo's refusal, in French.
+fn logo_errors(e: &AppError) -> Option<Errors> {
+    let message = match e.code() {
+        "logo_missing" => "Choisissez une image.",
+        "logo_too_large" => "L'image dépasse 200 Ko : enregistrez-la plus petite.",
+        "logo_not_an_image" => "Une image PNG ou JPEG (un logo .png ou .jpg).",
+        _ => return None,
+    };
+    Some(Errors::one("logo", message))
+}
+
+pub async fn upload_logo(
+    State(state): State<Cantine>,
+    caller: Caller,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> StaffResult<Response> {
+    let unreadable = |_| ApiError::bad_request("malformed_body", "unreadable multipart form");
+    let mut multipart =
+        multipart.map_err(|_| ApiError::bad_request("malformed_body", "not a multipart form"))?;
+    let mut bytes = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+        if field.name() == Some("logo") {
+            bytes = field.bytes().await.map_err(unreadable)?.to_vec();
+        }
+    }
+    match town::set_logo(&state, &caller, &bytes).await {
+        Ok(()) => Ok(form::done(&format!("{PATH}?fait=logo"))),
+        Err(e) => {
+            let errors = logo_errors(&e).ok_or(e)?;
+            town_page(
+                &state,
+                &caller,
+                None,
+                Some(&errors),
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+pub async fn remove_logo(State(state): State<Cantine>, caller: Caller) -> StaffResult<Response> {
+    town::remove_logo(&state, &caller).await?;
+    Ok(form::done(&format!("{PATH}?fait=logo-retire")))
 }
