@@ -154,7 +154,7 @@ await walk.finish(async () => {
   await menu().getByRole('link', { name: 'Commune' }).click();
   await expectText('Coordonnées', 'Site de la commune');
   await page.getByLabel('Téléphone').fill('04 66 71 71 00');
-  await page.getByRole('button', { name: 'Enregistrer' }).click();
+  await page.getByRole('button', { name: 'Enregistrer', exact: true }).click();
   await expectText('Coordonnées enregistrées');
   await visit('commune');
 
