@@ -1,5 +1,6 @@
-//! One day's capacity of a period's service: the override and the day's places, changed in one
-//! transaction so that the places never drop below what is already taken.
+//! One day's capacity of a period's service: the override and the day's entry in
+//! `place_months`, changed in one transaction so that the places never drop below what is
+//! already taken.
 
 use chrono::NaiveDate;
 use sqlx::PgPool;
@@ -26,19 +27,13 @@ pub async fn set_day_capacity(pool: &PgPool, day: DayCapacity<'_>) -> sqlx::Resu
     .bind(day.capacity)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
-        "INSERT INTO places (restaurant_id, service, date, capacity) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (restaurant_id, service, date) DO NOTHING",
-    )
-    .bind(day.restaurant_id)
-    .bind(day.service)
-    .bind(day.date)
-    .bind(day.capacity)
-    .execute(&mut *tx)
-    .await?;
+    // The day's entry of its month's row, made if need be; refused when more are taken.
     let row: Option<(i32,)> = sqlx::query_as(
-        "UPDATE places SET capacity = $4 WHERE restaurant_id = $1 AND service = $2 AND date = $3 AND taken <= $4
-         RETURNING taken",
+        "INSERT INTO place_months AS pm (restaurant_id, service, month, capacity, taken)
+         VALUES ($1, $2, month_of($3), month_values(ARRAY[day_of($3)], ARRAY[$4]), month_counts('{}'))
+         ON CONFLICT (restaurant_id, service, month) DO UPDATE SET capacity[day_of($3)] = $4
+          WHERE pm.taken[day_of($3)] <= $4
+         RETURNING taken[day_of($3)]",
     )
     .bind(day.restaurant_id)
     .bind(day.service)

@@ -7,11 +7,11 @@ use chrono::NaiveDate;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-/// The restaurant's service days among `days` with no place left for `child_id`. A day with no
-/// places row yet has none taken, and its capacity is the day's override or the period's
-/// default. A place freed on a day with a waiting list is kept for the children in line: it
-/// counts as taken by each child waiting ahead of this one (all of them, for a child not in
-/// line), so that the first in line gets it and nobody passes them.
+/// The restaurant's service days among `days` with no place left for `child_id`. A day whose
+/// entry in `place_months` is unset has none taken, and its capacity is the day's override or
+/// the period's default. A place freed on a day with a waiting list is kept for the children in
+/// line: it counts as taken by each child waiting ahead of this one (all of them, for a child
+/// not in line), so that the first in line gets it and nobody passes them.
 pub async fn full_days(
     pool: &PgPool,
     restaurant_id: Uuid,
@@ -26,9 +26,10 @@ pub async fn full_days(
     }
     let full: Vec<(NaiveDate,)> = sqlx::query_as(
         "SELECT d.date FROM unnest($3::date[]) AS d(date)
-           LEFT JOIN places p ON p.restaurant_id = $1 AND p.service = $2 AND p.date = d.date
+           LEFT JOIN place_months p
+                  ON p.restaurant_id = $1 AND p.service = $2 AND p.month = month_of(d.date)
            LEFT JOIN capacity_overrides o ON o.period_id = $4 AND o.date = d.date
-          WHERE COALESCE(p.taken, 0)
+          WHERE COALESCE(p.taken[day_of(d.date)], 0)
                 + (SELECT count(*) FROM waitlist_entries w
                     WHERE w.restaurant_id = $1 AND w.service = $2 AND w.date = d.date
                       AND w.child_id <> $6
@@ -37,7 +38,7 @@ pub async fn full_days(
                               WHERE me.restaurant_id = $1 AND me.service = $2
                                 AND me.date = d.date AND me.child_id = $6),
                             9223372036854775807))
-                >= COALESCE(p.capacity, o.capacity, $5)",
+                >= COALESCE(p.capacity[day_of(d.date)], o.capacity, $5)",
     )
     .bind(restaurant_id)
     .bind(service)

@@ -145,7 +145,8 @@ impl ReservationServices for PgReservationServices {
             days,
         );
         let already = sqlx::query_as::<_, (NaiveDate,)>(
-            "SELECT date FROM held_days WHERE child_id = $1 AND service = $2 AND date = ANY($3)",
+            "SELECT d FROM child_meals m, unnest($3::date[]) AS d
+              WHERE m.child_id = $1 AND m.service = $2 AND d <@ m.days",
         )
         .bind(context.child.id)
         .bind(service)

@@ -112,7 +112,7 @@ pub async fn children_holding(
     date: NaiveDate,
 ) -> sqlx::Result<BTreeSet<Uuid>> {
     let rows: Vec<(Uuid,)> = sqlx::query_as(
-        "SELECT child_id FROM held_days WHERE child_id = ANY($1) AND service = $2 AND date = $3",
+        "SELECT child_id FROM child_meals WHERE child_id = ANY($1) AND service = $2 AND $3 <@ days",
     )
     .bind(children)
     .bind(service)

@@ -7,6 +7,10 @@
 //! the log in commit-safe order and cannot pass a transaction in progress, so every booking
 //! waiting for a place kept every reader's view of the log behind it. A place found gone ends
 //! the statement with `append_conflict()` (SQLSTATE 40001), which rolls it back whole.
+//!
+//! The statement writes a handful of rows whatever the number of days (migration 0036): a
+//! whole-year request used to insert ~140 held days and update ~140 place rows, each of them a
+//! row every other whole-year request of the restaurant then queued on.
 
 use cqrs_es::persist::{PersistenceError, SerializedEvent};
 use serde::Deserialize;
@@ -26,68 +30,62 @@ pub async fn append_alone(pool: &PgPool, event: &SerializedEvent) -> Result<(), 
     let decoded = ReservationEvent::deserialize(&event.payload)?;
     let sql = match &decoded {
         ReservationEvent::ReservationRequested(_) => {
-            // Places are taken in date order, so that two appends never wait on each other in a
-            // circle; a full day's row is locked but not counted.
-            format!(
-                "WITH {APPENDED},
-                 held AS (
-                    INSERT INTO held_days (reservation_id, child_id, restaurant_id, service, date)
-                    SELECT $8, $9, $10, $11, d FROM unnest($12::date[]) AS d
-                    RETURNING 1),
-                 taken AS (
-                    INSERT INTO places AS pl (restaurant_id, service, date, capacity, taken)
-                    SELECT $10, $11, d, COALESCE(o.capacity, p.capacity), 1
-                      FROM unnest($12::date[]) AS d
-                      JOIN periods p ON p.id = $13
-                      LEFT JOIN capacity_overrides o ON o.period_id = p.id AND o.date = d
-                     WHERE COALESCE(o.capacity, p.capacity) > 0
-                     ORDER BY d
-                    ON CONFLICT (restaurant_id, service, date) DO UPDATE SET taken = pl.taken + 1
-                       WHERE pl.taken < pl.capacity
-                    RETURNING 1)
-                 SELECT CASE WHEN (SELECT count(*) FROM taken) = cardinality($12::date[])
-                              AND (SELECT count(*) FROM held) = cardinality($12::date[])
-                             THEN 0 ELSE append_conflict() END"
-            )
+            let take = take_places(&Holder {
+                reservation: "$8",
+                child: "$9::uuid",
+                restaurant: "$10::uuid",
+                service: "$11::text",
+                days: "$12::date[]",
+                period: "$13::uuid",
+            });
+            format!("WITH {APPENDED}, {take}")
         }
         ReservationEvent::ReservationExpired(_) | ReservationEvent::DaysCancelled(_) => {
+            // The days given back are those still held among the event's ($9; all of them
+            // for an expiry): the reservation's span, the child's meals and the months'
+            // counters lose exactly those.
             format!(
                 "WITH {APPENDED},
                  released AS (
-                    DELETE FROM held_days
-                     WHERE reservation_id = $8 AND ($9::date[] IS NULL OR date = ANY($9))
-                    RETURNING restaurant_id, service, date),
+                    UPDATE held_spans h SET days = h.days - g.gone
+                      FROM (SELECT reservation_id,
+                                   CASE WHEN $9::date[] IS NULL THEN days
+                                        ELSE days * days_span($9) END AS gone
+                              FROM held_spans WHERE reservation_id = $8) g
+                     WHERE h.reservation_id = g.reservation_id
+                    RETURNING h.child_id, h.restaurant_id, h.service, g.gone),
+                 meals AS (
+                    UPDATE child_meals m SET days = m.days - r.gone FROM released r
+                     WHERE m.child_id = r.child_id AND m.service = r.service
+                    RETURNING 1),
+                 gone AS (
+                    SELECT r.restaurant_id, r.service, month_of(d) AS month,
+                           month_counts(array_agg(day_of(d))) AS taken
+                      FROM released r, span_days(r.gone) AS d
+                     GROUP BY r.restaurant_id, r.service, month_of(d)),
                  freed AS (
-                    UPDATE places p SET taken = p.taken - 1 FROM released r
-                     WHERE p.restaurant_id = r.restaurant_id AND p.service = r.service
-                       AND p.date = r.date
+                    UPDATE place_months pm SET taken = month_minus(pm.taken, g.taken) FROM gone g
+                     WHERE pm.restaurant_id = g.restaurant_id AND pm.service = g.service
+                       AND pm.month = g.month
                     RETURNING 1)
                  SELECT (SELECT count(*) FROM appended)::int"
             )
         }
         ReservationEvent::ReservationReinstated(_) => {
-            // Takes again the places an expired reservation gave back, all or none: the child's
-            // meal must still be free and every day must have a place left.
-            format!(
-                "WITH {APPENDED},
-                 held AS (
-                    INSERT INTO held_days (reservation_id, child_id, restaurant_id, service, date)
-                    SELECT $8, (r.e->'child'->>'id')::uuid, (r.e->'restaurant'->>'id')::uuid,
-                           r.e->'period'->'service'->>'label', d
-                      FROM (SELECT payload->'ReservationRequested' AS e FROM events
-                             WHERE aggregate_type = 'Reservation' AND aggregate_id = $8::text
-                               AND sequence = 1) r,
-                           unnest($9::date[]) AS d
-                    RETURNING restaurant_id, service, date),
-                 taken AS (
-                    UPDATE places p SET taken = p.taken + 1 FROM held h
-                     WHERE p.restaurant_id = h.restaurant_id AND p.service = h.service
-                       AND p.date = h.date AND p.taken < p.capacity
-                    RETURNING 1)
-                 SELECT CASE WHEN (SELECT count(*) FROM taken) = cardinality($9::date[])
-                              AND (SELECT count(*) FROM held) = cardinality($9::date[])
-                             THEN 0 ELSE append_conflict() END"
-            )
+            // Takes again the places an expired reservation gave back, all or none, as a
+            // request does: who, where and which period are in the reservation's first event.
+            let requested = "(SELECT payload->'ReservationRequested' FROM events
+                               WHERE aggregate_type = 'Reservation' AND aggregate_id = $8::text
+                                 AND sequence = 1)";
+            let take = take_places(&Holder {
+                reservation: "$8",
+                child: &format!("({requested}->'child'->>'id')::uuid"),
+                restaurant: &format!("({requested}->'restaurant'->>'id')::uuid"),
+                service: &format!("({requested}->'period'->'service'->>'label')"),
+                days: "$9::date[]",
+                period: &format!("({requested}->'period'->>'id')::uuid"),
+            });
+            format!("WITH {APPENDED}, {take}")
         }
         ReservationEvent::ReservationConfirmed(_) | ReservationEvent::ReservationPaid(_) => {
             format!("WITH {APPENDED} SELECT count(*)::int FROM appended")
@@ -113,4 +111,70 @@ pub async fn append_alone(pool: &PgPool, event: &SerializedEvent) -> Result<(), 
     };
     query.fetch_one(pool).await.map_err(database)?;
     Ok(())
+}
+
+/// Who takes places, each a SQL expression of the statement's parameters.
+struct Holder<'a> {
+    reservation: &'a str,
+    child: &'a str,
+    restaurant: &'a str,
+    service: &'a str,
+    days: &'a str,
+    period: &'a str,
+}
+
+/// The rest of a `WITH` that takes a place on each of the holder's days and holds them, all or
+/// none, ending in the `SELECT` that fails the statement with `append_conflict()` when any is
+/// missing. A handful of rows whatever the number of days: one `place_months` row per month
+/// (taken in month order, so that two appends never wait on each other in a circle; a month
+/// with a full day is locked but not counted), the reservation's `held_spans` row and the
+/// child's `child_meals` row (refused when a day is already held for the child).
+fn take_places(h: &Holder) -> String {
+    let Holder {
+        reservation,
+        child,
+        restaurant,
+        service,
+        days,
+        period,
+    } = h;
+    format!(
+        "wanted AS (
+            SELECT month_of(d) AS month, day_of(d) AS day,
+                   COALESCE(o.capacity, p.capacity) AS capacity
+              FROM unnest({days}) AS d
+              JOIN periods p ON p.id = {period}
+              LEFT JOIN capacity_overrides o ON o.period_id = p.id AND o.date = d),
+         months AS (
+            SELECT month, month_counts(array_agg(day)) AS taken,
+                   month_values(array_agg(day), array_agg(capacity)) AS capacity,
+                   bool_and(capacity > 0) AS open
+              FROM wanted GROUP BY month),
+         taken AS (
+            INSERT INTO place_months AS pm (restaurant_id, service, month, capacity, taken)
+            SELECT {restaurant}, {service}, month, capacity, taken FROM months
+             WHERE open
+             ORDER BY month
+            ON CONFLICT (restaurant_id, service, month) DO UPDATE
+               SET capacity = month_capacities(pm.capacity, EXCLUDED.capacity),
+                   taken = month_plus(pm.taken, EXCLUDED.taken)
+             WHERE month_fits(month_plus(pm.taken, EXCLUDED.taken),
+                              month_capacities(pm.capacity, EXCLUDED.capacity))
+            RETURNING 1),
+         held AS (
+            INSERT INTO held_spans AS hs (reservation_id, child_id, restaurant_id, service, days)
+            VALUES ({reservation}, {child}, {restaurant}, {service}, days_span({days}))
+            ON CONFLICT (reservation_id) DO UPDATE SET days = hs.days + EXCLUDED.days
+             WHERE NOT hs.days && EXCLUDED.days
+            RETURNING 1),
+         meals AS (
+            INSERT INTO child_meals AS cm (child_id, service, days)
+            VALUES ({child}, {service}, days_span({days}))
+            ON CONFLICT (child_id, service) DO UPDATE SET days = cm.days + EXCLUDED.days
+             WHERE NOT cm.days && EXCLUDED.days
+            RETURNING 1)
+         SELECT CASE WHEN (SELECT count(*) FROM taken) = (SELECT count(*) FROM months)
+                      AND EXISTS (SELECT FROM held) AND EXISTS (SELECT FROM meals)
+                     THEN 0 ELSE append_conflict() END"
+    )
 }

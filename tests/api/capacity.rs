@@ -429,19 +429,18 @@ async fn reconciliation_repairs_places_that_drifted_from_the_log() {
         "nothing to repair"
     );
     // Behind the service's back: a counter bumped, a held day lost, a stray hold.
-    sqlx::query(
-        "UPDATE places SET taken = taken + 3, capacity = capacity WHERE date = '2017-01-23'",
-    )
-    .execute(&app.pool)
-    .await
-    .unwrap();
-    sqlx::query("DELETE FROM held_days WHERE date = '2017-01-24'")
+    sqlx::query("UPDATE place_months SET taken[23] = taken[23] + 3 WHERE month = '2017-01-01'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE held_spans SET days = days - '{[2017-01-24,2017-01-25)}'")
         .execute(&app.pool)
         .await
         .unwrap();
     sqlx::query(
-        "INSERT INTO held_days (reservation_id, child_id, restaurant_id, service, date)
-         SELECT gen_random_uuid(), gen_random_uuid(), restaurant_id, service, '2017-01-26' FROM held_days LIMIT 1",
+        "INSERT INTO held_spans (reservation_id, child_id, restaurant_id, service, days)
+         SELECT gen_random_uuid(), gen_random_uuid(), restaurant_id, service, '{[2017-01-26,2017-01-27)}'
+           FROM held_spans LIMIT 1",
     )
     .execute(&app.pool)
     .await
@@ -485,4 +484,143 @@ async fn cancelling_paid_days_credits_the_family_in_the_log() {
     .unwrap();
     assert_eq!(credited, "4.15");
     assert_eq!(taken(&app, "2017-01-24").await, 0);
+}
+
+/// One request of a child for these days.
+async fn ask_for_days(
+    app: &TestApp,
+    family: &Family,
+    canteen: &Canteen,
+    child: &str,
+    days: &[&str],
+) -> Reply {
+    app.post(
+        "/api/v1/reservations",
+        &family.token,
+        json!({"child_id": child, "period_id": canteen.period_id, "days": days}),
+    )
+    .await
+}
+
+/// The places of three days, held by the family's children as the race left them: what the
+/// counters say, and what the held days say.
+async fn places_and_holds(app: &TestApp, days: &[&str]) -> Vec<(i32, i64)> {
+    let mut found = Vec::new();
+    for day in days {
+        let (held,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM held_days WHERE date = $1::date")
+                .bind(day)
+                .fetch_one(&app.pool)
+                .await
+                .unwrap();
+        found.push((taken(app, day).await, held));
+    }
+    found
+}
+
+#[tokio::test]
+async fn cancellations_expiries_and_bulk_requests_racing_on_the_same_days_never_overbook() {
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let family = family_with_child(&app, &canteen.admin, "NOMBREUX", "Premier").await;
+    let days = ["2017-01-23", "2017-01-24", "2017-01-26"];
+    for day in days {
+        app.put(
+            &format!("/api/v1/admin/periods/{}/capacity", canteen.period_id),
+            &canteen.admin,
+            json!({"date": day, "capacity": 6}),
+        )
+        .await
+        .assert_status(200);
+    }
+    let kids = children(&app, &family.id, 36).await;
+    let (holders, askers) = kids.split_at(6);
+    // Six children take the three days: three will let their hold expire, three pay.
+    let mut held = Vec::new();
+    for child in holders {
+        let reply = ask_for_days(&app, &family, &canteen, child, &days).await;
+        let id = reply.assert_status(201)["id"].as_str().unwrap().to_string();
+        app.post_empty(&format!("/api/v1/reservations/{id}/confirm"), &family.token)
+            .await
+            .assert_status(200);
+        held.push(id);
+    }
+    let (expiring, paying) = held.split_at(3);
+    let paying: Vec<&str> = paying.iter().map(String::as_str).collect();
+    pay(&app, &family, &paying).await;
+    assert_eq!(places_and_holds(&app, &days).await, vec![(6, 6); 3]);
+
+    // At once: the unpaid holds expire, the paid ones give back the middle day, and thirty
+    // children ask for the three days in one request each, in waves.
+    let expire = app.advance_clock(&canteen.admin, 61);
+    let cancel = futures::future::join_all(paying.iter().map(|id| {
+        let (app, token) = (&app, &family.token);
+        async move {
+            app.post(
+                &format!("/api/v1/reservations/{id}/cancel"),
+                token,
+                json!({"days": ["2017-01-24"]}),
+            )
+            .await
+        }
+    }));
+    let ask = futures::future::join_all(askers.iter().enumerate().map(|(i, child)| {
+        let (app, family, canteen) = (&app, &family, &canteen);
+        async move {
+            tokio::time::sleep(std::time::Duration::from_millis(20 * (i as u64 % 10))).await;
+            ask_for_days(app, family, canteen, child, &days).await
+        }
+    }));
+    let ((), cancelled, asked) = tokio::join!(expire, cancel, ask);
+    for reply in &cancelled {
+        reply.assert_status(200);
+    }
+    let mut won = asked.iter().filter(|r| r.status == 201).count();
+    for reply in asked.iter().filter(|r| r.status != 201) {
+        reply.assert_problem(422, "day_full");
+    }
+    eventually("the unpaid holds expire", || async {
+        expiring.len()
+            == futures::future::join_all(expiring.iter().map(|id| {
+                let (app, token) = (&app, &family.token);
+                async move { app.get(&format!("/api/v1/reservations/{id}"), token).await }
+            }))
+            .await
+            .iter()
+            .filter(|r| r.body["status"] == "expired")
+            .count()
+    })
+    .await;
+    // Those who lost to the expiries ask again, one after the other, until the first day is
+    // full: three places freed on it (the expired holds), so three children win in all.
+    for child in askers {
+        let reply = ask_for_days(&app, &family, &canteen, child, &days).await;
+        match reply.status.as_u16() {
+            201 => won += 1,
+            _ => {
+                let code = reply.body["code"].as_str().unwrap_or_default().to_string();
+                assert!(
+                    code == "day_full" || code == "already_booked",
+                    "{}",
+                    reply.body
+                );
+            }
+        }
+    }
+    assert_eq!(won, 3, "as many winners as places freed on the first day");
+    // Never over capacity, counters equal to the held days, and nothing for the
+    // reconciliation to repair: the rows written with the events agree with the log.
+    assert_eq!(
+        places_and_holds(&app, &days).await,
+        vec![(6, 6), (3, 3), (6, 6)],
+        "the middle day lost its three paid meals"
+    );
+    all_fresh(&app).await;
+    app.stop_jobs();
+    assert_eq!(
+        cantine::app::jobs::reconciliation::reconcile(&app.pool)
+            .await
+            .unwrap(),
+        Default::default()
+    );
 }

@@ -121,6 +121,19 @@ pub async fn fresh_database() -> String {
     url_for(&name)
 }
 
+/// A new database with nothing in it, not even the migrations: for a dump to be restored.
+pub async fn empty_database() -> String {
+    admin_url();
+    let name = format!("test_{}", Uuid::new_v4().simple());
+    let mut conn = admin_connection().await;
+    sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE template0"))
+        .execute(&mut conn)
+        .await
+        .expect("create the empty database");
+    conn.close().await.unwrap();
+    url_for(&name)
+}
+
 /// 11 January 2017, 14:38 in Paris: the first guide's moment.
 pub fn guide_now() -> DateTime<Utc> {
     "2017-01-11T13:38:00Z".parse().unwrap()

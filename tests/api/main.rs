@@ -44,6 +44,7 @@ mod roll_call;
 mod second_guide;
 mod security;
 mod sepa;
+mod storage_migration;
 mod tariffs;
 mod town_identity;
 mod towns;

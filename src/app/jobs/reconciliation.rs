@@ -51,6 +51,9 @@ pub async fn reconcile(pool: &PgPool) -> anyhow::Result<Repairs> {
     );
     let released = place_repairs::release_unheld(&mut tx).await?;
     let restored = place_repairs::restore_held(&mut tx).await?;
+    // The children's meals follow the held days (they are a union of them, kept for the
+    // one-meal check): nothing to count apart.
+    place_repairs::recount_meals(&mut tx).await?;
     let recounted = place_repairs::recount_places(&mut tx).await?;
     tx.commit().await?;
     let repairs = Repairs {
