@@ -1,5 +1,5 @@
-//! The headcount projection (`headcount_view`): meals booked and held per restaurant, day,
-//! service and meal option.
+//! The headcount projection (`headcount_months`, a month of days per row): meals booked and
+//! held per restaurant, day, service and meal option.
 
 use chrono::NaiveDate;
 use sqlx::PgPool;
@@ -24,8 +24,13 @@ pub async fn counted(
     to: NaiveDate,
 ) -> sqlx::Result<Vec<HeadcountRow>> {
     sqlx::query_as(
-        "SELECT period_id, date, service, meal_option, booked, awaiting_payment FROM headcount_view
-          WHERE restaurant_id = $1 AND date BETWEEN $2 AND $3",
+        "SELECT h.period_id, (h.month + (u.i - 1)::int) AS date, h.service, h.meal_option,
+                u.booked, u.awaiting_payment
+           FROM headcount_months h,
+                unnest(h.booked, h.awaiting_payment) WITH ORDINALITY AS u(booked, awaiting_payment, i)
+          WHERE h.restaurant_id = $1 AND h.month BETWEEN month_of($2) AND $3
+            AND (h.month + (u.i - 1)::int) BETWEEN $2 AND $3
+            AND (u.booked <> 0 OR u.awaiting_payment <> 0)",
     )
     .bind(restaurant_id)
     .bind(from)

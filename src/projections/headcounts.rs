@@ -4,12 +4,16 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// A headcount row: restaurant, date, service, meal option, period (the table's key).
+/// A headcount row: restaurant, month (its first day), service, meal option, period (the
+/// table's key).
 pub type Key = (Uuid, NaiveDate, String, String, Uuid);
+
+/// A month's changes, entry `i` for day `i + 1`: booked, then awaiting payment.
+type MonthChange = ([i32; 31], [i32; 31]);
 
 /// Which headcount column a day in this status counts in.
 pub enum Counted {
@@ -56,64 +60,70 @@ impl Changes {
             .or_default()
     }
 
-    /// Every row changed, in the table's key order (restaurant, date, service, meal option,
-    /// period).
-    fn into_rows(self) -> Vec<(Key, (i32, i32))> {
-        let mut rows: Vec<(Key, (i32, i32))> = self
-            .groups
-            .into_iter()
-            .flat_map(|((restaurant, service, meal_option, period), dates)| {
-                dates.into_iter().map(move |(date, change)| {
-                    let key = (
-                        restaurant,
-                        date,
-                        service.clone(),
-                        meal_option.clone(),
-                        period,
-                    );
-                    (key, change)
-                })
-            })
-            .collect();
-        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        rows
+    /// Every month row changed, in the table's key order (restaurant, month, service, meal
+    /// option, period).
+    fn into_rows(self) -> Vec<(Key, MonthChange)> {
+        let mut rows: BTreeMap<Key, MonthChange> = BTreeMap::new();
+        for ((restaurant, service, meal_option, period), dates) in self.groups {
+            for (date, (booked, awaiting)) in dates {
+                let month = date.with_day(1).expect("the first of a month exists");
+                let key = (
+                    restaurant,
+                    month,
+                    service.clone(),
+                    meal_option.clone(),
+                    period,
+                );
+                let change = rows.entry(key).or_insert(([0; 31], [0; 31]));
+                let day = date.day0() as usize;
+                change.0[day] += booked;
+                change.1[day] += awaiting;
+            }
+        }
+        rows.into_iter().collect()
     }
 }
 
 /// Adds a batch's net changes in one statement: the opening-day rush makes a few hundred rows
 /// hot, and row by row each of them was written once per reservation instead of once per
-/// batch. Rows are written in key order, so that two writers of the same table (a projector
-/// and a verification) lock them alike.
+/// batch. A row is a month of days (migration 0037): a whole-year reservation changes about ten.
+/// Rows are written in key order, so that two writers of the same table (a projector and a
+/// verification) lock them alike. The months' arrays travel flattened, 31 entries per row.
 pub async fn add(tx: &mut PgConnection, changes: Changes) -> anyhow::Result<()> {
     let changes = changes.into_rows();
     if changes.is_empty() {
         return Ok(());
     }
     let mut restaurant = Vec::with_capacity(changes.len());
-    let mut date = Vec::with_capacity(changes.len());
+    let mut month = Vec::with_capacity(changes.len());
     let mut service = Vec::with_capacity(changes.len());
     let mut meal_option = Vec::with_capacity(changes.len());
     let mut period = Vec::with_capacity(changes.len());
-    let mut booked = Vec::with_capacity(changes.len());
-    let mut awaiting = Vec::with_capacity(changes.len());
-    for ((r, d, s, m, p), (b, a)) in changes {
+    let mut booked = Vec::with_capacity(changes.len() * 31);
+    let mut awaiting = Vec::with_capacity(changes.len() * 31);
+    for ((r, m, s, o, p), (b, a)) in changes {
         restaurant.push(r);
-        date.push(d);
+        month.push(m);
         service.push(s);
-        meal_option.push(m);
+        meal_option.push(o);
         period.push(p);
-        booked.push(b);
-        awaiting.push(a);
+        booked.extend_from_slice(&b);
+        awaiting.extend_from_slice(&a);
     }
     sqlx::query(
-        "INSERT INTO headcount_view AS h (restaurant_id, date, service, meal_option, period_id, booked, awaiting_payment)
-         SELECT * FROM unnest($1::uuid[], $2::date[], $3::text[], $4::text[], $5::uuid[], $6::int[], $7::int[])
-         ON CONFLICT (restaurant_id, date, service, meal_option, period_id) DO UPDATE
-            SET booked = h.booked + EXCLUDED.booked,
-                awaiting_payment = h.awaiting_payment + EXCLUDED.awaiting_payment",
+        "INSERT INTO headcount_months AS h
+                (restaurant_id, month, service, meal_option, period_id, booked, awaiting_payment)
+         SELECT r, m, s, o, p, ($6::int[])[(i - 1) * 31 + 1 : i * 31],
+                ($7::int[])[(i - 1) * 31 + 1 : i * 31]
+           FROM unnest($1::uuid[], $2::date[], $3::text[], $4::text[], $5::uuid[])
+                WITH ORDINALITY AS k(r, m, s, o, p, i)
+          ORDER BY i
+         ON CONFLICT (restaurant_id, month, service, meal_option, period_id) DO UPDATE
+            SET booked = month_plus(h.booked, EXCLUDED.booked),
+                awaiting_payment = month_plus(h.awaiting_payment, EXCLUDED.awaiting_payment)",
     )
     .bind(&restaurant)
-    .bind(&date)
+    .bind(&month)
     .bind(&service)
     .bind(&meal_option)
     .bind(&period)

@@ -56,7 +56,7 @@ impl Projection for ReservationsProjection {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["reservation_view", "headcount_view"]
+        &["reservation_view", "headcount_months"]
     }
 
     async fn apply(&self, tx: &mut PgConnection, event: &StoredEvent) -> anyhow::Result<()> {

@@ -52,7 +52,7 @@ async fn a_batch_crossing_a_power_of_ten_of_transaction_ids_keeps_its_checkpoint
     .execute(&pool)
     .await
     .unwrap();
-    sqlx::query("TRUNCATE reservation_view, headcount_view, projection_checkpoints")
+    sqlx::query("TRUNCATE reservation_view, headcount_months, projection_checkpoints")
         .execute(&pool)
         .await
         .unwrap();

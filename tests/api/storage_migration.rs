@@ -1,5 +1,5 @@
-//! Migration 0036 (places and held days folded into a row per month, per reservation and per
-//! child) on a database the earlier code filled: `tests/data/before_0036_folded_places.sql`, a
+//! Migrations 0036 and 0037 (places, held days and headcounts folded into a row per month, per
+//! reservation and per child) on a database the earlier code filled: `tests/data/before_0036_folded_places.sql`, a
 //! dump of a benchmark run made before the change. Every place and held day is still there,
 //! the log still verifies, nothing needs repair, and bookings go on under the same rules.
 
@@ -12,9 +12,21 @@ use crate::helpers::*;
 
 type PlaceRow = (Uuid, String, NaiveDate, i32, i32);
 type HeldRow = (Uuid, Uuid, Uuid, String, NaiveDate);
+type HeadcountRow = (Uuid, Uuid, NaiveDate, String, String, i32, i32);
 
 const PLACES: &str = "SELECT restaurant_id, service, date, capacity, taken FROM places
                        ORDER BY restaurant_id, service, date";
+const HEADCOUNTS_BEFORE: &str =
+    "SELECT restaurant_id, period_id, date, service, meal_option, booked, awaiting_payment
+       FROM headcount_view WHERE booked <> 0 OR awaiting_payment <> 0
+      ORDER BY restaurant_id, date, service, meal_option, period_id";
+const HEADCOUNTS_AFTER: &str =
+    "SELECT h.restaurant_id, h.period_id, (h.month + (u.i - 1)::int) AS date, h.service,
+            h.meal_option, u.booked, u.awaiting_payment
+       FROM headcount_months h,
+            unnest(h.booked, h.awaiting_payment) WITH ORDINALITY AS u(booked, awaiting_payment, i)
+      WHERE u.booked <> 0 OR u.awaiting_payment <> 0
+      ORDER BY 1, 3, 4, 5, 2";
 const HELD: &str = "SELECT reservation_id, child_id, restaurant_id, service, date FROM held_days
                      ORDER BY reservation_id, date";
 
@@ -45,6 +57,10 @@ async fn a_database_filled_before_the_folded_places_keeps_its_places_and_booking
     assert_eq!(applied, 35, "the dump predates the folding");
     let places_before: Vec<PlaceRow> = sqlx::query_as(PLACES).fetch_all(&mut conn).await.unwrap();
     let held_before: Vec<HeldRow> = sqlx::query_as(HELD).fetch_all(&mut conn).await.unwrap();
+    let headcounts_before: Vec<HeadcountRow> = sqlx::query_as(HEADCOUNTS_BEFORE)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
     conn.close().await.unwrap();
     assert!(places_before.len() > 500, "{}", places_before.len());
     assert!(held_before.len() > 5_000, "{}", held_before.len());
@@ -59,6 +75,19 @@ async fn a_database_filled_before_the_folded_places_keeps_its_places_and_booking
     let held_after: Vec<HeldRow> = sqlx::query_as(HELD).fetch_all(&pool).await.unwrap();
     assert!(places_after == places_before, "the places differ");
     assert!(held_after == held_before, "the held days differ");
+    let headcounts_after: Vec<HeadcountRow> = sqlx::query_as(HEADCOUNTS_AFTER)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert!(
+        headcounts_before.len() > 1_000,
+        "{}",
+        headcounts_before.len()
+    );
+    assert!(
+        headcounts_after == headcounts_before,
+        "the headcounts differ"
+    );
     // Folded: a row per month, per reservation and per child's service.
     let (months, spans, meals, reservations, children): (i64, i64, i64, i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM place_months), (SELECT count(*) FROM held_spans),
