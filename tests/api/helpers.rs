@@ -111,25 +111,22 @@ async fn ensure_template() {
 /// A new database with every migration applied.
 pub async fn fresh_database() -> String {
     ensure_template().await;
-    let name = format!("test_{}", Uuid::new_v4().simple());
-    let mut conn = admin_connection().await;
-    sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
-        .execute(&mut conn)
-        .await
-        .expect("create the test database");
-    conn.close().await.unwrap();
-    url_for(&name)
+    database_from(TEMPLATE).await
 }
 
 /// A new database with nothing in it, not even the migrations: for a dump to be restored.
 pub async fn empty_database() -> String {
-    admin_url();
+    database_from("template0").await
+}
+
+/// A new database of the run's server, a copy of `template`.
+async fn database_from(template: &str) -> String {
     let name = format!("test_{}", Uuid::new_v4().simple());
     let mut conn = admin_connection().await;
-    sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE template0"))
+    sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
         .execute(&mut conn)
         .await
-        .expect("create the empty database");
+        .expect("create the test database");
     conn.close().await.unwrap();
     url_for(&name)
 }
