@@ -76,8 +76,8 @@ enum Command {
 #[derive(Subcommand)]
 enum TownCommand {
     /// Creates a town (its own schema and database role, its organisation and its first
-    /// administrator), served on `--host` from the next start of the service (a town created
-    /// over HTTP, `POST /api/v1/platform/towns`, is served at once).
+    /// administrator), served on `--host` at once by a running service of several towns, else
+    /// from the service's next start.
     Add {
         #[arg(long)]
         host: String,
@@ -191,6 +191,7 @@ async fn main() -> anyhow::Result<()> {
                 },
         } => {
             let (pool, _database) = open_database(&settings, 2).await?;
+            let first = cantine::app::towns::list(&pool).await?.is_empty();
             let town = cantine::app::towns::add(
                 &pool,
                 &cantine::app::towns::NewTown {
@@ -203,9 +204,16 @@ async fn main() -> anyhow::Result<()> {
             )
             .await?;
             println!(
-                "town {} created on {} (schema {}); its administrator may log in once the service restarts",
+                "town {} created on {} (schema {})",
                 town.name, town.host, town.schema_name
             );
+            if first {
+                println!(
+                    "this install served one town on any host name until now: from its next start it serves its towns, each on its own host name"
+                );
+            } else {
+                println!("a running service serves it within seconds; its administrator may log in on {}", town.host);
+            }
             pool.close().await;
             Ok(())
         }

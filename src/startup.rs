@@ -37,7 +37,8 @@ pub struct Application {
     grace: Duration,
     address: SocketAddr,
     public_url: String,
-    /// The platform operator's door, on an install serving several towns with a platform token.
+    /// The registry's door, on an install serving several towns: towns registered while the
+    /// service runs, and the platform operator's route when a token is set.
     platform: Option<towns::Platform>,
     /// The towns served: one without a host name on a single-town install, else each
     /// registered town on its own.
@@ -113,17 +114,14 @@ impl Application {
                     background,
                 });
             }
-            // The registry's connections serve the platform operator only: the towns have
-            // their own.
-            platform = towns::Platform::new(
+            // The registry's connections watch for new towns and serve the platform operator:
+            // the towns have their own.
+            platform = Some(towns::Platform::new(
                 pool.clone(),
                 settings.platform_token.as_deref(),
                 &settings,
                 &public_url,
-            );
-            if platform.is_none() {
-                pool.close().await;
-            }
+            ));
         }
         Ok(Self {
             listener,
@@ -192,20 +190,28 @@ impl Application {
                 when_stopped(stopped.clone()),
             ))
         });
-        let router = match self.sites.as_slice() {
-            [single] if single.host.is_none() => web::router(single.state.clone()),
-            sites => web::towns::router(
-                self.platform.clone(),
-                sites
-                    .iter()
-                    .map(|site| web::towns::TownSite {
-                        host: site.host.clone().unwrap_or_default(),
-                        name: site.name.clone(),
-                        public_url: site.public_url.clone(),
-                        router: web::router(site.state.clone()),
-                    })
-                    .collect(),
-            ),
+        let mut registry_watcher = None;
+        let router = match (self.sites.as_slice(), &self.platform) {
+            ([single], _) if single.host.is_none() => web::router(single.state.clone()),
+            (sites, Some(platform)) => {
+                let towns = web::towns::Towns::new(
+                    platform.clone(),
+                    sites
+                        .iter()
+                        .map(|site| web::towns::TownSite {
+                            host: site.host.clone().unwrap_or_default(),
+                            name: site.name.clone(),
+                            public_url: site.public_url.clone(),
+                            router: web::router(site.state.clone()),
+                        })
+                        .collect(),
+                );
+                registry_watcher = Some(tokio::spawn(
+                    towns.clone().watch_registry(when_stopped(stopped.clone())),
+                ));
+                towns.router()
+            }
+            (_, None) => anyhow::bail!("several towns served without their registry"),
         };
         let server = web::serve(self.listener, router, async move {
             shutdown.await;
@@ -226,6 +232,10 @@ impl Application {
         }
         if let Some(metrics_server) = metrics_server {
             metrics_server.abort();
+        }
+        if let Some(watcher) = registry_watcher {
+            // Ends at the stop: no town is opened after its tasks are stopped.
+            let _ = watcher.await;
         }
         tracing::info!("stopping the background tasks");
         for site in &self.sites {

@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
+use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -155,44 +156,66 @@ pub async fn add_demo_towns(pool: &PgPool, now: DateTime<Utc>) -> anyhow::Result
 }
 
 /// The platform operator's door to the registry: create towns, read nothing of theirs. A town
-/// it creates is opened at once ([`Platform::open`]): its application built and its background
-/// tasks started in this process, kept here to be stopped with the service.
+/// registered while the service runs, over HTTP or by `cantine town add` in another process, is
+/// opened at once ([`Platform::open`]): its application built and its background tasks started
+/// in this process, kept here to be stopped with the service.
 #[derive(Clone)]
 pub struct Platform {
     pool: PgPool,
-    token: String,
+    /// `None`: the platform's HTTP route is not served; the registry is still watched.
+    token: Option<String>,
     settings: Arc<Settings>,
     public_url: String,
     opened: Arc<Mutex<Vec<(Cantine, Background)>>>,
 }
 
 impl Platform {
-    /// `None` without a platform token: the platform's routes are then not served. `settings`
-    /// and `public_url` are the service's, for the towns it opens.
-    pub fn new(
-        pool: PgPool,
-        token: Option<&str>,
-        settings: &Settings,
-        public_url: &str,
-    ) -> Option<Self> {
-        token.filter(|t| !t.is_empty()).map(|token| Platform {
+    /// `settings` and `public_url` are the service's, for the towns it opens.
+    pub fn new(pool: PgPool, token: Option<&str>, settings: &Settings, public_url: &str) -> Self {
+        Platform {
             pool,
-            token: token.to_string(),
+            token: token.filter(|t| !t.is_empty()).map(str::to_string),
             settings: Arc::new(settings.clone()),
             public_url: public_url.to_string(),
             opened: Arc::default(),
-        })
+        }
+    }
+
+    /// Whether the platform operator's route is served (a token is set).
+    pub fn takes_requests(&self) -> bool {
+        self.token.is_some()
     }
 
     /// Whether `given` is the platform's token.
     pub fn admits(&self, given: &str) -> bool {
-        same_secret(given, &self.token)
+        self.token
+            .as_deref()
+            .is_some_and(|token| same_secret(given, token))
     }
 
-    /// Starts serving a town just created: its application on its own pool, its projectors and
-    /// jobs. Answers its application and where its users reach it.
+    /// The registered towns whose host is not in `served`.
+    pub async fn unserved(&self, served: &[String]) -> anyhow::Result<Vec<TownRow>> {
+        Ok(list(&self.pool)
+            .await?
+            .into_iter()
+            .filter(|town| !served.contains(&town.host))
+            .collect())
+    }
+
+    /// A listener woken at the commit of each town's registration, whichever process made it.
+    pub async fn registrations(&self) -> anyhow::Result<PgListener> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(db::towns::REGISTRY_CHANNEL).await?;
+        Ok(listener)
+    }
+
+    /// Starts serving a town registered since the start: its application on its own pool (with
+    /// this version's migrations), its projectors and jobs. Answers its application and where its
+    /// users reach it.
     pub async fn open(&self, town: &TownRow) -> anyhow::Result<(Cantine, String)> {
         let town_pool = town_pool(&self.pool, town, self.settings.pool_size);
+        // A town registered by an older version's CLI gets this version's migrations.
+        db::migrate(&town_pool).await?;
         let url = town_url(&self.public_url, &town.host);
         let (state, background) = crate::app::build(town_pool, &self.settings, url.clone()).await?;
         self.opened

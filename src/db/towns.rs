@@ -65,7 +65,12 @@ pub async fn create_schema(pool: &PgPool, town: &TownRow) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// The channel on which a town's registration is announced, at its commit: a running service
+/// opens a town that another process (`cantine town add`) registered without a restart.
+pub const REGISTRY_CHANNEL: &str = "cantine_towns";
+
 pub async fn insert(pool: &PgPool, town: &TownRow) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
     sqlx::query(
         "INSERT INTO public.towns (id, host, schema_name, role_name, name) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -74,9 +79,14 @@ pub async fn insert(pool: &PgPool, town: &TownRow) -> sqlx::Result<()> {
     .bind(&town.schema_name)
     .bind(&town.role_name)
     .bind(&town.name)
-        .execute(pool)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(REGISTRY_CHANNEL)
+        .bind(&town.host)
+        .execute(&mut *tx)
         .await?;
-    Ok(())
+    tx.commit().await
 }
 
 /// The name a town's connections carry: other towns' readers of the log recognise by it a

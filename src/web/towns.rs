@@ -6,7 +6,9 @@
 //! OpenAPI document and the stylesheet, and `/`, the list of the towns' portals. Every other path is 404, as if
 //! the town did not exist.
 
+use std::future::Future;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, Method, StatusCode};
@@ -31,9 +33,12 @@ pub struct TownSite {
 }
 
 struct Edge {
-    /// Grows when the platform operator creates a town: it is served at once.
+    /// Grows when a town is registered while the service runs: it is served at once.
     sites: RwLock<Vec<TownSite>>,
-    platform: Option<Platform>,
+    platform: Platform,
+    /// Held while towns are being opened, so that the registry watcher and the platform's route
+    /// never open the same town twice.
+    opening: tokio::sync::Mutex<()>,
 }
 
 impl Edge {
@@ -51,15 +56,113 @@ impl Edge {
         let sites = self.sites.read().expect("the towns' lock");
         sites.first().map(|site| site.router.clone())
     }
+
+    fn hosts(&self) -> Vec<String> {
+        let sites = self.sites.read().expect("the towns' lock");
+        sites.iter().map(|site| site.host.clone()).collect()
+    }
 }
 
-/// The router of an install serving several towns (and, with a platform token, the platform
-/// operator's route on the hosts that are no town's).
-pub fn router(platform: Option<Platform>, sites: Vec<TownSite>) -> Router {
-    Router::new().fallback(dispatch).with_state(Arc::new(Edge {
-        sites: RwLock::new(sites),
-        platform,
-    }))
+/// The towns an install serves, by host; grows with the registry while the service runs.
+#[derive(Clone)]
+pub struct Towns(Arc<Edge>);
+
+impl Towns {
+    pub fn new(platform: Platform, sites: Vec<TownSite>) -> Self {
+        Towns(Arc::new(Edge {
+            sites: RwLock::new(sites),
+            platform,
+            opening: tokio::sync::Mutex::new(()),
+        }))
+    }
+
+    /// The router of the install: each town's on its host, and (with a platform token) the
+    /// platform operator's route on the hosts that are no town's.
+    pub fn router(&self) -> Router {
+        Router::new().fallback(dispatch).with_state(self.0.clone())
+    }
+
+    /// Opens the towns registered since they were last looked at, and answers their hosts. A
+    /// town that cannot be opened is logged and tried again at the next look.
+    pub async fn serve_new_towns(&self) -> Vec<String> {
+        let _opening = self.0.opening.lock().await;
+        let unserved = match self.0.platform.unserved(&self.0.hosts()).await {
+            Ok(unserved) => unserved,
+            Err(e) => {
+                tracing::warn!(
+                    error = format!("{e:#}"),
+                    "the registry of towns could not be read"
+                );
+                return Vec::new();
+            }
+        };
+        let mut opened = Vec::new();
+        for row in unserved {
+            match self.0.platform.open(&row).await {
+                Ok((state, public_url)) => {
+                    self.0
+                        .sites
+                        .write()
+                        .expect("the towns' lock")
+                        .push(TownSite {
+                            host: row.host.clone(),
+                            name: row.name.clone(),
+                            public_url,
+                            router: super::router(state),
+                        });
+                    opened.push(row.host);
+                }
+                Err(e) => {
+                    tracing::error!(host = %row.host, error = format!("{e:#}"), "a registered town could not be opened");
+                }
+            }
+        }
+        opened
+    }
+
+    /// Serves each town as soon as it is registered, until `stopped` completes: woken by the
+    /// registration's notification, and every minute in case one was missed (while the
+    /// listener reconnects).
+    pub async fn watch_registry(self, stopped: impl Future<Output = ()>) {
+        const LOOK_AGAIN: Duration = Duration::from_secs(60);
+        tokio::pin!(stopped);
+        let mut listener = None;
+        loop {
+            if listener.is_none() {
+                listener = match self.0.platform.registrations().await {
+                    Ok(l) => Some(l),
+                    Err(e) => {
+                        tracing::warn!(error = format!("{e:#}"), "cannot listen for new towns");
+                        None
+                    }
+                };
+                // Whatever was registered while nobody listened.
+                self.serve_new_towns().await;
+            }
+            let woken = async {
+                match listener.as_mut() {
+                    // Err(_) from recv: the connection is lost; listen anew.
+                    Some(l) => {
+                        matches!(tokio::time::timeout(LOOK_AGAIN, l.recv()).await, Ok(Err(_)))
+                    }
+                    None => {
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                        true
+                    }
+                }
+            };
+            tokio::select! {
+                _ = &mut stopped => return,
+                lost = woken => {
+                    if lost {
+                        listener = None;
+                    } else {
+                        self.serve_new_towns().await;
+                    }
+                }
+            }
+        }
+    }
 }
 
 const PLATFORM_TOWNS: &str = "/api/v1/platform/towns";
@@ -79,10 +182,8 @@ async fn dispatch(State(edge): State<Arc<Edge>>, request: Request) -> Response {
     if path == "/" {
         return towns_page(&edge.sites.read().expect("the towns' lock"));
     }
-    if path == PLATFORM_TOWNS {
-        if let Some(platform) = &edge.platform {
-            return platform_towns(&edge, platform, request).await;
-        }
+    if path == PLATFORM_TOWNS && edge.platform.takes_requests() {
+        return platform_towns(&Towns(edge.clone()), request).await;
     }
     unknown_town(path)
 }
@@ -101,7 +202,8 @@ struct NewTownBody {
 
 /// Creates a town and its first administrator, and serves it at once (or, if it could not be
 /// opened in this process, from the service's next start).
-async fn platform_towns(edge: &Edge, platform: &Platform, request: Request) -> Response {
+async fn platform_towns(towns: &Towns, request: Request) -> Response {
+    let platform = &towns.0.platform;
     if request.method() != Method::POST {
         return ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -147,20 +249,11 @@ async fn platform_towns(edge: &Edge, platform: &Platform, request: Request) -> R
         Err(refusal) => return ApiError::from(refusal).into_response(),
     };
     // Made and recorded: served from the next start whatever happens here.
-    let served = match platform.open(&row).await {
-        Ok((state, public_url)) => {
-            edge.sites.write().expect("the towns' lock").push(TownSite {
-                host: row.host.clone(),
-                name: row.name.clone(),
-                public_url,
-                router: super::router(state),
-            });
-            "now"
-        }
-        Err(e) => {
-            tracing::error!(host = %row.host, error = format!("{e:#}"), "a new town could not be opened");
-            "from the next start of the service"
-        }
+    towns.serve_new_towns().await;
+    let served = if towns.0.hosts().contains(&row.host) {
+        "now"
+    } else {
+        "from the next start of the service"
     };
     (
         StatusCode::CREATED,

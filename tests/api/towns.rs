@@ -529,6 +529,77 @@ async fn the_platform_operator_creates_a_town_served_at_once_and_after_a_restart
     assert_eq!(families, 0);
 }
 
+/// `cantine town add`, run by the vendor while the service runs, is a process of its own: the
+/// running service hears of the town at the registration's commit and serves it without a
+/// restart, with its administrator and nothing of town A.
+#[tokio::test]
+async fn a_town_added_from_the_command_line_is_served_without_a_restart() {
+    let towns = spawn_towns(&[A]).await;
+    let a = &towns[0];
+    let on_d = reqwest::Client::builder()
+        .resolve("d.localhost", ([127, 0, 0, 1], port_of(a)).into())
+        .build()
+        .unwrap();
+    let d_base = format!("http://d.localhost:{}", port_of(a));
+    let login = || {
+        let (client, url) = (on_d.clone(), format!("{d_base}/api/v1/auth/login"));
+        async move {
+            client
+                .post(url)
+                .json(&json!({"login": "directrice", "password": "mot-de-passe-d"}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(login().await.status(), 404, "no town on d.localhost yet");
+
+    let added = tokio::process::Command::new(env!("CARGO_BIN_EXE_cantine"))
+        .args([
+            "town",
+            "add",
+            "--host",
+            "d.localhost",
+            "--name",
+            "Commune de d",
+            "--admin-login",
+            "directrice",
+            "--admin-password",
+            "mot-de-passe-d",
+        ])
+        .env("DATABASE_URL", &a.database_url)
+        .env("CANTINE_DEMO", "0")
+        .output()
+        .await
+        .unwrap();
+    assert!(added.status.success(), "{added:?}");
+    let said = String::from_utf8_lossy(&added.stdout);
+    assert!(said.contains("a running service serves it"), "{said}");
+
+    // Served as soon as the running service has opened it: no restart.
+    let mut status = 404;
+    for _ in 0..100 {
+        status = login().await.status().as_u16();
+        if status != 404 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 200, "the new town is served within ten seconds");
+    let page = page_text(&on_d, format!("{d_base}/connexion")).await;
+    assert!(page.contains("Commune de d"), "{page}");
+    // Its administrator is its own, and town A's is no login of it.
+    let reply = on_d
+        .post(format!("{d_base}/api/v1/auth/login"))
+        .json(&json!({"login": "admin", "password": "admin-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 401);
+    let towns_page = page_text(&plain_client(), format!("http://127.0.0.1:{}/", port_of(a))).await;
+    assert!(towns_page.contains("Commune de d"), "{towns_page}");
+}
+
 /// A town's log is read in commit-safe order against its own writers only: a transaction of
 /// another town (another role, which may not append to this log) does not hold it back, one of
 /// its own town does. And each town's projectors wake on their own town's commits, on a channel
