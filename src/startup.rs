@@ -302,5 +302,9 @@ mod tests {
             town_url("http://[::1]:3000", "a.localhost"),
             "http://a.localhost:3000"
         );
+        assert_eq!(
+            town_url("http://127.0.0.1:8080/", "portail.localhost/camargue"),
+            "http://portail.localhost:8080/camargue"
+        );
     }
 }

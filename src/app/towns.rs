@@ -29,20 +29,28 @@ pub struct NewTown {
     pub admin_password: String,
 }
 
-/// The host name as the registry keeps it (lower case, no port, no trailing dot), or why not.
-pub fn host_name(host: &str) -> AppResult<String> {
-    let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
-    let valid = !host.is_empty()
-        && host.len() <= 253
-        && host.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        });
+/// The first segments a town's path prefix may not take: what an install answers on any host.
+pub const RESERVED_PREFIXES: &[&str] = &["api", "health", "ready", "metrics"];
+
+/// A town's address as the registry keeps it: its host name (lower case, no port, no trailing
+/// dot), followed, where one host serves several towns, by `/` and the town's path prefix
+/// (`portail.example.fr/camargue`); or why not.
+pub fn host_name(address: &str) -> AppResult<String> {
+    let address = address.trim().trim_end_matches('/').to_ascii_lowercase();
+    let (host, prefix) = match address.split_once('/') {
+        Some((host, prefix)) => (host.trim_end_matches('.'), Some(prefix)),
+        None => (address.trim_end_matches('.'), None),
+    };
+    let label = |label: &str| {
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    };
+    let valid = !host.is_empty() && host.len() <= 253 && host.split('.').all(label);
     if !valid {
         return Err(AppError::rule(
             "invalid_host",
@@ -51,7 +59,27 @@ pub fn host_name(host: &str) -> AppResult<String> {
             ),
         ));
     }
-    Ok(host)
+    match prefix {
+        None => Ok(host.to_string()),
+        Some(prefix) if label(prefix) && !RESERVED_PREFIXES.contains(&prefix) => {
+            Ok(format!("{host}/{prefix}"))
+        }
+        Some(prefix) => Err(AppError::rule(
+            "invalid_host",
+            format!(
+                "{prefix:?} cannot be a town's path prefix (one segment of letters, digits and dashes, like portail.example.fr/camargue; not {})",
+                RESERVED_PREFIXES.join(", ")
+            ),
+        )),
+    }
+}
+
+/// Whether a town on `address` would take requests from one already on `other`: the same
+/// address, or a whole host and a prefix on it.
+fn overlaps(address: &str, other: &str) -> bool {
+    let host = |a: &str| a.split('/').next().unwrap_or_default().to_string();
+    address == other
+        || (host(address) == host(other) && (!address.contains('/') || !other.contains('/')))
 }
 
 /// Creates a town: its schema and role, migrated, its organisation, its first administrator,
@@ -89,11 +117,11 @@ pub async fn add(pool: &PgPool, town: &NewTown) -> AppResult<TownRow> {
         .await
         .map_err(anyhow::Error::from)?
         .into_iter()
-        .any(|t| t.host == host || t.schema_name == schema_name);
+        .any(|t| overlaps(&t.host, &host) || t.schema_name == schema_name);
     if taken {
         return Err(AppError::conflict(
             "town_exists",
-            format!("a town is already served on {host} (or on a host of the same schema name)"),
+            format!("a town is already served on {host} (or on that host's root, or under a name that makes the same schema)"),
         ));
     }
     let row = TownRow {
@@ -242,17 +270,59 @@ impl Platform {
     }
 }
 
-/// Where the town served on `host` is reached: the service's public URL with the town's host
-/// name (scheme, port and path kept).
-pub fn town_url(public_url: &str, host: &str) -> String {
+/// Where the town served on `address` is reached: the service's public URL with the town's host
+/// name (scheme, port and path kept), and the town's path prefix when it has one.
+pub fn town_url(public_url: &str, address: &str) -> String {
+    let (host, prefix) = match address.split_once('/') {
+        Some((host, prefix)) => (host, format!("/{prefix}")),
+        None => (address, String::new()),
+    };
     let (scheme, rest) = public_url.split_once("://").unwrap_or(("http", public_url));
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = path.trim_end_matches('/');
     let port = authority
         .rsplit_once(':')
         .map(|(_, port)| port)
         .filter(|port| !port.is_empty() && port.chars().all(|c| c.is_ascii_digit()));
     match port {
-        Some(port) => format!("{scheme}://{host}:{port}{path}"),
-        None => format!("{scheme}://{host}{path}"),
+        Some(port) => format!("{scheme}://{host}:{port}{path}{prefix}"),
+        None => format!("{scheme}://{host}{path}{prefix}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{host_name, overlaps};
+
+    #[test]
+    fn a_towns_address_is_a_host_and_at_most_one_prefix_segment() {
+        assert_eq!(
+            host_name(" Camargue.Example.FR. ").unwrap(),
+            "camargue.example.fr"
+        );
+        assert_eq!(
+            host_name("portail.example.fr/Camargue/").unwrap(),
+            "portail.example.fr/camargue"
+        );
+        for refused in [
+            "",
+            "pas un hôte",
+            "portail.example.fr/a/b",
+            "portail.example.fr/api",
+            "portail.example.fr/-x",
+            "/camargue",
+        ] {
+            assert!(host_name(refused).is_err(), "{refused:?}");
+        }
+    }
+
+    #[test]
+    fn a_whole_host_and_a_prefix_on_it_overlap_two_prefixes_do_not() {
+        assert!(overlaps("p.fr", "p.fr"));
+        assert!(overlaps("p.fr", "p.fr/a"));
+        assert!(overlaps("p.fr/a", "p.fr"));
+        assert!(overlaps("p.fr/a", "p.fr/a"));
+        assert!(!overlaps("p.fr/a", "p.fr/b"));
+        assert!(!overlaps("p.fr", "q.fr"));
     }
 }

@@ -25,6 +25,7 @@ pub mod roll_call_csv;
 pub mod routes;
 pub mod server_timing;
 pub mod text_guard;
+pub mod town_prefix;
 pub mod towns;
 pub mod xml_response;
 

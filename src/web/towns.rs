@@ -1,4 +1,5 @@
-//! Which town a request is for, chosen once at the edge from its `Host`: each town has its own
+//! Which town a request is for, chosen once at the edge from its `Host` (and, on a host that
+//! serves several towns, the first segment of its path: `web::town_prefix`): each town has its own
 //! router, on its own application (its own pool, as its own database role, on its own schema),
 //! so nothing past this point can reach another town's data.
 //!
@@ -23,6 +24,7 @@ use crate::app::towns::{NewTown, Platform};
 
 use super::error::ApiError;
 use super::pages::layout;
+use super::town_prefix;
 
 /// One town as the edge serves it.
 pub struct TownSite {
@@ -173,6 +175,13 @@ async fn dispatch(State(edge): State<Arc<Edge>>, request: Request) -> Response {
         return router.oneshot(request).await.into_response();
     }
     let path = request.uri().path();
+    // A host serving several towns: the path's first segment names the town.
+    if let (Some(host), Some(prefix)) = (host.as_deref(), town_prefix::first_segment(path)) {
+        if let Some(router) = edge.town(Some(&format!("{host}/{prefix}"))) {
+            let prefix = prefix.to_string();
+            return town_prefix::forward(router, &prefix, request).await;
+        }
+    }
     if ["/health", "/ready", "/api/v1/openapi.json", "/portail.css"].contains(&path) {
         // Answered by any town: they share the database, the contract and the stylesheet.
         if let Some(router) = edge.any_town() {

@@ -248,7 +248,14 @@ pub async fn spawn_towns(hosts: &[&str]) -> Vec<TestApp> {
             &pool,
             &cantine::app::towns::NewTown {
                 host: host.to_string(),
-                name: format!("Commune de {}", host.split('.').next().unwrap()),
+                // `a.localhost` is "Commune de a", `portail.localhost/x` "Commune de x".
+                name: format!(
+                    "Commune de {}",
+                    match host.split_once('/') {
+                        Some((_, prefix)) => prefix,
+                        None => host.split('.').next().unwrap(),
+                    }
+                ),
                 address: "1 place de la Mairie".into(),
                 admin_login: "admin".into(),
                 admin_password: "admin-password".into(),
@@ -281,9 +288,15 @@ pub async fn serve_towns(database_url: String) -> Vec<TestApp> {
     sites
         .into_iter()
         .map(|site| {
-            let host = site.host.clone().expect("a town's host");
+            let town = site.host.clone().expect("a town's host");
+            // A town under a path prefix (`portail.localhost/x`) is reached on its host's
+            // `/x`: every path the tests append goes under it.
+            let (host, prefix) = match town.split_once('/') {
+                Some((host, prefix)) => (host.to_string(), format!("/{prefix}")),
+                None => (town.clone(), String::new()),
+            };
             TestApp {
-                address: format!("http://{host}:{}", address.port()),
+                address: format!("http://{host}:{}{prefix}", address.port()),
                 pool: site.state.pool.clone(),
                 state: site.state,
                 database_url: database_url.clone(),

@@ -53,7 +53,12 @@ async fn fill(app: &TestApp, family_name: &str, child_name: &str) -> TownData {
 
 /// Towns A and B, each with a restaurant, a family and its paid booking, projected.
 async fn two_filled_towns() -> (Vec<TestApp>, TownData, TownData) {
-    let towns = spawn_towns(&[A, B]).await;
+    two_filled_towns_on(&[A, B]).await
+}
+
+/// The same, on these two addresses.
+async fn two_filled_towns_on(addresses: &[&str; 2]) -> (Vec<TestApp>, TownData, TownData) {
+    let towns = spawn_towns(addresses).await;
     let a_data = fill(&towns[0], "ALBERTINI", "Anouk").await;
     let b_data = fill(&towns[1], "BERNARDI", "Basile").await;
     all_fresh(&towns[0]).await;
@@ -151,8 +156,20 @@ async fn each_town_is_served_on_its_host_and_an_unknown_host_on_none() {
 #[tokio::test]
 async fn another_towns_ids_are_unknown_on_every_route_for_every_role() {
     let (towns, a_data, b_data) = two_filled_towns().await;
-    let b = &towns[1];
+    each_route_refuses_the_other_towns_ids(&towns[1], &a_data, &b_data).await;
+}
 
+/// The same matrix where one host serves both towns, each under its path prefix: the prefix
+/// picks the town as the host name does, and nothing else crosses.
+#[tokio::test]
+async fn another_towns_ids_are_unknown_on_every_route_under_a_shared_host() {
+    let (towns, a_data, b_data) =
+        two_filled_towns_on(&["portail.localhost/a", "portail.localhost/b"]).await;
+    assert!(towns[1].address.ends_with("/b"), "{}", towns[1].address);
+    each_route_refuses_the_other_towns_ids(&towns[1], &a_data, &b_data).await;
+}
+
+async fn each_route_refuses_the_other_towns_ids(b: &TestApp, a_data: &TownData, b_data: &TownData) {
     let mut callers: Vec<(&str, String)> = vec![("family", b_data.family.token.clone())];
     for role in [
         Role::Admin,
@@ -164,7 +181,7 @@ async fn another_towns_ids_are_unknown_on_every_route_for_every_role() {
         callers.push((role.as_str(), b.staff_token(role).await));
     }
     // A's ids, and ids that exist in no town, in the places the routes take them.
-    let a_ids = ids_of(&a_data);
+    let a_ids = ids_of(a_data);
     let nowhere: HashMap<&str, String> = a_ids
         .keys()
         .map(|k| (*k, Uuid::new_v4().to_string()))
@@ -686,4 +703,173 @@ async fn another_towns_transaction_does_not_hold_back_a_towns_log() {
     book("2017-01-27").await.assert_status(201);
     let notification = listener.recv().await.unwrap();
     assert_eq!(notification.channel(), a_channel);
+}
+
+/// Where one host serves two towns, each under its path prefix, a browser walks each town's
+/// portal as if it had the host to itself: the login page is the town's, every link, form and
+/// redirect stays under its prefix, and its session cookie is scoped to that prefix and unknown
+/// to the other town.
+#[tokio::test]
+async fn two_towns_share_a_host_each_under_its_path_prefix() {
+    let (towns, a_data, b_data) =
+        two_filled_towns_on(&["portail.localhost/a", "portail.localhost/b"]).await;
+    let a = &towns[0];
+    let port = a
+        .address
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
+    let host = format!("http://portail.localhost:{port}");
+    let browser = reqwest::Client::builder()
+        .resolve(
+            "portail.localhost",
+            ([127, 0, 0, 1], port.parse().unwrap()).into(),
+        )
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |path: String, cookie: String| {
+        let (browser, url) = (browser.clone(), format!("{host}{path}"));
+        async move {
+            browser
+                .get(url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Every path a page hands to the browser stays under the town's prefix.
+    let stays_under = |page: &str, prefix: &str| {
+        for attribute in ["href=\"/", "action=\"/", "src=\"/"] {
+            for (at, _) in page.match_indices(attribute) {
+                let path = &page[at + attribute.len() - 1..];
+                assert!(
+                    path.starts_with(&format!("{prefix}/")),
+                    "a path out of {prefix}: {}",
+                    &path[..path.len().min(60)]
+                );
+            }
+        }
+    };
+
+    // The login pages: each town's own.
+    for (prefix, own, other) in [
+        ("/a", "Commune de a", "Commune de b"),
+        ("/b", "Commune de b", "Commune de a"),
+    ] {
+        let page = get(format!("{prefix}/connexion"), String::new()).await;
+        assert_eq!(page.status(), 200);
+        let page = page.text().await.unwrap();
+        assert!(page.contains(own) && !page.contains(other), "{page}");
+        assert!(
+            page.contains(&format!("href=\"{prefix}/portail.css\"")),
+            "{page}"
+        );
+        stays_under(&page, prefix);
+    }
+    let css = get("/a/portail.css".into(), String::new()).await;
+    assert_eq!(css.status(), 200);
+
+    // A family of town A logs in through the form, under /a.
+    let login_page = get("/a/connexion".into(), String::new()).await;
+    let form_cookie = login_page.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let form_cookie = form_cookie.split(';').next().unwrap().to_string();
+    let csrf = form_cookie.split_once('=').unwrap().1.to_string();
+    let (login,): (String,) = sqlx::query_as("SELECT login FROM users WHERE role = 'family'")
+        .fetch_one(&a.pool)
+        .await
+        .unwrap();
+    let logged = browser
+        .post(format!("{host}/a/connexion"))
+        .header("cookie", &form_cookie)
+        .form(&[
+            ("identifiant", login.as_str()),
+            ("mot_de_passe", "mot-de-passe"),
+            ("csrf", csrf.as_str()),
+            ("suivant", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logged.status(), 303);
+    let home = logged.headers()["location"].to_str().unwrap().to_string();
+    assert!(home.starts_with("/a/"), "{home}");
+    let session = logged
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_string())
+        .find(|c| c.starts_with(&format!("{SESSION_COOKIE}=")))
+        .expect("a session cookie");
+    assert!(
+        session.contains("Path=/a;") || session.ends_with("Path=/a"),
+        "{session}"
+    );
+    let session = session.split(';').next().unwrap().to_string();
+
+    let page = get(home.clone(), session.clone()).await;
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains(&a_data.child_name), "{page}");
+    assert!(!page.contains(&b_data.child_name), "{page}");
+    stays_under(&page, "/a");
+
+    // Town B knows nothing of that session: its portal answers with its own login form, and
+    // the cookies it sets (the session's expiry) are scoped to /b.
+    let inner = home.strip_prefix("/a").unwrap();
+    let refused = get(format!("/b{inner}"), session.clone()).await;
+    assert_eq!(refused.status(), 401);
+    for cookie in refused.headers().get_all("set-cookie") {
+        let cookie = cookie.to_str().unwrap();
+        assert!(cookie.contains("Path=/b"), "{cookie}");
+    }
+    let refused = refused.text().await.unwrap();
+    assert!(refused.contains("Commune de b") && !refused.contains(&a_data.child_name));
+    assert!(refused.contains("action=\"/b/connexion\""), "{refused}");
+    stays_under(&refused, "/b");
+
+    // No town under /c; the host's root lists both portals.
+    assert_eq!(
+        get("/c/connexion".into(), String::new()).await.status(),
+        404
+    );
+    let list = get("/".into(), String::new()).await.text().await.unwrap();
+    for prefix in ["a", "b"] {
+        assert!(
+            list.contains(&format!("{host}/{prefix}/connexion")),
+            "{list}"
+        );
+    }
+
+    // A prefix cannot shadow what every host answers, nor a town take the whole shared host.
+    let registry = cantine::db::connect(&a.database_url, 1).await.unwrap();
+    let town = |address: &str| cantine::app::towns::NewTown {
+        host: address.into(),
+        name: "Commune de trop".into(),
+        address: String::new(),
+        admin_login: "admin".into(),
+        admin_password: "admin-password".into(),
+    };
+    for (address, code) in [
+        ("portail.localhost/api", "invalid_host"),
+        ("portail.localhost/a/b", "invalid_host"),
+        ("portail.localhost", "town_exists"),
+        ("portail.localhost/a", "town_exists"),
+    ] {
+        let refused = cantine::app::towns::add(&registry, &town(address))
+            .await
+            .expect_err(address);
+        assert!(
+            format!("{refused:?}").contains(code),
+            "{address}: {refused:?}"
+        );
+    }
+    registry.close().await;
 }
