@@ -3,6 +3,7 @@
 
 pub mod audit_chain;
 pub mod headcounts;
+pub mod horizon;
 pub mod invoices;
 pub mod ledger;
 pub mod notifications;

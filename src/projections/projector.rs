@@ -339,6 +339,23 @@ pub async fn safe_head(conn: &mut PgConnection) -> anyhow::Result<Position> {
     }
 }
 
+/// The newest event whose transaction id is below `horizon`, a horizon read earlier
+/// ([`super::horizon::Reading::horizon_for`]): every event up to it is committed.
+pub async fn safe_head_below(conn: &mut PgConnection, horizon: u64) -> anyhow::Result<Position> {
+    let row: Option<(String, i64)> = sqlx::query_as(
+        "SELECT e.transaction_id::text, e.global_position FROM events e
+          WHERE e.transaction_id < $1::text::xid8
+          ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1",
+    )
+    .bind(horizon.to_string())
+    .fetch_optional(conn)
+    .await?;
+    match row {
+        Some((tx, pos)) => Position::parse(&tx, pos),
+        None => Ok(Position::START),
+    }
+}
+
 /// The newest event committed so far, safe to read or not yet.
 pub async fn visible_head(conn: &mut PgConnection) -> anyhow::Result<Position> {
     let row: Option<(String, i64)> = sqlx::query_as(
