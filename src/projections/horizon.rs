@@ -46,6 +46,9 @@ impl Reading {
     }
 }
 
+/// A PostgreSQL server: its host (or socket folder) and port.
+type Server = (String, u16);
+
 /// The last reading of one PostgreSQL server, shared by every town this process serves on it.
 #[derive(Debug, Default)]
 pub struct Horizons {
@@ -57,7 +60,7 @@ impl Horizons {
     /// server's (every database of it), so towns on one server share them; towns on another
     /// server get their own.
     pub fn of_server(pool: &PgPool) -> Arc<Horizons> {
-        static SERVERS: OnceLock<Mutex<HashMap<(String, u16), Arc<Horizons>>>> = OnceLock::new();
+        static SERVERS: OnceLock<Mutex<HashMap<Server, Arc<Horizons>>>> = OnceLock::new();
         let options = pool.connect_options();
         let server = (options.get_host().to_string(), options.get_port());
         SERVERS
