@@ -162,13 +162,24 @@ async fn prepare(pool: &PgPool, row: &TownRow) -> anyhow::Result<PgPool> {
 /// The demo's two towns, on a fresh install: each in its own schema, with its host name under
 /// `.localhost` (which browsers and curl resolve to this machine).
 pub async fn add_demo_towns(pool: &PgPool, now: DateTime<Utc>) -> anyhow::Result<Vec<TownRow>> {
+    add_demo_towns_at(pool, now, |town| town.host().to_string()).await
+}
+
+/// The demo's two towns at the addresses `address_of` gives them (under path prefixes of one
+/// host, for the browser walk of `e2e/towns.mjs prefixes`).
+pub async fn add_demo_towns_at(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    address_of: impl Fn(DemoTown) -> String,
+) -> anyhow::Result<Vec<TownRow>> {
     let mut rows = Vec::new();
     for town in DemoTown::ALL {
         let (name, address) = town.identity();
-        let (schema_name, role_name) = db::towns::names_for_host(town.host());
+        let host = address_of(town);
+        let (schema_name, role_name) = db::towns::names_for_host(&host);
         let row = TownRow {
             id: Uuid::now_v7(),
-            host: town.host().to_string(),
+            host,
             schema_name,
             role_name,
             name: name.to_string(),

@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use crate::setup::Environment;
 use crate::Args;
 
-const TOP: i64 = 12;
+const TOP: i64 = 16;
 
 /// calls, total ms, mean ms, rows, the statement's start.
 type Statement = (i64, f64, f64, i64, String);
@@ -46,11 +46,17 @@ impl Profile {
     pub async fn take(&self, phase: &str) -> Option<String> {
         let pool = self.pool.as_ref()?;
         let rows: Result<Vec<Statement>, _> = sqlx::query_as(
-            "SELECT calls, total_exec_time, mean_exec_time, rows,
-                    left(regexp_replace(query, '\\s+', ' ', 'g'), 120)
-               FROM pg_stat_statements
-              WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-              ORDER BY total_exec_time DESC LIMIT $1",
+            // Summed by statement text: with `--towns`, each town's schema gives the same
+            // statement a query id of its own.
+            "SELECT sum(calls)::bigint, sum(total_exec_time),
+                    sum(total_exec_time) / greatest(sum(calls), 1), sum(rows)::bigint,
+                    left(statement, 120)
+               FROM (SELECT calls, total_exec_time, rows,
+                            regexp_replace(query, '\\s+', ' ', 'g') AS statement
+                       FROM pg_stat_statements
+                      WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())) s
+              GROUP BY statement
+              ORDER BY 2 DESC LIMIT $1",
         )
         .bind(TOP)
         .fetch_all(pool)
