@@ -97,15 +97,8 @@ impl Application {
             });
         } else {
             for town in registered {
-                let town_pool = towns::town_pool(&pool, &town, settings.pool_size);
-                // A town added by an older version gets this version's migrations.
-                db::migrate(&town_pool)
-                    .await
-                    .with_context(|| format!("applying migrations to {}", town.host))?;
-                let url = town_url(&public_url, &town.host);
-                let (state, background) = app::build(town_pool, &settings, url.clone())
-                    .await
-                    .with_context(|| format!("starting the town served on {}", town.host))?;
+                let (state, background, url) =
+                    towns::open_town(&pool, &town, &settings, &public_url).await?;
                 sites.push(Site {
                     host: Some(town.host),
                     name: town.name,

@@ -4,6 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
@@ -252,11 +253,8 @@ impl Platform {
     /// this version's migrations), its projectors and jobs. Answers its application and where its
     /// users reach it.
     pub async fn open(&self, town: &TownRow) -> anyhow::Result<(Cantine, String)> {
-        let town_pool = town_pool(&self.pool, town, self.settings.pool_size);
-        // A town registered by an older version's CLI gets this version's migrations.
-        db::migrate(&town_pool).await?;
-        let url = town_url(&self.public_url, &town.host);
-        let (state, background) = crate::app::build(town_pool, &self.settings, url.clone()).await?;
+        let (state, background, url) =
+            open_town(&self.pool, town, &self.settings, &self.public_url).await?;
         self.opened
             .lock()
             .expect("the opened towns' lock")
@@ -279,6 +277,26 @@ impl Platform {
         tracing::warn!(host = %row.host, name = %row.name, "town created by the platform operator");
         Ok(row)
     }
+}
+
+/// Starts a registered town in this process: its pool (as its role, on its schema) with this
+/// version's migrations (a town added by an older version gets them), its application and its
+/// background tasks. Answers them and where the town's users reach it.
+pub async fn open_town(
+    registry: &PgPool,
+    town: &TownRow,
+    settings: &Settings,
+    public_url: &str,
+) -> anyhow::Result<(Cantine, Background, String)> {
+    let town_pool = town_pool(registry, town, settings.pool_size);
+    db::migrate(&town_pool)
+        .await
+        .with_context(|| format!("applying migrations to {}", town.host))?;
+    let url = town_url(public_url, &town.host);
+    let (state, background) = crate::app::build(town_pool, settings, url.clone())
+        .await
+        .with_context(|| format!("starting the town served on {}", town.host))?;
+    Ok((state, background, url))
 }
 
 /// Where the town served on `address` is reached: the service's public URL with the town's host

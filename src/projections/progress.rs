@@ -82,10 +82,12 @@ impl ProjectionProgress {
         let own = self
             .own_application
             .get_or_try_init(|| async {
+                // As `commit_safe_horizon()` names it, and `db::towns::town_options` sets it.
                 sqlx::query_scalar::<_, String>(
-                    "SELECT left('cantine-town:' || c.relnamespace::regnamespace::text, 63)
+                    "SELECT left($1 || c.relnamespace::regnamespace::text, 63)
                        FROM pg_class c WHERE c.oid = 'events'::regclass",
                 )
+                .bind(crate::db::towns::TOWN_APPLICATION_PREFIX)
                 .fetch_one(pool)
                 .await
             })

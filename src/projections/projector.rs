@@ -326,45 +326,45 @@ pub fn stream_events(
 
 /// The end of the log as far as it is safe to read now.
 pub async fn safe_head(conn: &mut PgConnection) -> anyhow::Result<Position> {
-    let row: Option<(String, i64)> = sqlx::query_as(
-        "SELECT e.transaction_id::text, e.global_position FROM events e
-          WHERE e.transaction_id < (SELECT commit_safe_horizon())
-          ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1",
+    newest_event(
+        conn,
+        "WHERE e.transaction_id < (SELECT commit_safe_horizon())",
+        None,
     )
-    .fetch_optional(conn)
-    .await?;
-    match row {
-        Some((tx, pos)) => Position::parse(&tx, pos),
-        None => Ok(Position::START),
-    }
+    .await
 }
 
 /// The newest event whose transaction id is below `horizon`, a horizon read earlier
 /// ([`super::horizon::Reading::horizon_for`]): every event up to it is committed.
 pub async fn safe_head_below(conn: &mut PgConnection, horizon: u64) -> anyhow::Result<Position> {
-    let row: Option<(String, i64)> = sqlx::query_as(
-        "SELECT e.transaction_id::text, e.global_position FROM events e
-          WHERE e.transaction_id < $1::text::xid8
-          ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1",
+    newest_event(
+        conn,
+        "WHERE e.transaction_id < $1::text::xid8",
+        Some(horizon),
     )
-    .bind(horizon.to_string())
-    .fetch_optional(conn)
-    .await?;
-    match row {
-        Some((tx, pos)) => Position::parse(&tx, pos),
-        None => Ok(Position::START),
-    }
+    .await
 }
 
 /// The newest event committed so far, safe to read or not yet.
 pub async fn visible_head(conn: &mut PgConnection) -> anyhow::Result<Position> {
-    let row: Option<(String, i64)> = sqlx::query_as(
-        "SELECT e.transaction_id::text, e.global_position FROM events e
-          ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1",
-    )
-    .fetch_optional(conn)
-    .await?;
-    match row {
+    newest_event(conn, "", None).await
+}
+
+/// The position of the newest event that `filter` keeps (`$1`: `horizon` as text).
+async fn newest_event(
+    conn: &mut PgConnection,
+    filter: &str,
+    horizon: Option<u64>,
+) -> anyhow::Result<Position> {
+    let sql = format!(
+        "SELECT e.transaction_id::text, e.global_position FROM events e {filter}
+          ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1"
+    );
+    let mut query = sqlx::query_as::<_, (String, i64)>(&sql);
+    if let Some(horizon) = horizon {
+        query = query.bind(horizon.to_string());
+    }
+    match query.fetch_optional(conn).await? {
         Some((tx, pos)) => Position::parse(&tx, pos),
         None => Ok(Position::START),
     }

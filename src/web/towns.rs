@@ -81,12 +81,12 @@ impl Towns {
     /// The router of the install: each town's on its host, and (with a platform token) the
     /// platform operator's route on the hosts that are no town's.
     pub fn router(&self) -> Router {
-        Router::new().fallback(dispatch).with_state(self.0.clone())
+        Router::new().fallback(dispatch).with_state(self.clone())
     }
 
-    /// Opens the towns registered since they were last looked at, and answers their hosts. A
-    /// town that cannot be opened is logged and tried again at the next look.
-    pub async fn serve_new_towns(&self) -> Vec<String> {
+    /// Opens the towns registered since they were last looked at. A town that cannot be opened
+    /// is logged and tried again at the next look.
+    pub async fn serve_new_towns(&self) {
         let _opening = self.0.opening.lock().await;
         let unserved = match self.0.platform.unserved(&self.0.hosts()).await {
             Ok(unserved) => unserved,
@@ -95,10 +95,9 @@ impl Towns {
                     error = format!("{e:#}"),
                     "the registry of towns could not be read"
                 );
-                return Vec::new();
+                return;
             }
         };
-        let mut opened = Vec::new();
         for row in unserved {
             match self.0.platform.open(&row).await {
                 Ok((state, public_url)) => {
@@ -107,58 +106,49 @@ impl Towns {
                         .write()
                         .expect("the towns' lock")
                         .push(TownSite {
-                            host: row.host.clone(),
-                            name: row.name.clone(),
+                            host: row.host,
+                            name: row.name,
                             public_url,
                             router: super::router(state),
                         });
-                    opened.push(row.host);
                 }
                 Err(e) => {
                     tracing::error!(host = %row.host, error = format!("{e:#}"), "a registered town could not be opened");
                 }
             }
         }
-        opened
     }
 
     /// Serves each town as soon as it is registered, until `stopped` completes: woken by the
-    /// registration's notification, and every minute in case one was missed (while the
-    /// listener reconnects).
+    /// registration's notification, and every minute in case one was missed.
     pub async fn watch_registry(self, stopped: impl Future<Output = ()>) {
         const LOOK_AGAIN: Duration = Duration::from_secs(60);
+        const LISTEN_AGAIN: Duration = Duration::from_secs(5);
         tokio::pin!(stopped);
-        let mut listener = None;
         loop {
-            if listener.is_none() {
-                listener = match self.0.platform.registrations().await {
-                    Ok(l) => Some(l),
-                    Err(e) => {
-                        tracing::warn!(error = format!("{e:#}"), "cannot listen for new towns");
-                        None
-                    }
-                };
-                // Whatever was registered while nobody listened.
-                self.serve_new_towns().await;
-            }
-            let woken = async {
-                match listener.as_mut() {
-                    // Err(_) from recv: the connection is lost; listen anew.
-                    Some(l) => {
-                        matches!(tokio::time::timeout(LOOK_AGAIN, l.recv()).await, Ok(Err(_)))
-                    }
-                    None => {
-                        tokio::time::sleep(Duration::from_secs(5)).await;
-                        true
-                    }
+            let listener = match self.0.platform.registrations().await {
+                Ok(listener) => Some(listener),
+                Err(e) => {
+                    tracing::warn!(error = format!("{e:#}"), "cannot listen for new towns");
+                    None
                 }
             };
-            tokio::select! {
-                _ = &mut stopped => return,
-                lost = woken => {
-                    if lost {
-                        listener = None;
-                    } else {
+            // Whatever was registered while nobody listened.
+            self.serve_new_towns().await;
+            let Some(mut listener) = listener else {
+                tokio::select! {
+                    _ = &mut stopped => return,
+                    _ = tokio::time::sleep(LISTEN_AGAIN) => continue,
+                }
+            };
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => return,
+                    received = tokio::time::timeout(LOOK_AGAIN, listener.recv()) => {
+                        // The connection is lost: listen anew.
+                        if matches!(received, Ok(Err(_))) {
+                            break;
+                        }
                         self.serve_new_towns().await;
                     }
                 }
@@ -169,7 +159,8 @@ impl Towns {
 
 const PLATFORM_TOWNS: &str = "/api/v1/platform/towns";
 
-async fn dispatch(State(edge): State<Arc<Edge>>, request: Request) -> Response {
+async fn dispatch(State(towns): State<Towns>, request: Request) -> Response {
+    let edge = &towns.0;
     let host = request_host(&request);
     if let Some(router) = edge.town(host.as_deref()) {
         return router.oneshot(request).await.into_response();
@@ -192,7 +183,7 @@ async fn dispatch(State(edge): State<Arc<Edge>>, request: Request) -> Response {
         return towns_page(&edge.sites.read().expect("the towns' lock"));
     }
     if path == PLATFORM_TOWNS && edge.platform.takes_requests() {
-        return platform_towns(&Towns(edge.clone()), request).await;
+        return platform_towns(&towns, request).await;
     }
     unknown_town(path)
 }

@@ -337,6 +337,14 @@ impl Reply {
 }
 
 impl TestApp {
+    /// The port the app listens on, from its address (`http://host:port`, or
+    /// `http://host:port/prefix` for a town under a path prefix).
+    pub fn port(&self) -> u16 {
+        let authority = self.address.split('/').nth(2).expect("an http address");
+        let port = authority.rsplit(':').next().expect("a port in the address");
+        port.parse().expect("a numeric port")
+    }
+
     pub async fn request(
         &self,
         method: Method,

@@ -74,10 +74,6 @@ async fn page_text(client: &reqwest::Client, url: String) -> String {
     client.get(url).send().await.unwrap().text().await.unwrap()
 }
 
-fn port_of(app: &TestApp) -> u16 {
-    app.address.rsplit(':').next().unwrap().parse().unwrap()
-}
-
 #[tokio::test]
 async fn each_town_is_served_on_its_host_and_an_unknown_host_on_none() {
     let towns = spawn_towns(&[A, B]).await;
@@ -115,7 +111,7 @@ async fn each_town_is_served_on_its_host_and_an_unknown_host_on_none() {
 
     // An unknown host: the probes and the contract answer, the list of towns leads somewhere,
     // and nothing of a town is served.
-    let base = format!("http://127.0.0.1:{}", port_of(a));
+    let base = format!("http://127.0.0.1:{}", a.port());
     let client = plain_client();
     for path in ["/health", "/api/v1/openapi.json"] {
         let response = client.get(format!("{base}{path}")).send().await.unwrap();
@@ -127,7 +123,7 @@ async fn each_town_is_served_on_its_host_and_an_unknown_host_on_none() {
     for (host, name) in [(A, "Commune de a"), (B, "Commune de b")] {
         assert!(list.contains(name), "{list}");
         assert!(
-            list.contains(&format!("http://{host}:{}/connexion", port_of(a))),
+            list.contains(&format!("http://{host}:{}/connexion", a.port())),
             "{list}"
         );
     }
@@ -421,7 +417,7 @@ async fn invoices(app: &TestApp, data: &TownData) -> Vec<String> {
 async fn the_platform_operator_creates_a_town_served_at_once_and_after_a_restart() {
     let towns = spawn_towns(&[A]).await;
     let a = &towns[0];
-    let base = format!("http://127.0.0.1:{}", port_of(a));
+    let base = format!("http://127.0.0.1:{}", a.port());
     let client = plain_client();
     let create = |token: &'static str, body: serde_json::Value| {
         let client = client.clone();
@@ -471,10 +467,10 @@ async fn the_platform_operator_creates_a_town_served_at_once_and_after_a_restart
         .assert_problem(409, "town_exists");
     // Before it exists, c.localhost is an unknown host.
     let on_c = reqwest::Client::builder()
-        .resolve("c.localhost", ([127, 0, 0, 1], port_of(a)).into())
+        .resolve("c.localhost", ([127, 0, 0, 1], a.port()).into())
         .build()
         .unwrap();
-    let c_base = format!("http://c.localhost:{}", port_of(a));
+    let c_base = format!("http://c.localhost:{}", a.port());
     let login = |client: reqwest::Client| {
         let url = format!("{c_base}/api/v1/auth/login");
         async move {
@@ -554,10 +550,10 @@ async fn a_town_added_from_the_command_line_is_served_without_a_restart() {
     let towns = spawn_towns(&[A]).await;
     let a = &towns[0];
     let on_d = reqwest::Client::builder()
-        .resolve("d.localhost", ([127, 0, 0, 1], port_of(a)).into())
+        .resolve("d.localhost", ([127, 0, 0, 1], a.port()).into())
         .build()
         .unwrap();
-    let d_base = format!("http://d.localhost:{}", port_of(a));
+    let d_base = format!("http://d.localhost:{}", a.port());
     let login = || {
         let (client, url) = (on_d.clone(), format!("{d_base}/api/v1/auth/login"));
         async move {
@@ -613,7 +609,7 @@ async fn a_town_added_from_the_command_line_is_served_without_a_restart() {
         .await
         .unwrap();
     assert_eq!(reply.status(), 401);
-    let towns_page = page_text(&plain_client(), format!("http://127.0.0.1:{}/", port_of(a))).await;
+    let towns_page = page_text(&plain_client(), format!("http://127.0.0.1:{}/", a.port())).await;
     assert!(towns_page.contains("Commune de d"), "{towns_page}");
 }
 
@@ -723,20 +719,10 @@ async fn two_towns_share_a_host_each_under_its_path_prefix() {
     let (towns, a_data, b_data) =
         two_filled_towns_on(&["portail.localhost/a", "portail.localhost/b"]).await;
     let a = &towns[0];
-    let port = a
-        .address
-        .split(':')
-        .nth(2)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap();
+    let port = a.port();
     let host = format!("http://portail.localhost:{port}");
     let browser = reqwest::Client::builder()
-        .resolve(
-            "portail.localhost",
-            ([127, 0, 0, 1], port.parse().unwrap()).into(),
-        )
+        .resolve("portail.localhost", ([127, 0, 0, 1], port).into())
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

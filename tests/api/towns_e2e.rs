@@ -16,7 +16,7 @@ async fn each_towns_host_shows_its_own_town_in_the_browser() {
         .expect("the demo's towns");
     pool.close().await;
     let towns = serve_towns(database_url).await;
-    let port = towns[0].address.rsplit(':').next().unwrap().to_string();
+    let port = towns[0].port().to_string();
     run_walk("towns.mjs", &[&port], &[], "towns walked").await;
 }
 
@@ -34,15 +34,7 @@ async fn each_towns_prefix_shows_its_own_town_in_the_browser() {
     .expect("the demo's towns under prefixes");
     pool.close().await;
     let towns = serve_towns(database_url).await;
-    let port = towns[0]
-        .address
-        .split(':')
-        .nth(2)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .to_string();
+    let port = towns[0].port().to_string();
     run_walk(
         "towns.mjs",
         &[&port, "prefixes"],
