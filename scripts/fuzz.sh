@@ -8,7 +8,7 @@
 # - content_type_conformance: every answer's type is the documented one (problem+json errors);
 # - response_schema_conformance: every body matches its documented schema.
 #
-#   pip install schemathesis==4.32.5     # once (a virtualenv is fine: ST=/path/to/st)
+#   pip install --no-deps -r scripts/requirements/fuzz.txt   # once, in a virtualenv: ST=/path/to/st
 #   bash scripts/fuzz.sh [max examples per operation, default 30]
 set -euo pipefail
 cd "$(dirname "$0")/.."
