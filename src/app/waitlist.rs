@@ -281,8 +281,24 @@ pub async fn promote(
         let children: Vec<Uuid> = list.line.iter().map(|w| w.child_id).collect();
         let holding =
             db::waitlist::children_holding(&cantine.pool, &children, service, date).await?;
-        if !holding.is_empty() {
-            for child in holding {
+        let mut leaving = Vec::with_capacity(holding.len());
+        for child in holding {
+            // The day held by the child's own promotion is a place being offered by another
+            // promoter (between its request and its offer), not a reason to leave the line.
+            let promotion = list
+                .line
+                .iter()
+                .find(|w| w.child_id == child)
+                .map(|w| promotion_reservation_id(&id, child, w.joined_sequence));
+            if let Some(promotion) = promotion {
+                if cantine.commands.load(promotion).await?.exists() {
+                    continue;
+                }
+            }
+            leaving.push(child);
+        }
+        if !leaving.is_empty() {
+            for child in leaving {
                 let left = decide_and_append(cantine, &id, &meta, |list| {
                     list.leave(None, child, LeaveReason::Booked, None, now)
                 })
