@@ -9,10 +9,25 @@ type Upcaster = fn(Value) -> anyhow::Result<Value>;
 /// (event type, from version, to version, how).
 const UPCASTERS: &[(&str, &str, &str, Upcaster)] = &[
     ("ReservationRequested", "1.0", "1.1", requested_1_0_to_1_1),
+    ("ReservationRequested", "1.1", "2.0", requested_1_1_to_2_0),
     ("DaysCancelled", "1.0", "1.1", cancelled_1_0_to_1_1),
     ("DaysCancelled", "1.1", "1.2", cancelled_1_1_to_1_2),
     ("PaymentStarted", "1.0", "1.1", started_1_0_to_1_1),
 ];
+
+/// ReservationRequested 2.0 writes its days as runs sharing service, meal option and price
+/// (`reservation::day_runs`); 1.x wrote each day whole.
+fn requested_1_1_to_2_0(mut payload: Value) -> anyhow::Result<Value> {
+    let days = payload
+        .get_mut("ReservationRequested")
+        .and_then(|e| e.get_mut("days"))
+        .ok_or_else(|| anyhow::anyhow!("ReservationRequested 1.1 without its days"))?;
+    let per_day = days
+        .as_array()
+        .ok_or_else(|| anyhow::anyhow!("ReservationRequested 1.1 whose days are not a list"))?;
+    *days = crate::domain::reservation::runs_of_stored_days(per_day)?;
+    Ok(payload)
+}
 
 /// DaysCancelled 1.2 may carry a late cancellation's grant; before it, none was ever granted,
 /// which its absence already says.
@@ -142,14 +157,63 @@ mod tests {
             "1.0 is not the current shape"
         );
         let (version, payload) = upcast("ReservationRequested", "1.0", stored).unwrap();
-        assert_eq!(version, "1.1");
+        assert_eq!(version, "2.0");
         match serde_json::from_value::<ReservationEvent>(payload).unwrap() {
             ReservationEvent::ReservationRequested(e) => {
                 assert_eq!(e.period.cancellation_cutoff, e.period.booking_cutoff);
                 assert_eq!(e.number, 14);
+                assert_eq!(e.days.len(), 1);
+                assert_eq!(e.days[0].date.to_string(), "2017-01-23");
+                assert_eq!(e.days[0].unit_price.to_string(), "4.15");
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_1_1_request_reads_its_days_one_by_one_and_writes_them_as_runs() {
+        let mut stored: Value = serde_json::from_str(REQUESTED_1_0).unwrap();
+        let event = &mut stored["ReservationRequested"];
+        event["period"]["cancellation_cutoff"] = event["period"]["booking_cutoff"].clone();
+        event["days"] = serde_json::json!([
+            {"date": "2017-01-23", "service": "REPAS", "meal_option": "standard", "unit_price": "4.15"},
+            {"date": "2017-01-24", "service": "REPAS", "meal_option": "standard", "unit_price": "4.15"},
+            {"date": "2017-01-26", "service": "REPAS", "meal_option": "standard", "unit_price": "4.150"},
+        ]);
+        event["total"] = "12.45".into();
+        let (version, payload) = upcast("ReservationRequested", "1.1", stored).unwrap();
+        assert_eq!(version, "2.0");
+        assert_eq!(
+            payload["ReservationRequested"]["days"],
+            serde_json::json!([
+                {"service": "REPAS", "meal_option": "standard", "unit_price": "4.15",
+                 "dates": ["2017-01-23", "2017-01-24"]},
+                {"service": "REPAS", "meal_option": "standard", "unit_price": "4.150",
+                 "dates": ["2017-01-26"]},
+            ])
+        );
+        let event: ReservationEvent = serde_json::from_value(payload.clone()).unwrap();
+        let ReservationEvent::ReservationRequested(requested) = &event else {
+            panic!("unexpected {event:?}")
+        };
+        let days: Vec<String> = requested
+            .days
+            .iter()
+            .map(|d| format!("{} {} {}", d.date, d.meal_option, d.unit_price))
+            .collect();
+        assert_eq!(
+            days,
+            [
+                "2017-01-23 standard 4.15",
+                "2017-01-24 standard 4.15",
+                "2017-01-26 standard 4.150"
+            ]
+        );
+        // Written again, its days are the upcast runs, every price's text kept.
+        assert_eq!(
+            serde_json::to_value(&event).unwrap()["ReservationRequested"]["days"],
+            payload["ReservationRequested"]["days"]
+        );
     }
 
     #[test]

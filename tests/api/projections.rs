@@ -96,8 +96,9 @@ async fn transactions_committing_out_of_order_are_applied_exactly_once() {
     let family = family_with_child(&app, &canteen.admin, "DUPONT", "Hervé").await;
     book_and_confirm(&app, &canteen, &family, &["2017-01-23"]).await;
     all_fresh(&app).await;
-    let (template, metadata): (Value, Value) = sqlx::query_as(
-        "SELECT payload, metadata FROM events WHERE event_type = 'ReservationRequested' LIMIT 1",
+    let template: Template = sqlx::query_as(
+        "SELECT event_version, payload, metadata FROM events
+          WHERE event_type = 'ReservationRequested' LIMIT 1",
     )
     .fetch_one(&app.pool)
     .await
@@ -105,7 +106,7 @@ async fn transactions_committing_out_of_order_are_applied_exactly_once() {
 
     // One transaction takes its position first and stays open.
     let mut early = app.pool.begin().await.unwrap();
-    insert_request(&mut early, &template, &metadata).await;
+    insert_request(&mut early, &template).await;
     // Meanwhile a reservation commits through the service: its events come after in position.
     let later = book_and_confirm(&app, &canteen, &family, &["2017-01-24"]).await;
     tokio::time::sleep(Duration::from_millis(400)).await;
@@ -122,10 +123,10 @@ async fn transactions_committing_out_of_order_are_applied_exactly_once() {
     // Thirty writers more, each committing in the reverse order of its position.
     let writers = (0..30u64).map(|i| {
         let pool = app.pool.clone();
-        let (template, metadata) = (template.clone(), metadata.clone());
+        let template = template.clone();
         async move {
             let mut tx = pool.begin().await.unwrap();
-            insert_request(&mut tx, &template, &metadata).await;
+            insert_request(&mut tx, &template).await;
             tokio::time::sleep(Duration::from_millis((30 - i) * 7)).await;
             tx.commit().await.unwrap();
         }
@@ -168,17 +169,21 @@ async fn transactions_committing_out_of_order_are_applied_exactly_once() {
     }
 }
 
-async fn insert_request(tx: &mut PgConnection, template: &Value, metadata: &Value) {
+/// A request's event as the service stored it: version, payload, metadata.
+type Template = (String, Value, Value);
+
+async fn insert_request(tx: &mut PgConnection, (version, template, metadata): &Template) {
     let id = Uuid::new_v4();
     let mut payload = template.clone();
     payload["ReservationRequested"]["reservation_id"] = json!(id);
     sqlx::query(
         "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-         VALUES ('Reservation', $1, 1, 'ReservationRequested', '1.1', $2, $3)",
+         VALUES ('Reservation', $1, 1, 'ReservationRequested', $4, $2, $3)",
     )
     .bind(id.to_string())
     .bind(payload)
     .bind(metadata)
+    .bind(version)
     .execute(tx)
     .await
     .unwrap();

@@ -28,14 +28,17 @@ async fn scalar(pool: &PgPool, sql: &str) -> anyhow::Result<i64> {
     Ok(n.unwrap_or(0))
 }
 
-/// Each reservation day's state per the event log: requested days from `ReservationRequested`,
+/// Each reservation day's state per the event log: requested days from `ReservationRequested`
+/// (2.0 writes runs of days with their `dates`, 1.x each day with its `date`),
 /// cancelled ones from `DaysCancelled`, the others following the last of confirmed / paid /
 /// expired (a prepaid confirmation awaits payment, a postpaid one books).
 const DAYS_FROM_LOG: &str = "
     WITH requested AS (
         SELECT e.aggregate_id, (e.payload->'ReservationRequested'->'period'->>'id')::uuid AS period_id,
-               (d->>'date')::date AS date
-          FROM events e, jsonb_array_elements(e.payload->'ReservationRequested'->'days') d
+               COALESCE(run.date, d->>'date')::date AS date
+          FROM events e
+         CROSS JOIN LATERAL jsonb_array_elements(e.payload->'ReservationRequested'->'days') d
+          LEFT JOIN LATERAL jsonb_array_elements_text(d->'dates') run(date) ON true
          WHERE e.aggregate_type = 'Reservation' AND e.event_type = 'ReservationRequested'),
     last_state AS (
         SELECT DISTINCT ON (aggregate_id) aggregate_id, event_type, payload

@@ -36,6 +36,8 @@ pub struct ReservationRequested {
     pub child: ChildRef,
     pub restaurant: RestaurantRef,
     pub period: PeriodRef,
+    /// Stored as runs of days sharing service, meal option and price (since 2.0).
+    #[serde(with = "super::day_runs")]
     pub days: Vec<BookedDay>,
     /// Days asked for in a bulk choice that could not be booked (since 1.1).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -135,7 +137,7 @@ impl DomainEvent for ReservationEvent {
 
     fn event_version(&self) -> String {
         match self {
-            ReservationEvent::ReservationRequested(_) => "1.1",
+            ReservationEvent::ReservationRequested(_) => "2.0",
             ReservationEvent::DaysCancelled(_) => "1.2",
             _ => "1.0",
         }

@@ -2,6 +2,7 @@
 
 mod aggregate;
 mod commands;
+mod day_runs;
 mod day_status;
 mod errors;
 mod events;
@@ -10,6 +11,7 @@ mod services;
 
 pub use aggregate::{DayState, Reservation, ReservationStatus, UnknownStatus};
 pub use commands::{Actor, RequestedDays, ReservationCommand};
+pub use day_runs::runs_of_stored_days;
 pub use day_status::DayStatus;
 pub use errors::{ErrorKind, ReservationError};
 pub use events::{
