@@ -19,6 +19,7 @@ mod replay;
 mod report;
 mod server;
 mod setup;
+mod wait_sampler;
 mod workload;
 
 use std::path::PathBuf;
@@ -73,6 +74,11 @@ pub struct Args {
     /// database's time during the workload and during the replay (the SQL side of a profile).
     #[arg(long)]
     pub pg_stat_statements: bool,
+    /// Sample `pg_stat_activity` every 10 ms during the workload and print what the busy
+    /// connections were doing: running, waiting for a row lock, flushing the WAL, or idle in a
+    /// transaction (where a statement's time goes, beside `--pg-stat-statements`).
+    #[arg(long)]
+    pub wait_events: bool,
     /// With --database-url: keep the benchmark's database at the end (its URL is printed), to
     /// replay or inspect it again (`DATABASE_URL=... cantine audit verify`).
     #[arg(long, requires = "database_url")]
@@ -153,7 +159,9 @@ async fn run_in(args: &Args, env: &setup::Environment) -> anyhow::Result<bool> {
     );
 
     let profile = db_profile::Profile::new(args, env).await;
+    let waits = wait_sampler::Sampler::start(args, env).await?;
     let outcome = workload::run(args, env, &mut servers, &reference, families).await?;
+    let workload_waits = waits.take().await;
     let workload_profile = profile.take("workload").await;
     eprintln!(
         "workload done in {:.1} s; expiring the unpaid",
@@ -191,7 +199,10 @@ async fn run_in(args: &Args, env: &setup::Environment) -> anyhow::Result<bool> {
         ceiling: ceiling.as_ref(),
         checks: &checks,
     });
-    for top in [workload_profile, replay_profile].into_iter().flatten() {
+    for top in [workload_profile, workload_waits, replay_profile]
+        .into_iter()
+        .flatten()
+    {
         println!("{top}");
     }
     Ok(passed)
