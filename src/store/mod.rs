@@ -9,3 +9,4 @@ pub mod invoices;
 pub mod payments;
 pub mod sepa;
 pub mod waitlist;
+pub mod wake;

@@ -276,3 +276,73 @@ async fn a_reading_of_the_heads_is_shared_only_with_projectors_woken_before_it()
         "the new reading shows the booking"
     );
 }
+
+/// A reservation's append commits without the `events` trigger's NOTIFY, which held the
+/// database's notify lock through the transaction's WAL flush and so made every append wait for
+/// the one before; the service notifies right after the commit instead. Every other writer still
+/// notifies from the trigger.
+#[tokio::test]
+async fn a_reservation_append_notifies_after_its_commit_and_other_writers_from_the_trigger() {
+    use std::time::Duration;
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let family = family_with_child(&app, &canteen.admin, "DUPONT", "Hervé").await;
+    let (channel,): (String,) =
+        sqlx::query_as("SELECT 'cantine_events_' || 'events'::regclass::oid::text")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let mut listener = sqlx::postgres::PgListener::connect_with(&app.pool)
+        .await
+        .unwrap();
+    listener.listen(&channel).await.unwrap();
+
+    // Through the service: another process listening is woken.
+    app.post(
+        "/api/v1/reservations",
+        &family.token,
+        json!({"child_id": family.child_id, "period_id": canteen.period_id, "days": ["2017-01-23"]}),
+    )
+    .await
+    .assert_status(201);
+    let woken = tokio::time::timeout(Duration::from_secs(5), listener.recv()).await;
+    assert_eq!(woken.expect("woken").unwrap().channel(), channel);
+
+    // The append's own statement, committed by itself, sends nothing.
+    app.stop_background_cleanly().await;
+    while tokio::time::timeout(Duration::from_millis(300), listener.recv())
+        .await
+        .is_ok()
+    {}
+    let confirmed = cqrs_es::persist::SerializedEvent {
+        aggregate_id: uuid::Uuid::new_v4().to_string(),
+        sequence: 1,
+        aggregate_type: "Reservation".into(),
+        event_type: "ReservationConfirmed".into(),
+        event_version: "1.0".into(),
+        payload: json!({"ReservationConfirmed": {
+            "confirmed_at": "2017-01-11T13:40:00Z", "total": "4.15", "pay_before": null}}),
+        metadata: json!({}),
+    };
+    cantine::store::append_alone::append_alone(&app.pool, &confirmed)
+        .await
+        .unwrap();
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), listener.recv())
+            .await
+            .is_err(),
+        "the reservation's append notified from its own transaction"
+    );
+
+    // Any other append notifies from the trigger, at its commit.
+    sqlx::query(
+        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+         VALUES ('Test', $1, 1, 'Tested', '1.0', '{}', '{}')",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let woken = tokio::time::timeout(Duration::from_secs(5), listener.recv()).await;
+    assert_eq!(woken.expect("woken").unwrap().channel(), channel);
+}
