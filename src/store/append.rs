@@ -40,18 +40,6 @@ pub const APPENDED: &str = "appended AS (
     VALUES ($1, $2, $3, $4, $5, $6, $7)
     RETURNING 1)";
 
-/// [`APPENDED`] with the `events` trigger kept quiet: the appender notifies after its commit
-/// (`super::wake`). The setting is made by the row's own `SELECT`, so it is in force when the
-/// statement's trigger runs at its end.
-pub const APPENDED_QUIETLY: &str = concat!(
-    "appended AS (
-    INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
-    SELECT $1, $2, $3, $4, $5, $6, $7 FROM (SELECT ",
-    "set_config('cantine.notify_after_commit', 'on', true)",
-    ") AS quiet
-    RETURNING 1)"
-);
-
 /// One event about to be stored.
 pub struct NewEvent<'a> {
     pub aggregate_type: &'a str,

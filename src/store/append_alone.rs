@@ -17,7 +17,7 @@ use serde::Deserialize;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::append::{NewEvent, APPENDED_QUIETLY};
+use super::append::{NewEvent, APPENDED};
 use super::event_repository::database;
 use crate::domain::reservation::ReservationEvent;
 
@@ -38,14 +38,14 @@ pub async fn append_alone(pool: &PgPool, event: &SerializedEvent) -> Result<(), 
                 days: "$12::date[]",
                 period: "$13::uuid",
             });
-            format!("WITH {APPENDED_QUIETLY}, {take}")
+            format!("WITH {APPENDED}, {take}")
         }
         ReservationEvent::ReservationExpired(_) | ReservationEvent::DaysCancelled(_) => {
             // The days given back are those still held among the event's ($9; all of them
             // for an expiry): the reservation's span, the child's meals and the months'
             // counters lose exactly those.
             format!(
-                "WITH {APPENDED_QUIETLY},
+                "WITH {APPENDED},
                  released AS (
                     UPDATE held_spans h SET days = h.days - g.gone
                       FROM (SELECT reservation_id,
@@ -85,10 +85,10 @@ pub async fn append_alone(pool: &PgPool, event: &SerializedEvent) -> Result<(), 
                 days: "$9::date[]",
                 period: &format!("({requested}->'period'->>'id')::uuid"),
             });
-            format!("WITH {APPENDED_QUIETLY}, {take}")
+            format!("WITH {APPENDED}, {take}")
         }
         ReservationEvent::ReservationConfirmed(_) | ReservationEvent::ReservationPaid(_) => {
-            format!("WITH {APPENDED_QUIETLY} SELECT count(*)::int FROM appended")
+            format!("WITH {APPENDED} SELECT count(*)::int FROM appended")
         }
     };
     // The event is $1 to $7, as in every append; what it takes or gives back follows.

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::store::event_repository::CantineEventRepository;
-use crate::store::wake::Wake;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{Aggregate, AggregateContext, AggregateError, EventStore};
@@ -77,7 +76,6 @@ pub struct ReservationCommands {
     store: Store,
     services: Services,
     progress: Arc<ProjectionProgress>,
-    wake: Wake,
     metrics: Metrics,
 }
 
@@ -88,10 +86,8 @@ impl ReservationCommands {
         progress: Arc<ProjectionProgress>,
         metrics: Metrics,
     ) -> Self {
-        let wake = Wake::start(pool.clone());
         let repo = CantineEventRepository::new(pool);
         Self {
-            wake,
             store: PersistedEventStore::new_event_store(repo)
                 .with_upcasters(vec![Box::new(crate::domain::upcasting::StoreUpcaster)]),
             services,
@@ -139,7 +135,6 @@ impl ReservationCommands {
             match self.store.commit(events, context, meta.to_map()).await {
                 Ok(_) => {
                     self.progress.record_write();
-                    self.wake.appended();
                     return Ok(after);
                 }
                 Err(AggregateError::AggregateConflict) => {

@@ -9,4 +9,3 @@ pub mod invoices;
 pub mod payments;
 pub mod sepa;
 pub mod waitlist;
-pub mod wake;
