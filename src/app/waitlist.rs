@@ -278,27 +278,17 @@ pub async fn promote(
             continue;
         }
         // Children in line who hold the day otherwise leave it.
-        let children: Vec<Uuid> = list.line.iter().map(|w| w.child_id).collect();
-        let holding =
-            db::waitlist::children_holding(&cantine.pool, &children, service, date).await?;
-        let mut leaving = Vec::with_capacity(holding.len());
-        for child in holding {
-            // The day held by the child's own promotion is a place being offered by another
-            // promoter (between its request and its offer), not a reason to leave the line.
-            let promotion = list
-                .line
-                .iter()
-                .find(|w| w.child_id == child)
-                .map(|w| promotion_reservation_id(&id, child, w.joined_sequence));
-            if let Some(promotion) = promotion {
-                if cantine.commands.load(promotion).await?.exists() {
-                    continue;
-                }
-            }
-            leaving.push(child);
-        }
-        if !leaving.is_empty() {
-            for child in leaving {
+        let line: Vec<(Uuid, Uuid)> = list
+            .line
+            .iter()
+            .map(|w| {
+                let promotion = promotion_reservation_id(&id, w.child_id, w.joined_sequence);
+                (w.child_id, promotion)
+            })
+            .collect();
+        let holding = db::waitlist::children_holding(&cantine.pool, &line, service, date).await?;
+        if !holding.is_empty() {
+            for child in holding {
                 let left = decide_and_append(cantine, &id, &meta, |list| {
                     list.leave(None, child, LeaveReason::Booked, None, now)
                 })

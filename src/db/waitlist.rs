@@ -103,18 +103,26 @@ pub async fn lists_of_child_on(
     .await
 }
 
-/// Among these children, those who hold that day of the service (booked, requested or
-/// awaiting payment).
+/// Among the children in line (each with the id of the reservation its promotion makes), those
+/// who hold that day of the service otherwise (booked, requested or awaiting payment elsewhere).
+/// The day held by the child's own promotion does not count: between that reservation's request
+/// and the offer recorded on the list, it is the place being offered, not a reason to leave.
 pub async fn children_holding(
     pool: &PgPool,
-    children: &[Uuid],
+    line: &[(Uuid, Uuid)],
     service: &str,
     date: NaiveDate,
 ) -> sqlx::Result<BTreeSet<Uuid>> {
+    let (children, promotions): (Vec<Uuid>, Vec<Uuid>) = line.iter().copied().unzip();
     let rows: Vec<(Uuid,)> = sqlx::query_as(
-        "SELECT child_id FROM child_meals WHERE child_id = ANY($1) AND service = $2 AND $3 <@ days",
+        "SELECT m.child_id
+           FROM unnest($1::uuid[], $2::uuid[]) AS l(child_id, promotion)
+           JOIN child_meals m ON m.child_id = l.child_id AND m.service = $3
+          WHERE $4 <@ m.days - COALESCE((SELECT h.days FROM held_spans h
+                                          WHERE h.reservation_id = l.promotion), '{}')",
     )
     .bind(children)
+    .bind(promotions)
     .bind(service)
     .bind(date)
     .fetch_all(pool)

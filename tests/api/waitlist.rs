@@ -436,3 +436,48 @@ async fn the_portal_joins_and_leaves_from_the_calendar_and_staff_see_the_lists()
     let (_, html) = cookie_page(&app, &format!("/gestion/attente?date={DAY}"), &kitchen).await;
     assert_shows(&html, &["Aucune liste d'attente"]);
 }
+
+/// A child in line leaves it when it holds the day through another reservation, but not for the
+/// day held by its own promotion's reservation: between that request and the offer recorded on
+/// the list (another promoter's, on another server), it is the place being offered. Taking it
+/// for a booking elsewhere once left a child with the place and no offer on the list.
+#[tokio::test]
+async fn a_child_holding_the_day_through_its_own_promotion_is_not_booked_elsewhere() {
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let family = family_with_child(&app, &canteen.admin, "DUPONT", "Hervé").await;
+    let reservation = book_and_confirm(&app, &canteen, &family, &[DAY]).await;
+    let child: uuid::Uuid = family.child_id.parse().unwrap();
+    let reservation: uuid::Uuid = reservation.parse().unwrap();
+    let day: chrono::NaiveDate = DAY.parse().unwrap();
+    let holding = |promotion: uuid::Uuid| {
+        let pool = app.pool.clone();
+        async move {
+            cantine::db::waitlist::children_holding(&pool, &[(child, promotion)], "REPAS", day)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(
+        holding(reservation).await.is_empty(),
+        "its own promotion's day"
+    );
+    assert_eq!(
+        holding(uuid::Uuid::new_v4())
+            .await
+            .into_iter()
+            .collect::<Vec<_>>(),
+        [child],
+        "a day held through another reservation"
+    );
+    let other_day = "2017-01-24".parse().unwrap();
+    let elsewhere = cantine::db::waitlist::children_holding(
+        &app.pool,
+        &[(child, reservation)],
+        "REPAS",
+        other_day,
+    )
+    .await
+    .unwrap();
+    assert!(elsewhere.is_empty(), "a day not held at all");
+}
