@@ -22,10 +22,7 @@ fn requested_1_1_to_2_0(mut payload: Value) -> anyhow::Result<Value> {
         .get_mut("ReservationRequested")
         .and_then(|e| e.get_mut("days"))
         .ok_or_else(|| anyhow::anyhow!("ReservationRequested 1.1 without its days"))?;
-    let per_day = days
-        .as_array()
-        .ok_or_else(|| anyhow::anyhow!("ReservationRequested 1.1 whose days are not a list"))?;
-    *days = crate::domain::reservation::runs_of_stored_days(per_day)?;
+    *days = crate::domain::reservation::runs_of_stored_days(days.take())?;
     Ok(payload)
 }
 

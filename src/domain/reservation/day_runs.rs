@@ -27,21 +27,22 @@ struct RunIn {
     dates: Vec<NaiveDate>,
 }
 
-/// Same price as written: 4.97 and 4.970 are equal numbers but different texts, and a stored
-/// event reads back exactly as it was written.
-fn same_run(a: &BookedDay, b: &BookedDay) -> bool {
-    a.service == b.service
-        && a.meal_option == b.meal_option
-        && a.unit_price == b.unit_price
-        && a.unit_price.scale() == b.unit_price.scale()
+impl RunOut<'_> {
+    /// Same price as written: 4.97 and 4.970 are equal numbers but different texts, and a
+    /// stored event reads back exactly as it was written.
+    fn takes(&self, day: &BookedDay) -> bool {
+        self.service == day.service
+            && self.meal_option == day.meal_option
+            && *self.unit_price == day.unit_price
+            && self.unit_price.scale() == day.unit_price.scale()
+    }
 }
 
 pub fn serialize<S: Serializer>(days: &[BookedDay], serializer: S) -> Result<S::Ok, S::Error> {
     let mut runs: Vec<RunOut> = Vec::new();
-    let mut previous: Option<&BookedDay> = None;
     for day in days {
-        match (previous, runs.last_mut()) {
-            (Some(p), Some(run)) if same_run(p, day) => run.dates.push(day.date),
+        match runs.last_mut() {
+            Some(run) if run.takes(day) => run.dates.push(day.date),
             _ => runs.push(RunOut {
                 service: &day.service,
                 meal_option: &day.meal_option,
@@ -49,7 +50,6 @@ pub fn serialize<S: Serializer>(days: &[BookedDay], serializer: S) -> Result<S::
                 dates: vec![day.date],
             }),
         }
-        previous = Some(day);
     }
     runs.serialize(serializer)
 }
@@ -71,34 +71,11 @@ pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Boo
     Ok(days)
 }
 
-/// The upcaster's half: a 1.x `days` array (one object per day) as 2.0 runs, every field's text
-/// kept as stored.
-pub fn runs_of_stored_days(days: &[Value]) -> anyhow::Result<Value> {
-    let mut runs: Vec<Value> = Vec::new();
-    let mut key: Option<[&Value; 3]> = None;
-    for day in days {
-        let field = |name: &str| {
-            day.get(name)
-                .ok_or_else(|| anyhow::anyhow!("a stored day without its {name}"))
-        };
-        let this = [
-            field("service")?,
-            field("meal_option")?,
-            field("unit_price")?,
-        ];
-        let date = field("date")?.clone();
-        match runs.last_mut() {
-            Some(run) if key == Some(this) => run["dates"]
-                .as_array_mut()
-                .expect("a run made here has its dates")
-                .push(date),
-            _ => runs.push(serde_json::json!({
-                "service": this[0], "meal_option": this[1], "unit_price": this[2], "dates": [date],
-            })),
-        }
-        key = Some(this);
-    }
-    Ok(Value::Array(runs))
+/// The upcaster's half: a 1.x `days` array (one `BookedDay` object per day) as 2.0 runs, written
+/// by the serializer above. A price keeps its text: a decimal keeps its scale.
+pub fn runs_of_stored_days(days: Value) -> serde_json::Result<Value> {
+    let days: Vec<BookedDay> = serde_json::from_value(days)?;
+    serialize(&days, serde_json::value::Serializer)
 }
 
 #[cfg(test)]
@@ -147,29 +124,8 @@ mod tests {
         assert!(serde_json::from_str::<Holder>(text).is_err());
     }
 
-    #[test]
-    fn stored_days_become_the_runs_the_serializer_writes() {
-        let holder = Holder {
-            days: vec![
-                day("2025-09-01", "standard", dec!(4.97)),
-                day("2025-09-02", "standard", dec!(4.97)),
-                day("2025-09-04", "no_pork", dec!(4.97)),
-            ],
-        };
-        let per_day: Vec<Value> = holder
-            .days
-            .iter()
-            .map(|d| serde_json::to_value(d).unwrap())
-            .collect();
-        assert_eq!(
-            runs_of_stored_days(&per_day).unwrap(),
-            serde_json::to_value(&holder).unwrap()["days"]
-        );
-    }
-
     proptest! {
-        /// Whatever the days, their order and their prices' scales, they read back as written,
-        /// and the upcaster's runs are the serializer's.
+        /// Whatever the days, their order and their prices' scales, they read back as written.
         #[test]
         fn days_read_back_as_written(
             picks in proptest::collection::vec((0u32..300, 0usize..3, 0usize..4), 0..200)
@@ -194,9 +150,6 @@ mod tests {
             for (a, b) in back.days.iter().zip(&holder.days) {
                 prop_assert_eq!(a.unit_price.scale(), b.unit_price.scale());
             }
-            let per_day: Vec<Value> =
-                holder.days.iter().map(|d| serde_json::to_value(d).unwrap()).collect();
-            prop_assert_eq!(runs_of_stored_days(&per_day).unwrap(), value["days"].clone());
         }
     }
 }
