@@ -39,10 +39,12 @@ token() {
 
 run() { # name, token, extra options...
   local name=$1 token=$2; shift 2
+  # One worker: hypothesis parses lambdas' source with `ast` while generating, and CPython 3.11's
+  # parser fails at random ("AST constructor recursion depth mismatch") when two threads do it.
   "$ST" run "$BASE/api/v1/openapi.json" --url "$BASE" \
     -H "Authorization: Bearer $token" -H "Host: $TOWN" \
     --checks "$CHECKS" --max-examples "$EXAMPLES" --seed 6 --no-color \
-    --workers 2 --request-timeout 10 --generation-database none \
+    --workers 1 --request-timeout 10 --generation-database none \
     --report har --report-har-path "$REPORT/$name.har" "$@" >"$REPORT/$name.txt" 2>&1 && status=0 || status=$?
   python3 - "$REPORT/$name.har" "$name" <<'PY'
 import json, sys
