@@ -271,12 +271,16 @@ pub async fn build(
             Arc::new(projections::waitlist_promotion::WaitlistPromotionConsumer),
         ])
         .collect::<Vec<_>>();
-    // Each consumer holds one connection for its lock and one for its listener while it leads,
-    // and one more for a batch or a look at the log's head.
+    // Each consumer holds one connection for its lock while it leads, and one more for a batch
+    // or a look at the log's head; one more listens for the log's commits.
     let consumers = projections::consumer_pool(&pool, 3 * projectors.len() as u32);
     let projectors = projectors
         .into_iter()
         .map(|projection| run_projector(consumers.clone(), projection, progress.clone()))
+        .chain([projections::projector::run_commit_listener(
+            consumers.clone(),
+            progress.clone(),
+        )])
         .collect();
     let tasks = vec![
         expiry::spawn(state.clone()),

@@ -5,7 +5,7 @@
 //! town it means still reads that town's rows only, and one that names another town's table is
 //! refused by PostgreSQL (`permission denied`).
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgConnectOptions;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -106,9 +106,7 @@ pub fn town_options(base: &PgConnectOptions, town: &TownRow) -> PgConnectOptions
 
 /// A pool of connections for one town (see [`town_options`]).
 pub fn town_pool(base: &PgPool, town: &TownRow, max_connections: u32) -> PgPool {
-    PgPoolOptions::new()
-        .max_connections(max_connections)
-        .acquire_timeout(std::time::Duration::from_secs(10))
+    super::pool_options(max_connections)
         .connect_lazy_with(town_options(&base.connect_options(), town))
 }
 

@@ -6,7 +6,7 @@ use sqlx::PgPool;
 use tokio::sync::{watch, Notify};
 
 use super::horizon::Horizons;
-use super::projector::{read_checkpoint, safe_head_below, visible_head};
+use super::projector::{heads_below, read_checkpoint, visible_head};
 use super::Position;
 
 /// What this server knows of its projectors, and read-your-writes for the routes: a read first
@@ -93,11 +93,12 @@ impl ProjectionProgress {
             })
             .await?;
         let reading = Horizons::of_server(pool).reading(pool, since).await?;
-        let mut conn = pool.acquire().await?;
+        let (safe, visible) =
+            heads_below(&mut *pool.acquire().await?, reading.horizon_for(own)).await?;
         let heads = Heads {
             at: reading.at,
-            safe: safe_head_below(&mut conn, reading.horizon_for(own)).await?,
-            visible: visible_head(&mut conn).await?,
+            safe,
+            visible,
         };
         *last = Some(heads);
         Ok(heads)
@@ -109,7 +110,9 @@ impl ProjectionProgress {
         self.nudge.notify_waiters();
     }
 
-    pub(crate) async fn nudged(&self) {
+    /// Resolves at the next write this service learns of: one of its own commands', or
+    /// another server's through the commit listener.
+    pub async fn nudged(&self) {
         self.nudge.notified().await
     }
 

@@ -204,11 +204,9 @@ pub fn consumer_pool(pool: &PgPool, max_connections: u32) -> PgPool {
     let options = (*pool.connect_options())
         .clone()
         .application_name(CONSUMER_APPLICATION);
-    sqlx::postgres::PgPoolOptions::new()
-        .max_connections(max_connections)
+    crate::db::pool_options(max_connections)
         .idle_timeout(None)
         .max_lifetime(None)
-        .acquire_timeout(Duration::from_secs(10))
         .connect_lazy_with(options)
 }
 
@@ -329,42 +327,58 @@ pub async fn safe_head(conn: &mut PgConnection) -> anyhow::Result<Position> {
     newest_event(
         conn,
         "WHERE e.transaction_id < (SELECT commit_safe_horizon())",
-        None,
     )
     .await
 }
 
 /// The newest event whose transaction id is below `horizon`, a horizon read earlier
-/// ([`super::horizon::Reading::horizon_for`]): every event up to it is committed.
-pub async fn safe_head_below(conn: &mut PgConnection, horizon: u64) -> anyhow::Result<Position> {
-    newest_event(
-        conn,
-        "WHERE e.transaction_id < $1::text::xid8",
-        Some(horizon),
+/// ([`super::horizon::Reading::horizon_for`]): every event up to it is committed. And the
+/// newest event committed, as [`visible_head`]: both in one statement, since the projectors
+/// read both at each wake-up and each statement is a round trip.
+pub async fn heads_below(
+    conn: &mut PgConnection,
+    horizon: u64,
+) -> anyhow::Result<(Position, Position)> {
+    let (safe_tx, safe_pos, visible_tx, visible_pos): Heads = sqlx::query_as(
+        "SELECT s.transaction_id::text, s.global_position, v.transaction_id::text, v.global_position
+           FROM (SELECT) one
+           LEFT JOIN LATERAL (SELECT e.transaction_id, e.global_position FROM events e
+                               WHERE e.transaction_id < $1::text::xid8
+                               ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1) s ON true
+           LEFT JOIN LATERAL (SELECT e.transaction_id, e.global_position FROM events e
+                               ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1) v ON true",
     )
-    .await
+    .bind(horizon.to_string())
+    .fetch_one(conn)
+    .await?;
+    let position = |tx: Option<String>, pos: Option<i64>| match (tx, pos) {
+        (Some(tx), Some(pos)) => Position::parse(&tx, pos),
+        _ => Ok(Position::START),
+    };
+    Ok((
+        position(safe_tx, safe_pos)?,
+        position(visible_tx, visible_pos)?,
+    ))
 }
+
+/// The safe head's and the visible head's transaction and position, each absent on an empty log.
+type Heads = (Option<String>, Option<i64>, Option<String>, Option<i64>);
 
 /// The newest event committed so far, safe to read or not yet.
 pub async fn visible_head(conn: &mut PgConnection) -> anyhow::Result<Position> {
-    newest_event(conn, "", None).await
+    newest_event(conn, "").await
 }
 
-/// The position of the newest event that `filter` keeps (`$1`: `horizon` as text).
-async fn newest_event(
-    conn: &mut PgConnection,
-    filter: &str,
-    horizon: Option<u64>,
-) -> anyhow::Result<Position> {
+/// The position of the newest event that `filter` keeps.
+async fn newest_event(conn: &mut PgConnection, filter: &str) -> anyhow::Result<Position> {
     let sql = format!(
         "SELECT e.transaction_id::text, e.global_position FROM events e {filter}
           ORDER BY e.transaction_id DESC, e.global_position DESC LIMIT 1"
     );
-    let mut query = sqlx::query_as::<_, (String, i64)>(&sql);
-    if let Some(horizon) = horizon {
-        query = query.bind(horizon.to_string());
-    }
-    match query.fetch_optional(conn).await? {
+    match sqlx::query_as::<_, (String, i64)>(&sql)
+        .fetch_optional(conn)
+        .await?
+    {
         Some((tx, pos)) => Position::parse(&tx, pos),
         None => Ok(Position::START),
     }
@@ -572,6 +586,39 @@ pub fn run_projector(
     ProjectorHandle { task }
 }
 
+/// Wakes this service's projectors when any server commits events to the log: one `LISTEN`
+/// connection for all of them, where each projector used to hold its own. Every commit then
+/// woke six backends of PostgreSQL and six projectors, most often to find that this server's
+/// own nudge ([`ProjectionProgress::record_write`]) had already brought them up to date.
+pub fn run_commit_listener(pool: PgPool, progress: Arc<ProjectionProgress>) -> ProjectorHandle {
+    let task = tokio::spawn(async move {
+        loop {
+            if let Err(e) = forward_commits(&pool, &progress).await {
+                tracing::warn!(
+                    error = format!("{e:#}"),
+                    "listening for the log's commits failed; listening again"
+                );
+            }
+            // Commits may have gone unheard meanwhile.
+            progress.record_write();
+            tokio::time::sleep(STANDBY_RETRY).await;
+        }
+    });
+    ProjectorHandle { task }
+}
+
+async fn forward_commits(pool: &PgPool, progress: &ProjectionProgress) -> anyhow::Result<()> {
+    let channel = events_channel(&mut *pool.acquire().await?).await?;
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(&channel).await?;
+    loop {
+        // `None`: the connection was lost and made again, and a commit may have gone unheard:
+        // the projectors look at the log either way.
+        listener.try_recv().await?;
+        progress.record_write();
+    }
+}
+
 async fn lead(
     pool: &PgPool,
     projection: &dyn Projection,
@@ -596,17 +643,12 @@ async fn lead(
         }
         tokio::time::sleep(STANDBY_RETRY).await;
     }
-    let channel = events_channel(&mut lock_conn).await?;
     // Keep the lock's connection out of the pool for as long as we lead.
     let lock_conn = lock_conn.detach();
     tracing::info!(projection = projection.name(), "projector leads");
     progress.set_leader(projection.name(), true);
     let result = match projection.wakes_on_write() {
-        true => {
-            let mut listener = PgListener::connect_with(pool).await?;
-            listener.listen(&channel).await?;
-            drive(pool, projection, progress, &mut listener).await
-        }
+        true => drive(pool, projection, progress).await,
         false => drive_on_tick(pool, projection, progress).await,
     };
     drop(lock_conn);
@@ -617,7 +659,6 @@ async fn drive(
     pool: &PgPool,
     projection: &dyn Projection,
     progress: &ProjectionProgress,
-    listener: &mut PgListener,
 ) -> anyhow::Result<()> {
     // A lower bound of the stored checkpoint (a rebuild only moves it forward). Wake-ups are
     // checked against read-only heads first: a batch locks the checkpoint row, which makes its
@@ -646,8 +687,9 @@ async fn drive(
             woken = std::time::Instant::now();
             continue;
         }
+        // Woken by this server's commands and, through the commit listener, by every other
+        // server's.
         tokio::select! {
-            notification = listener.try_recv() => { notification?; }
             _ = progress.nudged() => {}
             _ = tokio::time::sleep(POLL) => {}
         }

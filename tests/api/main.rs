@@ -31,6 +31,7 @@ mod notifications;
 mod observability;
 mod openapi_contract;
 mod operations;
+mod pool;
 mod portal;
 mod portal_defects;
 mod portal_e2e;

@@ -276,3 +276,70 @@ async fn a_reading_of_the_heads_is_shared_only_with_projectors_woken_before_it()
         "the new reading shows the booking"
     );
 }
+
+#[tokio::test]
+async fn a_commit_of_another_server_wakes_this_servers_projectors_through_one_listener() {
+    use cantine::projections::{projector::run_commit_listener, ProjectionProgress};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    // Nothing of this service writes here: only what the database says can wake it.
+    let url = fresh_database().await;
+    let pool = cantine::db::connect(&url, 2).await.unwrap();
+    let progress = Arc::new(ProjectionProgress::default());
+    let listener = run_commit_listener(pool.clone(), progress.clone());
+    let other_server = cantine::db::connect(&url, 1).await.unwrap();
+
+    // The listener may not be listening yet when the first commit lands: a few commits, each
+    // given a second to be heard.
+    let mut heard = false;
+    for sequence in 1..=5_i64 {
+        let woken = {
+            let progress = progress.clone();
+            tokio::spawn(async move { progress.nudged().await })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata)
+             VALUES ('Probe', 'listener', $1, 'Probed', '1.0', '{}', '{}')",
+        )
+        .bind(sequence)
+        .execute(&other_server)
+        .await
+        .unwrap();
+        if tokio::time::timeout(Duration::from_secs(1), woken)
+            .await
+            .is_ok()
+        {
+            heard = true;
+            break;
+        }
+    }
+    listener.abort();
+    assert!(
+        heard,
+        "another server's commit woke this server's projectors"
+    );
+}
+
+#[tokio::test]
+async fn a_service_listens_for_commits_on_one_connection_whatever_its_number_of_projectors() {
+    let app = spawn_app().await;
+    let listening = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM pg_stat_activity
+              WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+    };
+    // The projectors take the lead one by one after the start; each used to listen on a
+    // connection of its own once it led.
+    let mut seen = 0;
+    for _ in 0..30 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        seen = seen.max(listening().await);
+    }
+    assert_eq!(seen, 1, "one listening connection for the whole service");
+}

@@ -8,6 +8,8 @@ use crate::setup::Environment;
 use crate::Args;
 
 const TOP: i64 = 16;
+/// Enough to see every statement a command runs once.
+const TOP_CALLS: i64 = 32;
 
 /// calls, total ms, mean ms, rows, the statement's start.
 type Statement = (i64, f64, f64, i64, String);
@@ -45,7 +47,45 @@ impl Profile {
     /// The top statements since the last reset, as lines to print.
     pub async fn take(&self, phase: &str) -> Option<String> {
         let pool = self.pool.as_ref()?;
-        let rows: Result<Vec<Statement>, _> = sqlx::query_as(
+        let by_time = self.top(pool, "2", TOP).await;
+        // The same statements by number of calls: each call is a round trip between the
+        // server and the database, whose fixed cost (two context switches, a protocol message
+        // each way, a snapshot) does not show in the statements' own time.
+        let by_calls = self.top(pool, "1", TOP_CALLS).await;
+        let totals: Result<(Option<f64>, Option<i64>), _> = sqlx::query_as(
+            "SELECT sum(total_exec_time), sum(calls)::bigint FROM pg_stat_statements
+              WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        )
+        .fetch_one(pool)
+        .await;
+        let (by_time, by_calls, (total, calls)) = match (by_time, by_calls, totals) {
+            (Ok(t), Ok(c), Ok(totals)) => (t, c, totals),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                return Some(format!("profile ({phase}): {e}"))
+            }
+        };
+        let total = total.unwrap_or(0.0);
+        let mut out = format!(
+            "database time by statement during the {phase} (pg_stat_statements): {:.1} s in {} calls\n",
+            total / 1000.0,
+            calls.unwrap_or(0),
+        );
+        out.push_str(&table(&by_time, total));
+        out.push_str(&format!(
+            "the same, by number of calls (round trips) during the {phase}\n"
+        ));
+        out.push_str(&table(&by_calls, total));
+        Some(out)
+    }
+
+    /// The top statements, summed by text, ordered by column `order` (1: calls, 2: time).
+    async fn top(
+        &self,
+        pool: &PgPool,
+        order: &str,
+        limit: i64,
+    ) -> Result<Vec<Statement>, sqlx::Error> {
+        sqlx::query_as(&format!(
             // Summed by statement text: with `--towns`, each town's schema gives the same
             // statement a query id of its own.
             "SELECT sum(calls)::bigint, sum(total_exec_time),
@@ -56,44 +96,29 @@ impl Profile {
                        FROM pg_stat_statements
                       WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())) s
               GROUP BY statement
-              ORDER BY 2 DESC LIMIT $1",
-        )
-        .bind(TOP)
+              ORDER BY {order} DESC LIMIT $1"
+        ))
+        .bind(limit)
         .fetch_all(pool)
-        .await;
-        let totals: Result<(Option<f64>, Option<i64>), _> = sqlx::query_as(
-            "SELECT sum(total_exec_time), sum(calls)::bigint FROM pg_stat_statements
-              WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())",
-        )
-        .fetch_one(pool)
-        .await;
-        let (rows, (total, calls)) = match (rows, totals) {
-            (Ok(rows), Ok(totals)) => (rows, totals),
-            (Err(e), _) | (_, Err(e)) => return Some(format!("profile ({phase}): {e}")),
-        };
-        let total = total.unwrap_or(0.0);
-        let mut out = format!(
-            "database time by statement during the {phase} (pg_stat_statements): {:.1} s in {} calls\n\
-             {:>6} {:>9} {:>10} {:>9} {:>9}  statement\n",
-            total / 1000.0,
-            calls.unwrap_or(0),
-            "share",
-            "total s",
-            "calls",
-            "mean ms",
-            "rows",
-        );
-        for (calls, time, mean, rows, query) in rows {
-            out.push_str(&format!(
-                "{:>5.1}% {:>9.2} {:>10} {:>9.3} {:>9}  {}\n",
-                100.0 * time / total.max(1e-9),
-                time / 1000.0,
-                calls,
-                mean,
-                rows,
-                query
-            ));
-        }
-        Some(out)
+        .await
     }
+}
+
+fn table(rows: &[Statement], total: f64) -> String {
+    let mut out = format!(
+        "{:>6} {:>9} {:>10} {:>9} {:>9}  statement\n",
+        "share", "total s", "calls", "mean ms", "rows",
+    );
+    for (calls, time, mean, rows, query) in rows {
+        out.push_str(&format!(
+            "{:>5.1}% {:>9.2} {:>10} {:>9.3} {:>9}  {}\n",
+            100.0 * time / total.max(1e-9),
+            time / 1000.0,
+            calls,
+            mean,
+            rows,
+            query
+        ));
+    }
+    out
 }
