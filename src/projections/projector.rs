@@ -403,6 +403,32 @@ pub async fn lock_checkpoint(conn: &mut PgConnection, name: &str) -> anyhow::Res
     .bind(name)
     .execute(&mut *conn)
     .await?;
+    locked_checkpoint(conn, name).await
+}
+
+/// The statements that open a live batch, sent as one message: its transaction, its commit
+/// mode, and the lock of [`lock_checkpoint`] (the same key). Three round trips of every batch
+/// become one; the checkpoint is read by the next statement, whose snapshot is taken once the
+/// lock is held.
+fn open_batch(projection: &dyn Projection) -> String {
+    let name = projection.name();
+    // Sent as text, not bound: the names are the code's own constants.
+    assert!(
+        name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+        "a projection's name is lowercase letters and underscores"
+    );
+    let commit = match projection.commit_durably() {
+        true => "",
+        false => "SET LOCAL synchronous_commit TO off; ",
+    };
+    format!(
+        "BEGIN; {commit}SELECT pg_advisory_xact_lock(hashtextextended('cantine-checkpoint:' || current_schema() || ':' || '{name}', 0))"
+    )
+}
+
+/// The checkpoint of `name`, whose lock the caller's transaction holds; made at the start of
+/// the log when the projection has none yet.
+async fn locked_checkpoint(conn: &mut PgConnection, name: &str) -> anyhow::Result<Position> {
     let row: Option<(String, i64)> = sqlx::query_as(
         "SELECT last_transaction_id::text, last_position FROM projection_checkpoints WHERE name = $1",
     )
@@ -441,6 +467,18 @@ pub async fn apply_batch_in(
     limit: i64,
 ) -> anyhow::Result<(Position, usize)> {
     let checkpoint = lock_checkpoint(tx, projection.name()).await?;
+    apply_batch_from(tx, projection, checkpoint, until, limit).await
+}
+
+/// Applies the next batch after `checkpoint`, the checkpoint the caller's transaction has
+/// locked.
+async fn apply_batch_from(
+    tx: &mut PgConnection,
+    projection: &dyn Projection,
+    checkpoint: Position,
+    until: impl Into<Until>,
+    limit: i64,
+) -> anyhow::Result<(Position, usize)> {
     let events =
         read_events_with(tx, checkpoint, until.into(), limit, projection.payloads()).await?;
     let Some(last) = events.last() else {
@@ -486,13 +524,10 @@ async fn catch_up_to(
     until: Until,
 ) -> anyhow::Result<Position> {
     loop {
-        let mut tx = pool.begin().await?;
-        if !projection.commit_durably() {
-            sqlx::query("SET LOCAL synchronous_commit TO off")
-                .execute(&mut *tx)
-                .await?;
-        }
-        let (position, applied) = apply_batch_in(&mut tx, projection, until, BATCH).await?;
+        let mut tx = pool.begin_with(open_batch(projection)).await?;
+        let checkpoint = locked_checkpoint(&mut tx, projection.name()).await?;
+        let (position, applied) =
+            apply_batch_from(&mut tx, projection, checkpoint, until, BATCH).await?;
         tx.commit().await?;
         if applied < BATCH as usize {
             return Ok(position);
