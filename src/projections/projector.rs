@@ -25,7 +25,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgListener;
-use sqlx::{PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool, Row};
 use tokio::task::JoinHandle;
 
 use super::{Position, ProjectionProgress};
@@ -339,7 +339,7 @@ pub async fn heads_below(
     conn: &mut PgConnection,
     horizon: u64,
 ) -> anyhow::Result<(Position, Position)> {
-    let (safe_tx, safe_pos, visible_tx, visible_pos): Heads = sqlx::query_as(
+    let (safe_tx, safe_pos, visible_tx, visible_pos): HeadsRow = sqlx::query_as(
         "SELECT s.transaction_id::text, s.global_position, v.transaction_id::text, v.global_position
            FROM (SELECT) one
            LEFT JOIN LATERAL (SELECT e.transaction_id, e.global_position FROM events e
@@ -362,7 +362,7 @@ pub async fn heads_below(
 }
 
 /// The safe head's and the visible head's transaction and position, each absent on an empty log.
-type Heads = (Option<String>, Option<i64>, Option<String>, Option<i64>);
+type HeadsRow = (Option<String>, Option<i64>, Option<String>, Option<i64>);
 
 /// The newest event committed so far, safe to read or not yet.
 pub async fn visible_head(conn: &mut PgConnection) -> anyhow::Result<Position> {
@@ -395,48 +395,24 @@ async fn newest_event(conn: &mut PgConnection, filter: &str) -> anyhow::Result<P
 /// updates thousands of times a second: HOT updates fell from 98 % to 36 % of them, the tables
 /// grew tenfold, and commands slowed by a quarter. An advisory lock needs no xid.
 pub async fn lock_checkpoint(conn: &mut PgConnection, name: &str) -> anyhow::Result<Position> {
+    // Sent as text in one message, the lock then the read: each statement of a simple query
+    // takes its own snapshot, so the read sees what the previous holder committed. One round
+    // trip for what was two in every batch.
+    anyhow::ensure!(
+        name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+        "a checkpoint's name is lowercase letters and underscores: {name:?}"
+    );
     // `current_schema()` is the first schema of the search path: a scratch schema's checkpoints
     // are not the live ones. Its own key space, apart from the projectors' session locks.
-    sqlx::query(
-        "SELECT pg_advisory_xact_lock(hashtextextended('cantine-checkpoint:' || current_schema() || ':' || $1, 0))",
-    )
-    .bind(name)
-    .execute(&mut *conn)
-    .await?;
-    locked_checkpoint(conn, name).await
-}
-
-/// The statements that open a live batch, sent as one message: its transaction, its commit
-/// mode, and the lock of [`lock_checkpoint`] (the same key). Three round trips of every batch
-/// become one; the checkpoint is read by the next statement, whose snapshot is taken once the
-/// lock is held.
-fn open_batch(projection: &dyn Projection) -> String {
-    let name = projection.name();
-    // Sent as text, not bound: the names are the code's own constants.
-    assert!(
-        name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
-        "a projection's name is lowercase letters and underscores"
+    let sql = format!(
+        "SELECT pg_advisory_xact_lock(hashtextextended('cantine-checkpoint:' || current_schema() || ':{name}', 0));
+         SELECT last_transaction_id::text, last_position FROM projection_checkpoints WHERE name = '{name}'"
     );
-    let commit = match projection.commit_durably() {
-        true => "",
-        false => "SET LOCAL synchronous_commit TO off; ",
-    };
-    format!(
-        "BEGIN; {commit}SELECT pg_advisory_xact_lock(hashtextextended('cantine-checkpoint:' || current_schema() || ':' || '{name}', 0))"
-    )
-}
-
-/// The checkpoint of `name`, whose lock the caller's transaction holds; made at the start of
-/// the log when the projection has none yet.
-async fn locked_checkpoint(conn: &mut PgConnection, name: &str) -> anyhow::Result<Position> {
-    let row: Option<(String, i64)> = sqlx::query_as(
-        "SELECT last_transaction_id::text, last_position FROM projection_checkpoints WHERE name = $1",
-    )
-    .bind(name)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some((tx, pos)) = row {
-        return Position::parse(&tx, pos);
+    // A statement without parameters goes as a simple query, several statements included.
+    let rows = sqlx::Executor::fetch_all(&mut *conn, sql.as_str()).await?;
+    // The lock's own row has one column; the checkpoint's, two.
+    if let Some(row) = rows.iter().find(|row| row.len() == 2) {
+        return Position::parse(&row.try_get::<String, _>(0)?, row.try_get(1)?);
     }
     sqlx::query("INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING")
         .bind(name)
@@ -467,18 +443,6 @@ pub async fn apply_batch_in(
     limit: i64,
 ) -> anyhow::Result<(Position, usize)> {
     let checkpoint = lock_checkpoint(tx, projection.name()).await?;
-    apply_batch_from(tx, projection, checkpoint, until, limit).await
-}
-
-/// Applies the next batch after `checkpoint`, the checkpoint the caller's transaction has
-/// locked.
-async fn apply_batch_from(
-    tx: &mut PgConnection,
-    projection: &dyn Projection,
-    checkpoint: Position,
-    until: impl Into<Until>,
-    limit: i64,
-) -> anyhow::Result<(Position, usize)> {
     let events =
         read_events_with(tx, checkpoint, until.into(), limit, projection.payloads()).await?;
     let Some(last) = events.last() else {
@@ -524,10 +488,16 @@ async fn catch_up_to(
     until: Until,
 ) -> anyhow::Result<Position> {
     loop {
-        let mut tx = pool.begin_with(open_batch(projection)).await?;
-        let checkpoint = locked_checkpoint(&mut tx, projection.name()).await?;
-        let (position, applied) =
-            apply_batch_from(&mut tx, projection, checkpoint, until, BATCH).await?;
+        // The commit mode travels with `BEGIN`, in its message. Nothing that can wait goes
+        // there: a transaction cancelled while sqlx is still opening it is not rolled back.
+        let mut tx = match projection.commit_durably() {
+            true => pool.begin().await?,
+            false => {
+                pool.begin_with("BEGIN; SET LOCAL synchronous_commit TO off")
+                    .await?
+            }
+        };
+        let (position, applied) = apply_batch_in(&mut tx, projection, until, BATCH).await?;
         tx.commit().await?;
         if applied < BATCH as usize {
             return Ok(position);

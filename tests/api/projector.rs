@@ -343,3 +343,57 @@ async fn a_service_listens_for_commits_on_one_connection_whatever_its_number_of_
     }
     assert_eq!(seen, 1, "one listening connection for the whole service");
 }
+
+/// The lock and the checkpoint's read go in one message: the read must still see what the
+/// previous holder committed while this one waited, or a batch would apply its events twice.
+#[tokio::test]
+async fn a_checkpoint_read_after_waiting_for_its_lock_sees_what_the_holder_committed() {
+    use cantine::projections::projector::lock_checkpoint;
+    use cantine::projections::Position;
+
+    let app = spawn_app().await;
+    app.stop_background_cleanly().await;
+    let mut holder = app.pool.begin().await.unwrap();
+    let before = lock_checkpoint(&mut holder, "ledger").await.unwrap();
+    sqlx::query(
+        "UPDATE projection_checkpoints
+            SET last_transaction_id = '4000000'::xid8, last_position = 123456
+          WHERE name = 'ledger'",
+    )
+    .execute(&mut *holder)
+    .await
+    .unwrap();
+
+    // A connection of its own: the waiter must wait on the lock, not for a pool's connection.
+    let pool = cantine::db::connect(&app.database_url, 1).await.unwrap();
+    let waiter = {
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            let mut tx = pool.begin().await.unwrap();
+            let seen = lock_checkpoint(&mut tx, "ledger").await.unwrap();
+            tx.commit().await.unwrap();
+            seen
+        })
+    };
+    let mut waiting = false;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM pg_stat_activity
+              WHERE datname = current_database() AND wait_event = 'advisory'",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        if n > 0 {
+            waiting = true;
+            break;
+        }
+    }
+    assert!(waiting, "the second holder waits on the checkpoint's lock");
+    holder.commit().await.unwrap();
+
+    let seen = waiter.await.unwrap();
+    assert_ne!(seen, before);
+    assert_eq!(seen, Position::parse("4000000", 123456).unwrap());
+}
