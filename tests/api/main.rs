@@ -15,6 +15,7 @@ mod backoffice_e2e;
 mod browser;
 mod capacity;
 mod closures;
+mod compression;
 mod embedded_default;
 mod errors;
 mod expiry;
