@@ -415,7 +415,7 @@ impl Batch {
                     inserted.meal_option.push(r.meal_option);
                     inserted.cancelled_dates.push(cancelled);
                     inserted.dates.push(r.days.into_keys());
-                    inserted.unit_prices.push(PgPrices(row.unit_prices));
+                    inserted.unit_prices.push(row.unit_prices);
                 }
                 None if r.changed => {
                     updated.id.push(id);
@@ -430,7 +430,7 @@ impl Batch {
         }
         if !inserted.id.is_empty() {
             // PostgreSQL has no array of arrays of different lengths: each row's dates are a
-            // slice of one binary array (see `DateSlices`), its prices one text array each.
+            // slice of one binary array (see `DateSlices`), its prices see `UnitPrices`.
             sqlx::query(
                 "INSERT INTO reservation_view (id, number, organisation_id, family_id, child_id,
                     child_first_name, child_last_name, restaurant_id, restaurant_name, period_id,
@@ -442,19 +442,21 @@ impl Batch {
                         u.period_id, u.period_activity, u.period_label, u.created_at, u.first_day,
                         u.last_day, u.status, u.total, u.payment_mode, u.pay_before, u.expires_at,
                         u.service, u.meal_option, ($26::date[])[u.dates_from:u.dates_to],
-                        u.unit_prices::numeric[],
+                        CASE WHEN u.price_count IS NULL THEN u.unit_prices::numeric[]
+                             ELSE array_fill(u.unit_price, ARRAY[u.price_count]) END,
                         ($27::date[])[u.cancelled_from:u.cancelled_to]
                    FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::uuid[],
                     $6::text[], $7::text[], $8::uuid[], $9::text[], $10::uuid[], $11::text[],
                     $12::text[], $13::timestamptz[], $14::date[], $15::date[], $16::text[],
                     $17::numeric[], $18::text[], $19::timestamptz[], $20::timestamptz[],
                     $21::text[], $22::text[], $23::int[], $24::int[], $25::text[],
-                    $28::int[], $29::int[])
+                    $28::int[], $29::int[], $30::numeric[], $31::int[])
                      AS u(id, number, organisation_id, family_id, child_id, child_first_name,
                           child_last_name, restaurant_id, restaurant_name, period_id,
                           period_activity, period_label, created_at, first_day, last_day, status,
                           total, payment_mode, pay_before, expires_at, service, meal_option,
-                          dates_from, dates_to, unit_prices, cancelled_from, cancelled_to)",
+                          dates_from, dates_to, unit_prices, cancelled_from, cancelled_to,
+                          unit_price, price_count)",
             )
             .bind(&inserted.id)
             .bind(&inserted.number)
@@ -480,11 +482,13 @@ impl Batch {
             .bind(&inserted.meal_option)
             .bind(&inserted.dates.from)
             .bind(&inserted.dates.to)
-            .bind(array_literals(&inserted.unit_prices))
+            .bind(&inserted.unit_prices.literal)
             .bind(&inserted.dates.all)
             .bind(&inserted.cancelled_dates.all)
             .bind(&inserted.cancelled_dates.from)
             .bind(&inserted.cancelled_dates.to)
+            .bind(&inserted.unit_prices.price)
+            .bind(&inserted.unit_prices.count)
             .execute(&mut *tx)
             .await?;
         }
@@ -515,12 +519,42 @@ impl Batch {
     }
 }
 
-/// An array as PostgreSQL's text form (`{2025-09-01,2025-09-02}`), cast back in SQL.
-trait ArrayLiteral {
-    fn literal(&self) -> String;
+/// Every row's prices, a price a day. Nearly every reservation has one price for all its days:
+/// such a row is sent as that price and a count, which `array_fill` makes into the array
+/// without parsing anything; the others as a text literal (`{4.97,5.10}`). A binary `numeric[]`
+/// sliced per row, as the dates are, costs more than both: `numeric` has no fixed length, and
+/// PostgreSQL finds a slice's start by walking every element before it.
+#[derive(Default)]
+struct UnitPrices {
+    price: Vec<Option<Decimal>>,
+    count: Vec<Option<i32>>,
+    literal: Vec<Option<String>>,
 }
 
-struct PgPrices(Vec<Decimal>);
+impl UnitPrices {
+    fn push(&mut self, prices: Vec<Decimal>) {
+        let one = match prices.split_first() {
+            Some((first, rest)) if rest.iter().all(|p| p == first) => Some(*first),
+            Some(_) => None,
+            None => Some(Decimal::ZERO),
+        };
+        match one {
+            Some(price) => {
+                self.price.push(Some(price));
+                self.count.push(Some(
+                    i32::try_from(prices.len()).expect("fewer than 2^31 days in a reservation"),
+                ));
+                self.literal.push(None);
+            }
+            None => {
+                self.price.push(None);
+                self.count.push(None);
+                self.literal
+                    .push(Some(join_braced(prices.iter().map(Decimal::to_string))));
+            }
+        }
+    }
+}
 
 /// Every row's dates in one binary `date[]`, each row's own being the slice `[from:to]` of it
 /// (1-based and inclusive; an empty row's `from` is past its `to`, and its slice is `{}`).
@@ -545,12 +579,6 @@ impl DateSlices {
     }
 }
 
-impl ArrayLiteral for PgPrices {
-    fn literal(&self) -> String {
-        join_braced(self.0.iter().map(Decimal::to_string))
-    }
-}
-
 fn join_braced(items: impl Iterator<Item = String>) -> String {
     let mut out = String::from("{");
     for (i, item) in items.enumerate() {
@@ -561,10 +589,6 @@ fn join_braced(items: impl Iterator<Item = String>) -> String {
     }
     out.push('}');
     out
-}
-
-fn array_literals<T: ArrayLiteral>(arrays: &[T]) -> Vec<String> {
-    arrays.iter().map(ArrayLiteral::literal).collect()
 }
 
 #[derive(Default)]
@@ -592,7 +616,7 @@ struct NewRows {
     service: Vec<String>,
     meal_option: Vec<String>,
     dates: DateSlices,
-    unit_prices: Vec<PgPrices>,
+    unit_prices: UnitPrices,
     cancelled_dates: DateSlices,
 }
 
@@ -609,6 +633,24 @@ struct UpdatedRows {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_row_with_one_price_goes_as_that_price_and_a_count_the_others_as_a_literal() {
+        let price = |p: &str| p.parse::<Decimal>().unwrap();
+        let mut prices = UnitPrices::default();
+        prices.push(vec![price("4.97"); 3]);
+        prices.push(vec![price("4.97"), price("5.10")]);
+        prices.push(Vec::new());
+        assert_eq!(
+            prices.price,
+            [Some(price("4.97")), None, Some(Decimal::ZERO)]
+        );
+        assert_eq!(prices.count, [Some(3), None, Some(0)]);
+        assert_eq!(
+            prices.literal,
+            [None, Some("{4.97,5.10}".to_string()), None]
+        );
+    }
 
     #[test]
     fn each_row_is_a_slice_of_the_batchs_dates_and_an_empty_row_an_empty_slice() {
