@@ -430,7 +430,7 @@ impl Batch {
         }
         if !inserted.id.is_empty() {
             // PostgreSQL has no array of arrays of different lengths: each row's dates are a
-            // slice of one binary array (see `DateSlices`), its prices see `UnitPrices`.
+            // slice of one binary array (see `DateSlices`); its prices go as `UnitPrices` says.
             sqlx::query(
                 "INSERT INTO reservation_view (id, number, organisation_id, family_id, child_id,
                     child_first_name, child_last_name, restaurant_id, restaurant_name, period_id,
@@ -442,7 +442,7 @@ impl Batch {
                         u.period_id, u.period_activity, u.period_label, u.created_at, u.first_day,
                         u.last_day, u.status, u.total, u.payment_mode, u.pay_before, u.expires_at,
                         u.service, u.meal_option, ($26::date[])[u.dates_from:u.dates_to],
-                        CASE WHEN u.price_count IS NULL THEN u.unit_prices::numeric[]
+                        CASE WHEN u.unit_price IS NULL THEN u.unit_prices::numeric[]
                              ELSE array_fill(u.unit_price, ARRAY[u.price_count]) END,
                         ($27::date[])[u.cancelled_from:u.cancelled_to]
                    FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::uuid[],
@@ -526,8 +526,10 @@ impl Batch {
 /// PostgreSQL finds a slice's start by walking every element before it.
 #[derive(Default)]
 struct UnitPrices {
+    /// The row's one price, `None` when its days have several.
     price: Vec<Option<Decimal>>,
-    count: Vec<Option<i32>>,
+    count: Vec<i32>,
+    /// The row's prices as text, only when they differ.
     literal: Vec<Option<String>>,
 }
 
@@ -538,21 +540,13 @@ impl UnitPrices {
             Some(_) => None,
             None => Some(Decimal::ZERO),
         };
-        match one {
-            Some(price) => {
-                self.price.push(Some(price));
-                self.count.push(Some(
-                    i32::try_from(prices.len()).expect("fewer than 2^31 days in a reservation"),
-                ));
-                self.literal.push(None);
-            }
-            None => {
-                self.price.push(None);
-                self.count.push(None);
-                self.literal
-                    .push(Some(join_braced(prices.iter().map(Decimal::to_string))));
-            }
-        }
+        self.price.push(one);
+        self.count
+            .push(i32::try_from(prices.len()).expect("fewer than 2^31 days in a reservation"));
+        self.literal.push(
+            one.is_none()
+                .then(|| join_braced(prices.iter().map(Decimal::to_string))),
+        );
     }
 }
 
@@ -645,7 +639,7 @@ mod tests {
             prices.price,
             [Some(price("4.97")), None, Some(Decimal::ZERO)]
         );
-        assert_eq!(prices.count, [Some(3), None, Some(0)]);
+        assert_eq!(prices.count, [3, 2, 0]);
         assert_eq!(
             prices.literal,
             [None, Some("{4.97,5.10}".to_string()), None]
