@@ -44,8 +44,26 @@ pub async fn append_alone(pool: &PgPool, event: &SerializedEvent) -> Result<(), 
             // The days given back are those still held among the event's ($9; all of them
             // for an expiry): the reservation's span, the child's meals and the months'
             // counters lose exactly those.
+            //
+            // Its months' rows are locked first and in month order, as a request takes them
+            // (`take_places`): the update below locks them in whatever order its join gives,
+            // and a release and a whole-year request each holding a month the other wanted
+            // deadlocked until PostgreSQL's `deadlock_timeout` (1 s) aborted one of them, a
+            // one-second stall of every booking of the restaurant. `released` waits for
+            // `locked` (its condition reads it), and the child's meals come after `released`,
+            // so the child's row too is taken after the months, as a request takes it.
             format!(
                 "WITH {APPENDED},
+                 locked AS (
+                    SELECT 1 FROM place_months pm
+                     WHERE (pm.restaurant_id, pm.service, pm.month) IN (
+                            SELECT h.restaurant_id, h.service, month_of(d)
+                              FROM held_spans h,
+                                   span_days(CASE WHEN $9::date[] IS NULL THEN h.days
+                                                  ELSE h.days * days_span($9) END) AS d
+                             WHERE h.reservation_id = $8)
+                     ORDER BY pm.restaurant_id, pm.service, pm.month
+                     FOR UPDATE OF pm),
                  released AS (
                     UPDATE held_spans h SET days = h.days - g.gone
                       FROM (SELECT reservation_id,
@@ -53,6 +71,7 @@ pub async fn append_alone(pool: &PgPool, event: &SerializedEvent) -> Result<(), 
                                         ELSE days * days_span($9) END AS gone
                               FROM held_spans WHERE reservation_id = $8) g
                      WHERE h.reservation_id = g.reservation_id
+                       AND (SELECT count(*) FROM locked) >= 0
                     RETURNING h.child_id, h.restaurant_id, h.service, g.gone),
                  meals AS (
                     UPDATE child_meals m SET days = m.days - r.gone FROM released r
