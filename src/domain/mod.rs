@@ -7,6 +7,7 @@ pub mod clock;
 pub mod family_contact;
 pub mod holidays;
 pub mod invoice;
+pub mod iso_date;
 pub mod meal_option;
 pub mod money;
 pub mod month_billing;

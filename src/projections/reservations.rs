@@ -247,7 +247,7 @@ impl Batch {
                 // The aggregate gives every day of a request the period's service and the child's
                 // meal option of that moment, so they are kept once per reservation.
                 let (service, meal_option) = match e.days.first() {
-                    Some(day) => (day.service.clone(), day.meal_option.clone()),
+                    Some(day) => (day.service.to_string(), day.meal_option.to_string()),
                     None => (e.period.service.label.clone(), e.child.meal_option.clone()),
                 };
                 let prices: BTreeMap<NaiveDate, Decimal> =

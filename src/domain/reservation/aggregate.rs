@@ -255,12 +255,14 @@ impl Reservation {
         let number = services
             .next_reservation_number(context.organisation_id)
             .await?;
+        let service: std::sync::Arc<str> = context.period.service.label.as_str().into();
+        let meal_option: std::sync::Arc<str> = context.child.meal_option.as_str().into();
         let booked: Vec<BookedDay> = bookable
             .into_iter()
             .map(|date| BookedDay {
                 date,
-                service: context.period.service.label.clone(),
-                meal_option: context.child.meal_option.clone(),
+                service: service.clone(),
+                meal_option: meal_option.clone(),
                 unit_price: context.prices.price_on(date),
             })
             .collect();

@@ -21,9 +21,10 @@ struct RunOut<'a> {
 
 #[derive(Deserialize)]
 struct RunIn {
-    service: String,
-    meal_option: String,
+    service: std::sync::Arc<str>,
+    meal_option: std::sync::Arc<str>,
     unit_price: Decimal,
+    #[serde(deserialize_with = "crate::domain::iso_date::vec")]
     dates: Vec<NaiveDate>,
 }
 
@@ -31,8 +32,8 @@ impl RunOut<'_> {
     /// Same price as written: 4.97 and 4.970 are equal numbers but different texts, and a
     /// stored event reads back exactly as it was written.
     fn takes(&self, day: &BookedDay) -> bool {
-        self.service == day.service
-            && self.meal_option == day.meal_option
+        *self.service == *day.service
+            && *self.meal_option == *day.meal_option
             && *self.unit_price == day.unit_price
             && self.unit_price.scale() == day.unit_price.scale()
     }
