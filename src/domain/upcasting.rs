@@ -89,6 +89,11 @@ pub fn needs_upcast(event_type: &str, version: &str) -> bool {
         .any(|(t, from, _, _)| *t == event_type && *from == version)
 }
 
+/// Whether any stored version of this event type has an upcaster.
+pub fn has_upcasters(event_type: &str) -> bool {
+    UPCASTERS.iter().any(|(t, _, _, _)| *t == event_type)
+}
+
 /// The cqrs-es side: aggregates are loaded through the same upcasters.
 pub struct StoreUpcaster;
 

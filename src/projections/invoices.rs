@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::{Projection, StoredEvent};
 use crate::domain::invoice::{self, InvoiceKind};
+use crate::domain::upcasting;
 
 pub struct InvoicesProjection;
 
@@ -30,18 +31,26 @@ impl Projection for InvoicesProjection {
 
     /// A batch's invoices in one statement (row by row, a replay was round trips). The
     /// document is the event's payload as it is: decoding and re-encoding its lines' dates was
-    /// most of this projection's time.
+    /// most of this projection's time. It is copied from the log's own `jsonb`, found by its
+    /// position, not sent back as text: parsing the text into `jsonb` again was most of the
+    /// statement's time (71 ms for a replay's 2,136 documents, against 11 ms to copy them).
+    /// That copy is the payload as stored, so `InvoiceIssued` may have no upcaster (see the
+    /// test `invoices_have_no_upcaster_since_their_documents_are_copied_from_the_log`).
     async fn apply_all(&self, tx: &mut PgConnection, events: &[StoredEvent]) -> anyhow::Result<()> {
         let mut rows = Rows::default();
-        let mut documents = Vec::new();
         for event in events {
             if event.aggregate_type != invoice::AGGREGATE_TYPE
                 || event.event_type != invoice::EVENT_TYPE
             {
                 continue;
             }
-            let document = event.current_payload_text()?;
-            let issued: IssuedSummary = serde_json::from_str(&document)?;
+            anyhow::ensure!(
+                !upcasting::needs_upcast(&event.event_type, &event.event_version),
+                "{} {} needs an upcast: its document cannot be copied from the log as stored",
+                event.event_type,
+                event.event_version
+            );
+            let issued: IssuedSummary = serde_json::from_str(&event.payload)?;
             rows.id.push(issued.invoice_id);
             rows.organisation_id.push(issued.issuer.id);
             rows.family_id.push(issued.family_id);
@@ -51,17 +60,21 @@ impl Projection for InvoicesProjection {
             rows.period_month.push(issued.month);
             rows.payment_id.push(issued.payment_id);
             rows.total.push(issued.total);
-            documents.push(document);
+            rows.position.push(event.position.global_position);
         }
         if rows.id.is_empty() {
             return Ok(());
         }
-        let documents: Vec<&str> = documents.iter().map(|d| d.as_ref()).collect();
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO invoice_view (id, organisation_id, family_id, number, kind, issued_at,
                 period_month, payment_id, total, document)
-             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[],
-                $6::timestamptz[], $7::text[], $8::uuid[], $9::numeric[], $10::text[]::jsonb[])",
+             SELECT u.id, u.organisation_id, u.family_id, u.number, u.kind, u.issued_at,
+                    u.period_month, u.payment_id, u.total, e.payload
+               FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[],
+                      $6::timestamptz[], $7::text[], $8::uuid[], $9::numeric[], $10::bigint[])
+                    AS u(id, organisation_id, family_id, number, kind, issued_at, period_month,
+                         payment_id, total, position)
+               JOIN events e ON e.global_position = u.position",
         )
         .bind(&rows.id)
         .bind(&rows.organisation_id)
@@ -72,9 +85,16 @@ impl Projection for InvoicesProjection {
         .bind(&rows.period_month)
         .bind(&rows.payment_id)
         .bind(&rows.total)
-        .bind(&documents)
+        .bind(&rows.position)
         .execute(tx)
-        .await?;
+        .await?
+        .rows_affected();
+        anyhow::ensure!(
+            inserted == rows.id.len() as u64,
+            "{} invoices of {} found in the log",
+            inserted,
+            rows.id.len()
+        );
         Ok(())
     }
 }
@@ -118,12 +138,22 @@ struct Rows {
     period_month: Vec<Option<String>>,
     payment_id: Vec<Option<Uuid>>,
     total: Vec<Decimal>,
+    /// The event's position in the log, where a current payload is copied from.
+    position: Vec<i64>,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::invoice::{InvoiceIssued, InvoiceLine, Issuer};
+
+    #[test]
+    fn invoices_have_no_upcaster_since_their_documents_are_copied_from_the_log() {
+        // An upcaster for invoices would need the projection to send the upcast text again
+        // (the path this replaced) for the versions it upcasts.
+        assert!(!upcasting::has_upcasters(invoice::EVENT_TYPE));
+        assert!(upcasting::has_upcasters("ReservationRequested"));
+    }
 
     #[test]
     fn the_summary_reads_what_the_event_says() {
