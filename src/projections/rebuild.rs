@@ -154,6 +154,18 @@ pub async fn rebuild(
     })
 }
 
+/// How long one projection of a replay worked, apart from waiting for the reader: the
+/// slowest one's is the replay's bound.
+#[derive(Debug, Clone)]
+pub struct ReplayWork {
+    pub projection: &'static str,
+    /// Deriving its rows from the events (and, for a projection that writes per batch, its
+    /// writes: they are one call).
+    pub feeding: Duration,
+    /// Writing what it held, its checkpoint, and the commits.
+    pub writing: Duration,
+}
+
 /// Replays the log into fresh copies of several projections: one reader reads each batch once
 /// for all of them (reading and decoding the log once per projection was most of a replay's
 /// time), and each projection applies them on its own connection and core, holding its rows
@@ -162,7 +174,7 @@ async fn catch_up_together_in_schema(
     pool: &PgPool,
     projections: &[Arc<dyn Projection>],
     schema: &str,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<ReplayWork>> {
     let from = {
         let mut conn = pool.acquire().await?;
         let mut from = None;
@@ -176,7 +188,7 @@ async fn catch_up_together_in_schema(
         }
         match from {
             Some(from) => from,
-            None => return Ok(()),
+            None => return Ok(Vec::new()),
         }
     };
     // Connections of their own: taken from the pool, a small pool could leave the reader
@@ -201,14 +213,20 @@ async fn catch_up_together_in_schema(
         )));
     }
     let reader = tokio::spawn(read_ahead(reader_conn, from, senders));
-    let mut outcome = Ok(());
+    let mut outcome = Ok(Vec::with_capacity(workers.len()));
     for worker in workers {
         let result = worker.await.map_err(anyhow::Error::from).and_then(|r| r);
-        outcome = outcome.and(result);
+        outcome = match (outcome, result) {
+            (Ok(mut works), Ok(work)) => {
+                works.push(work);
+                Ok(works)
+            }
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        };
     }
     let read = reader.await.map_err(anyhow::Error::from).and_then(|r| r);
     // A worker's error explains a reader that found its receiver gone.
-    outcome.and(read)
+    outcome.and_then(|works| read.map(|()| works))
 }
 
 /// Batches a replay's reader may read ahead of its slowest projection.
@@ -270,9 +288,15 @@ async fn replay_into(
     projection: Arc<dyn Projection>,
     schema: String,
     mut batches: mpsc::Receiver<Arc<Vec<StoredEvent>>>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<ReplayWork> {
     let mut replay = projection.replay();
+    let mut work = ReplayWork {
+        projection: projection.name(),
+        feeding: Duration::ZERO,
+        writing: Duration::ZERO,
+    };
     while let Some(mut events) = batches.recv().await {
+        let started = Instant::now();
         let mut tx = conn.begin().await?;
         // Scratch copies need no flush of their own: a verification drops them, and a
         // rebuild's swap commits (and flushes the log) after them, or leaves them unused.
@@ -281,8 +305,11 @@ async fn replay_into(
             .await?;
         set_search_path(&mut tx, &schema).await?;
         lock_checkpoint(&mut tx, projection.name()).await?;
+        work.writing += started.elapsed();
         let last = loop {
+            let started = Instant::now();
             replay.feed(&mut tx, &events).await?;
+            work.feeding += started.elapsed();
             if replay.full() {
                 break events;
             }
@@ -291,12 +318,14 @@ async fn replay_into(
                 None => break events,
             }
         };
+        let started = Instant::now();
         replay.flush(&mut tx).await?;
         let last = last.last().expect("the reader hands over no empty batch");
         save_checkpoint(&mut tx, projection.name(), last).await?;
         tx.commit().await?;
+        work.writing += started.elapsed();
     }
-    Ok(())
+    Ok(work)
 }
 
 #[derive(Debug, Clone)]
@@ -311,6 +340,8 @@ pub struct TableDifference {
 pub struct Verification {
     pub differences: Vec<TableDifference>,
     pub replayed_in: Duration,
+    /// Each projection's share of the replay.
+    pub work: Vec<ReplayWork>,
 }
 
 /// Replays the whole log into a scratch schema and compares every row of every projection with
@@ -326,7 +357,7 @@ pub async fn verify(
     let result = async {
         let mut differences = Vec::new();
         let started = Instant::now();
-        catch_up_together_in_schema(pool, projections, &schema).await?;
+        let work = catch_up_together_in_schema(pool, projections, &schema).await?;
         let replayed_in = started.elapsed();
         for projection in projections {
             let projection = projection.as_ref();
@@ -354,6 +385,7 @@ pub async fn verify(
         anyhow::Ok(Verification {
             differences,
             replayed_in,
+            work,
         })
     }
     .await;

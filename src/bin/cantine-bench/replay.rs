@@ -25,6 +25,8 @@ pub struct Replay {
     pub text_read: Duration,
     /// Tables whose rebuilt rows differ from the live ones (empty: identical).
     pub differing: Vec<String>,
+    /// Each projection's work in the rebuild (summed over the towns).
+    pub work: Vec<projections::rebuild::ReplayWork>,
 }
 
 impl Replay {
@@ -47,6 +49,7 @@ pub async fn measure(env: &Environment) -> anyhow::Result<Replay> {
         sequential_read: Duration::ZERO,
         text_read: Duration::ZERO,
         differing: Vec::new(),
+        work: Vec::new(),
     };
     for town in &env.towns {
         let replay = measure_town(&town.pool).await?;
@@ -55,6 +58,19 @@ pub async fn measure(env: &Environment) -> anyhow::Result<Replay> {
         total.comparison += replay.comparison;
         total.sequential_read += replay.sequential_read;
         total.text_read += replay.text_read;
+        for work in replay.work {
+            match total
+                .work
+                .iter_mut()
+                .find(|w| w.projection == work.projection)
+            {
+                Some(sum) => {
+                    sum.feeding += work.feeding;
+                    sum.writing += work.writing;
+                }
+                None => total.work.push(work),
+            }
+        }
         total
             .differing
             .extend(replay.differing.into_iter().map(|d| match &town.host {
@@ -105,6 +121,7 @@ async fn measure_town(pool: &sqlx::PgPool) -> anyhow::Result<Replay> {
     let started = Instant::now();
     let verification = projections::rebuild::verify(pool, &all).await?;
     let rebuild = verification.replayed_in;
+    let work = verification.work;
     let comparison = started.elapsed().saturating_sub(rebuild);
     let differing = verification
         .differences
@@ -119,6 +136,7 @@ async fn measure_town(pool: &sqlx::PgPool) -> anyhow::Result<Replay> {
         sequential_read,
         text_read,
         differing,
+        work,
     })
 }
 

@@ -382,6 +382,20 @@ pub fn print(r: Report<'_>) -> bool {
         100.0 * r.replay.rebuild_rate() / r.replay.read_rate().max(1e-9),
         r.replay.text_read.as_secs_f64()
     );
+    println!(
+        "replay, each projection's work (deriving rows / writing and committing): {}",
+        r.replay
+            .work
+            .iter()
+            .map(|w| format!(
+                "{} {:.2} / {:.2} s",
+                w.projection,
+                w.feeding.as_secs_f64(),
+                w.writing.as_secs_f64()
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let mib = |values: &[u64]| {
         values
             .iter()
