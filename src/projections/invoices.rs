@@ -138,7 +138,7 @@ struct Rows {
     period_month: Vec<Option<String>>,
     payment_id: Vec<Option<Uuid>>,
     total: Vec<Decimal>,
-    /// The event's position in the log, where a current payload is copied from.
+    /// The event's position in the log, where its payload is copied from.
     position: Vec<i64>,
 }
 

@@ -94,17 +94,6 @@ impl StoredEvent {
         Ok(T::deserialize(self.upcast_payload()?)?)
     }
 
-    /// The payload's JSON text in the current shape of its event type; borrowed when it is
-    /// current.
-    pub fn current_payload_text(&self) -> anyhow::Result<std::borrow::Cow<'_, str>> {
-        if !crate::domain::upcasting::needs_upcast(&self.event_type, &self.event_version) {
-            return Ok(std::borrow::Cow::Borrowed(&self.payload));
-        }
-        Ok(std::borrow::Cow::Owned(serde_json::to_string(
-            &self.upcast_payload()?,
-        )?))
-    }
-
     /// The payload parsed and upcast to the current shape of its event type.
     fn upcast_payload(&self) -> anyhow::Result<serde_json::Value> {
         let payload: serde_json::Value = serde_json::from_str(&self.payload)?;

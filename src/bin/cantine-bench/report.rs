@@ -383,7 +383,7 @@ pub fn print(r: Report<'_>) -> bool {
         r.replay.text_read.as_secs_f64()
     );
     println!(
-        "replay, each projection's work (deriving rows / writing and committing): {}",
+        "replay, each projection's busy time (fed the batches, with the writes of those that write each batch / writing what it held, checkpoints, commits): {}",
         r.replay
             .work
             .iter()
