@@ -54,22 +54,21 @@ pub async fn append_alone(pool: &PgPool, event: &SerializedEvent) -> Result<(), 
             // so the child's row too is taken after the months, as a request takes it.
             format!(
                 "WITH {APPENDED},
+                 giving AS (
+                    SELECT reservation_id, restaurant_id, service,
+                           CASE WHEN $9::date[] IS NULL THEN days
+                                ELSE days * days_span($9) END AS gone
+                      FROM held_spans WHERE reservation_id = $8),
                  locked AS (
                     SELECT 1 FROM place_months pm
                      WHERE (pm.restaurant_id, pm.service, pm.month) IN (
-                            SELECT h.restaurant_id, h.service, month_of(d)
-                              FROM held_spans h,
-                                   span_days(CASE WHEN $9::date[] IS NULL THEN h.days
-                                                  ELSE h.days * days_span($9) END) AS d
-                             WHERE h.reservation_id = $8)
+                            SELECT g.restaurant_id, g.service, month_of(d)
+                              FROM giving g, span_days(g.gone) AS d)
                      ORDER BY pm.restaurant_id, pm.service, pm.month
                      FOR UPDATE OF pm),
                  released AS (
                     UPDATE held_spans h SET days = h.days - g.gone
-                      FROM (SELECT reservation_id,
-                                   CASE WHEN $9::date[] IS NULL THEN days
-                                        ELSE days * days_span($9) END AS gone
-                              FROM held_spans WHERE reservation_id = $8) g
+                      FROM giving g
                      WHERE h.reservation_id = g.reservation_id
                        AND (SELECT count(*) FROM locked) >= 0
                     RETURNING h.child_id, h.restaurant_id, h.service, g.gone),
