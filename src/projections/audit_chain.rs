@@ -10,7 +10,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 
-use super::{Projection, StoredEvent};
+use super::{Projection, Replay, StoredEvent};
 
 pub struct AuditChainProjection;
 
@@ -376,31 +376,72 @@ impl Projection for AuditChainProjection {
     }
 
     async fn apply_all(&self, tx: &mut PgConnection, events: &[StoredEvent]) -> anyhow::Result<()> {
-        let last: Option<(i64, String)> = sqlx::query_as(
-            "SELECT chain_index, hash FROM audit_chain ORDER BY chain_index DESC LIMIT 1",
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
-        let (mut index, mut previous) = last.unwrap_or((0, GENESIS.to_string()));
-        let mut positions = Vec::with_capacity(events.len());
-        let mut indexes = Vec::with_capacity(events.len());
-        let mut hashes = Vec::with_capacity(events.len());
-        for event in events {
-            index += 1;
-            previous = chain_hash(&previous, event);
-            positions.push(event.position.global_position);
-            indexes.push(index);
-            hashes.push(previous.clone());
-        }
-        sqlx::query(
-            "INSERT INTO audit_chain (global_position, chain_index, hash)
-             SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[])",
-        )
-        .bind(&positions)
-        .bind(&indexes)
-        .bind(&hashes)
-        .execute(&mut *tx)
-        .await?;
+        let tip = read_tip(tx).await?;
+        seal(tx, events, tip).await?;
+        Ok(())
+    }
+
+    fn replay(&self) -> Box<dyn Replay + '_> {
+        Box::new(ChainReplay { tip: None })
+    }
+}
+
+/// The chain's last link: its index and hash (`0` and [`GENESIS`] before the first event).
+type Tip = (i64, String);
+
+async fn read_tip(tx: &mut PgConnection) -> anyhow::Result<Tip> {
+    let last: Option<Tip> = sqlx::query_as(
+        "SELECT chain_index, hash FROM audit_chain ORDER BY chain_index DESC LIMIT 1",
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok(last.unwrap_or((0, GENESIS.to_string())))
+}
+
+/// Seals `events` after `tip`, and returns the new tip.
+async fn seal(tx: &mut PgConnection, events: &[StoredEvent], tip: Tip) -> anyhow::Result<Tip> {
+    let (mut index, mut previous) = tip;
+    let mut positions = Vec::with_capacity(events.len());
+    let mut indexes = Vec::with_capacity(events.len());
+    let mut hashes = Vec::with_capacity(events.len());
+    for event in events {
+        index += 1;
+        previous = chain_hash(&previous, event);
+        positions.push(event.position.global_position);
+        indexes.push(index);
+        hashes.push(previous.clone());
+    }
+    sqlx::query(
+        "INSERT INTO audit_chain (global_position, chain_index, hash)
+         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[])",
+    )
+    .bind(&positions)
+    .bind(&indexes)
+    .bind(&hashes)
+    .execute(&mut *tx)
+    .await?;
+    Ok((index, previous))
+}
+
+/// A replay seals each batch as it comes, as the live projection does, but keeps the tip it
+/// sealed last instead of reading it back: a replay's copy of the table has no index on
+/// `chain_index` until the end (see `rebuild`), and needs none.
+struct ChainReplay {
+    tip: Option<Tip>,
+}
+
+#[async_trait]
+impl Replay for ChainReplay {
+    async fn feed(&mut self, tx: &mut PgConnection, events: &[StoredEvent]) -> anyhow::Result<()> {
+        let tip = match self.tip.take() {
+            Some(tip) => tip,
+            None => read_tip(tx).await?,
+        };
+        self.tip = Some(seal(tx, events, tip).await?);
+        Ok(())
+    }
+
+    async fn flush(&mut self, _tx: &mut PgConnection) -> anyhow::Result<()> {
         Ok(())
     }
 }

@@ -20,8 +20,8 @@ use std::sync::Arc;
 pub use position::Position;
 pub use progress::ProjectionProgress;
 pub use projector::{
-    catch_up, consumer_pool, run_projector, PayloadsOf, Projection, ProjectorHandle, Replay,
-    StoredEvent,
+    catch_up, consumer_pool, run_projector, HeldWrites, PayloadsOf, Projection, ProjectorHandle,
+    Replay, StoredEvent,
 };
 
 /// Every projection of the service, in a stable order.

@@ -167,6 +167,25 @@ pub trait Replay: Send {
         false
     }
     async fn flush(&mut self, tx: &mut PgConnection) -> anyhow::Result<()>;
+
+    /// Whether its feeds only read, all its writes being what it holds: it can then
+    /// [`hand_over`](Replay::hand_over) what it holds instead of flushing it.
+    fn feeds_only_read(&self) -> bool {
+        false
+    }
+
+    /// Takes what it holds, for another connection to write while it is fed again. It answers
+    /// its next feeds as if those writes were committed (they are, before the next hand-over's
+    /// writes start). `None` for a replay whose feeds write.
+    fn hand_over(&mut self) -> Option<Box<dyn HeldWrites>> {
+        None
+    }
+}
+
+/// What a replay held, handed over to be written apart (see [`Replay::hand_over`]).
+#[async_trait]
+pub trait HeldWrites: Send {
+    async fn write(self: Box<Self>, tx: &mut PgConnection) -> anyhow::Result<()>;
 }
 
 struct EachBatch<'a, P: ?Sized>(&'a P);

@@ -20,7 +20,7 @@ use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{headcounts, Projection, Replay, StoredEvent};
+use super::{headcounts, HeldWrites, Projection, Replay, StoredEvent};
 use crate::domain::period::PaymentMode;
 use crate::domain::reservation::{ReservationEvent, ReservationStatus};
 
@@ -80,6 +80,7 @@ impl ReservationsProjection {
         Box::new(ReservationsReplay {
             batch: Batch::default(),
             hold: reservations,
+            handed_over: HashMap::new(),
         })
     }
 }
@@ -93,6 +94,9 @@ struct ReservationsReplay {
     batch: Batch,
     /// How many reservations it holds before it says it is full.
     hold: usize,
+    /// The reservations of the last batch handed over, as it leaves them: its rows may still
+    /// be being written, and the next batches read them from here.
+    handed_over: HashMap<Uuid, Reservation>,
 }
 
 #[async_trait]
@@ -109,7 +113,9 @@ impl Replay for ReservationsReplay {
         if decoded.is_empty() {
             return Ok(());
         }
-        self.batch.load_missing(tx, &decoded).await?;
+        self.batch
+            .load_missing(tx, &decoded, &mut self.handed_over)
+            .await?;
         for (id, event) in decoded {
             self.batch.apply(id, event);
         }
@@ -121,7 +127,18 @@ impl Replay for ReservationsReplay {
     }
 
     async fn flush(&mut self, tx: &mut PgConnection) -> anyhow::Result<()> {
-        std::mem::take(&mut self.batch).write(tx).await
+        let (writes, _) = std::mem::take(&mut self.batch).into_writes();
+        writes.execute(tx).await
+    }
+
+    fn feeds_only_read(&self) -> bool {
+        true
+    }
+
+    fn hand_over(&mut self) -> Option<Box<dyn HeldWrites>> {
+        let (writes, reservations) = std::mem::take(&mut self.batch).into_writes();
+        self.handed_over = reservations;
+        Some(Box::new(writes))
     }
 }
 
@@ -186,6 +203,7 @@ impl Batch {
         &mut self,
         tx: &mut PgConnection,
         events: &[(Uuid, ReservationEvent)],
+        handed_over: &mut HashMap<Uuid, Reservation>,
     ) -> anyhow::Result<()> {
         let requested: HashSet<Uuid> = events
             .iter()
@@ -199,6 +217,13 @@ impl Batch {
             .collect();
         earlier.sort_unstable();
         earlier.dedup();
+        earlier.retain(|id| match handed_over.remove(id) {
+            Some(reservation) => {
+                self.reservations.insert(*id, reservation);
+                false
+            }
+            None => true,
+        });
         if earlier.is_empty() {
             return Ok(());
         }
@@ -380,16 +405,18 @@ impl Batch {
         }
     }
 
-    async fn write(self, tx: &mut PgConnection) -> anyhow::Result<()> {
+    /// The rows to write, and the reservations as the rows will be once written.
+    fn into_writes(self) -> (Writes, HashMap<Uuid, Reservation>) {
         let mut inserted = NewRows::default();
         let mut updated = UpdatedRows::default();
-        for (id, r) in self.reservations {
+        let mut written = HashMap::with_capacity(self.reservations.len());
+        for (id, mut r) in self.reservations {
             let cancelled = r
                 .days
                 .iter()
                 .filter(|(_, status)| **status == day_status::CANCELLED)
                 .map(|(date, _)| *date);
-            match r.new {
+            match r.new.take() {
                 Some(row) => {
                     inserted.id.push(id);
                     inserted.number.push(row.number);
@@ -406,20 +433,20 @@ impl Batch {
                     inserted.created_at.push(row.created_at);
                     inserted.first_day.push(r.days.keys().next().copied());
                     inserted.last_day.push(r.days.keys().next_back().copied());
-                    inserted.status.push(r.status);
+                    inserted.status.push(r.status.clone());
                     inserted.total.push(r.total);
                     inserted.payment_mode.push(row.payment_mode);
                     inserted.pay_before.push(r.pay_before);
                     inserted.expires_at.push(r.expires_at);
-                    inserted.service.push(r.service);
-                    inserted.meal_option.push(r.meal_option);
+                    inserted.service.push(r.service.clone());
+                    inserted.meal_option.push(r.meal_option.clone());
                     inserted.cancelled_dates.push(cancelled);
-                    inserted.dates.push(r.days.into_keys());
+                    inserted.dates.push(r.days.keys().copied());
                     inserted.unit_prices.push(row.unit_prices);
                 }
                 None if r.changed => {
                     updated.id.push(id);
-                    updated.status.push(r.status);
+                    updated.status.push(r.status.clone());
                     updated.total.push(r.total);
                     updated.pay_before.push(r.pay_before);
                     updated.expires_at.push(r.expires_at);
@@ -427,7 +454,39 @@ impl Batch {
                 }
                 None => {}
             }
+            r.changed = false;
+            written.insert(id, r);
         }
+        let writes = Writes {
+            inserted,
+            updated,
+            headcounts: self.headcounts,
+        };
+        (writes, written)
+    }
+}
+
+/// A batch's rows, ready to be sent.
+struct Writes {
+    inserted: NewRows,
+    updated: UpdatedRows,
+    headcounts: headcounts::Changes,
+}
+
+#[async_trait]
+impl HeldWrites for Writes {
+    async fn write(self: Box<Self>, tx: &mut PgConnection) -> anyhow::Result<()> {
+        self.execute(tx).await
+    }
+}
+
+impl Writes {
+    async fn execute(self, tx: &mut PgConnection) -> anyhow::Result<()> {
+        let Writes {
+            inserted,
+            updated,
+            headcounts,
+        } = self;
         if !inserted.id.is_empty() {
             // PostgreSQL has no array of arrays of different lengths: each row's dates are a
             // slice of one binary array (see `DateSlices`); its prices go as `UnitPrices` says.
@@ -515,7 +574,7 @@ impl Batch {
             .execute(&mut *tx)
             .await?;
         }
-        headcounts::add(tx, self.headcounts).await
+        headcounts::add(tx, headcounts).await
     }
 }
 
