@@ -287,7 +287,8 @@ pub struct ReplayWork {
     /// Deriving its rows from the events (and, for a projection that writes per batch, its
     /// writes: they are one call).
     pub feeding: Duration,
-    /// Writing what it held, its checkpoint, and the commits.
+    /// Writing what it held, its checkpoint, and the commits. For a replay whose writes are
+    /// handed over, the other connection's time, which runs beside the feeding.
     pub writing: Duration,
 }
 
