@@ -3,14 +3,13 @@
 //! tools see through a hand-edited log.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use cantine::domain::account::Role;
 use cantine::projections::projector::{apply_batch_in, set_search_path};
 use cantine::projections::reservations::ReservationsProjection;
-use cantine::projections::{self, HeldWrites, Position, Projection, Replay, StoredEvent};
+use cantine::projections::{self, Position, Projection, StoredEvent};
 use serde_json::{json, Value};
 use sqlx::PgConnection;
 use uuid::Uuid;
