@@ -562,7 +562,7 @@ pub async fn verify(
         let started = Instant::now();
         let work = catch_up_together_in_schema(pool, projections, &schema).await?;
         // Built here too, although the comparison needs none: the copies are then whole, as a
-        // rebuild would swap them in, and a unique index that cannot be built is a difference.
+        // rebuild would swap them in, and a unique index that cannot be built fails the check.
         build_deferred_indexes(pool, &schema, &deferred).await?;
         let replayed_in = started.elapsed();
         for projection in projections {

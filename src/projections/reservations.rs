@@ -127,7 +127,8 @@ impl Replay for ReservationsReplay {
     }
 
     async fn flush(&mut self, tx: &mut PgConnection) -> anyhow::Result<()> {
-        let (writes, _) = std::mem::take(&mut self.batch).into_writes();
+        // The live projector flushes every batch: what the rows become is not kept.
+        let (writes, _) = std::mem::take(&mut self.batch).into_writes(false);
         writes.execute(tx).await
     }
 
@@ -136,7 +137,7 @@ impl Replay for ReservationsReplay {
     }
 
     fn hand_over(&mut self) -> Option<Box<dyn HeldWrites>> {
-        let (writes, reservations) = std::mem::take(&mut self.batch).into_writes();
+        let (writes, reservations) = std::mem::take(&mut self.batch).into_writes(true);
         self.handed_over = reservations;
         Some(Box::new(writes))
     }
@@ -405,11 +406,11 @@ impl Batch {
         }
     }
 
-    /// The rows to write, and the reservations as the rows will be once written.
-    fn into_writes(self) -> (Writes, HashMap<Uuid, Reservation>) {
+    /// The rows to write, and (if `keep`) the reservations as the rows will be once written.
+    fn into_writes(self, keep: bool) -> (Writes, HashMap<Uuid, Reservation>) {
         let mut inserted = NewRows::default();
         let mut updated = UpdatedRows::default();
-        let mut written = HashMap::with_capacity(self.reservations.len());
+        let mut written = HashMap::with_capacity(if keep { self.reservations.len() } else { 0 });
         for (id, mut r) in self.reservations {
             let cancelled = r
                 .days
@@ -454,8 +455,10 @@ impl Batch {
                 }
                 None => {}
             }
-            r.changed = false;
-            written.insert(id, r);
+            if keep {
+                r.changed = false;
+                written.insert(id, r);
+            }
         }
         let writes = Writes {
             inserted,
