@@ -381,6 +381,22 @@ async fn read_checkpoint_in(
     Ok(position)
 }
 
+/// Has the reader's connection (its own, closed after the replay) read the log through the
+/// `events_commit_order` index. For a read of the whole log PostgreSQL prefers two parallel
+/// workers that scan and sort every row, payloads included: on the opening day of 10,000
+/// families that took a third more CPU than the index (1.0-1.2 s against 0.75 s, measured
+/// around a `COPY` of the reader's query), and its first row came only once both sorts were
+/// done, while every projection waited for it.
+async fn walk_the_commit_order_index(conn: &mut PgConnection) -> anyhow::Result<()> {
+    sqlx::query("SET max_parallel_workers_per_gather TO 0")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("SET enable_sort TO off")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Reads the log from `from` to its safe end, and hands every batch to every projection.
 async fn read_ahead(
     mut conn: PgConnection,
@@ -400,6 +416,7 @@ async fn read_ahead(
             anyhow::Ok(())
         }
     };
+    walk_the_commit_order_index(&mut conn).await?;
     let mut stream = std::pin::pin!(stream_events(&mut conn, from));
     let mut batch = Vec::with_capacity(BATCH as usize);
     while let Some(event) = stream.try_next().await? {

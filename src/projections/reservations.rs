@@ -385,7 +385,7 @@ impl Batch {
         let Some(reservation) = self.reservations.get(&id) else {
             return;
         };
-        let group = self.headcounts.group(
+        let mut group = self.headcounts.group(
             reservation.restaurant_id,
             &reservation.service,
             &reservation.meal_option,
@@ -400,9 +400,7 @@ impl Batch {
                 Some(headcounts::Counted::Awaiting) => (0, sign),
                 None => continue,
             };
-            let entry = group.entry(*date).or_default();
-            entry.0 += booked;
-            entry.1 += awaiting;
+            group.add(*date, booked, awaiting);
         }
     }
 
