@@ -9,6 +9,12 @@ use cantine::domain::account::Role;
 use cantine::startup::{open_database, Application};
 use cantine::{db, projections, telemetry};
 
+/// mimalloc rather than glibc's allocator: a replay's many short-lived vectors and maps made
+/// malloc and free 12 % of its client CPU (perf, F = 10,000), and the probe's replay took
+/// 2.00-2.51 s with it against 2.11-2.67 s without.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "cantine",

@@ -28,6 +28,10 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 
+/// The server's allocator (see `src/main.rs`): the benchmark's replay runs in this process.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug, Clone)]
 #[command(
     name = "cantine-bench",
