@@ -91,8 +91,8 @@ impl Changes {
     }
 }
 
-/// One group's changes, fed days in date order: a month's days are summed apart and added to
-/// its row once the next month starts (or this is dropped). Looked up per day, the group's
+/// One group's changes, best fed in date order: a month's days are summed apart and added to
+/// its row once a day of another month comes (or this is dropped). Looked up per day, the group's
 /// dates were the replay's busiest code (a reservation's ~140 days, twice per status change).
 pub struct GroupChanges<'a> {
     months: &'a mut BTreeMap<NaiveDate, MonthChange>,
