@@ -35,7 +35,8 @@ pub struct BilledDay {
 }
 
 /// The booked days (not cancelled) of billed-later reservations between `first` and `last`, of
-/// one family or all, by family, then reservation, then date.
+/// one family or all, by family, then reservation, then date. A day's price is its own when the
+/// row keeps a price a day, the row's one price otherwise (migration 0040).
 pub async fn billed_days(
     pool: &PgPool,
     organisation_id: Uuid,
@@ -46,7 +47,8 @@ pub async fn billed_days(
     sqlx::query_as(
         "SELECT r.family_id, r.id AS reservation_id, r.number,
                 r.child_first_name || ' ' || r.child_last_name AS child, r.restaurant_name,
-                r.period_activity || ' ' || r.period_label AS period, d.date, d.unit_price,
+                r.period_activity || ' ' || r.period_label AS period, d.date,
+                coalesce(d.unit_price, r.unit_price) AS unit_price,
                 s.issuer_name, s.issuer_address
            FROM reservation_view r
            CROSS JOIN unnest(r.dates, r.unit_prices) AS d(date, unit_price)

@@ -100,11 +100,12 @@ pub async fn reservation(
     .await
 }
 
-/// A reservation's days in order: date, status (the SQL `day_status`), unit price.
+/// A reservation's days in order: date, status (the SQL `day_status`), unit price (the day's
+/// own when the row keeps a price a day, its one price otherwise: migration 0040).
 pub async fn days(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<(NaiveDate, String, Decimal)>> {
     sqlx::query_as(
         "SELECT d.date, day_status(d.date = ANY(r.cancelled_dates), r.status) AS status,
-                d.unit_price
+                coalesce(d.unit_price, r.unit_price) AS unit_price
            FROM reservation_view r, unnest(r.dates, r.unit_prices) AS d(date, unit_price)
           WHERE r.id = $1 ORDER BY d.date",
     )

@@ -174,9 +174,11 @@ pub trait Replay: Send {
         false
     }
 
-    /// Takes what it holds, for another connection to write while it is fed again. It answers
-    /// its next feeds as if those writes were committed (they are, before the next hand-over's
-    /// writes start). `None` for a replay whose feeds write.
+    /// Takes what it holds, or part of it, for another connection to write while it is fed
+    /// again. It answers its next feeds as if those writes were committed (they are, before the
+    /// next hand-over's writes start). What it keeps is written by a last
+    /// [`flush`](Replay::flush), after the last hand-over's writes. `None` for a replay whose
+    /// feeds write.
     fn hand_over(&mut self) -> Option<Box<dyn HeldWrites>> {
         None
     }

@@ -1,7 +1,8 @@
 //! Migrations 0036 and 0037 (places, held days and headcounts folded into a row per month, per
-//! reservation and per child) on a database the earlier code filled: `tests/data/before_0036_folded_places.sql`, a
-//! dump of a benchmark run made before the change. Every place and held day is still there,
-//! the log still verifies, nothing needs repair, and bookings go on under the same rules.
+//! reservation and per child), and 0040 (a reservation's one price kept once), on a database
+//! the earlier code filled: `tests/data/before_0036_folded_places.sql`, a dump of a benchmark
+//! run made before the change. Every place, held day and price is still there, the log still
+//! verifies, nothing needs repair, and bookings go on under the same rules.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
@@ -27,6 +28,11 @@ const HEADCOUNTS_AFTER: &str =
             unnest(h.booked, h.awaiting_payment) WITH ORDINALITY AS u(booked, awaiting_payment, i)
       WHERE u.booked <> 0 OR u.awaiting_payment <> 0
       ORDER BY 1, 3, 4, 5, 2";
+type PricesRow = (Uuid, Vec<rust_decimal::Decimal>);
+const PRICES_BEFORE: &str = "SELECT id, unit_prices FROM reservation_view ORDER BY id";
+const PRICES_AFTER: &str =
+    "SELECT id, coalesce(unit_prices, array_fill(unit_price, ARRAY[cardinality(dates)]))
+       FROM reservation_view ORDER BY id";
 const HELD: &str = "SELECT reservation_id, child_id, restaurant_id, service, date FROM held_days
                      ORDER BY reservation_id, date";
 
@@ -61,6 +67,10 @@ async fn a_database_filled_before_the_folded_places_keeps_its_places_and_booking
         .fetch_all(&mut conn)
         .await
         .unwrap();
+    let prices_before: Vec<PricesRow> = sqlx::query_as(PRICES_BEFORE)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
     conn.close().await.unwrap();
     assert!(places_before.len() > 500, "{}", places_before.len());
     assert!(held_before.len() > 5_000, "{}", held_before.len());
@@ -87,6 +97,19 @@ async fn a_database_filled_before_the_folded_places_keeps_its_places_and_booking
     assert!(
         headcounts_after == headcounts_before,
         "the headcounts differ"
+    );
+    // Every day's price as it was, a reservation's one price kept once (migration 0040).
+    let prices_after: Vec<PricesRow> = sqlx::query_as(PRICES_AFTER).fetch_all(&pool).await.unwrap();
+    assert!(prices_after == prices_before, "the prices differ");
+    let (kept_once, each): (i64, i64) =
+        sqlx::query_as("SELECT count(unit_price), count(unit_prices) FROM reservation_view")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (kept_once, each),
+        (prices_before.len() as i64, 0),
+        "every reservation of the run has one price"
     );
     // Folded: a row per month, per reservation and per child's service.
     let (months, spans, meals, reservations, children): (i64, i64, i64, i64, i64) = sqlx::query_as(
