@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::TryStreamExt;
 use sqlx::{Connection, PgConnection, PgPool};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 use uuid::Uuid;
 
 use super::projector::{
@@ -137,22 +137,25 @@ async fn live_indexes(
     .await?)
 }
 
-/// Builds the indexes a scratch schema's tables were made without, in two lanes (an index
-/// build keeps a core busy, and there are two).
+/// How many deferred indexes are built at once, whichever projections they are for: a build
+/// keeps a core busy, and there are two. It also bounds the pool connections they take (four
+/// for `cantine audit verify`), whose acquisition would otherwise time out behind long builds.
+const INDEX_LANES: usize = 2;
+
+/// Builds the indexes a scratch schema's tables were made without, in two lanes, each build
+/// waiting for one of the `lanes` shared with other projections' builds.
 async fn build_deferred_indexes(
     pool: &PgPool,
     schema: &str,
     deferred: &[DeferredIndex],
+    lanes: &Semaphore,
 ) -> anyhow::Result<()> {
-    if deferred.is_empty() {
-        return Ok(());
-    }
-    const LANES: usize = 2;
-    let lanes = (0..LANES).map(|lane| {
-        let indexes: Vec<&DeferredIndex> = deferred.iter().skip(lane).step_by(LANES).collect();
-        build_in_turn(pool, schema, indexes)
+    let in_lanes = (0..INDEX_LANES).map(|lane| {
+        let indexes: Vec<&DeferredIndex> =
+            deferred.iter().skip(lane).step_by(INDEX_LANES).collect();
+        build_in_turn(pool, schema, indexes, lanes)
     });
-    futures_util::future::try_join_all(lanes).await?;
+    futures_util::future::try_join_all(in_lanes).await?;
     Ok(())
 }
 
@@ -160,12 +163,11 @@ async fn build_in_turn(
     pool: &PgPool,
     schema: &str,
     indexes: Vec<&DeferredIndex>,
+    lanes: &Semaphore,
 ) -> anyhow::Result<()> {
-    if indexes.is_empty() {
-        return Ok(());
-    }
-    let mut conn = pool.acquire().await?;
     for index in indexes {
+        let _lane = lanes.acquire().await?;
+        let mut conn = pool.acquire().await?;
         sqlx::query(&index.create)
             .execute(&mut *conn)
             .await
@@ -243,7 +245,7 @@ pub async fn rebuild(
                 .execute(pool)
                 .await?;
         }
-        build_deferred_indexes(pool, &schema, &deferred).await?;
+        build_deferred_indexes(pool, &schema, &deferred, &Semaphore::new(INDEX_LANES)).await?;
         let mut tx = pool.begin().await?;
         // Waits for the live projector's batch in progress, and holds it off until the swap.
         lock_checkpoint(&mut tx, projection.name()).await?;
@@ -344,6 +346,7 @@ async fn catch_up_together_in_schema(
     )
     .await?;
     let reader_conn = connections.pop().expect("one connection for the reader");
+    let lanes = Arc::new(Semaphore::new(INDEX_LANES));
     let mut senders = Vec::with_capacity(projections.len());
     let mut workers = Vec::with_capacity(projections.len());
     for (projection, apart) in projections.iter().zip(writes_apart) {
@@ -357,9 +360,10 @@ async fn catch_up_together_in_schema(
             .cloned()
             .collect();
         let (pool, projection, schema) = (pool.clone(), projection.clone(), schema.to_string());
+        let lanes = lanes.clone();
         workers.push(tokio::spawn(async move {
             let work = replay_into(conn, writer, projection, schema.clone(), receiver).await?;
-            build_deferred_indexes(&pool, &schema, &indexes).await?;
+            build_deferred_indexes(&pool, &schema, &indexes, &lanes).await?;
             Ok(work)
         }));
     }
