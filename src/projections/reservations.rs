@@ -12,7 +12,7 @@
 //! was cancelled: one row per request and per change, where a row per day made a whole-year
 //! request ~140 rows, rewritten at each confirmation, payment and expiry.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -167,8 +167,8 @@ struct Reservation {
     period_id: Uuid,
     service: String,
     meal_option: String,
-    /// Each day's status, as the calendar shows it.
-    days: BTreeMap<NaiveDate, &'static str>,
+    /// Each day's status, as the calendar shows it, in date order (see [`in_date_order`]).
+    days: Vec<(NaiveDate, &'static str)>,
 }
 
 struct NewRow {
@@ -249,11 +249,12 @@ impl Batch {
         .await?;
         for row in rows {
             let cancelled: HashSet<NaiveDate> = row.cancelled_dates.into_iter().collect();
-            let days = row
+            let mut days = row
                 .dates
                 .into_iter()
                 .map(|date| (date, day_status::of(cancelled.contains(&date), &row.status)))
                 .collect();
+            in_date_order(&mut days);
             self.reservations.insert(
                 row.id,
                 Reservation {
@@ -287,11 +288,12 @@ impl Batch {
                     Some(day) => (day.service.to_string(), day.meal_option.to_string()),
                     None => (e.period.service.label.clone(), e.child.meal_option.clone()),
                 };
-                let prices: BTreeMap<NaiveDate, Decimal> =
+                let mut prices: Vec<(NaiveDate, Decimal)> =
                     e.days.iter().map(|d| (d.date, d.unit_price)).collect();
+                in_date_order(&mut prices);
                 let days = prices
-                    .keys()
-                    .map(|date| (*date, day_status::REQUESTED))
+                    .iter()
+                    .map(|(date, _)| (*date, day_status::REQUESTED))
                     .collect();
                 let reservation = Reservation {
                     new: Some(Box::new(NewRow {
@@ -306,7 +308,7 @@ impl Batch {
                         period_label: e.period.label,
                         created_at: e.requested_at,
                         payment_mode,
-                        unit_prices: prices.into_values().collect(),
+                        unit_prices: prices.into_iter().map(|(_, price)| price).collect(),
                     })),
                     changed: true,
                     status: ReservationStatus::Requested.as_str().to_string(),
@@ -382,7 +384,7 @@ impl Batch {
             ReservationStatus::Requested | ReservationStatus::AwaitingPayment => pay_before,
             _ => None,
         };
-        for d in reservation.days.values_mut() {
+        for (_, d) in reservation.days.iter_mut() {
             if *d != day_status::CANCELLED {
                 *d = day;
             }
@@ -426,7 +428,7 @@ impl Batch {
             let cancelled = r
                 .days
                 .iter()
-                .filter(|(_, status)| **status == day_status::CANCELLED)
+                .filter(|(_, status)| *status == day_status::CANCELLED)
                 .map(|(date, _)| *date);
             match r.new.take() {
                 Some(row) => {
@@ -443,8 +445,10 @@ impl Batch {
                     inserted.period_activity.push(row.period_activity);
                     inserted.period_label.push(row.period_label);
                     inserted.created_at.push(row.created_at);
-                    inserted.first_day.push(r.days.keys().next().copied());
-                    inserted.last_day.push(r.days.keys().next_back().copied());
+                    inserted
+                        .first_day
+                        .push(r.days.first().map(|(date, _)| *date));
+                    inserted.last_day.push(r.days.last().map(|(date, _)| *date));
                     inserted.status.push(r.status.clone());
                     inserted.total.push(r.total);
                     inserted.payment_mode.push(row.payment_mode);
@@ -453,7 +457,7 @@ impl Batch {
                     inserted.service.push(r.service.clone());
                     inserted.meal_option.push(r.meal_option.clone());
                     inserted.cancelled_dates.push(cancelled);
-                    inserted.dates.push(r.days.keys().copied());
+                    inserted.dates.push(r.days.iter().map(|(date, _)| *date));
                     inserted.unit_prices.push(row.unit_prices);
                 }
                 None if r.changed => {
@@ -473,6 +477,20 @@ impl Batch {
         }
         (Rows { inserted, updated }, written)
     }
+}
+
+/// Sorts `days` by date and keeps the last of each date, as a map built from them would: they
+/// come sorted and one per date, and are then only checked. Kept in a map, a whole-year
+/// reservation's days were a tree of ~10 nodes built, walked at every status change and freed,
+/// for every reservation of a replay.
+fn in_date_order<T>(days: &mut Vec<(NaiveDate, T)>) {
+    if days.is_sorted_by(|a, b| a.0 < b.0) {
+        return;
+    }
+    days.sort_by_key(|(date, _)| *date);
+    days.reverse();
+    days.dedup_by_key(|(date, _)| *date);
+    days.reverse();
 }
 
 /// A batch's reservation rows, ready to be sent.
@@ -710,6 +728,29 @@ mod tests {
             prices.literal,
             [None, Some("{4.97,5.10}".to_string()), None]
         );
+    }
+
+    #[test]
+    fn days_are_put_in_date_order_and_the_last_of_a_date_is_kept() {
+        let day = |d: &str| d.parse::<NaiveDate>().unwrap();
+        let mut days = vec![
+            (day("2025-09-04"), 1),
+            (day("2025-09-01"), 2),
+            (day("2025-09-04"), 3),
+            (day("2025-09-02"), 4),
+        ];
+        in_date_order(&mut days);
+        assert_eq!(
+            days,
+            [
+                (day("2025-09-01"), 2),
+                (day("2025-09-02"), 4),
+                (day("2025-09-04"), 3)
+            ]
+        );
+        let mut sorted = vec![(day("2025-09-01"), 1), (day("2025-09-02"), 2)];
+        in_date_order(&mut sorted);
+        assert_eq!(sorted, [(day("2025-09-01"), 1), (day("2025-09-02"), 2)]);
     }
 
     #[test]
