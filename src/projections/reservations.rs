@@ -7,10 +7,11 @@
 //! service (it fell seconds behind under the opening-day rush, and every read waited for it).
 //! The rows written are the same as applying the events one by one.
 //!
-//! A reservation's days are arrays in its row (dates, prices, dates cancelled on their own), and
-//! a day's status is the reservation's (`day_status` in SQL, [`day_status::of`] here) unless it
-//! was cancelled: one row per request and per change, where a row per day made a whole-year
-//! request ~140 rows, rewritten at each confirmation, payment and expiry.
+//! A reservation's days are arrays in its row (dates, dates cancelled on their own, and a price a
+//! day only when the days do not share one: migration 0040), and a day's status is the
+//! reservation's (`day_status` in SQL, [`day_status::of`] here) unless it was cancelled: one row
+//! per request and per change, where a row per day made a whole-year request ~140 rows,
+//! rewritten at each confirmation, payment and expiry.
 
 use std::collections::{HashMap, HashSet};
 
