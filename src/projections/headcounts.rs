@@ -139,7 +139,8 @@ impl Drop for GroupChanges<'_> {
 /// hot, and row by row each of them was written once per reservation instead of once per
 /// batch. A row is a month of days (migration 0037): a whole-year reservation changes about ten.
 /// Rows are written in key order, so that two writers of the same table (a projector and a
-/// verification) lock them alike. The months' arrays travel flattened, 31 entries per row.
+/// verification) lock them alike. The months' arrays travel flattened, 31 entries per row, and
+/// are added by `month_plus`, plain SQL that the planner inlines (migration 0041).
 pub async fn add(tx: &mut PgConnection, changes: Changes) -> anyhow::Result<()> {
     let changes = changes.into_rows();
     if changes.is_empty() {

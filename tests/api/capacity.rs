@@ -723,3 +723,55 @@ async fn a_release_waits_for_a_month_before_holding_a_later_one_or_the_meals() {
         "every day given back"
     );
 }
+
+/// The months' arithmetic that every append, release and headcount batch runs (migration 0041)
+/// gives, entry by entry, what `unnest` gives: NULL where an entry is unknown, negatives kept,
+/// a NULL month as 31 unknown entries. And it stays plain SQL, which the planner inlines into
+/// those statements: a PL/pgSQL loop cost three times as much in every one of them.
+#[tokio::test]
+async fn a_months_arithmetic_is_entry_by_entry_and_inlined_sql() {
+    let url = fresh_database().await;
+    let pool = cantine::db::connect(&url, 1).await.unwrap();
+    let (months, wrong): (i64, i64) = sqlx::query_as(
+        "WITH months AS (
+            SELECT CASE WHEN g % 50 = 0 THEN NULL ELSE array(
+                       SELECT CASE WHEN random() < 0.2 THEN NULL
+                                   ELSE (random() * 40 - 10 + g * 0)::int END
+                         FROM generate_series(1, 31)) END AS a,
+                   array(SELECT CASE WHEN random() < 0.2 THEN NULL
+                                     ELSE (random() * 40 - 10 + g * 0)::int END
+                           FROM generate_series(1, 31)) AS b
+              FROM generate_series(1, 500) AS g)
+         SELECT count(*),
+                count(*) FILTER (WHERE
+                    month_plus(a, b) IS DISTINCT FROM array(
+                        SELECT x + y FROM unnest(a, b) WITH ORDINALITY AS t(x, y, i) ORDER BY i)
+                 OR month_minus(a, b) IS DISTINCT FROM array(
+                        SELECT x - y FROM unnest(a, b) WITH ORDINALITY AS t(x, y, i) ORDER BY i)
+                 OR month_capacities(a, b) IS DISTINCT FROM array(
+                        SELECT coalesce(x, y) FROM unnest(a, b) WITH ORDINALITY AS t(x, y, i)
+                         ORDER BY i)
+                 OR cardinality(month_plus(a, b)) <> 31)
+           FROM months",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((months, wrong), (500, 0));
+    let languages: Vec<(String, String)> = sqlx::query_as(
+        "SELECT p.proname::text, l.lanname::text FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+          WHERE p.proname IN ('month_plus', 'month_minus', 'month_capacities') ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        languages,
+        [
+            ("month_capacities".to_string(), "sql".to_string()),
+            ("month_minus".to_string(), "sql".to_string()),
+            ("month_plus".to_string(), "sql".to_string()),
+        ]
+    );
+    pool.close().await;
+}
