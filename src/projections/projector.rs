@@ -225,13 +225,6 @@ const POLL: Duration = Duration::from_millis(500);
 /// How often a consumer that no request waits for looks at the log.
 const TICK: Duration = Duration::from_millis(100);
 const STANDBY_RETRY: Duration = Duration::from_secs(2);
-/// The least time between the starts of two batches of one projector. A projector on its own
-/// thread runs as soon as it is woken: in the rush it took nearly twice as many batches, each
-/// paying its statements (the checkpoint, the heads, the headcount months) whatever its size,
-/// and the service did 4-10 % fewer commands. Spaced by 25 ms, the batches are as many as on
-/// the shared threads, and the lag keeps most of its gain. A lone command waits for nothing:
-/// the gap counts from the previous batch.
-const BATCH_GAP: Duration = Duration::from_millis(25);
 
 // Every ORDER BY names the table's column (`e.transaction_id`): an output column cast to text
 // under the same name would otherwise be what is sorted, and "999" sorts after "1000".
@@ -584,29 +577,6 @@ impl ProjectorHandle {
     }
 }
 
-/// The one thread of this process on which every projector and the commit listener run.
-///
-/// On the server's worker threads, a projector's batch took its turn behind every request in
-/// flight at each of its round trips: with 64 clients on two cores, the reservations'
-/// batches came every ~30 ms and the projection lag p50 was 60-67 ms. On a thread of their own,
-/// which the kernel gives its share of the cores, the lag p50 is 33-38 ms (BENCHMARKS.md,
-/// thirteenth round). Its tasks still use the pools and the progress of their service; only
-/// the thread that polls them changes.
-fn projections_runtime() -> tokio::runtime::Handle {
-    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
-    RUNTIME
-        .get_or_init(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .thread_name("projections")
-                .enable_all()
-                .build()
-                .expect("start the projections' thread")
-        })
-        .handle()
-        .clone()
-}
-
 /// Starts the projector of `projection`: standby until it holds the projection's lock, then
 /// applies batches whenever the log grows (NOTIFY from the database, a nudge from this process,
 /// or a poll as fallback).
@@ -615,7 +585,7 @@ pub fn run_projector(
     projection: Arc<dyn Projection>,
     progress: Arc<ProjectionProgress>,
 ) -> ProjectorHandle {
-    let task = projections_runtime().spawn(async move {
+    let task = tokio::spawn(async move {
         loop {
             if let Err(e) = lead(&pool, projection.as_ref(), &progress).await {
                 tracing::warn!(
@@ -636,7 +606,7 @@ pub fn run_projector(
 /// woke six backends of PostgreSQL and six projectors, most often to find that this server's
 /// own nudge ([`ProjectionProgress::record_write`]) had already brought them up to date.
 pub fn run_commit_listener(pool: PgPool, progress: Arc<ProjectionProgress>) -> ProjectorHandle {
-    let task = projections_runtime().spawn(async move {
+    let task = tokio::spawn(async move {
         loop {
             if let Err(e) = forward_commits(&pool, &progress).await {
                 tracing::warn!(
@@ -715,21 +685,13 @@ async fn drive(
         catch_up(pool, projection).await?
     };
     let mut woken = std::time::Instant::now();
-    let mut last_batch: Option<std::time::Instant> = None;
     loop {
         progress.applied(projection.name(), position);
         let heads = progress.heads(pool, woken).await?;
         let (safe, visible) = (heads.safe, heads.visible);
         if safe > position {
-            if let Some(wait) = last_batch.and_then(|t| BATCH_GAP.checked_sub(t.elapsed())) {
-                // The batch waits for its turn and then takes what came meanwhile.
-                tokio::time::sleep(wait).await;
-                woken = std::time::Instant::now();
-                continue;
-            }
             let _batch = progress.batch().await;
             woken = std::time::Instant::now();
-            last_batch = Some(woken);
             position = catch_up_to(pool, projection, Until::Safe(safe)).await?;
             continue;
         }
