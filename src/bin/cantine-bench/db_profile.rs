@@ -11,8 +11,8 @@ const TOP: i64 = 16;
 /// Enough to see every statement a command runs once.
 const TOP_CALLS: i64 = 32;
 
-/// calls, total ms, mean ms, rows, the statement's start.
-type Statement = (i64, f64, f64, i64, String);
+/// calls, total ms, mean ms, rows, plans, planning ms, the statement's start.
+type Statement = (i64, f64, f64, i64, i64, f64, String);
 
 pub struct Profile {
     pool: Option<PgPool>,
@@ -52,13 +52,14 @@ impl Profile {
         // server and the database, whose fixed cost (two context switches, a protocol message
         // each way, a snapshot) does not show in the statements' own time.
         let by_calls = self.top(pool, "1", TOP_CALLS).await;
-        let totals: Result<(Option<f64>, Option<i64>), _> = sqlx::query_as(
-            "SELECT sum(total_exec_time), sum(calls)::bigint FROM pg_stat_statements
+        let totals: Result<(Option<f64>, Option<i64>, Option<f64>), _> = sqlx::query_as(
+            "SELECT sum(total_exec_time), sum(calls)::bigint, sum(total_plan_time)
+               FROM pg_stat_statements
               WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())",
         )
         .fetch_one(pool)
         .await;
-        let (by_time, by_calls, (total, calls)) = match (by_time, by_calls, totals) {
+        let (by_time, by_calls, (total, calls, planning)) = match (by_time, by_calls, totals) {
             (Ok(t), Ok(c), Ok(totals)) => (t, c, totals),
             (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
                 return Some(format!("profile ({phase}): {e}"))
@@ -66,9 +67,11 @@ impl Profile {
         };
         let total = total.unwrap_or(0.0);
         let mut out = format!(
-            "database time by statement during the {phase} (pg_stat_statements): {:.1} s in {} calls\n",
+            "database time by statement during the {phase} (pg_stat_statements): {:.1} s in {} calls, \
+             and {:.1} s planning them\n",
             total / 1000.0,
             calls.unwrap_or(0),
+            planning.unwrap_or(0.0) / 1000.0,
         );
         out.push_str(&table(&by_time, total));
         out.push_str(&format!(
@@ -90,8 +93,8 @@ impl Profile {
             // statement a query id of its own.
             "SELECT sum(calls)::bigint, sum(total_exec_time),
                     sum(total_exec_time) / greatest(sum(calls), 1), sum(rows)::bigint,
-                    left(statement, 120)
-               FROM (SELECT calls, total_exec_time, rows,
+                    sum(plans)::bigint, sum(total_plan_time), left(statement, 120)
+               FROM (SELECT calls, total_exec_time, rows, plans, total_plan_time,
                             regexp_replace(query, '\\s+', ' ', 'g') AS statement
                        FROM pg_stat_statements
                       WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())) s
@@ -106,17 +109,19 @@ impl Profile {
 
 fn table(rows: &[Statement], total: f64) -> String {
     let mut out = format!(
-        "{:>6} {:>9} {:>10} {:>9} {:>9}  statement\n",
-        "share", "total s", "calls", "mean ms", "rows",
+        "{:>6} {:>9} {:>10} {:>9} {:>9} {:>8} {:>8}  statement\n",
+        "share", "total s", "calls", "mean ms", "rows", "plans", "plan s",
     );
-    for (calls, time, mean, rows, query) in rows {
+    for (calls, time, mean, rows, plans, planning, query) in rows {
         out.push_str(&format!(
-            "{:>5.1}% {:>9.2} {:>10} {:>9.3} {:>9}  {}\n",
+            "{:>5.1}% {:>9.2} {:>10} {:>9.3} {:>9} {:>8} {:>8.2}  {}\n",
             100.0 * time / total.max(1e-9),
             time / 1000.0,
             calls,
             mean,
             rows,
+            plans,
+            planning / 1000.0,
             query
         ));
     }
