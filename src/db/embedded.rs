@@ -225,9 +225,13 @@ impl EmbeddedPostgres {
         self.port
     }
 
-    /// `postgres://postgres@127.0.0.1:{port}/{database}`
+    /// The server's Unix socket, `postgres://postgres@localhost:{port}/{database}?host={data_dir}`,
+    /// or `postgres://postgres@127.0.0.1:{port}/{database}` when the directory's path cannot hold
+    /// one. The server and the service share the machine: a statement's round trip over the
+    /// socket skips the loopback's TCP stack, which took a sixth of the machine's CPU in the
+    /// opening-day rush (BENCHMARKS.md, fourteenth round).
     pub fn url(&self, database: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{}", self.port, database)
+        cluster_url(&self.data_dir, self.port, database)
     }
 
     /// Whether this handle started the server and is therefore the one that stops it; an
@@ -672,16 +676,42 @@ fn free_port() -> Result<u16, EmbeddedError> {
         .map_err(io_error("cannot find a free TCP port on 127.0.0.1"))
 }
 
+/// Where the server puts its Unix socket: the data directory, unless its path is too long for a
+/// socket's address (the server would refuse to start) or not UTF-8 (a URL could not name it).
+fn socket_dir(data_dir: &Path) -> Option<&str> {
+    data_dir
+        .to_str()
+        .filter(|dir| dir.len() <= MAX_SOCKET_DIR_LEN)
+}
+
+fn cluster_url(data_dir: &Path, port: u16, database: &str) -> String {
+    match socket_dir(data_dir) {
+        Some(dir) => format!(
+            "postgres://postgres@localhost:{port}/{database}?host={}",
+            percent_encoding::utf8_percent_encode(dir, URL_QUERY_VALUE)
+        ),
+        None => format!("postgres://postgres@127.0.0.1:{port}/{database}"),
+    }
+}
+
+/// A path as the value of a URL's query parameter: sqlx and libpq both decode `%XX` (and only
+/// libpq would take a `+` literally), so everything but letters, digits and `/._-~` is escaped.
+const URL_QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'-')
+    .remove(b'~');
+
 fn socket_directories_setting(data_dir: &Path) -> String {
-    let dir = data_dir.to_string_lossy();
-    if dir.len() > MAX_SOCKET_DIR_LEN {
-        // The server would refuse to start; TCP alone is enough for us.
+    let Some(dir) = socket_dir(data_dir) else {
+        // TCP alone is enough for us.
         tracing::warn!(
-            data_dir = %dir,
-            "data directory path too long for a unix socket; listening on TCP only"
+            data_dir = %data_dir.display(),
+            "data directory path too long (or not UTF-8) for a unix socket; listening on TCP only"
         );
         return "unix_socket_directories=".to_owned();
-    }
+    };
     // The setting is a comma-separated list; quoting keeps commas and spaces in the path.
     format!("unix_socket_directories=\"{}\"", dir.replace('"', "\"\""))
 }
@@ -871,6 +901,14 @@ mod tests {
     }
 
     fn psql_select_1(port: u16) -> String {
+        psql_select_1_with(&["-h", "127.0.0.1", "-U", "postgres", "-p", &port.to_string()])
+    }
+
+    fn psql_select_1_at(url: &str) -> String {
+        psql_select_1_with(&[url])
+    }
+
+    fn psql_select_1_with(connection: &[&str]) -> String {
         let bundled = EmbeddedPostgres::find_binaries()
             .expect("binaries")
             .join("psql");
@@ -880,8 +918,8 @@ mod tests {
             PathBuf::from("/usr/bin/psql")
         };
         let output = Command::new(&psql)
-            .args(["-X", "-A", "-t", "-h", "127.0.0.1", "-U", "postgres", "-p"])
-            .arg(port.to_string())
+            .args(["-X", "-A", "-t"])
+            .args(connection)
             .args(["-c", "select 1"])
             .env("PGCONNECT_TIMEOUT", "5")
             .output()
@@ -914,6 +952,26 @@ mod tests {
         );
     }
 
+    #[test]
+    fn the_url_names_the_socket_escaped_or_tcp_when_there_is_none() {
+        assert_eq!(
+            cluster_url(Path::new("/tmp/a b,c&d%"), 5433, "cantine"),
+            "postgres://postgres@localhost:5433/cantine?host=/tmp/a%20b%2Cc%26d%25"
+        );
+        let long = PathBuf::from(format!("/tmp/{}", "x".repeat(100)));
+        assert_eq!(
+            cluster_url(&long, 5433, "cantine"),
+            "postgres://postgres@127.0.0.1:5433/cantine"
+        );
+        // sqlx reads the escaped directory back as the socket's.
+        let options: sqlx::postgres::PgConnectOptions =
+            cluster_url(Path::new("/tmp/a b,c&d%"), 5433, "cantine")
+                .parse()
+                .expect("a URL sqlx reads");
+        assert_eq!(options.get_socket(), Some(&PathBuf::from("/tmp/a b,c&d%")));
+        assert_eq!(options.get_port(), 5433);
+    }
+
     /// Not missing binaries silently: a machine without PostgreSQL fails here with the message
     /// telling how to install it.
     #[test]
@@ -932,10 +990,13 @@ mod tests {
         assert!(owner.owns_server());
         assert!(dir.0.join("PG_VERSION").is_file());
         assert_eq!(psql_select_1(owner.port()), "1");
-        assert_eq!(
-            owner.url("cantine"),
-            format!("postgres://postgres@127.0.0.1:{}/cantine", owner.port())
-        );
+        // The URL names the server's socket, and libpq (pg_dump's) reads it as sqlx does.
+        assert!(owner.url("postgres").ends_with(&format!(
+            "?host={}",
+            percent_encoding::utf8_percent_encode(dir.0.to_str().unwrap(), URL_QUERY_VALUE)
+        )));
+        assert!(dir.0.join(format!(".s.PGSQL.{}", owner.port())).exists());
+        assert_eq!(psql_select_1_at(&owner.url("postgres")), "1");
 
         let mut attached = EmbeddedPostgres::start(&dir.0, options.clone())
             .unwrap_or_else(|e| panic!("attach: {e}"));
