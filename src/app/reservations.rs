@@ -152,7 +152,7 @@ async fn request_for_family(
     };
     let reservation = cantine
         .commands
-        .execute(id, command, &caller.meta())
+        .execute_new(id, command, &caller.meta())
         .await?;
     let requested = reservation
         .requested

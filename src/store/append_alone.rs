@@ -12,6 +12,9 @@
 //! whole-year request used to insert ~140 held days and update ~140 place rows, each of them a
 //! row every other whole-year request of the restaurant then queued on.
 
+use std::fmt::Write;
+
+use chrono::NaiveDate;
 use cqrs_es::persist::{PersistenceError, SerializedEvent};
 use serde::Deserialize;
 use sqlx::PgPool;
@@ -36,6 +39,7 @@ pub async fn append_alone(pool: &PgPool, event: &SerializedEvent) -> Result<(), 
                 restaurant: "$10::uuid",
                 service: "$11::text",
                 days: "$12::date[]",
+                span: "$14::text::datemultirange",
                 period: "$13::uuid",
             });
             format!("WITH {APPENDED}, {take}")
@@ -101,6 +105,7 @@ pub async fn append_alone(pool: &PgPool, event: &SerializedEvent) -> Result<(), 
                 restaurant: &format!("({requested}->'restaurant'->>'id')::uuid"),
                 service: &format!("({requested}->'period'->'service'->>'label')"),
                 days: "$9::date[]",
+                span: "days_span($9::date[])",
                 period: &format!("({requested}->'period'->>'id')::uuid"),
             });
             format!("WITH {APPENDED}, {take}")
@@ -119,7 +124,8 @@ pub async fn append_alone(pool: &PgPool, event: &SerializedEvent) -> Result<(), 
             .bind(e.restaurant.id)
             .bind(&e.period.service.label)
             .bind(e.days.iter().map(|d| d.date).collect::<Vec<_>>())
-            .bind(e.period.id),
+            .bind(e.period.id)
+            .bind(multirange_literal(e.days.iter().map(|d| d.date))),
         ReservationEvent::ReservationExpired(_) => query
             .bind(reservation_id)
             .bind(None::<Vec<chrono::NaiveDate>>),
@@ -138,7 +144,40 @@ struct Holder<'a> {
     restaurant: &'a str,
     service: &'a str,
     days: &'a str,
+    /// The same days as a `datemultirange`.
+    span: &'a str,
     period: &'a str,
+}
+
+/// `days` as the text of a `datemultirange`, `{[2025-09-01,2025-09-03),[2025-09-04,2025-09-05)}`:
+/// what `days_span` makes of them, built here because PostgreSQL's `range_agg` over a whole
+/// year's days cost about 0.13 ms of the append's 1.4, and the request needs the span twice
+/// (its held days and the child's meals).
+pub fn multirange_literal(days: impl IntoIterator<Item = NaiveDate>) -> String {
+    let mut days: Vec<NaiveDate> = days.into_iter().collect();
+    days.sort_unstable();
+    days.dedup();
+    let mut text = String::with_capacity(2 + days.len() * 12);
+    text.push('{');
+    let mut runs = days.into_iter().peekable();
+    while let Some(start) = runs.next() {
+        let mut end = start;
+        while let Some(&next) = runs.peek() {
+            if end.succ_opt() != Some(next) {
+                break;
+            }
+            end = next;
+            runs.next();
+        }
+        if text.len() > 1 {
+            text.push(',');
+        }
+        // A range's end is exclusive; the day after the last is what PostgreSQL writes too.
+        let after = end.succ_opt().expect("a school day before the end of time");
+        write!(text, "[{start},{after})").expect("writing to a String");
+    }
+    text.push('}');
+    text
 }
 
 /// The rest of a `WITH` that takes a place on each of the holder's days and holds them, all or
@@ -154,6 +193,7 @@ fn take_places(h: &Holder) -> String {
         restaurant,
         service,
         days,
+        span,
         period,
     } = h;
     format!(
@@ -181,13 +221,13 @@ fn take_places(h: &Holder) -> String {
             RETURNING 1),
          held AS (
             INSERT INTO held_spans AS hs (reservation_id, child_id, restaurant_id, service, days)
-            VALUES ({reservation}, {child}, {restaurant}, {service}, days_span({days}))
+            VALUES ({reservation}, {child}, {restaurant}, {service}, {span})
             ON CONFLICT (reservation_id) DO UPDATE SET days = hs.days + EXCLUDED.days
              WHERE NOT hs.days && EXCLUDED.days
             RETURNING 1),
          meals AS (
             INSERT INTO child_meals AS cm (child_id, service, days)
-            VALUES ({child}, {service}, days_span({days}))
+            VALUES ({child}, {service}, {span})
             ON CONFLICT (child_id, service) DO UPDATE SET days = cm.days + EXCLUDED.days
              WHERE NOT cm.days && EXCLUDED.days
             RETURNING 1)

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::store::event_repository::CantineEventRepository;
 use cqrs_es::event_sink::EventSink;
-use cqrs_es::persist::PersistedEventStore;
+use cqrs_es::persist::{EventStoreAggregateContext, PersistedEventStore};
 use cqrs_es::{Aggregate, AggregateContext, AggregateError, EventStore};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -103,8 +103,35 @@ impl ReservationCommands {
         command: ReservationCommand,
         meta: &CommandMeta,
     ) -> Result<Reservation, CommandError> {
+        self.run(reservation_id, command, meta, Existing::MayHaveEvents)
+            .await
+    }
+
+    /// [`execute`](Self::execute) for a reservation whose id the caller has just drawn at
+    /// random: it has no event, so it is decided from the empty aggregate without reading the
+    /// log first (a round trip per booking). Were the id ever taken, the append's unique key
+    /// would refuse the event, and the command would end as a conflict, not as a second history.
+    pub async fn execute_new(
+        &self,
+        reservation_id: Uuid,
+        command: ReservationCommand,
+        meta: &CommandMeta,
+    ) -> Result<Reservation, CommandError> {
+        self.run(reservation_id, command, meta, Existing::None)
+            .await
+    }
+
+    async fn run(
+        &self,
+        reservation_id: Uuid,
+        command: ReservationCommand,
+        meta: &CommandMeta,
+        existing: Existing,
+    ) -> Result<Reservation, CommandError> {
         let kind = command.kind();
-        let result = self.decide_and_append(reservation_id, command, meta).await;
+        let result = self
+            .decide_and_append(reservation_id, command, meta, existing)
+            .await;
         let outcome = match &result {
             Ok(_) => CommandOutcome::Accepted,
             Err(CommandError::Refused(refusal)) => CommandOutcome::Refused(refusal.code()),
@@ -120,10 +147,22 @@ impl ReservationCommands {
         reservation_id: Uuid,
         command: ReservationCommand,
         meta: &CommandMeta,
+        existing: Existing,
     ) -> Result<Reservation, CommandError> {
         let id = reservation_id.to_string();
         for attempt in 1..=MAX_ATTEMPTS {
-            let mut context = self.store.load_aggregate(&id).await.map_err(store_error)?;
+            // A lost race leaves a new reservation without events: its append failed whole.
+            let mut context = match existing {
+                Existing::MayHaveEvents => {
+                    self.store.load_aggregate(&id).await.map_err(store_error)?
+                }
+                Existing::None => EventStoreAggregateContext {
+                    aggregate_id: id.clone(),
+                    aggregate: Reservation::default(),
+                    current_sequence: 0,
+                    current_snapshot: None,
+                },
+            };
             let sink: EventSink<Reservation> = Default::default();
             let aggregate = context.aggregate();
             aggregate
@@ -160,6 +199,13 @@ impl ReservationCommands {
             .map_err(store_error)?;
         Ok(context.aggregate().clone())
     }
+}
+
+/// Whether a command's reservation may already have events in the log.
+#[derive(Clone, Copy)]
+enum Existing {
+    MayHaveEvents,
+    None,
 }
 
 fn store_error(e: AggregateError<ReservationError>) -> CommandError {

@@ -124,6 +124,77 @@ async fn three_hundred_clients_race_for_the_last_ten_places() {
     .assert_status(201);
 }
 
+/// A request decides from the empty aggregate without reading the log (its id is new): were the
+/// id already taken, the append must refuse, leaving the first reservation and the places as
+/// they were.
+#[tokio::test]
+async fn a_new_reservation_whose_id_is_taken_ends_as_a_conflict_not_a_second_history() {
+    use cantine::domain::reservation::{RequestedDays, ReservationCommand};
+    use cantine::store::commands::{CommandError, CommandMeta};
+
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let family = family_with_child(&app, &canteen.admin, "DUPONT", "Hervé").await;
+    let body = json!({"child_id": family.child_id, "period_id": canteen.period_id, "days": ["2017-01-23"]});
+    let first = app.post("/api/v1/reservations", &family.token, body).await;
+    let id: Uuid = first.assert_status(201)["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    let again = app
+        .state
+        .commands
+        .execute_new(
+            id,
+            ReservationCommand::Request {
+                reservation_id: id,
+                family_id: family.id.parse().unwrap(),
+                child_id: family.child_id.parse().unwrap(),
+                period_id: canteen.period_id.parse().unwrap(),
+                days: RequestedDays::Explicit(vec!["2017-01-24".parse().unwrap()]),
+                partial: false,
+            },
+            &CommandMeta::system("reused-id"),
+        )
+        .await;
+    assert!(
+        matches!(again, Err(CommandError::Conflict)),
+        "{}",
+        match &again {
+            Ok(_) => "accepted".to_string(),
+            Err(e) => e.to_string(),
+        }
+    );
+    let (events,): (i64,) = sqlx::query_as("SELECT count(*) FROM events WHERE aggregate_id = $1")
+        .bind(id.to_string())
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(events, 1);
+    assert_eq!(taken(&app, "2017-01-23").await, 1);
+    assert_eq!(taken(&app, "2017-01-24").await, 0);
+    // The same command through the door that reads the log first is refused as it should be.
+    let refused = app
+        .state
+        .commands
+        .execute(
+            id,
+            ReservationCommand::Request {
+                reservation_id: id,
+                family_id: family.id.parse().unwrap(),
+                child_id: family.child_id.parse().unwrap(),
+                period_id: canteen.period_id.parse().unwrap(),
+                days: RequestedDays::Explicit(vec!["2017-01-24".parse().unwrap()]),
+                partial: false,
+            },
+            &CommandMeta::system("reused-id"),
+        )
+        .await;
+    assert!(matches!(refused, Err(CommandError::Refused(_))));
+}
+
 #[tokio::test]
 async fn a_child_booked_twice_at_once_gets_one_meal() {
     let app = spawn_app().await;
@@ -773,5 +844,42 @@ async fn a_months_arithmetic_is_entry_by_entry_and_inlined_sql() {
             ("month_plus".to_string(), "sql".to_string()),
         ]
     );
+    pool.close().await;
+}
+
+/// The request's held days and the child's meals are written from the server's text of the
+/// days' `datemultirange`: it must be what the database's own `days_span` makes of the same days,
+/// in any order, with repeats, across months and years, and for none.
+#[tokio::test]
+async fn a_requests_span_written_by_the_server_is_the_databases_days_span() {
+    use cantine::store::append_alone::multirange_literal;
+    use chrono::{Duration, NaiveDate};
+    use rand::{rngs::StdRng, Rng, SeedableRng};
+
+    let url = fresh_database().await;
+    let pool = cantine::db::connect(&url, 1).await.unwrap();
+    let mut rng = StdRng::seed_from_u64(21);
+    let start = NaiveDate::from_ymd_opt(2025, 8, 20).unwrap();
+    for case in 0..300 {
+        let count = if case == 0 { 0 } else { rng.gen_range(1..=160) };
+        let spread = rng.gen_range(1..=400);
+        let days: Vec<NaiveDate> = (0..count)
+            .map(|_| start + Duration::days(rng.gen_range(0..spread)))
+            .collect();
+        let (same, theirs): (bool, String) = sqlx::query_as(
+            "SELECT $1::text::datemultirange = days_span($2::date[]), days_span($2::date[])::text",
+        )
+        .bind(multirange_literal(days.iter().copied()))
+        .bind(&days)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert!(
+            same,
+            "{days:?}: {} against {theirs}",
+            multirange_literal(days.iter().copied())
+        );
+        assert_eq!(multirange_literal(days.iter().copied()), theirs);
+    }
     pool.close().await;
 }
