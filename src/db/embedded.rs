@@ -228,8 +228,8 @@ impl EmbeddedPostgres {
     /// The server's Unix socket, `postgres://postgres@localhost:{port}/{database}?host={data_dir}`,
     /// or `postgres://postgres@127.0.0.1:{port}/{database}` when the directory's path cannot hold
     /// one. The server and the service share the machine: a statement's round trip over the
-    /// socket skips the loopback's TCP stack, which took a sixth of the machine's CPU in the
-    /// opening-day rush (BENCHMARKS.md, fourteenth round).
+    /// socket skips the loopback's TCP stack, a good part of the kernel's 28 % of the machine
+    /// in the opening-day rush (BENCHMARKS.md, fourteenth round).
     pub fn url(&self, database: &str) -> String {
         cluster_url(&self.data_dir, self.port, database)
     }
