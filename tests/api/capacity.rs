@@ -143,21 +143,19 @@ async fn a_new_reservation_whose_id_is_taken_ends_as_a_conflict_not_a_second_his
         .parse()
         .unwrap();
 
+    // Another day for the same child under the taken id: nothing else would refuse it.
+    let second_request = || ReservationCommand::Request {
+        reservation_id: id,
+        family_id: family.id.parse().unwrap(),
+        child_id: family.child_id.parse().unwrap(),
+        period_id: canteen.period_id.parse().unwrap(),
+        days: RequestedDays::Explicit(vec!["2017-01-24".parse().unwrap()]),
+        partial: false,
+    };
     let again = app
         .state
         .commands
-        .execute_new(
-            id,
-            ReservationCommand::Request {
-                reservation_id: id,
-                family_id: family.id.parse().unwrap(),
-                child_id: family.child_id.parse().unwrap(),
-                period_id: canteen.period_id.parse().unwrap(),
-                days: RequestedDays::Explicit(vec!["2017-01-24".parse().unwrap()]),
-                partial: false,
-            },
-            &CommandMeta::system("reused-id"),
-        )
+        .execute_new(id, second_request(), &CommandMeta::system("reused-id"))
         .await;
     assert!(
         matches!(again, Err(CommandError::Conflict)),
@@ -179,18 +177,7 @@ async fn a_new_reservation_whose_id_is_taken_ends_as_a_conflict_not_a_second_his
     let refused = app
         .state
         .commands
-        .execute(
-            id,
-            ReservationCommand::Request {
-                reservation_id: id,
-                family_id: family.id.parse().unwrap(),
-                child_id: family.child_id.parse().unwrap(),
-                period_id: canteen.period_id.parse().unwrap(),
-                days: RequestedDays::Explicit(vec!["2017-01-24".parse().unwrap()]),
-                partial: false,
-            },
-            &CommandMeta::system("reused-id"),
-        )
+        .execute(id, second_request(), &CommandMeta::system("reused-id"))
         .await;
     assert!(matches!(refused, Err(CommandError::Refused(_))));
 }
