@@ -7,6 +7,8 @@ use chrono::NaiveDate;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::domain::reservation::Availability;
+
 /// The restaurant's service days among `days` with no place left for `child_id`. A day whose
 /// entry in `place_months` is unset has none taken, and its capacity is the day's override or
 /// the period's default. A place freed on a day with a waiting list is kept for the children in
@@ -24,22 +26,39 @@ pub async fn full_days(
     if days.is_empty() {
         return Ok(BTreeSet::new());
     }
-    let full: Vec<(NaiveDate,)> = sqlx::query_as(
-        "SELECT d.date FROM unnest($3::date[]) AS d(date)
-           LEFT JOIN place_months p
-                  ON p.restaurant_id = $1 AND p.service = $2 AND p.month = month_of(d.date)
-           LEFT JOIN capacity_overrides o ON o.period_id = $4 AND o.date = d.date
-          WHERE COALESCE(p.taken[day_of(d.date)], 0)
-                + (SELECT count(*) FROM waitlist_entries w
-                    WHERE w.restaurant_id = $1 AND w.service = $2 AND w.date = d.date
-                      AND w.child_id <> $6
-                      AND w.joined_sequence < COALESCE(
-                            (SELECT me.joined_sequence FROM waitlist_entries me
-                              WHERE me.restaurant_id = $1 AND me.service = $2
-                                AND me.date = d.date AND me.child_id = $6),
-                            9223372036854775807))
-                >= COALESCE(p.capacity[day_of(d.date)], o.capacity, $5)",
-    )
+    let full: Vec<(NaiveDate,)> = sqlx::query_as(FULL_DAYS)
+        .bind(restaurant_id)
+        .bind(service)
+        .bind(days)
+        .bind(period_id)
+        .bind(period_capacity)
+        .bind(child_id)
+        .fetch_all(pool)
+        .await?;
+    Ok(full.into_iter().map(|r| r.0).collect())
+}
+
+/// [`full_days`] and, among the same days, those the child already has a meal on (of this
+/// service, in any reservation): what a booking is decided on, read in one statement rather
+/// than two sent side by side, each of which cost a connection of the pool and its test.
+pub async fn availability(
+    pool: &PgPool,
+    restaurant_id: Uuid,
+    service: &str,
+    period_id: Uuid,
+    period_capacity: i32,
+    child_id: Uuid,
+    days: &[NaiveDate],
+) -> sqlx::Result<Availability> {
+    if days.is_empty() {
+        return Ok(Availability::default());
+    }
+    let rows: Vec<(NaiveDate, bool)> = sqlx::query_as(&format!(
+        "SELECT f.date, false FROM ({FULL_DAYS}) AS f
+         UNION ALL
+         SELECT d, true FROM child_meals m, unnest($3::date[]) AS d
+          WHERE m.child_id = $6 AND m.service = $2 AND d <@ m.days"
+    ))
     .bind(restaurant_id)
     .bind(service)
     .bind(days)
@@ -48,5 +67,30 @@ pub async fn full_days(
     .bind(child_id)
     .fetch_all(pool)
     .await?;
-    Ok(full.into_iter().map(|r| r.0).collect())
+    let mut availability = Availability::default();
+    for (date, already) in rows {
+        if already {
+            availability.already_booked.insert(date);
+        } else {
+            availability.full.insert(date);
+        }
+    }
+    Ok(availability)
 }
+
+/// The days among $3 with no place left for child $6 of restaurant $1's service $2, in period
+/// $4 of default capacity $5.
+const FULL_DAYS: &str = "SELECT d.date FROM unnest($3::date[]) AS d(date)
+   LEFT JOIN place_months p
+          ON p.restaurant_id = $1 AND p.service = $2 AND p.month = month_of(d.date)
+   LEFT JOIN capacity_overrides o ON o.period_id = $4 AND o.date = d.date
+  WHERE COALESCE(p.taken[day_of(d.date)], 0)
+        + (SELECT count(*) FROM waitlist_entries w
+            WHERE w.restaurant_id = $1 AND w.service = $2 AND w.date = d.date
+              AND w.child_id <> $6
+              AND w.joined_sequence < COALESCE(
+                    (SELECT me.joined_sequence FROM waitlist_entries me
+                      WHERE me.restaurant_id = $1 AND me.service = $2
+                        AND me.date = d.date AND me.child_id = $6),
+                    9223372036854775807))
+        >= COALESCE(p.capacity[day_of(d.date)], o.capacity, $5)";

@@ -44,6 +44,9 @@ struct ContextRow {
     unit_price: Decimal,
     capacity: i32,
     quotient_familial: Option<i32>,
+    tariff_from: Option<Vec<NaiveDate>>,
+    tariff_up_to: Option<Vec<Option<i32>>>,
+    tariff_price: Option<Vec<Decimal>>,
 }
 
 fn unavailable(e: sqlx::Error) -> LookupError {
@@ -63,27 +66,29 @@ impl ReservationServices for PgReservationServices {
         child_id: Uuid,
         period_id: Uuid,
     ) -> Result<BookingContext, LookupError> {
-        // Two independent reads sent together: on a busy machine each round trip waits for the
-        // scheduler, and a request used to pay for three in a row. The child is looked up on
-        // its own only to say which of the two is unknown.
-        let row = sqlx::query_as::<_, ContextRow>(
+        // One statement with the period's price lists: each statement costs a connection of
+        // the pool and sqlx's test of it when it goes back, and every booking reads this.
+        let row = sqlx::query_as::<_, ContextRow>(&format!(
             "SELECT f.organisation_id, f.id AS family_id,
                     c.first_name AS child_first_name, c.last_name AS child_last_name, c.meal_option,
                     r.id AS restaurant_id, r.name AS restaurant_name,
                     p.activity, p.label, p.service, p.rules, p.payment, p.unit_price, p.capacity,
-                    f.quotient_familial
+                    f.quotient_familial,
+                    price_lists.tariff_from, price_lists.tariff_up_to, price_lists.tariff_price
                FROM children c
                JOIN families f ON f.id = c.family_id
                JOIN periods p ON p.id = $3
                JOIN restaurants r ON r.id = p.restaurant_id AND r.organisation_id = f.organisation_id
+               {}
               WHERE c.id = $1 AND f.id = $2",
-        )
+            super::tariffs::PRICE_LIST_COLUMNS_OF_P
+        ))
         .bind(child_id)
         .bind(family_id)
         .bind(period_id)
-        .fetch_optional(&self.pool);
-        let price_lists = super::tariffs::price_lists(&self.pool, period_id);
-        let (row, price_lists) = tokio::try_join!(row, price_lists).map_err(unavailable)?;
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
         let Some(row) = row else {
             let child: Option<(Uuid,)> =
                 sqlx::query_as("SELECT id FROM children WHERE id = $1 AND family_id = $2")
@@ -97,6 +102,13 @@ impl ReservationServices for PgReservationServices {
                 Some(_) => LookupError::UnknownPeriod,
             });
         };
+        let price_lists = super::tariffs::price_lists_of_columns(
+            period_id,
+            row.tariff_from,
+            row.tariff_up_to,
+            row.tariff_price,
+        )
+        .map_err(unavailable)?;
         let rules = row.rules.0;
         Ok(BookingContext {
             organisation_id: row.organisation_id,
@@ -131,32 +143,17 @@ impl ReservationServices for PgReservationServices {
         context: &BookingContext,
         days: &[NaiveDate],
     ) -> Result<Availability, LookupError> {
-        if days.is_empty() {
-            return Ok(Availability::default());
-        }
-        let service = &context.period.service.label;
-        let full = super::places::full_days(
+        super::places::availability(
             &self.pool,
             context.restaurant.id,
-            service,
+            &context.period.service.label,
             context.period.id,
             context.capacity,
             context.child.id,
             days,
-        );
-        let already = sqlx::query_as::<_, (NaiveDate,)>(
-            "SELECT d FROM child_meals m, unnest($3::date[]) AS d
-              WHERE m.child_id = $1 AND m.service = $2 AND d <@ m.days",
         )
-        .bind(context.child.id)
-        .bind(service)
-        .bind(days)
-        .fetch_all(&self.pool);
-        let (full, already) = tokio::try_join!(full, already).map_err(unavailable)?;
-        Ok(Availability {
-            full,
-            already_booked: already.into_iter().map(|r| r.0).collect(),
-        })
+        .await
+        .map_err(unavailable)
     }
 
     async fn next_reservation_number(&self, organisation_id: Uuid) -> Result<u64, LookupError> {

@@ -58,6 +58,47 @@ pub async fn price_lists(
     Ok(fold(rows)?.remove(&period_id).unwrap_or_default())
 }
 
+/// A `LATERAL` join giving period `p`'s price lists as three arrays in list and bracket order
+/// (`tariff_from`, `tariff_up_to`, `tariff_price`; NULL when it has none), for a statement that
+/// reads them with other things ([`price_lists_of_columns`] folds them back).
+pub const PRICE_LIST_COLUMNS_OF_P: &str = "LEFT JOIN LATERAL (
+    SELECT array_agg(t.effective_from ORDER BY t.effective_from, b.position) AS tariff_from,
+           array_agg(b.up_to ORDER BY t.effective_from, b.position) AS tariff_up_to,
+           array_agg(b.unit_price ORDER BY t.effective_from, b.position) AS tariff_price
+      FROM tariffs t JOIN tariff_brackets b ON b.tariff_id = t.id
+     WHERE t.period_id = p.id) AS price_lists ON true";
+
+/// The price lists of [`PRICE_LIST_COLUMNS_OF_P`]'s three arrays.
+pub fn price_lists_of_columns(
+    period_id: Uuid,
+    from: Option<Vec<NaiveDate>>,
+    up_to: Option<Vec<Option<i32>>>,
+    price: Option<Vec<Decimal>>,
+) -> sqlx::Result<Vec<PriceList>> {
+    let (from, up_to, price) = (
+        from.unwrap_or_default(),
+        up_to.unwrap_or_default(),
+        price.unwrap_or_default(),
+    );
+    if from.len() != up_to.len() || from.len() != price.len() {
+        return Err(sqlx::Error::Decode(
+            "a price list's arrays differ in length".into(),
+        ));
+    }
+    let rows = from
+        .into_iter()
+        .zip(up_to)
+        .zip(price)
+        .map(|((effective_from, up_to), unit_price)| BracketRow {
+            period_id,
+            effective_from,
+            up_to,
+            unit_price,
+        })
+        .collect();
+    Ok(fold(rows)?.remove(&period_id).unwrap_or_default())
+}
+
 /// Every period's price lists, oldest first: one query for the establishments' page.
 pub async fn price_lists_by_period(
     pool: &PgPool,
