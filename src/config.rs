@@ -223,6 +223,13 @@ pub struct Settings {
     )]
     pub ready_max_lag_ms: u64,
 
+    /// Threads the projectors and the other consumers of the log run on, apart from the
+    /// requests' (each town's consumers on one of them, in turn); 0 runs them beside the
+    /// requests. Unset: one for a single-town install, 0 for an install serving several towns
+    /// (BENCHMARKS.md, fifteenth round).
+    #[arg(long, env = "CANTINE_PROJECTOR_THREADS", global = true)]
+    pub projector_threads: Option<usize>,
+
     /// `human` (default) or `json`: one JSON object a line, for a log collector.
     #[arg(
         long,
@@ -345,6 +352,7 @@ mod tests {
         assert!(settings.cors_origins().is_empty());
         assert!(settings.database_url.is_none());
         assert_eq!(settings.pool_size, 32);
+        assert_eq!(settings.projector_threads, None);
     }
 
     #[test]

@@ -48,7 +48,7 @@ pub struct Application {
 }
 
 impl Application {
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
         let (pool, database) = open_database(&settings, settings.pool_size).await?;
         let demo_now = settings.clock.unwrap_or_else(chrono::Utc::now);
         let mut registered = towns::list(&pool).await?;
@@ -57,6 +57,11 @@ impl Application {
             registered = towns::add_demo_towns(&pool, demo_now).await?;
             tracing::info!("demo towns created");
         }
+        // On their own thread, a town's projectors halve its projection lag; twenty towns' on
+        // threads of their own cost a fifth of the commands (BENCHMARKS.md, fifteenth round).
+        settings
+            .projector_threads
+            .get_or_insert(usize::from(registered.is_empty()));
         if registered.is_empty() {
             let organisation = db::reference::ensure_organisation(
                 &pool,

@@ -274,12 +274,17 @@ pub async fn build(
     // Each consumer holds one connection for its lock while it leads, and one more for a batch
     // or a look at the log's head; one more listens for the log's commits.
     let consumers = projections::consumer_pool(&pool, 3 * projectors.len() as u32);
+    let placement = projections::place_service(settings.projector_threads.unwrap_or(0))
+        .map_err(|e| anyhow::anyhow!("starting the consumers' threads: {e}"))?;
     let projectors = projectors
         .into_iter()
-        .map(|projection| run_projector(consumers.clone(), projection, progress.clone()))
+        .map(|projection| {
+            run_projector(consumers.clone(), projection, progress.clone(), &placement)
+        })
         .chain([projections::projector::run_commit_listener(
             consumers.clone(),
             progress.clone(),
+            &placement,
         )])
         .collect();
     let tasks = vec![

@@ -12,6 +12,7 @@ mod progress;
 pub mod projector;
 pub mod rebuild;
 pub mod reservations;
+pub mod threads;
 pub mod waitlist;
 pub mod waitlist_promotion;
 
@@ -23,6 +24,7 @@ pub use projector::{
     catch_up, consumer_pool, run_projector, HeldWrites, PayloadsOf, Projection, ProjectorHandle,
     Replay, StoredEvent,
 };
+pub use threads::{place_service, ConsumerPlacement};
 
 /// Every projection of the service, in a stable order.
 pub fn all() -> Vec<Arc<dyn Projection>> {

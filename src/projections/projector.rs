@@ -28,7 +28,7 @@ use sqlx::postgres::PgListener;
 use sqlx::{PgConnection, PgPool, Row};
 use tokio::task::JoinHandle;
 
-use super::{Position, ProjectionProgress};
+use super::{ConsumerPlacement, Position, ProjectionProgress};
 
 /// One row of the event log as stored (the audit chain hashes exactly this); projections read
 /// the payload through `decode`, which upcasts it to the current version first.
@@ -584,10 +584,12 @@ pub fn run_projector(
     pool: PgPool,
     projection: Arc<dyn Projection>,
     progress: Arc<ProjectionProgress>,
+    placement: &ConsumerPlacement,
 ) -> ProjectorHandle {
-    let task = tokio::spawn(async move {
+    let batch_gap = placement.batch_gap();
+    let task = placement.spawn(async move {
         loop {
-            if let Err(e) = lead(&pool, projection.as_ref(), &progress).await {
+            if let Err(e) = lead(&pool, projection.as_ref(), &progress, batch_gap).await {
                 tracing::warn!(
                     projection = projection.name(),
                     error = format!("{e:#}"),
@@ -605,8 +607,12 @@ pub fn run_projector(
 /// connection for all of them, where each projector used to hold its own. Every commit then
 /// woke six backends of PostgreSQL and six projectors, most often to find that this server's
 /// own nudge ([`ProjectionProgress::record_write`]) had already brought them up to date.
-pub fn run_commit_listener(pool: PgPool, progress: Arc<ProjectionProgress>) -> ProjectorHandle {
-    let task = tokio::spawn(async move {
+pub fn run_commit_listener(
+    pool: PgPool,
+    progress: Arc<ProjectionProgress>,
+    placement: &ConsumerPlacement,
+) -> ProjectorHandle {
+    let task = placement.spawn(async move {
         loop {
             if let Err(e) = forward_commits(&pool, &progress).await {
                 tracing::warn!(
@@ -638,6 +644,7 @@ async fn lead(
     pool: &PgPool,
     projection: &dyn Projection,
     progress: &ProjectionProgress,
+    batch_gap: Duration,
 ) -> anyhow::Result<()> {
     let mut lock_conn = pool.acquire().await?;
     // Advisory locks are the database's, not the schema's: each town's projector has its own.
@@ -663,17 +670,20 @@ async fn lead(
     tracing::info!(projection = projection.name(), "projector leads");
     progress.set_leader(projection.name(), true);
     let result = match projection.wakes_on_write() {
-        true => drive(pool, projection, progress).await,
+        true => drive(pool, projection, progress, batch_gap).await,
         false => drive_on_tick(pool, projection, progress).await,
     };
     drop(lock_conn);
     result
 }
 
+/// Applies batches as the log grows, starting them at least `batch_gap` apart
+/// ([`ConsumerPlacement::batch_gap`]).
 async fn drive(
     pool: &PgPool,
     projection: &dyn Projection,
     progress: &ProjectionProgress,
+    batch_gap: Duration,
 ) -> anyhow::Result<()> {
     // A lower bound of the stored checkpoint (a rebuild only moves it forward). Wake-ups are
     // checked against read-only heads first: a batch locks the checkpoint row, which makes its
@@ -685,13 +695,24 @@ async fn drive(
         catch_up(pool, projection).await?
     };
     let mut woken = std::time::Instant::now();
+    let mut last_batch: Option<std::time::Instant> = None;
     loop {
         progress.applied(projection.name(), position);
         let heads = progress.heads(pool, woken).await?;
         let (safe, visible) = (heads.safe, heads.visible);
         if safe > position {
+            if let Some(wait) = last_batch
+                .and_then(|t| batch_gap.checked_sub(t.elapsed()))
+                .filter(|wait| !wait.is_zero())
+            {
+                // The batch waits for its turn, then takes what came meanwhile.
+                tokio::time::sleep(wait).await;
+                woken = std::time::Instant::now();
+                continue;
+            }
             let _batch = progress.batch().await;
             woken = std::time::Instant::now();
+            last_batch = Some(woken);
             position = catch_up_to(pool, projection, Until::Safe(safe)).await?;
             continue;
         }

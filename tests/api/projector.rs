@@ -287,7 +287,11 @@ async fn a_commit_of_another_server_wakes_this_servers_projectors_through_one_li
     let url = fresh_database().await;
     let pool = cantine::db::connect(&url, 2).await.unwrap();
     let progress = Arc::new(ProjectionProgress::default());
-    let listener = run_commit_listener(pool.clone(), progress.clone());
+    let listener = run_commit_listener(
+        pool.clone(),
+        progress.clone(),
+        &cantine::projections::ConsumerPlacement::Shared,
+    );
     let other_server = cantine::db::connect(&url, 1).await.unwrap();
 
     // The listener may not be listening yet when the first commit lands: a few commits, each
@@ -396,4 +400,67 @@ async fn a_checkpoint_read_after_waiting_for_its_lock_sees_what_the_holder_commi
     let seen = waiter.await.unwrap();
     assert_ne!(seen, before);
     assert_eq!(seen, Position::parse("4000000", 123456).unwrap());
+}
+
+/// The projectors and the commit listener run on threads of their own (`CANTINE_PROJECTOR_THREADS`): an event committed
+/// while every thread of the server's runtime is blocked still reaches the read model. On the
+/// server's threads, each round trip of a batch waited for its turn behind the requests in
+/// flight (BENCHMARKS.md, thirteenth round).
+#[tokio::test]
+async fn the_read_model_advances_while_the_servers_threads_are_busy() {
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let family = family_with_child(&app, &canteen.admin, "DUPONT", "Hervé").await;
+    let reply = app
+        .post(
+            "/api/v1/reservations",
+            &family.token,
+            json!({"child_id": family.child_id, "period_id": canteen.period_id, "days": ["2017-01-23"]}),
+        )
+        .await;
+    let booked = reply.assert_status(201);
+    let booked = uuid::Uuid::parse_str(booked["id"].as_str().unwrap()).unwrap();
+    all_fresh(&app).await;
+    let url = app.database_url.clone();
+    // Another OS thread commits a copy of that request, as another server would, and watches
+    // the read model, while this thread, which runs the test's server, is blocked in `join`.
+    let watcher = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async move {
+                let pool = cantine::db::connect(&url, 1).await.unwrap();
+                let copy = uuid::Uuid::new_v4();
+                sqlx::query(
+                    "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type,
+                                         event_version, payload, metadata)
+                     SELECT aggregate_type, $2, sequence, event_type, event_version,
+                            jsonb_set(payload, '{ReservationRequested,reservation_id}', to_jsonb($2)),
+                            metadata
+                       FROM events WHERE aggregate_id = $1 AND event_type = 'ReservationRequested'",
+                )
+                .bind(booked.to_string())
+                .bind(copy.to_string())
+                .execute(&pool)
+                .await
+                .unwrap();
+                let started = std::time::Instant::now();
+                while started.elapsed() < std::time::Duration::from_secs(20) {
+                    let seen: Option<(String,)> =
+                        sqlx::query_as("SELECT status FROM reservation_view WHERE id = $1")
+                            .bind(copy)
+                            .fetch_optional(&pool)
+                            .await
+                            .unwrap();
+                    if let Some((status,)) = seen {
+                        return Some(status);
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+                None
+            })
+    });
+    let seen = watcher.join().unwrap();
+    assert_eq!(seen.as_deref(), Some("requested"));
 }

@@ -1,0 +1,124 @@
+//! The threads the consumers of the log run on, apart from the server's request workers.
+//!
+//! On the server's two worker threads, each round trip of a projector's batch took its turn
+//! behind every request in flight: at 64 clients the reservations' batches came every ~30 ms
+//! and the projection lag p99 was 114-137 ms. On a thread of their own, which the kernel gives
+//! its share of the cores whatever the requests queued, the lag p99 was 80-89 ms (BENCHMARKS.md,
+//! thirteenth round). One thread for every town of an install doubled the towns' lag instead:
+//! twenty towns' projectors queued on it. So an install has a few such threads, and each town
+//! (each service: its projectors and its commit listener) is placed on one of them in turn.
+
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use tokio::runtime::{Handle, Runtime};
+use tokio::task::JoinHandle;
+
+/// Where one service's consumers run.
+#[derive(Clone)]
+pub enum ConsumerPlacement {
+    /// On the runtime that starts them, beside the requests (`CANTINE_PROJECTOR_THREADS=0`).
+    Shared,
+    /// On a thread of consumers of its own, shared with the other services placed there.
+    Apart(Handle),
+}
+
+impl ConsumerPlacement {
+    pub fn spawn<F>(&self, task: F) -> JoinHandle<()>
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        match self {
+            ConsumerPlacement::Shared => tokio::spawn(task),
+            ConsumerPlacement::Apart(handle) => handle.spawn(task),
+        }
+    }
+
+    /// The least time between the starts of two batches of one projector. A projector on its
+    /// own thread runs as soon as it is woken: in the rush it took nearly twice as many,
+    /// smaller batches, each paying its statements (the checkpoint, the heads, the headcount
+    /// months) whatever its size, and the service did 4-10 % fewer commands. Spaced by 25 ms,
+    /// the batches are as many as on the shared threads and the lag keeps most of its gain. A
+    /// lone command waits for nothing: the gap counts from the previous batch.
+    pub fn batch_gap(&self) -> Duration {
+        match self {
+            ConsumerPlacement::Shared => Duration::ZERO,
+            ConsumerPlacement::Apart(_) => Duration::from_millis(25),
+        }
+    }
+}
+
+/// The install's consumer threads, made as services are placed on them, and never stopped:
+/// a runtime may not be dropped from within another one, and they serve until the process ends.
+struct ConsumerThreads {
+    count: usize,
+    runtimes: Mutex<Placed>,
+}
+
+#[derive(Default)]
+struct Placed {
+    runtimes: Vec<Runtime>,
+    services: usize,
+}
+
+static THREADS: OnceLock<ConsumerThreads> = OnceLock::new();
+
+/// Places a service's consumers: on the runtime that starts them when `threads` is 0, otherwise
+/// on the next of the install's `threads` consumer threads in turn (the first service placed
+/// decides their number for the process).
+pub fn place_service(threads: usize) -> std::io::Result<ConsumerPlacement> {
+    if threads == 0 {
+        return Ok(ConsumerPlacement::Shared);
+    }
+    let install = THREADS.get_or_init(|| ConsumerThreads {
+        count: threads,
+        runtimes: Mutex::default(),
+    });
+    let mut placed = install.runtimes.lock().expect("the consumer threads' lock");
+    let index = placed.services % install.count;
+    placed.services += 1;
+    if index == placed.runtimes.len() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name(format!("consumers-{index}"))
+            .enable_all()
+            .build()?;
+        placed.runtimes.push(runtime);
+    }
+    Ok(ConsumerPlacement::Apart(
+        placed.runtimes[index].handle().clone(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn services_are_placed_on_the_threads_in_turn_and_none_means_shared() {
+        assert!(matches!(
+            place_service(0).unwrap(),
+            ConsumerPlacement::Shared
+        ));
+        assert_eq!(place_service(0).unwrap().batch_gap(), Duration::ZERO);
+        let runs_on = |placement: &ConsumerPlacement| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let task = placement.spawn(async move {
+                tx.send(std::thread::current().name().map(str::to_string))
+                    .unwrap();
+            });
+            drop(task);
+            rx.recv_timeout(Duration::from_secs(10)).unwrap()
+        };
+        // This process's first placement decides the number of threads: 3.
+        let placements: Vec<_> = (0..7).map(|_| place_service(3).unwrap()).collect();
+        let names: Vec<_> = placements.iter().map(runs_on).collect();
+        let thread = |i: usize| Some(format!("consumers-{i}"));
+        assert_eq!(
+            names,
+            [0, 1, 2, 0, 1, 2, 0].map(thread),
+            "services take the threads in turn"
+        );
+        assert_eq!(placements[0].batch_gap(), Duration::from_millis(25));
+    }
+}
