@@ -1,12 +1,12 @@
 //! The threads the consumers of the log run on, apart from the server's request workers.
 //!
 //! On the server's two worker threads, each round trip of a projector's batch took its turn
-//! behind every request in flight: at 64 clients the reservations' batches came every ~30 ms
-//! and the projection lag p99 was 114-137 ms. On a thread of their own, which the kernel gives
-//! its share of the cores whatever the requests queued, the lag p99 was 80-89 ms (BENCHMARKS.md,
-//! thirteenth round). One thread for every town of an install doubled the towns' lag instead:
-//! twenty towns' projectors queued on it. So an install has a few such threads, and each town
-//! (each service: its projectors and its commit listener) is placed on one of them in turn.
+//! behind every request in flight. On a thread of their own, which the kernel gives its share
+//! of the cores whatever the requests queued, a town's projection lag halves (BENCHMARKS.md,
+//! fifteenth round: p99 224-236 -> 123-133 ms at 64 clients, commands/s no lower). An install
+//! has `CANTINE_PROJECTOR_THREADS` such threads, and each service (a town's projectors and its
+//! commit listener) is placed on the next of them in turn. Twenty towns apart from the requests
+//! did a fifth fewer commands, so by default only a single-town install has one (`startup.rs`).
 
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
@@ -52,7 +52,7 @@ impl ConsumerPlacement {
 /// a runtime may not be dropped from within another one, and they serve until the process ends.
 struct ConsumerThreads {
     count: usize,
-    runtimes: Mutex<Placed>,
+    placed: Mutex<Placed>,
 }
 
 #[derive(Default)]
@@ -72,9 +72,9 @@ pub fn place_service(threads: usize) -> std::io::Result<ConsumerPlacement> {
     }
     let install = THREADS.get_or_init(|| ConsumerThreads {
         count: threads,
-        runtimes: Mutex::default(),
+        placed: Mutex::default(),
     });
-    let mut placed = install.runtimes.lock().expect("the consumer threads' lock");
+    let mut placed = install.placed.lock().expect("the consumer threads' lock");
     let index = placed.services % install.count;
     placed.services += 1;
     if index == placed.runtimes.len() {
