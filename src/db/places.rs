@@ -23,19 +23,18 @@ pub async fn full_days(
     child_id: Uuid,
     days: &[NaiveDate],
 ) -> sqlx::Result<BTreeSet<NaiveDate>> {
-    if days.is_empty() {
-        return Ok(BTreeSet::new());
-    }
-    let full: Vec<(NaiveDate,)> = sqlx::query_as(FULL_DAYS)
-        .bind(restaurant_id)
-        .bind(service)
-        .bind(days)
-        .bind(period_id)
-        .bind(period_capacity)
-        .bind(child_id)
-        .fetch_all(pool)
-        .await?;
-    Ok(full.into_iter().map(|r| r.0).collect())
+    // The calendar's days are checked as a booking's are, by the same statement.
+    let availability = availability(
+        pool,
+        restaurant_id,
+        service,
+        period_id,
+        period_capacity,
+        child_id,
+        days,
+    )
+    .await?;
+    Ok(availability.full)
 }
 
 /// [`full_days`] and, among the same days, those the child already has a meal on (of this

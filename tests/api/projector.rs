@@ -402,24 +402,18 @@ async fn a_checkpoint_read_after_waiting_for_its_lock_sees_what_the_holder_commi
     assert_eq!(seen, Position::parse("4000000", 123456).unwrap());
 }
 
-/// The projectors and the commit listener run on threads of their own (`CANTINE_PROJECTOR_THREADS`): an event committed
+/// The projectors and the commit listener run on a thread of their own
+/// (`CANTINE_PROJECTOR_THREADS`, one by default for a single-town install): an event committed
 /// while every thread of the server's runtime is blocked still reaches the read model. On the
 /// server's threads, each round trip of a batch waited for its turn behind the requests in
-/// flight (BENCHMARKS.md, thirteenth round).
+/// flight (BENCHMARKS.md, fifteenth round).
 #[tokio::test]
 async fn the_read_model_advances_while_the_servers_threads_are_busy() {
     let app = spawn_app().await;
     let canteen = setup_repausset(&app).await;
     let family = family_with_child(&app, &canteen.admin, "DUPONT", "Hervé").await;
-    let reply = app
-        .post(
-            "/api/v1/reservations",
-            &family.token,
-            json!({"child_id": family.child_id, "period_id": canteen.period_id, "days": ["2017-01-23"]}),
-        )
-        .await;
-    let booked = reply.assert_status(201);
-    let booked = uuid::Uuid::parse_str(booked["id"].as_str().unwrap()).unwrap();
+    let booked = book_and_confirm(&app, &canteen, &family, &["2017-01-23"]).await;
+    let booked = uuid::Uuid::parse_str(&booked).unwrap();
     all_fresh(&app).await;
     let url = app.database_url.clone();
     // Another OS thread commits a copy of that request, as another server would, and watches
