@@ -19,7 +19,7 @@ pub mod waitlist_promotion;
 use std::sync::Arc;
 
 pub use position::Position;
-pub use progress::ProjectionProgress;
+pub use progress::{BatchTimes, ProjectionProgress};
 pub use projector::{
     catch_up, consumer_pool, run_projector, HeldWrites, PayloadsOf, Projection, ProjectorHandle,
     Replay, StoredEvent,

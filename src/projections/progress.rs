@@ -24,6 +24,39 @@ pub struct ProjectionProgress {
     heads: tokio::sync::Mutex<Option<Heads>>,
     /// The name of this log's own connections, as the server's activity shows it.
     own_application: tokio::sync::OnceCell<String>,
+    /// Where each live projector's batches spent their time, since the service started.
+    batch_times: Mutex<HashMap<&'static str, BatchTimes>>,
+}
+
+/// A live projector's batches, summed: how many, the events they applied, and their time in
+/// each phase. The projection lag is these phases end to end, so an operator (and the
+/// benchmark) can tell a projector that waits from one that works. The wait counts from the
+/// reading of the log's heads that first showed the batch's events; a consumer on a tick
+/// counts none (it waits for its tick by design).
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct BatchTimes {
+    pub batches: u64,
+    pub events: u64,
+    /// Seen, not yet started: behind an older transaction still running, or for the batches'
+    /// gap.
+    pub waiting: Duration,
+    /// Taking the checkpoint and reading the batch's events.
+    pub reading: Duration,
+    /// The projection's own work on them: decoding, and its statements.
+    pub applying: Duration,
+    /// Saving the checkpoint and committing.
+    pub committing: Duration,
+}
+
+impl std::ops::AddAssign for BatchTimes {
+    fn add_assign(&mut self, other: BatchTimes) {
+        self.batches += other.batches;
+        self.events += other.events;
+        self.waiting += other.waiting;
+        self.reading += other.reading;
+        self.applying += other.applying;
+        self.committing += other.committing;
+    }
 }
 
 /// Where the log ends, read at one moment.
@@ -136,6 +169,28 @@ impl ProjectionProgress {
                 false
             }
         });
+    }
+
+    pub(crate) fn record_batches(&self, name: &'static str, times: BatchTimes) {
+        *self
+            .batch_times
+            .lock()
+            .expect("batch times lock")
+            .entry(name)
+            .or_default() += times;
+    }
+
+    /// Each live projector's batch times since the service started, by projection name.
+    pub fn batch_times(&self) -> Vec<(&'static str, BatchTimes)> {
+        let mut times: Vec<_> = self
+            .batch_times
+            .lock()
+            .expect("batch times lock")
+            .iter()
+            .map(|(name, times)| (*name, *times))
+            .collect();
+        times.sort_by_key(|(name, _)| *name);
+        times
     }
 
     pub fn is_leader(&self, name: &str) -> bool {

@@ -20,7 +20,7 @@
 //! consistent.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -28,6 +28,7 @@ use sqlx::postgres::PgListener;
 use sqlx::{PgConnection, PgPool, Row};
 use tokio::task::JoinHandle;
 
+use super::progress::BatchTimes;
 use super::{ConsumerPlacement, Position, ProjectionProgress};
 
 /// One row of the event log as stored (the audit chain hashes exactly this); projections read
@@ -452,16 +453,41 @@ pub async fn apply_batch_in(
     until: impl Into<Until>,
     limit: i64,
 ) -> anyhow::Result<(Position, usize)> {
+    let (position, times) = apply_batch_timed(tx, projection, until.into(), limit).await?;
+    Ok((position, times.events as usize))
+}
+
+/// [`apply_batch_in`], timed by phase (the commit is the caller's to time).
+async fn apply_batch_timed(
+    tx: &mut PgConnection,
+    projection: &dyn Projection,
+    until: Until,
+    limit: i64,
+) -> anyhow::Result<(Position, BatchTimes)> {
+    let started = Instant::now();
     let checkpoint = lock_checkpoint(tx, projection.name()).await?;
-    let events =
-        read_events_with(tx, checkpoint, until.into(), limit, projection.payloads()).await?;
+    let events = read_events_with(tx, checkpoint, until, limit, projection.payloads()).await?;
+    let read = Instant::now();
     let Some(last) = events.last() else {
-        return Ok((checkpoint, 0));
+        let times = BatchTimes {
+            reading: read - started,
+            ..BatchTimes::default()
+        };
+        return Ok((checkpoint, times));
     };
     let position = last.position;
     projection.apply_all(tx, &events).await?;
+    let applied = Instant::now();
     save_checkpoint(tx, projection.name(), last).await?;
-    Ok((position, events.len()))
+    let times = BatchTimes {
+        batches: 1,
+        events: events.len() as u64,
+        waiting: Duration::ZERO,
+        reading: read - started,
+        applying: applied - read,
+        committing: applied.elapsed(),
+    };
+    Ok((position, times))
 }
 
 /// Moves the checkpoint of `name` (locked by the caller) to `last`, the batch's last event.
@@ -487,17 +513,20 @@ pub async fn save_checkpoint(
 /// Applies everything safe to read, one committed batch at a time. Answers the checkpoint
 /// reached.
 pub async fn catch_up(pool: &PgPool, projection: &dyn Projection) -> anyhow::Result<Position> {
-    catch_up_to(pool, projection, Until::Horizon(Position::END)).await
+    let (position, _) = catch_up_to(pool, projection, Until::Horizon(Position::END)).await?;
+    Ok(position)
 }
 
 /// Applies everything up to `until`, one committed batch at a time. Answers the checkpoint
-/// reached.
+/// reached, and the batches' times.
 async fn catch_up_to(
     pool: &PgPool,
     projection: &dyn Projection,
     until: Until,
-) -> anyhow::Result<Position> {
+) -> anyhow::Result<(Position, BatchTimes)> {
+    let mut times = BatchTimes::default();
     loop {
+        let started = Instant::now();
         // The commit mode travels with `BEGIN`, in its message. Nothing that can wait goes
         // there: a transaction cancelled while sqlx is still opening it is not rolled back.
         let mut tx = match projection.commit_durably() {
@@ -507,10 +536,15 @@ async fn catch_up_to(
                     .await?
             }
         };
-        let (position, applied) = apply_batch_in(&mut tx, projection, until, BATCH).await?;
+        let begun = started.elapsed();
+        let (position, mut batch) = apply_batch_timed(&mut tx, projection, until, BATCH).await?;
+        let committing = Instant::now();
         tx.commit().await?;
-        if applied < BATCH as usize {
-            return Ok(position);
+        batch.reading += begun;
+        batch.committing += committing.elapsed();
+        times += batch;
+        if batch.events < BATCH as u64 {
+            return Ok((position, times));
         }
     }
 }
@@ -692,14 +726,22 @@ async fn drive(
     // empty; the opening-day replay counted 30,000 of them in 52 s.
     let mut position = {
         let _batch = progress.batch().await;
-        catch_up(pool, projection).await?
+        let (reached, times) = catch_up_to(pool, projection, Until::Horizon(Position::END)).await?;
+        progress.record_batches(projection.name(), times);
+        reached
     };
     let mut woken = std::time::Instant::now();
     let mut last_batch: Option<std::time::Instant> = None;
+    // When a reading of the heads first showed events this projector had not applied: the
+    // batch's wait (behind an older transaction, or for the batches' gap) counts from then.
+    let mut seen: Option<std::time::Instant> = None;
     loop {
         progress.applied(projection.name(), position);
         let heads = progress.heads(pool, woken).await?;
         let (safe, visible) = (heads.safe, heads.visible);
+        if safe > position || visible > position {
+            seen.get_or_insert_with(Instant::now);
+        }
         if safe > position {
             if let Some(wait) = last_batch
                 .and_then(|t| batch_gap.checked_sub(t.elapsed()))
@@ -713,7 +755,10 @@ async fn drive(
             let _batch = progress.batch().await;
             woken = std::time::Instant::now();
             last_batch = Some(woken);
-            position = catch_up_to(pool, projection, Until::Safe(safe)).await?;
+            let (reached, mut times) = catch_up_to(pool, projection, Until::Safe(safe)).await?;
+            times.waiting = seen.take().map_or(Duration::ZERO, |seen| woken - seen);
+            progress.record_batches(projection.name(), times);
+            position = reached;
             continue;
         }
         let pending = visible > position;
@@ -745,7 +790,9 @@ async fn drive_on_tick(
 ) -> anyhow::Result<()> {
     let mut position = {
         let _batch = progress.batch().await;
-        catch_up(pool, projection).await?
+        let (reached, times) = catch_up_to(pool, projection, Until::Horizon(Position::END)).await?;
+        progress.record_batches(projection.name(), times);
+        reached
     };
     loop {
         progress.applied(projection.name(), position);
@@ -755,7 +802,10 @@ async fn drive_on_tick(
         let safe = progress.heads(pool, looked).await?.safe;
         if safe > position {
             let _batch = progress.batch().await;
-            position = catch_up_to(pool, projection, Until::Safe(safe)).await?;
+            // Its wait is its tick's, by design: not counted.
+            let (reached, times) = catch_up_to(pool, projection, Until::Safe(safe)).await?;
+            progress.record_batches(projection.name(), times);
+            position = reached;
         }
     }
 }

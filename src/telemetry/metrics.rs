@@ -26,6 +26,9 @@ pub struct Metrics {
     commands: IntCounterVec,
     pub projection_position: IntGaugeVec,
     pub projection_lag_seconds: prometheus::GaugeVec,
+    projection_batches: IntCounterVec,
+    projection_batch_events: IntCounterVec,
+    projection_batch_seconds: prometheus::CounterVec,
     pub holds_awaiting_payment: IntGauge,
     pub requests_unconfirmed: IntGauge,
     pub mail_outbox: IntGaugeVec,
@@ -111,6 +114,31 @@ impl Metrics {
             &["projection"],
         )
         .expect("metric");
+        let projection_batches = IntCounterVec::new(
+            Opts::new(
+                "projection_batches_total",
+                "Batches of events a live projector applied, by projection",
+            ),
+            &["projection"],
+        )
+        .expect("metric");
+        let projection_batch_events = IntCounterVec::new(
+            Opts::new(
+                "projection_batch_events_total",
+                "Events a live projector applied in its batches, by projection",
+            ),
+            &["projection"],
+        )
+        .expect("metric");
+        let projection_batch_seconds = prometheus::CounterVec::new(
+            Opts::new(
+                "projection_batch_seconds_total",
+                "Time a live projector's batches spent, by projection and phase: waiting (events \
+                 seen, batch not started), reading, applying, committing",
+            ),
+            &["projection", "phase"],
+        )
+        .expect("metric");
         let holds_awaiting_payment = IntGauge::new(
             "holds_awaiting_payment",
             "Prepaid reservations holding places until paid, deadline not yet passed",
@@ -161,6 +189,9 @@ impl Metrics {
             Box::new(commands.clone()),
             Box::new(projection_position.clone()),
             Box::new(projection_lag_seconds.clone()),
+            Box::new(projection_batches.clone()),
+            Box::new(projection_batch_events.clone()),
+            Box::new(projection_batch_seconds.clone()),
             Box::new(holds_awaiting_payment.clone()),
             Box::new(requests_unconfirmed.clone()),
             Box::new(mail_outbox.clone()),
@@ -180,6 +211,9 @@ impl Metrics {
             commands,
             projection_position,
             projection_lag_seconds,
+            projection_batches,
+            projection_batch_events,
+            projection_batch_seconds,
             holds_awaiting_payment,
             requests_unconfirmed,
             mail_outbox,
@@ -187,6 +221,34 @@ impl Metrics {
             pool_max_connections,
             pool_acquire_wait_seconds,
             scrape_seconds,
+        }
+    }
+
+    /// Brings a projector's batch counters up to the totals its service keeps
+    /// (`ProjectionProgress::batch_times`), read at each scrape: counters never go down, so
+    /// each grows by what the totals grew since the last one.
+    pub fn projector_batches(
+        &self,
+        projection: &str,
+        batches: u64,
+        events: u64,
+        phases: &[(&str, f64)],
+    ) {
+        for (counter, total) in [
+            (&self.projection_batches, batches),
+            (&self.projection_batch_events, events),
+        ] {
+            let counter = counter.with_label_values(&[projection]);
+            counter.inc_by(total.saturating_sub(counter.get()));
+        }
+        for (phase, seconds) in phases {
+            let counter = self
+                .projection_batch_seconds
+                .with_label_values(&[projection, phase]);
+            let grown = seconds - counter.get();
+            if grown > 0.0 {
+                counter.inc_by(grown);
+            }
         }
     }
 

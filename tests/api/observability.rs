@@ -42,14 +42,21 @@ async fn ready_answers_503_while_a_projection_lags_and_200_once_caught_up() {
     .await;
 }
 
-#[tokio::test]
-async fn metrics_need_the_token_and_count_routes_commands_and_holds() {
+/// A service whose `/metrics` answers to the token `scrape-me`, with the Repausset canteen and
+/// one family.
+async fn app_with_metrics_token() -> (TestApp, Canteen, Family) {
     let mut settings = test_settings(fresh_database().await, Some(guide_now()));
     settings.metrics_token = Some("scrape-me".into());
     let app = spawn_app_from(settings).await;
     let admin = app.staff_token(cantine::domain::account::Role::Admin).await;
     let canteen = setup_repausset(&app).await;
     let family = family_with_child(&app, &admin, "Dupont", "Léa").await;
+    (app, canteen, family)
+}
+
+#[tokio::test]
+async fn metrics_need_the_token_and_count_routes_commands_and_holds() {
+    let (app, canteen, family) = app_with_metrics_token().await;
     book_and_confirm(&app, &canteen, &family, &["2017-01-23", "2017-01-24"]).await;
     // A refusal: a Saturday is not a service day.
     app.post(
@@ -143,20 +150,95 @@ async fn metrics_need_the_token_and_count_routes_commands_and_holds() {
         "{text}"
     );
     // The scrape itself is not hidden: the next scrape counts this one.
-    let again = client
-        .get(&url)
+    let again = scrape(&app).await;
+    assert!(
+        again.contains(
+            r#"cantine_http_requests_total{method="GET",route="/metrics",status="200"} 1"#
+        ),
+        "{again}"
+    );
+}
+
+/// `/metrics` as a scraper with the token `scrape-me` reads it.
+async fn scrape(app: &TestApp) -> String {
+    app.raw()
+        .await
+        .get(format!("{}/metrics", app.address))
         .bearer_auth("scrape-me")
         .send()
         .await
         .unwrap()
         .text()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// The value of the series `series` (name and labels, as written) in a scrape.
+fn scraped_value(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("no {series} in {text}"))
+        .parse()
+        .unwrap()
+}
+
+/// Where a live projector's time goes, for the operator and the benchmark: its batches, their
+/// events, and each phase's time, as counters that grow from one scrape to the next.
+#[tokio::test]
+async fn metrics_count_the_projectors_batches_and_their_time_by_phase() {
+    let (app, canteen, family) = app_with_metrics_token().await;
+    book_and_confirm(&app, &canteen, &family, &["2017-01-23"]).await;
+    all_fresh(&app).await;
+    let first = scrape(&app).await;
+    let reservations = |text: &str, series: &str| {
+        scraped_value(text, &format!("{series}{{projection=\"reservations\"}}"))
+    };
+    let phase = |text: &str, phase: &str| {
+        scraped_value(
+            text,
+            &format!(
+                "cantine_projection_batch_seconds_total{{phase=\"{phase}\",projection=\"reservations\"}}"
+            ),
+        )
+    };
+    let batches = reservations(&first, "cantine_projection_batches_total");
+    let events = reservations(&first, "cantine_projection_batch_events_total");
+    assert!(batches >= 1.0, "{first}");
+    // The request and its confirmation at least; a batch may hold several.
+    assert!(events >= 2.0 && events >= batches, "{first}");
+    assert!(phase(&first, "applying") > 0.0, "{first}");
+    assert!(phase(&first, "reading") > 0.0, "{first}");
+    assert!(phase(&first, "committing") > 0.0, "{first}");
+    // A consumer on a tick is counted too (its wait is its tick's, not counted).
     assert!(
-        again.contains(
-            r#"cantine_http_requests_total{method="GET",route="/metrics",status="200"} 1"#
-        ),
-        "{again}"
+        scraped_value(
+            &first,
+            "cantine_projection_batches_total{projection=\"audit_chain\"}"
+        ) >= 1.0,
+        "{first}"
+    );
+
+    // Another booking: the counters grow by its batches, they are not set back.
+    book_and_confirm(&app, &canteen, &family, &["2017-01-24"]).await;
+    all_fresh(&app).await;
+    let second = scrape(&app).await;
+    assert!(
+        reservations(&second, "cantine_projection_batches_total") > batches,
+        "{second}"
+    );
+    assert!(
+        reservations(&second, "cantine_projection_batch_events_total") >= events + 2.0,
+        "{second}"
+    );
+    for name in ["waiting", "reading", "applying", "committing"] {
+        assert!(
+            phase(&second, name) >= phase(&first, name),
+            "{name}: {second}"
+        );
+    }
+    assert!(
+        phase(&second, "applying") > phase(&first, "applying"),
+        "{second}"
     );
 }
 

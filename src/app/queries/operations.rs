@@ -152,6 +152,19 @@ pub async fn metrics_text(cantine: &Cantine) -> AppResult<String> {
             .with_label_values(&[status.name])
             .set(status.lag_ms as f64 / 1000.0);
     }
+    for (projection, times) in cantine.progress.batch_times() {
+        metrics.projector_batches(
+            projection,
+            times.batches,
+            times.events,
+            &[
+                ("waiting", times.waiting.as_secs_f64()),
+                ("reading", times.reading.as_secs_f64()),
+                ("applying", times.applying.as_secs_f64()),
+                ("committing", times.committing.as_secs_f64()),
+            ],
+        );
+    }
     let (awaiting_payment, unconfirmed) =
         db::operations::holds(&cantine.pool, cantine.clock.now()).await?;
     metrics.holds_awaiting_payment.set(awaiting_payment);

@@ -23,6 +23,11 @@ pub struct Report<'a> {
     pub replay: &'a Replay,
     pub ceiling: Option<&'a Ceiling>,
     pub checks: &'a [Check],
+    /// The live projectors' batches during the workload, and the servers not scraped.
+    pub projectors: &'a (
+        std::collections::BTreeMap<String, crate::projector_times::Batches>,
+        Vec<String>,
+    ),
 }
 
 /// The value at quantile `q` of sorted values (nearest rank).
@@ -363,6 +368,14 @@ pub fn print(r: Report<'_>) -> bool {
         ms_of(quantile(&lag, 0.99)),
         ms_of(lag.last().copied().unwrap_or_default())
     );
+    let (projectors, missed) = r.projectors;
+    println!("the live projectors' batches during the workload (the servers' /metrics):");
+    for line in crate::projector_times::lines(projectors) {
+        println!("{line}");
+    }
+    for server in missed {
+        println!("  not scraped: {server}");
+    }
     println!(
         "expiry: {} reservations awaiting payment at the deadline; clock +61 min → all expired \
          in {:.1} s ({} ReservationExpired events)",

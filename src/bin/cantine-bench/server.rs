@@ -185,6 +185,10 @@ impl Servers {
             .env("CANTINE_CLOCK", self.clock_now().to_rfc3339())
             .env("CANTINE_PAYMENT_SECRET", PAYMENT_SECRET)
             .env(
+                "CANTINE_METRICS_TOKEN",
+                crate::projector_times::METRICS_TOKEN,
+            )
+            .env(
                 "RUST_LOG",
                 std::env::var("CANTINE_BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
             )
