@@ -28,7 +28,8 @@ pub struct ProjectionProgress {
     batch_times: Mutex<HashMap<&'static str, BatchTimes>>,
 }
 
-/// A live projector's batches, summed: how many, the events they applied, and their time in
+/// A live projector's batches, summed: how many, the events they took in (every event of the
+/// log passes through every projector, whether it changes its rows or not), and their time in
 /// each phase. The projection lag is these phases end to end, so an operator (and the
 /// benchmark) can tell a projector that waits from one that works. The wait counts from the
 /// reading of the log's heads that first showed the batch's events; a consumer on a tick

@@ -125,7 +125,7 @@ impl Metrics {
         let projection_batch_events = IntCounterVec::new(
             Opts::new(
                 "projection_batch_events_total",
-                "Events a live projector applied in its batches, by projection",
+                "Events a live projector's batches took in (every event of the log, used or not), by projection",
             ),
             &["projection"],
         )
