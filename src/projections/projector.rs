@@ -549,6 +549,22 @@ async fn catch_up_to(
     }
 }
 
+/// A live projector's `catch_up_to`, its batches counted in `progress`, their wait from `seen`
+/// (when a reading of the heads first showed their events; `None`: not counted) to now.
+async fn catch_up_counted(
+    pool: &PgPool,
+    projection: &dyn Projection,
+    progress: &ProjectionProgress,
+    until: Until,
+    seen: Option<Instant>,
+) -> anyhow::Result<Position> {
+    let waiting = seen.map_or(Duration::ZERO, |seen| seen.elapsed());
+    let (reached, mut times) = catch_up_to(pool, projection, until).await?;
+    times.waiting = waiting;
+    progress.record_batches(projection.name(), times);
+    Ok(reached)
+}
+
 /// Like `catch_up`, into the projection's tables of another schema (rebuild, audit).
 pub async fn catch_up_in_schema(
     pool: &PgPool,
@@ -726,9 +742,8 @@ async fn drive(
     // empty; the opening-day replay counted 30,000 of them in 52 s.
     let mut position = {
         let _batch = progress.batch().await;
-        let (reached, times) = catch_up_to(pool, projection, Until::Horizon(Position::END)).await?;
-        progress.record_batches(projection.name(), times);
-        reached
+        let until = Until::Horizon(Position::END);
+        catch_up_counted(pool, projection, progress, until, None).await?
     };
     let mut woken = std::time::Instant::now();
     let mut last_batch: Option<std::time::Instant> = None;
@@ -755,10 +770,9 @@ async fn drive(
             let _batch = progress.batch().await;
             woken = std::time::Instant::now();
             last_batch = Some(woken);
-            let (reached, mut times) = catch_up_to(pool, projection, Until::Safe(safe)).await?;
-            times.waiting = seen.take().map_or(Duration::ZERO, |seen| woken - seen);
-            progress.record_batches(projection.name(), times);
-            position = reached;
+            let seen = seen.take();
+            let until = Until::Safe(safe);
+            position = catch_up_counted(pool, projection, progress, until, seen).await?;
             continue;
         }
         let pending = visible > position;
@@ -790,9 +804,8 @@ async fn drive_on_tick(
 ) -> anyhow::Result<()> {
     let mut position = {
         let _batch = progress.batch().await;
-        let (reached, times) = catch_up_to(pool, projection, Until::Horizon(Position::END)).await?;
-        progress.record_batches(projection.name(), times);
-        reached
+        let until = Until::Horizon(Position::END);
+        catch_up_counted(pool, projection, progress, until, None).await?
     };
     loop {
         progress.applied(projection.name(), position);
@@ -803,9 +816,8 @@ async fn drive_on_tick(
         if safe > position {
             let _batch = progress.batch().await;
             // Its wait is its tick's, by design: not counted.
-            let (reached, times) = catch_up_to(pool, projection, Until::Safe(safe)).await?;
-            progress.record_batches(projection.name(), times);
-            position = reached;
+            let until = Until::Safe(safe);
+            position = catch_up_counted(pool, projection, progress, until, None).await?;
         }
     }
 }

@@ -458,3 +458,45 @@ async fn the_read_model_advances_while_the_servers_threads_are_busy() {
     let seen = watcher.join().unwrap();
     assert_eq!(seen.as_deref(), Some("requested"));
 }
+
+/// A batch held back by an older transaction counts that time as its wait: the counters on
+/// `/metrics` tell a projector that waits from one that works (BENCHMARKS.md, sixteenth round).
+#[tokio::test]
+async fn a_batch_held_back_by_an_older_transaction_counts_the_hold_as_its_wait() {
+    let app = spawn_app().await;
+    let canteen = setup_repausset(&app).await;
+    let family = family_with_child(&app, &canteen.admin, "DUPONT", "Hervé").await;
+    all_fresh(&app).await;
+    let waited = || {
+        app.state
+            .progress
+            .batch_times()
+            .into_iter()
+            .find(|(name, _)| *name == "reservations")
+            .map_or(std::time::Duration::ZERO, |(_, times)| times.waiting)
+    };
+    let before = waited();
+
+    // A transaction that may still append, older than the booking: the booking waits for it.
+    let mut older = app.pool.begin().await.unwrap();
+    sqlx::query("SELECT pg_current_xact_id()")
+        .execute(&mut *older)
+        .await
+        .unwrap();
+    app.post(
+        "/api/v1/reservations",
+        &family.token,
+        json!({"child_id": family.child_id, "period_id": canteen.period_id, "days": ["2017-01-23"]}),
+    )
+    .await
+    .assert_status(201);
+    let hold = std::time::Duration::from_millis(400);
+    tokio::time::sleep(hold).await;
+    older.commit().await.unwrap();
+    all_fresh(&app).await;
+    let wait = waited() - before;
+    assert!(
+        wait >= hold - std::time::Duration::from_millis(100),
+        "the reservations' batch waited {wait:?} behind a transaction held {hold:?}"
+    );
+}

@@ -166,19 +166,7 @@ async fn run_in(args: &Args, env: &setup::Environment) -> anyhow::Result<bool> {
     let profile = db_profile::Profile::new(args, env).await;
     let waits = wait_sampler::Sampler::start(args, env).await?;
     let outcome = workload::run(args, env, &mut servers, &reference, families).await?;
-    // Each town is a service of its own, with its own counters, on its host name.
-    let town_urls: Vec<String> = servers
-        .base_urls()
-        .iter()
-        .flat_map(|base| {
-            let reference = &reference;
-            reference
-                .towns
-                .iter()
-                .map(move |town| setup::town_url(base, town.host.as_deref()))
-        })
-        .collect();
-    let projectors = projector_times::scrape(&servers.http, &town_urls).await;
+    let projectors = projector_times::scrape(&servers, &reference).await;
     let workload_waits = waits.take().await;
     let workload_profile = profile.take("workload").await;
     eprintln!(

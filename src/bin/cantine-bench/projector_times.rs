@@ -5,6 +5,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::server::Servers;
+use crate::setup::{town_url, Reference};
+
 /// The token the benchmark's servers are started with, for their `/metrics`.
 pub const METRICS_TOKEN: &str = "bench-metrics-token";
 
@@ -55,31 +58,41 @@ pub fn add_scrape(text: &str, into: &mut BTreeMap<String, Batches>) {
     }
 }
 
-/// Scrapes every service (`base_urls`: each server, as each town's host name sees it) and sums
-/// them, with the clients' `client` (it resolves the towns' host names); one that does not
-/// answer is left out and named.
-pub async fn scrape(
-    client: &reqwest::Client,
-    base_urls: &[String],
-) -> (BTreeMap<String, Batches>, Vec<String>) {
-    let mut batches = BTreeMap::new();
-    let mut missed = Vec::new();
-    for base in base_urls {
-        let answer = client
-            .get(format!("{base}/metrics"))
-            .bearer_auth(METRICS_TOKEN)
-            .send()
-            .await
-            .and_then(|r| r.error_for_status());
-        match answer {
-            Ok(answer) => match answer.text().await {
-                Ok(text) => add_scrape(&text, &mut batches),
-                Err(e) => missed.push(format!("{base}: {e}")),
-            },
-            Err(e) => missed.push(format!("{base}: {e}")),
+/// Every service's counters, summed, and the services that did not answer.
+pub struct Scrape {
+    pub batches: BTreeMap<String, Batches>,
+    pub missed: Vec<String>,
+}
+
+/// Scrapes every service: each server, as each town's host name sees it (a town is a service
+/// of its own, with its own counters), through the clients' HTTP client, which resolves those
+/// names.
+pub async fn scrape(servers: &Servers, reference: &Reference) -> Scrape {
+    let mut scraped = Scrape {
+        batches: BTreeMap::new(),
+        missed: Vec::new(),
+    };
+    for base in servers.base_urls() {
+        for town in &reference.towns {
+            let url = town_url(&base, town.host.as_deref());
+            let answer = servers
+                .http
+                .get(format!("{url}/metrics"))
+                .bearer_auth(METRICS_TOKEN)
+                .send()
+                .await
+                .and_then(|r| r.error_for_status());
+            let text = match answer {
+                Ok(answer) => answer.text().await,
+                Err(e) => Err(e),
+            };
+            match text {
+                Ok(text) => add_scrape(&text, &mut scraped.batches),
+                Err(e) => scraped.missed.push(format!("{url}: {e}")),
+            }
         }
     }
-    (batches, missed)
+    scraped
 }
 
 /// One line per projection that applied batches: their number, their size, and each phase's

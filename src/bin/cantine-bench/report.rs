@@ -23,11 +23,8 @@ pub struct Report<'a> {
     pub replay: &'a Replay,
     pub ceiling: Option<&'a Ceiling>,
     pub checks: &'a [Check],
-    /// The live projectors' batches during the workload, and the servers not scraped.
-    pub projectors: &'a (
-        std::collections::BTreeMap<String, crate::projector_times::Batches>,
-        Vec<String>,
-    ),
+    /// The live projectors' batches during the workload.
+    pub projectors: &'a crate::projector_times::Scrape,
 }
 
 /// The value at quantile `q` of sorted values (nearest rank).
@@ -368,12 +365,11 @@ pub fn print(r: Report<'_>) -> bool {
         ms_of(quantile(&lag, 0.99)),
         ms_of(lag.last().copied().unwrap_or_default())
     );
-    let (projectors, missed) = r.projectors;
     println!("the live projectors' batches during the workload (the servers' /metrics):");
-    for line in crate::projector_times::lines(projectors) {
+    for line in crate::projector_times::lines(&r.projectors.batches) {
         println!("{line}");
     }
-    for server in missed {
+    for server in &r.projectors.missed {
         println!("  not scraped: {server}");
     }
     println!(
