@@ -230,6 +230,17 @@ pub struct Settings {
     #[arg(long, env = "CANTINE_PROJECTOR_THREADS", global = true)]
     pub projector_threads: Option<usize>,
 
+    /// How often, in milliseconds, the consumers that do not wake on every write look at the
+    /// log: those no request waits for (e-mails, promotions, the audit chain), and those a
+    /// request wakes when it waits for them (invoices, the ledger, the waiting lists).
+    #[arg(
+        long,
+        env = "CANTINE_CONSUMER_TICK_MS",
+        global = true,
+        default_value_t = 100
+    )]
+    pub consumer_tick_ms: u64,
+
     /// `human` (default) or `json`: one JSON object a line, for a log collector.
     #[arg(
         long,
@@ -353,6 +364,7 @@ mod tests {
         assert!(settings.database_url.is_none());
         assert_eq!(settings.pool_size, 32);
         assert_eq!(settings.projector_threads, None);
+        assert_eq!(settings.consumer_tick_ms, 100);
     }
 
     #[test]

@@ -279,7 +279,14 @@ pub async fn build(
     let projectors = projectors
         .into_iter()
         .map(|projection| {
-            run_projector(consumers.clone(), projection, progress.clone(), &placement)
+            let tick = std::time::Duration::from_millis(settings.consumer_tick_ms);
+            run_projector(
+                consumers.clone(),
+                projection,
+                progress.clone(),
+                &placement,
+                tick,
+            )
         })
         .chain([projections::projector::run_commit_listener(
             consumers.clone(),

@@ -10,7 +10,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 
-use super::{Projection, Replay, StoredEvent};
+use super::{Pace, Projection, Replay, StoredEvent};
 
 pub struct AuditChainProjection;
 
@@ -363,8 +363,8 @@ impl Projection for AuditChainProjection {
     }
 
     /// Nothing a request answers waits for it.
-    fn wakes_on_write(&self) -> bool {
-        false
+    fn pace(&self) -> Pace {
+        Pace::Tick
     }
 
     fn tables(&self) -> &'static [&'static str] {

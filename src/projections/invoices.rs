@@ -7,7 +7,7 @@ use serde::Deserialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{Projection, StoredEvent};
+use super::{Pace, Projection, StoredEvent};
 use crate::domain::invoice::{self, InvoiceKind};
 use crate::domain::upcasting;
 
@@ -19,6 +19,11 @@ pub const NAME: &str = "invoices";
 impl Projection for InvoicesProjection {
     fn name(&self) -> &'static str {
         NAME
+    }
+
+    /// Read by pages off the rush's path: a request that waits for it wakes it.
+    fn pace(&self) -> Pace {
+        Pace::OnDemand
     }
 
     fn tables(&self) -> &'static [&'static str] {

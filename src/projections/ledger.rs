@@ -12,7 +12,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::invoices::IssuedSummary;
-use super::{Projection, StoredEvent};
+use super::{Pace, Projection, StoredEvent};
 use crate::domain::invoice::{self, InvoiceKind};
 use crate::domain::payment::{self, PaymentEvent, PaymentStarted};
 
@@ -24,6 +24,11 @@ pub const NAME: &str = "ledger";
 impl Projection for LedgerProjection {
     fn name(&self) -> &'static str {
         NAME
+    }
+
+    /// Read by pages off the rush's path: a request that waits for it wakes it.
+    fn pace(&self) -> Pace {
+        Pace::OnDemand
     }
 
     fn tables(&self) -> &'static [&'static str] {

@@ -21,8 +21,8 @@ use std::sync::Arc;
 pub use position::Position;
 pub use progress::{BatchTimes, ProjectionProgress};
 pub use projector::{
-    catch_up, consumer_pool, run_projector, HeldWrites, PayloadsOf, Projection, ProjectorHandle,
-    Replay, StoredEvent,
+    catch_up, consumer_pool, run_projector, HeldWrites, Pace, PayloadsOf, Projection,
+    ProjectorHandle, Replay, StoredEvent,
 };
 pub use threads::{place_service, ConsumerPlacement};
 

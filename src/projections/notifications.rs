@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{PayloadsOf, Projection, StoredEvent};
+use super::{Pace, PayloadsOf, Projection, StoredEvent};
 use crate::domain::notification::{self, Notice, ReservationFacts, Town};
 use crate::domain::reservation::{ReservationEvent, ReservationRequested};
 
@@ -46,8 +46,8 @@ impl Projection for NotificationsConsumer {
     }
 
     /// Nothing a request answers waits for it.
-    fn wakes_on_write(&self) -> bool {
-        false
+    fn pace(&self) -> Pace {
+        Pace::Tick
     }
 
     /// The requests (the largest payloads) are read only when an e-mail needs one.

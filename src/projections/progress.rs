@@ -1,5 +1,5 @@
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
@@ -75,6 +75,11 @@ pub struct Heads {
 struct Local {
     leader: bool,
     applied: watch::Sender<Position>,
+    /// The furthest position a request has waited for (see [`ProjectionProgress::demand`]).
+    demanded: Position,
+    /// Wakes a projector on demand; it keeps one wake-up for a projector in the middle of a
+    /// batch, which then looks again as soon as it is done.
+    demands: Arc<Notify>,
 }
 
 impl Local {
@@ -82,6 +87,8 @@ impl Local {
         Local {
             leader: false,
             applied: watch::channel(Position::START).0,
+            demanded: Position::START,
+            demands: Arc::new(Notify::new()),
         }
     }
 }
@@ -172,6 +179,44 @@ impl ProjectionProgress {
         });
     }
 
+    /// A request waits for projection `name` to pass `target`: a projector that runs on
+    /// demand ([`super::Pace::OnDemand`]) starts its batch now, not at its next tick.
+    pub(crate) fn demand(&self, name: &'static str, target: Position) {
+        let demands = {
+            let mut state = self.state.lock().expect("progress lock");
+            let local = state.entry(name).or_insert_with(Local::new);
+            local.demanded = local.demanded.max(target);
+            local.demands.clone()
+        };
+        demands.notify_one();
+    }
+
+    /// Another server's request waits for projection `name`, which this server may lead.
+    pub(crate) fn demand_by_name(&self, name: &str, target: Position) {
+        let known = self
+            .state
+            .lock()
+            .expect("progress lock")
+            .keys()
+            .find(|known| **known == name)
+            .copied();
+        if let Some(name) = known {
+            self.demand(name, target);
+        }
+    }
+
+    /// The furthest position a request has waited for in projection `name`.
+    pub(crate) fn demanded(&self, name: &'static str) -> Position {
+        let mut state = self.state.lock().expect("progress lock");
+        state.entry(name).or_insert_with(Local::new).demanded
+    }
+
+    /// What wakes projection `name`'s projector on demand.
+    pub(crate) fn demands(&self, name: &'static str) -> Arc<Notify> {
+        let mut state = self.state.lock().expect("progress lock");
+        state.entry(name).or_insert_with(Local::new).demands.clone()
+    }
+
     pub(crate) fn record_batches(&self, name: &'static str, times: BatchTimes) {
         *self
             .batch_times
@@ -219,10 +264,19 @@ impl ProjectionProgress {
                 return anyhow::Ok(());
             }
             self.record_write();
+            self.demand(name, target);
             if leader {
                 applied.wait_for(|p| *p >= target).await?;
                 return Ok(());
             }
+            // The leader may be another server's projector: it hears the demand through its
+            // commit listener.
+            sqlx::query(
+                "SELECT pg_notify('cantine_demands_' || 'events'::regclass::oid::text, $1)",
+            )
+            .bind(demand_payload(name, target))
+            .execute(&mut *conn)
+            .await?;
             loop {
                 if read_checkpoint(&mut conn, name).await? >= target {
                     return Ok(());
@@ -240,9 +294,66 @@ impl ProjectionProgress {
     }
 }
 
+/// A demand as another server hears it: the projection's name and the position waited for.
+fn demand_payload(name: &str, target: Position) -> String {
+    format!("{name} {} {}", target.xid_text(), target.global_position)
+}
+
+/// The projection's name and position of a demand another server sent.
+pub(crate) fn parse_demand(payload: &str) -> Option<(&str, Position)> {
+    let mut parts = payload.split(' ');
+    let (name, xid, position) = (parts.next()?, parts.next()?, parts.next()?);
+    let position = Position::parse(xid, position.parse().ok()?).ok()?;
+    parts.next().is_none().then_some((name, position))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Another server hears a demand as it was sent, and ignores what it cannot read.
+    #[test]
+    fn a_demand_is_read_back_as_sent_and_garbage_is_ignored() {
+        let target = Position::parse("1000", 42).unwrap();
+        let payload = demand_payload("invoices", target);
+        assert_eq!(parse_demand(&payload), Some(("invoices", target)));
+        for garbage in [
+            "",
+            "invoices",
+            "invoices 1000",
+            "invoices x 42",
+            "invoices 1000 42 9",
+        ] {
+            assert_eq!(parse_demand(garbage), None, "{garbage:?}");
+        }
+    }
+
+    /// A demand raises what the projector must reach, never lowers it, and wakes a projector
+    /// that was not waiting yet when it came.
+    #[tokio::test]
+    async fn a_demand_keeps_the_furthest_target_and_one_wake_up() {
+        let progress = ProjectionProgress::default();
+        let (near, far) = (
+            Position::parse("10", 1).unwrap(),
+            Position::parse("20", 1).unwrap(),
+        );
+        progress.demand("invoices", far);
+        progress.demand("invoices", near);
+        assert_eq!(progress.demanded("invoices"), far);
+        assert_eq!(progress.demanded("ledger"), Position::START);
+        let woken = progress.demands("invoices");
+        tokio::time::timeout(Duration::from_millis(50), woken.notified())
+            .await
+            .expect("the demand made before the wait wakes it");
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), woken.notified())
+                .await
+                .is_err(),
+            "one wake-up, however many demands"
+        );
+        progress.demand_by_name("nobody", far);
+        assert_eq!(progress.demanded("nobody"), Position::START);
+    }
 
     /// A stopping service waits for the batch being applied, and no batch starts while it stops.
     #[tokio::test]

@@ -143,11 +143,27 @@ pub trait Projection: Send + Sync {
         None
     }
 
-    /// Whether requests wait for this consumer (`Cantine::fresh`), which then applies every
-    /// write as soon as it is committed; the others run on a tick (see [`drive_on_tick`]).
-    fn wakes_on_write(&self) -> bool {
-        true
+    /// When this consumer looks at the log as it runs live (see [`Pace`]).
+    fn pace(&self) -> Pace {
+        Pace::EveryWrite
     }
+}
+
+/// When a live consumer looks at the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pace {
+    /// At every write, as soon as it is committed: the rush's own requests wait for it (the
+    /// cart waits for its reservations), see [`drive`].
+    EveryWrite,
+    /// Every tick (`CANTINE_CONSUMER_TICK_MS`), and at once when a request waits for it
+    /// (`Cantine::fresh`), see [`drive_on_demand`]. Its readers are pages off the rush's path (invoices, the ledger,
+    /// the waiting lists); woken by every write, the three of them ran a batch each per
+    /// commit, as many as the reservations, and their round trips queued on the same two
+    /// cores in front of the commands and of the reservations' own batches.
+    OnDemand,
+    /// Every tick (`CANTINE_CONSUMER_TICK_MS`): no request waits for it (e-mails,
+    /// promotions, the audit chain), see [`drive_on_tick`].
+    Tick,
 }
 
 /// The aggregate types and event types whose payloads a consumer reads.
@@ -223,8 +239,6 @@ pub fn consumer_pool(pool: &PgPool, max_connections: u32) -> PgPool {
 
 pub const BATCH: i64 = 1000;
 const POLL: Duration = Duration::from_millis(500);
-/// How often a consumer that no request waits for looks at the log.
-const TICK: Duration = Duration::from_millis(100);
 const STANDBY_RETRY: Duration = Duration::from_secs(2);
 
 // Every ORDER BY names the table's column (`e.transaction_id`): an output column cast to text
@@ -610,6 +624,16 @@ pub async fn events_channel(conn: &mut PgConnection) -> anyhow::Result<String> {
     Ok(channel)
 }
 
+/// The NOTIFY channel on which requests of any server ask for a projection of this log
+/// (`progress::ProjectionProgress::wait_for`): the leader's projector may run on demand.
+async fn demands_channel(conn: &mut PgConnection) -> anyhow::Result<String> {
+    let (channel,): (String,) =
+        sqlx::query_as("SELECT 'cantine_demands_' || 'events'::regclass::oid::text")
+            .fetch_one(conn)
+            .await?;
+    Ok(channel)
+}
+
 /// A stable advisory-lock key per projection name.
 fn lock_key(name: &str) -> i64 {
     use sha2::{Digest, Sha256};
@@ -628,18 +652,22 @@ impl ProjectorHandle {
 }
 
 /// Starts the projector of `projection`: standby until it holds the projection's lock, then
-/// applies batches whenever the log grows (NOTIFY from the database, a nudge from this process,
-/// or a poll as fallback).
+/// applies batches as its [`Pace`] says: whenever the log grows (NOTIFY from the database, a
+/// nudge from this process, or a poll as fallback), or every `tick` (and on demand).
 pub fn run_projector(
     pool: PgPool,
     projection: Arc<dyn Projection>,
     progress: Arc<ProjectionProgress>,
     placement: &ConsumerPlacement,
+    tick: Duration,
 ) -> ProjectorHandle {
-    let batch_gap = placement.batch_gap();
+    let pacing = Pacing {
+        batch_gap: placement.batch_gap(),
+        tick,
+    };
     let task = placement.spawn(async move {
         loop {
-            if let Err(e) = lead(&pool, projection.as_ref(), &progress, batch_gap).await {
+            if let Err(e) = lead(&pool, projection.as_ref(), &progress, pacing).await {
                 tracing::warn!(
                     projection = projection.name(),
                     error = format!("{e:#}"),
@@ -656,7 +684,9 @@ pub fn run_projector(
 /// Wakes this service's projectors when any server commits events to the log: one `LISTEN`
 /// connection for all of them, where each projector used to hold its own. Every commit then
 /// woke six backends of PostgreSQL and six projectors, most often to find that this server's
-/// own nudge ([`ProjectionProgress::record_write`]) had already brought them up to date.
+/// own nudge ([`ProjectionProgress::record_write`]) had already brought them up to date. It
+/// also hears the demands of other servers' requests waiting for a projection on a tick
+/// ([`Pace::OnDemand`]) that this server may lead.
 pub fn run_commit_listener(
     pool: PgPool,
     progress: Arc<ProjectionProgress>,
@@ -679,22 +709,51 @@ pub fn run_commit_listener(
 }
 
 async fn forward_commits(pool: &PgPool, progress: &ProjectionProgress) -> anyhow::Result<()> {
-    let channel = events_channel(&mut *pool.acquire().await?).await?;
+    let (commits, demands) = {
+        let mut conn = pool.acquire().await?;
+        (
+            events_channel(&mut conn).await?,
+            demands_channel(&mut conn).await?,
+        )
+    };
     let mut listener = PgListener::connect_with(pool).await?;
-    listener.listen(&channel).await?;
+    listener
+        .listen_all([commits.as_str(), demands.as_str()])
+        .await?;
     loop {
-        // `None`: the connection was lost and made again, and a commit may have gone unheard:
-        // the projectors look at the log either way.
-        listener.try_recv().await?;
-        progress.record_write();
+        match listener.try_recv().await? {
+            Some(notification) if notification.channel() == demands => {
+                match super::progress::parse_demand(notification.payload()) {
+                    Some((name, target)) => progress.demand_by_name(name, target),
+                    None => tracing::warn!(
+                        payload = notification.payload(),
+                        "a projection's demand not understood"
+                    ),
+                }
+            }
+            Some(_) => progress.record_write(),
+            // The connection was lost and made again, and a commit or a demand may have gone
+            // unheard: the projectors look at the log either way, those on demand at their
+            // next tick.
+            None => progress.record_write(),
+        }
     }
+}
+
+/// How far apart a projector's batches start.
+#[derive(Debug, Clone, Copy)]
+struct Pacing {
+    /// The least time between two batches of a projector at [`Pace::EveryWrite`].
+    batch_gap: Duration,
+    /// How often the others look at the log.
+    tick: Duration,
 }
 
 async fn lead(
     pool: &PgPool,
     projection: &dyn Projection,
     progress: &ProjectionProgress,
-    batch_gap: Duration,
+    pacing: Pacing,
 ) -> anyhow::Result<()> {
     let mut lock_conn = pool.acquire().await?;
     // Advisory locks are the database's, not the schema's: each town's projector has its own.
@@ -719,9 +778,10 @@ async fn lead(
     let lock_conn = lock_conn.detach();
     tracing::info!(projection = projection.name(), "projector leads");
     progress.set_leader(projection.name(), true);
-    let result = match projection.wakes_on_write() {
-        true => drive(pool, projection, progress, batch_gap).await,
-        false => drive_on_tick(pool, projection, progress).await,
+    let result = match projection.pace() {
+        Pace::EveryWrite => drive(pool, projection, progress, pacing.batch_gap).await,
+        Pace::OnDemand => drive_on_demand(pool, projection, progress, pacing.tick).await,
+        Pace::Tick => drive_on_tick(pool, projection, progress, pacing.tick).await,
     };
     drop(lock_conn);
     result
@@ -792,7 +852,48 @@ async fn drive(
     }
 }
 
-/// A consumer that no request waits for looks at the log every [`TICK`] instead of on every
+/// Applies batches every `tick`, and at once when a request waits for the projection
+/// (`ProjectionProgress::demand`): until it has passed what the request waits for, it follows
+/// the log as [`drive`] does (events committed behind an older transaction included).
+async fn drive_on_demand(
+    pool: &PgPool,
+    projection: &dyn Projection,
+    progress: &ProjectionProgress,
+    tick: Duration,
+) -> anyhow::Result<()> {
+    let name = projection.name();
+    let demands = progress.demands(name);
+    let mut position = {
+        let _batch = progress.batch().await;
+        let until = Until::Horizon(Position::END);
+        catch_up_counted(pool, projection, progress, until, None).await?
+    };
+    let mut woken = Instant::now();
+    loop {
+        progress.applied(name, position);
+        let safe = progress.heads(pool, woken).await?.safe;
+        if safe > position {
+            let _batch = progress.batch().await;
+            // Its wait is its tick's, or a request's that it answers at once: not counted.
+            let until = Until::Safe(safe);
+            position = catch_up_counted(pool, projection, progress, until, None).await?;
+            continue;
+        }
+        if progress.demanded(name) > position {
+            // What a request waits for is committed behind an older transaction still running.
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            woken = Instant::now();
+            continue;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(tick) => {}
+            _ = demands.notified() => {}
+        }
+        woken = Instant::now();
+    }
+}
+
+/// A consumer that no request waits for looks at the log every `tick` instead of on every
 /// write: the e-mails, the waiting lists' due days and the audit chain may follow a tenth of a
 /// second behind, and the projections that requests wait for (the cart waits for its
 /// reservations) no longer share each write's wake-up with them. With seven consumers all woken
@@ -801,6 +902,7 @@ async fn drive_on_tick(
     pool: &PgPool,
     projection: &dyn Projection,
     progress: &ProjectionProgress,
+    tick: Duration,
 ) -> anyhow::Result<()> {
     let mut position = {
         let _batch = progress.batch().await;
@@ -811,7 +913,7 @@ async fn drive_on_tick(
         progress.applied(projection.name(), position);
         // Whatever was read while it slept is news to it.
         let looked = std::time::Instant::now();
-        tokio::time::sleep(TICK).await;
+        tokio::time::sleep(tick).await;
         let safe = progress.heads(pool, looked).await?.safe;
         if safe > position {
             let _batch = progress.batch().await;

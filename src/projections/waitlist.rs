@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{PayloadsOf, Projection, StoredEvent};
+use super::{Pace, PayloadsOf, Projection, StoredEvent};
 use crate::domain::waitlist::{WaitingListEvent, AGGREGATE};
 
 pub const NAME: &str = "waitlist";
@@ -27,6 +27,11 @@ pub fn parse_list_id(id: &str) -> anyhow::Result<(Uuid, chrono::NaiveDate, Strin
 impl Projection for WaitlistProjection {
     fn name(&self) -> &'static str {
         NAME
+    }
+
+    /// Read by pages off the rush's path: a request that waits for it wakes it.
+    fn pace(&self) -> Pace {
+        Pace::OnDemand
     }
 
     fn tables(&self) -> &'static [&'static str] {

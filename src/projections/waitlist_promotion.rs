@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{PayloadsOf, Projection, StoredEvent};
+use super::{Pace, PayloadsOf, Projection, StoredEvent};
 use crate::domain::reservation::ReservationEvent;
 use crate::domain::waitlist::AGGREGATE;
 
@@ -31,8 +31,8 @@ impl Projection for WaitlistPromotionConsumer {
     }
 
     /// Nothing a request answers waits for it.
-    fn wakes_on_write(&self) -> bool {
-        false
+    fn pace(&self) -> Pace {
+        Pace::Tick
     }
 
     /// A request's payload (some 140 days for a whole year) is read only when a waiting list

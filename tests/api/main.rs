@@ -30,6 +30,7 @@ mod month_close;
 mod month_close_e2e;
 mod notifications;
 mod observability;
+mod on_demand;
 mod openapi_contract;
 mod operations;
 mod pool;
