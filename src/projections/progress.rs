@@ -38,8 +38,7 @@ pub struct ProjectionProgress {
 pub struct BatchTimes {
     pub batches: u64,
     pub events: u64,
-    /// Seen, not yet started: behind an older transaction still running, or for the batches'
-    /// gap.
+    /// Seen, not yet started: behind an older transaction still running, or the batch before.
     pub waiting: Duration,
     /// Taking the checkpoint and reading the batch's events.
     pub reading: Duration,

@@ -9,7 +9,6 @@
 //! did a fifth fewer commands, so by default only a single-town install has one (`startup.rs`).
 
 use std::sync::{Mutex, OnceLock};
-use std::time::Duration;
 
 use tokio::runtime::{Handle, Runtime};
 use tokio::task::JoinHandle;
@@ -31,19 +30,6 @@ impl ConsumerPlacement {
         match self {
             ConsumerPlacement::Shared => tokio::spawn(task),
             ConsumerPlacement::Apart(handle) => handle.spawn(task),
-        }
-    }
-
-    /// The least time between the starts of two batches of one projector. A projector on its
-    /// own thread runs as soon as it is woken: in the rush it took nearly twice as many,
-    /// smaller batches, each paying its statements (the checkpoint, the heads, the headcount
-    /// months) whatever its size, and the service did 4-10 % fewer commands. Spaced by 25 ms,
-    /// the batches are as many as on the shared threads and the lag keeps most of its gain. A
-    /// lone command waits for nothing: the gap counts from the previous batch.
-    pub fn batch_gap(&self) -> Duration {
-        match self {
-            ConsumerPlacement::Shared => Duration::ZERO,
-            ConsumerPlacement::Apart(_) => Duration::from_millis(25),
         }
     }
 }
@@ -92,6 +78,8 @@ pub fn place_service(threads: usize) -> std::io::Result<ConsumerPlacement> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
@@ -100,7 +88,6 @@ mod tests {
             place_service(0).unwrap(),
             ConsumerPlacement::Shared
         ));
-        assert_eq!(place_service(0).unwrap().batch_gap(), Duration::ZERO);
         let runs_on = |placement: &ConsumerPlacement| {
             let (tx, rx) = std::sync::mpsc::channel();
             let task = placement.spawn(async move {
@@ -119,6 +106,5 @@ mod tests {
             [0, 1, 2, 0, 1, 2, 0].map(thread),
             "services take the threads in turn"
         );
-        assert_eq!(placements[0].batch_gap(), Duration::from_millis(25));
     }
 }

@@ -12,6 +12,7 @@
 //! servers die with it through the parent-death signal).
 
 mod ceiling;
+mod cpu;
 mod db_profile;
 mod invariants;
 mod open_loop;

@@ -1,7 +1,7 @@
 //! Where the live projectors' time went during the workload, from the servers' own counters
 //! (`cantine_projection_batch*` on `/metrics`): the projection lag the report gives end to end,
 //! split into the batches' phases, so that a round can tell a projector that waits (behind an
-//! older transaction, or its batches' gap) from one that works.
+//! older transaction, or the batch before it) from one that works.
 
 use std::collections::BTreeMap;
 

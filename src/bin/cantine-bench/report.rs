@@ -273,6 +273,7 @@ pub fn print(r: Report<'_>) -> bool {
         "events appended: {appended} → {:.0} events/s",
         appended as f64 / wall
     );
+    println!("{}", crate::cpu::line(o.cpu.as_ref(), s.commands_ok));
     println!();
     println!(
         "{:<34} {:>7} {:>9} {:>9} {:>9} {:>7}   {:>9} {:>9}",

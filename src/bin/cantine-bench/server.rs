@@ -159,6 +159,11 @@ impl Servers {
         Ok(servers)
     }
 
+    /// The PIDs of the server processes, in their order.
+    pub fn pids(&self) -> Vec<u32> {
+        self.procs.iter().map(ServerProcess::pid).collect()
+    }
+
     pub fn base_urls(&self) -> Vec<String> {
         self.procs.iter().map(|p| p.base_url.clone()).collect()
     }

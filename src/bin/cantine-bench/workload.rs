@@ -14,13 +14,13 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::open_loop;
 use crate::server::{wait_healthy, Servers};
 use crate::setup::{
     self, town_url, Environment, FamilyPlan, Pattern, PeriodInfo, Reference, ADMIN_LOGIN,
     ADMIN_PASSWORD, FAMILY_PASSWORD, PAYMENT_SECRET,
 };
 use crate::Args;
+use crate::{cpu, open_loop};
 
 /// The whole measured phase may not take longer than this.
 const WORKLOAD_LIMIT: Duration = Duration::from_secs(45 * 60);
@@ -137,6 +137,8 @@ pub struct Outcome {
     pub invoices_seen: Vec<(usize, String)>,
     pub lag: Vec<Duration>,
     pub lag_lost: u64,
+    /// The CPU the rush cost, until the projections caught up (`None`: not measured).
+    pub cpu: Option<cpu::Used>,
     pub kills: usize,
     pub events_before: i64,
     pub events_after: i64,
@@ -799,6 +801,10 @@ pub async fn run(
     );
     let events_before = count_events(env).await?;
     let urls = servers.base_urls();
+    let backend: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&env.pool)
+        .await?;
+    let cpu = cpu::Meter::start(servers.pids(), backend as u32);
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for n in 0..args.clients {
@@ -860,6 +866,7 @@ pub async fn run(
     }
     // Let the poller see the last samples before it stops.
     let _ = setup::wait_caught_up(env, Duration::from_secs(60)).await;
+    let cpu = cpu.and_then(|meter| meter.stop(&servers.pids()));
     let _ = tokio::time::timeout(Duration::from_secs(10), poller).await;
     let lag = std::mem::take(&mut *sampler.seen.lock().unwrap());
     let events_after = count_events(env).await?;
@@ -915,6 +922,7 @@ pub async fn run(
         alone_families: alone_families.len(),
         alone: alone.stats,
         open,
+        cpu,
     })
 }
 
