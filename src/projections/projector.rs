@@ -156,10 +156,10 @@ pub enum Pace {
     /// cart waits for its reservations), see [`drive`].
     EveryWrite,
     /// Every tick (`CANTINE_CONSUMER_TICK_MS`), and at once when a request waits for it
-    /// (`Cantine::fresh`), see [`drive_on_demand`]. Its readers are pages off the rush's path (invoices, the ledger,
-    /// the waiting lists); woken by every write, the three of them ran a batch each per
-    /// commit, as many as the reservations, and their round trips queued on the same two
-    /// cores in front of the commands and of the reservations' own batches.
+    /// (`Cantine::fresh`), see [`drive_on_demand`]. Its readers are pages off the rush's path
+    /// (invoices, the ledger, the waiting lists); woken by every write, the three of them ran
+    /// a batch each per commit, as many as the reservations, and their round trips queued on
+    /// the same two cores in front of the commands and of the reservations' own batches.
     OnDemand,
     /// Every tick (`CANTINE_CONSUMER_TICK_MS`): no request waits for it (e-mails,
     /// promotions, the audit chain), see [`drive_on_tick`].

@@ -1,8 +1,9 @@
 //! The CPU the rush cost: the server's, PostgreSQL's and the benchmark's own, from `/proc`.
 //!
-//! Commands per second follow the machine's speed, which drifted by 40 % within two hours on
-//! this machine (BENCHMARKS.md, sixteenth round); the CPU time each command costs moves far
-//! less, so it tells a change that saves work from a faster hour.
+//! Commands per second say how fast the rush went, not where the work went: the CPU per
+//! command splits it between the server and the database, and shows work a change saves even
+//! when the cores are not all busy (16 clients). It drifts with the machine too (a core shared
+//! with a busy neighbour does less in a second of CPU), so runs are still alternated.
 
 use std::time::Duration;
 
