@@ -74,6 +74,10 @@ pub struct Heads {
 struct Local {
     leader: bool,
     applied: watch::Sender<Position>,
+    /// Whether its projector runs on demand ([`super::Pace::OnDemand`]): only then does a
+    /// wait on a server that does not lead it tell the leader (a NOTIFY, whose commit takes
+    /// the database's one notification queue lock).
+    on_demand: bool,
     /// The furthest position a request has waited for (see [`ProjectionProgress::demand`]).
     demanded: Position,
     /// Wakes a projector on demand; it keeps one wake-up for a projector in the middle of a
@@ -86,6 +90,7 @@ impl Local {
         Local {
             leader: false,
             applied: watch::channel(Position::START).0,
+            on_demand: false,
             demanded: Position::START,
             demands: Arc::new(Notify::new()),
         }
@@ -178,6 +183,16 @@ impl ProjectionProgress {
         });
     }
 
+    /// Projection `name`'s projector runs on demand, on this server or another one.
+    pub(crate) fn set_on_demand(&self, name: &'static str) {
+        self.state
+            .lock()
+            .expect("progress lock")
+            .entry(name)
+            .or_insert_with(Local::new)
+            .on_demand = true;
+    }
+
     /// A request waits for projection `name` to pass `target`: a projector that runs on
     /// demand ([`super::Pace::OnDemand`]) starts its batch now, not at its next tick.
     pub(crate) fn demand(&self, name: &'static str, target: Position) {
@@ -246,10 +261,12 @@ impl ProjectionProgress {
             .is_some_and(|l| l.leader)
     }
 
-    fn local(&self, name: &'static str) -> (bool, watch::Receiver<Position>) {
+    /// Whether this server leads projection `name`, whether it runs on demand, and its
+    /// position here.
+    fn local(&self, name: &'static str) -> (bool, bool, watch::Receiver<Position>) {
         let mut state = self.state.lock().expect("progress lock");
         let local = state.entry(name).or_insert_with(Local::new);
-        (local.leader, local.applied.subscribe())
+        (local.leader, local.on_demand, local.applied.subscribe())
     }
 
     /// Waits until projection `name` shows every event committed before this call.
@@ -258,7 +275,7 @@ impl ProjectionProgress {
         let wait = async {
             let mut conn = pool.acquire().await?;
             let target = visible_head(&mut conn).await?;
-            let (leader, mut applied) = self.local(name);
+            let (leader, on_demand, mut applied) = self.local(name);
             if *applied.borrow() >= target {
                 return anyhow::Ok(());
             }
@@ -268,14 +285,16 @@ impl ProjectionProgress {
                 applied.wait_for(|p| *p >= target).await?;
                 return Ok(());
             }
-            // The leader may be another server's projector: it hears the demand through its
-            // commit listener.
-            sqlx::query(
-                "SELECT pg_notify('cantine_demands_' || 'events'::regclass::oid::text, $1)",
-            )
-            .bind(demand_payload(name, target))
-            .execute(&mut *conn)
-            .await?;
+            if on_demand {
+                // The leader may be another server's projector: it hears the demand through
+                // its commit listener.
+                sqlx::query(
+                    "SELECT pg_notify('cantine_demands_' || 'events'::regclass::oid::text, $1)",
+                )
+                .bind(demand_payload(name, target))
+                .execute(&mut *conn)
+                .await?;
+            }
             loop {
                 if read_checkpoint(&mut conn, name).await? >= target {
                     return Ok(());

@@ -661,6 +661,9 @@ pub fn run_projector(
     placement: &ConsumerPlacement,
     tick: Duration,
 ) -> ProjectorHandle {
+    if projection.pace() == Pace::OnDemand {
+        progress.set_on_demand(projection.name());
+    }
     let task = placement.spawn(async move {
         loop {
             if let Err(e) = lead(&pool, projection.as_ref(), &progress, tick).await {

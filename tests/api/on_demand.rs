@@ -103,3 +103,36 @@ async fn a_request_on_another_server_wakes_the_projector_that_leads() {
     assert_eq!(invoices[0]["number"], "2017-000001");
     assert!(checkpoint(&leader, invoices::NAME).await >= paid);
 }
+
+/// A wait on a server that does not lead tells the leader only for a projection on demand: the
+/// reservations' leader follows every write already, and each NOTIFY's commit takes the
+/// database's one notification queue lock.
+#[tokio::test]
+async fn only_a_wait_for_a_projection_on_demand_is_told_to_the_leader() {
+    let url = fresh_database().await;
+    let leader = spawn_app_from(ticking_hourly(url.clone())).await;
+    leads(&leader, invoices::NAME).await;
+    leads(&leader, reservations::NAME).await;
+    let other = spawn_app_from(ticking_hourly(url)).await;
+    let channel: String =
+        sqlx::query_scalar("SELECT 'cantine_demands_' || 'events'::regclass::oid::text")
+            .fetch_one(&other.pool)
+            .await
+            .unwrap();
+    let mut demands = sqlx::postgres::PgListener::connect_with(&other.pool)
+        .await
+        .unwrap();
+    demands.listen(&channel).await.unwrap();
+
+    paid_booking(&other).await;
+    other.state.fresh(reservations::NAME).await;
+    let heard = tokio::time::timeout(Duration::from_millis(500), demands.recv()).await;
+    assert!(heard.is_err(), "no demand for the reservations: {heard:?}");
+
+    other.state.fresh(invoices::NAME).await;
+    let heard = tokio::time::timeout(Duration::from_secs(5), demands.recv())
+        .await
+        .expect("a demand for the invoices")
+        .unwrap();
+    assert!(heard.payload().starts_with("invoices "), "{heard:?}");
+}
