@@ -161,47 +161,40 @@ impl ProjectionProgress {
         self.nudge.notified().await
     }
 
+    /// What this server knows of projection `name`, made on first use.
+    fn with_local<R>(&self, name: &'static str, f: impl FnOnce(&mut Local) -> R) -> R {
+        let mut state = self.state.lock().expect("progress lock");
+        f(state.entry(name).or_insert_with(Local::new))
+    }
+
     pub(crate) fn set_leader(&self, name: &'static str, leader: bool) {
-        self.state
-            .lock()
-            .expect("progress lock")
-            .entry(name)
-            .or_insert_with(Local::new)
-            .leader = leader;
+        self.with_local(name, |local| local.leader = leader);
     }
 
     pub(crate) fn applied(&self, name: &'static str, position: Position) {
-        let mut state = self.state.lock().expect("progress lock");
-        let local = state.entry(name).or_insert_with(Local::new);
-        local.applied.send_if_modified(|current| {
-            if position > *current {
-                *current = position;
-                true
-            } else {
-                false
-            }
+        self.with_local(name, |local| {
+            local.applied.send_if_modified(|current| {
+                let moved = position > *current;
+                if moved {
+                    *current = position;
+                }
+                moved
+            })
         });
     }
 
     /// Projection `name`'s projector runs on demand, on this server or another one.
     pub(crate) fn set_on_demand(&self, name: &'static str) {
-        self.state
-            .lock()
-            .expect("progress lock")
-            .entry(name)
-            .or_insert_with(Local::new)
-            .on_demand = true;
+        self.with_local(name, |local| local.on_demand = true);
     }
 
     /// A request waits for projection `name` to pass `target`: a projector that runs on
     /// demand ([`super::Pace::OnDemand`]) starts its batch now, not at its next tick.
     pub(crate) fn demand(&self, name: &'static str, target: Position) {
-        let demands = {
-            let mut state = self.state.lock().expect("progress lock");
-            let local = state.entry(name).or_insert_with(Local::new);
+        let demands = self.with_local(name, |local| {
             local.demanded = local.demanded.max(target);
             local.demands.clone()
-        };
+        });
         demands.notify_one();
     }
 
@@ -221,14 +214,12 @@ impl ProjectionProgress {
 
     /// The furthest position a request has waited for in projection `name`.
     pub(crate) fn demanded(&self, name: &'static str) -> Position {
-        let mut state = self.state.lock().expect("progress lock");
-        state.entry(name).or_insert_with(Local::new).demanded
+        self.with_local(name, |local| local.demanded)
     }
 
     /// What wakes projection `name`'s projector on demand.
     pub(crate) fn demands(&self, name: &'static str) -> Arc<Notify> {
-        let mut state = self.state.lock().expect("progress lock");
-        state.entry(name).or_insert_with(Local::new).demands.clone()
+        self.with_local(name, |local| local.demands.clone())
     }
 
     pub(crate) fn record_batches(&self, name: &'static str, times: BatchTimes) {
@@ -264,9 +255,9 @@ impl ProjectionProgress {
     /// Whether this server leads projection `name`, whether it runs on demand, and its
     /// position here.
     fn local(&self, name: &'static str) -> (bool, bool, watch::Receiver<Position>) {
-        let mut state = self.state.lock().expect("progress lock");
-        let local = state.entry(name).or_insert_with(Local::new);
-        (local.leader, local.on_demand, local.applied.subscribe())
+        self.with_local(name, |local| {
+            (local.leader, local.on_demand, local.applied.subscribe())
+        })
     }
 
     /// Waits until projection `name` shows every event committed before this call.

@@ -579,6 +579,18 @@ async fn catch_up_counted(
     Ok(reached)
 }
 
+/// A projector's catch-up as it takes the lead: everything safe to read now, counted (events
+/// written while it started are counted too).
+async fn first_catch_up(
+    pool: &PgPool,
+    projection: &dyn Projection,
+    progress: &ProjectionProgress,
+) -> anyhow::Result<Position> {
+    let _batch = progress.batch().await;
+    let until = Until::Horizon(Position::END);
+    catch_up_counted(pool, projection, progress, until, None).await
+}
+
 /// Like `catch_up`, into the projection's tables of another schema (rebuild, audit).
 pub async fn catch_up_in_schema(
     pool: &PgPool,
@@ -794,11 +806,7 @@ async fn drive(
     // transaction wait for a WAL flush, and every wake-up (each NOTIFY, each nudge, and every
     // 2 ms while committed events wait behind an older transaction) used to run one, mostly
     // empty; the opening-day replay counted 30,000 of them in 52 s.
-    let mut position = {
-        let _batch = progress.batch().await;
-        let until = Until::Horizon(Position::END);
-        catch_up_counted(pool, projection, progress, until, None).await?
-    };
+    let mut position = first_catch_up(pool, projection, progress).await?;
     let mut woken = std::time::Instant::now();
     // When a reading of the heads first showed events this projector had not applied: the
     // batch's wait (behind an older transaction, or for the batch before it) counts from then.
@@ -846,11 +854,7 @@ async fn drive_on_demand(
 ) -> anyhow::Result<()> {
     let name = projection.name();
     let demands = progress.demands(name);
-    let mut position = {
-        let _batch = progress.batch().await;
-        let until = Until::Horizon(Position::END);
-        catch_up_counted(pool, projection, progress, until, None).await?
-    };
+    let mut position = first_catch_up(pool, projection, progress).await?;
     let mut woken = Instant::now();
     loop {
         progress.applied(name, position);
@@ -887,11 +891,7 @@ async fn drive_on_tick(
     progress: &ProjectionProgress,
     tick: Duration,
 ) -> anyhow::Result<()> {
-    let mut position = {
-        let _batch = progress.batch().await;
-        let until = Until::Horizon(Position::END);
-        catch_up_counted(pool, projection, progress, until, None).await?
-    };
+    let mut position = first_catch_up(pool, projection, progress).await?;
     loop {
         progress.applied(projection.name(), position);
         // Whatever was read while it slept is news to it.
